@@ -1,0 +1,35 @@
+"""The user errors the harness reports as one line and exit code 2.
+
+Each is raised by the plain Python API and caught once, at the CLI boundary. Anything else that escapes
+is a bug in the harness and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class HarnessError(Exception):
+    """A problem with the user's input or set-up, not a bug: printed as one line, exit code 2."""
+
+    exit_code = 2
+
+    def __init__(self, path: Path | str | None, problem: str) -> None:
+        self.path = None if path is None else Path(path)
+        self.problem = problem
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        return self.problem if self.path is None else f"{self.path}: {self.problem}"
+
+
+class DataError(HarnessError):
+    """A data file is missing, unreadable or not in the course's format."""
+
+
+class SubmissionError(HarnessError):
+    """A submission path cannot be resolved to a `Miniproject_2` folder."""
+
+
+class RubricError(HarnessError):
+    """A rubric file is missing, malformed or inconsistent."""
