@@ -63,6 +63,8 @@ class CheckResult:
     duration_s: float = 0.0
     score: float = 0.0
     fault: Fault = Fault.SUBMISSION
+    artifacts: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """Bulky data for renderers (e.g. sample images as tensors); never part of the JSON report."""
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.score <= 1.0:
