@@ -1,0 +1,122 @@
+"""Transposed 2-D convolution, PyTorch's `nn.ConvTranspose2d`: the adjoint of `Conv2d` in its input."""
+
+from .conv_base import ConvBase, pair
+from .im2col import col2im, im2col, nchw, nhwc
+
+
+class TransposeConv2d(ConvBase):
+    """`TransposeConv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0,
+    groups=1, bias=True, dilation=1)`, weight (C_in, C_out/G, kh, kw) as in PyTorch.
+
+    Shapes: x (N, C_in, H, W) -> y (N, C_out, Ho, Wo), Ho = (H − 1)·s − 2p + d·(k − 1) + output_padding + 1.
+    Forward:  y = crop_p(col2im(Xg · Wg)) + b, Xg the (N·H·W, C_in/G) pixels of group g.
+    Backward: cols = im2col(uncrop_p(dY));  dL/dx = cols · Wgᵀ;  dL/dWg = Xgᵀ · cols;  dL/db = Σ dY.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        output_padding=0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation=1,
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            True,
+            device,
+            dtype,
+        )
+        self.output_padding = pair(output_padding, "output_padding")
+        for op, s, d in zip(self.output_padding, self.stride, self.dilation, strict=True):
+            if not 0 <= op < max(s, d):
+                raise ValueError("output_padding must be smaller than either stride or dilation")
+
+    def output_size(self, height: int, width: int) -> tuple:
+        sizes = []
+        for size, s, p, d, k, op in zip(
+            (height, width),
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.kernel_size,
+            self.output_padding,
+            strict=True,
+        ):
+            sizes.append((size - 1) * s - 2 * p + d * (k - 1) + op + 1)
+        return tuple(sizes)
+
+    def _uncropped_size(self, height: int, width: int) -> tuple:
+        """Rows and columns the col2im buffer needs before the padding crop (output_padding may reach
+        past the last tap when it exceeds the padding)."""
+        sizes = []
+        for size, s, p, d, k, op in zip(
+            (height, width),
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.kernel_size,
+            self.output_padding,
+            strict=True,
+        ):
+            sizes.append((size - 1) * s + d * (k - 1) + 1 + max(0, op - p))
+        return tuple(sizes)
+
+    def _weight_matrix(self):
+        """weight (C_in, C_out/G, kh, kw) -> (G, C_in/G, kh·kw·C_out/G), columns ordered like im2col."""
+        g, (kh, kw) = self.groups, self.kernel_size
+        return (
+            self.weight.view(g, self.in_channels // g, -1, kh, kw)
+            .permute(0, 1, 3, 4, 2)
+            .reshape(g, self.in_channels // g, -1)
+        )
+
+    def forward(self, x):
+        n, c, h, w = x.shape
+        if c != self.in_channels:
+            raise ValueError(f"TransposeConv2d expects {self.in_channels} input channels, got {c}")
+        ho, wo = self.output_size(h, w)
+        if ho < 1 or wo < 1:
+            raise ValueError(f"output size {ho}x{wo} is not positive")
+        g = self.groups
+        self._pixels = nhwc(x).reshape(n * h * w, g, c // g).permute(1, 0, 2)
+        self._weights = self._weight_matrix()
+        self._input_hw, self._output_hw = (h, w), (ho, wo)
+        out = x.new_zeros((n, *self._uncropped_size(h, w), self.out_channels))
+        col2im(self._pixels.bmm(self._weights), out, self.kernel_size, self.stride, self.dilation, (h, w))
+        (ph, pw) = self.padding
+        out = out[:, ph : ph + ho, pw : pw + wo]
+        out = out.contiguous() if self.bias is None else out + self.bias
+        return nchw(out)
+
+    def backward(self, grad_output):
+        g, (kh, kw) = self.groups, self.kernel_size
+        n = grad_output.shape[0]
+        (h, w), (ho, wo) = self._input_hw, self._output_hw
+        ph, pw = self.padding
+        grad = grad_output.new_zeros((n, *self._uncropped_size(h, w), self.out_channels))
+        grad[:, ph : ph + ho, pw : pw + wo].copy_(nhwc(grad_output))
+        cols = im2col(grad, g, self.kernel_size, self.stride, self.dilation, (h, w))
+        grad_weights = self._pixels.transpose(1, 2).bmm(cols)
+        self._accumulate(
+            "weight", grad_weights.view(g, -1, kh, kw, self.out_channels // g).permute(0, 1, 4, 2, 3)
+        )
+        if self.bias is not None:
+            self._accumulate("bias", nhwc(grad_output).sum((0, 1, 2)))
+        grad_input = (
+            cols.bmm(self._weights.transpose(1, 2)).permute(1, 0, 2).reshape(n, h, w, self.in_channels)
+        )
+        return nchw(grad_input)
