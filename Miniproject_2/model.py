@@ -1,5 +1,9 @@
 """EE-559 Mini-project 2: a denoiser built from scratch. Every block graders import comes from here."""
 
+from pathlib import Path
+
+from torch import cat
+
 from .others.activation import ReLU, Sigmoid
 from .others.conv import Conv2d
 from .others.loss import MSE
@@ -7,6 +11,19 @@ from .others.module import Module
 from .others.nearest_upsampling import NearestUpsampling
 from .others.optim import SGD
 from .others.sequential import Sequential
+from .others.training import (
+    ProgressLine,
+    Recipe,
+    apply_transform,
+    batch_plan,
+    choose_device,
+    learning_rate_at,
+    load_weights,
+    pad_to_multiple,
+    save_weights,
+    steps_in,
+    to_unit_range,
+)
 from .others.transpose_conv import TransposeConv2d
 from .others.upsampling import Upsampling
 
@@ -14,6 +31,7 @@ __all__ = [
     "MSE",
     "SGD",
     "Conv2d",
+    "Model",
     "Module",
     "NearestUpsampling",
     "ReLU",
@@ -22,3 +40,106 @@ __all__ = [
     "TransposeConv2d",
     "Upsampling",
 ]
+
+
+ARCHITECTURE = {"channels": (32, 64), "down_kernel": 3, "up_kernel": 3}
+"""The network's widths and kernels: Conv(3→c₁, k, stride 2) → Conv(c₁→c₂, k, stride 2) → Upsampling(c₂→c₁)
+→ Upsampling(c₁→3), each upsampling nearest ×2 followed by a `up_kernel` convolution."""
+
+DOWNSCALING = 4
+"""The two stride-2 convolutions shrink H and W by 4: `predict` pads other sizes up to a multiple of 4."""
+
+PREDICT_PIXELS_PER_BATCH = 1 << 18
+"""Pixels (per channel) denoised at once by `predict`: 256 images of 32×32, or one of 512×512."""
+
+
+def build_network(architecture: dict) -> Sequential:
+    """The course's topology `Conv(s2), ReLU, Conv(s2), ReLU, Upsampling, ReLU, Upsampling, Sigmoid`, mapping
+    N×3×H×W images in [0, 1] to N×3×H×W in (0, 1) for H, W multiples of 4."""
+    first, second = architecture["channels"]
+    down, up = architecture["down_kernel"], architecture["up_kernel"]
+    return Sequential(
+        Conv2d(3, first, down, stride=2, padding=(down - 1) // 2),
+        ReLU(),
+        Conv2d(first, second, down, stride=2, padding=(down - 1) // 2),
+        ReLU(),
+        Upsampling(second, first, up, scale_factor=2, padding=up // 2),
+        ReLU(),
+        Upsampling(first, 3, up, scale_factor=2, padding=up // 2),
+        Sigmoid(),
+    )
+
+
+class Model:
+    """The reference denoiser: the course's topology trained Noise2Noise with `Recipe()`.
+
+    Images are 0–255 outside the model and [0, 1] inside; the loss is `MSE` on [0, 1].
+    """
+
+    def __init__(self) -> None:
+        self.architecture = dict(ARCHITECTURE)
+        self.recipe = Recipe()
+        self.device = choose_device()
+        self.network = build_network(self.architecture).to(self.device)
+        self.loss = MSE()
+        self.verbose = False
+
+    def load_pretrained_model(self) -> None:
+        """Restore the weights saved in `bestmodel.pth` next to this file (whatever the working directory)."""
+        state = load_weights(Path(__file__).resolve().parent / "bestmodel.pth", self.architecture)
+        self.network.load_state_dict(state)
+
+    def save_model(self, path: Path | None = None) -> None:
+        """Write the current weights to `path` (default: `bestmodel.pth` next to this file)."""
+        target = Path(__file__).resolve().parent / "bestmodel.pth" if path is None else Path(path)
+        save_weights(target, self.network.state_dict(), self.architecture, self.recipe)
+
+    def train(self, train_input, train_target, num_epochs: int = 10) -> None:
+        """Train on pairs of noisy images (N×3×H×W, uint8 or float in 0–255, H and W multiples of 4).
+
+        Batches are converted to float on the fly, so memory beyond the inputs stays a few batches.
+        """
+        if train_input.shape != train_target.shape or train_input.dim() != 4:
+            raise ValueError(
+                f"train expects two N×3×H×W tensors of one shape, got {tuple(train_input.shape)} "
+                f"and {tuple(train_target.shape)}"
+            )
+        recipe = self.recipe
+        optimizer = SGD(
+            self.network.param(),
+            lr=recipe.learning_rate,
+            momentum=recipe.momentum,
+            nesterov=recipe.nesterov,
+            weight_decay=recipe.weight_decay,
+        )
+        total_steps = steps_in(train_input.shape[0], num_epochs, recipe.batch_size)
+        progress = ProgressLine(total_steps, self.verbose)
+        for step, batch in enumerate(batch_plan(train_input.shape[0], num_epochs, recipe)):
+            optimizer.lr = learning_rate_at(recipe, step, step / total_steps)
+            source, target = (train_target, train_input) if batch.swapped else (train_input, train_target)
+            inputs = apply_transform(to_unit_range(source[batch.indices], self.device), batch.transform)
+            targets = apply_transform(to_unit_range(target[batch.indices], self.device), batch.transform)
+            optimizer.zero_grad()
+            outputs = self.network.forward(inputs)
+            loss = self.loss.forward(outputs, targets)
+            self.network.backward(self.loss.backward())
+            optimizer.step()
+            progress.update(step, len(batch.indices), float(loss))
+
+    def predict(self, test_input):
+        """Denoise N×3×H×W images (uint8 or float, 0–255; any N, H, W ≥ 1): float 0–255 out, same shape.
+
+        Sizes that are not multiples of 4 are mirror-padded up to one and cropped back; images go through
+        the network in batches of about `PREDICT_PIXELS_PER_BATCH` pixels.
+        """
+        height, width = test_input.shape[2], test_input.shape[3]
+        per_batch = max(1, PREDICT_PIXELS_PER_BATCH // (height * width))
+        outputs = []
+        for start in range(0, test_input.shape[0], per_batch):
+            images = pad_to_multiple(
+                to_unit_range(test_input[start : start + per_batch], self.device), DOWNSCALING
+            )
+            outputs.append(
+                self.network.forward(images)[:, :, :height, :width].mul(255.0).to(test_input.device)
+            )
+        return cat(outputs)

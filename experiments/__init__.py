@@ -1,0 +1,1 @@
+"""Recipe comparisons in torch.nn behind the reference model's choices, and the command that trains it."""

@@ -1,0 +1,118 @@
+"""Train one contender in torch.nn for a fixed CPU-time budget on one thread, then score it on a val set.
+
+The budget counts this process's CPU time (`time.process_time`), not wall time, so recipes compared on a
+shared machine get the same compute whatever else runs beside them. The learning-rate schedule runs on the
+fraction of the budget spent. One JSON line per run is appended to `--results`.
+
+    python -m experiments.budget_training twin --train T.pkl --val V.pkl --budget 180 --results R.jsonl
+    python -m experiments.budget_training twin ... --set learning_rate=4 --width 48,96 --label lr4-w48
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict, fields, replace
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from experiments.contenders import CONTENDERS, Contender, Width, required_topology
+from harness.psnr import METRICS
+from Miniproject_2.others.training import apply_transform, batch_plan, learning_rate_at, to_unit_range
+
+EPOCHS_BEYOND_ANY_BUDGET = 10_000
+
+
+def train_for_budget(
+    contender: Contender, network: nn.Module, noisy_a: torch.Tensor, noisy_b: torch.Tensor, budget_s: float
+) -> dict:
+    """Train `network` until `budget_s` seconds of CPU time are spent; returns steps, images and last loss."""
+    optimizer = contender.make_optimizer(network.parameters())
+    recipe = contender.recipe
+    started = time.process_time()
+    steps = images = 0
+    loss = torch.tensor(float("nan"))
+    for step, batch in enumerate(batch_plan(noisy_a.shape[0], EPOCHS_BEYOND_ANY_BUDGET, recipe)):
+        progress = (time.process_time() - started) / budget_s
+        if progress >= 1.0:
+            break
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate_at(recipe, step, progress)
+        source, target = (noisy_b, noisy_a) if batch.swapped else (noisy_a, noisy_b)
+        inputs = apply_transform(to_unit_range(source[batch.indices], "cpu"), batch.transform)
+        targets = apply_transform(to_unit_range(target[batch.indices], "cpu"), batch.transform)
+        optimizer.zero_grad()
+        loss = nn.functional.mse_loss(network(inputs), targets)
+        loss.backward()
+        optimizer.step()
+        steps, images = step + 1, images + len(batch.indices)
+    return {"steps": steps, "images": images, "final_loss": float(loss)}
+
+
+@torch.no_grad()
+def denoise(network: nn.Module, noisy: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+    """`network` applied to 0–255 images in batches, 0–255 float out."""
+    outputs = [
+        network(to_unit_range(noisy[i : i + batch_size], "cpu")) for i in range(0, len(noisy), batch_size)
+    ]
+    return torch.cat(outputs).mul(255.0)
+
+
+def scores(denoised: torch.Tensor, clean: torch.Tensor) -> dict[str, float]:
+    """Both PSNR metrics of `denoised` against `clean` (0–255 scale)."""
+    return {name: round(metric(denoised, clean.float()), 3) for name, metric in METRICS.items()}
+
+
+def with_overrides(contender: Contender, settings: list[str], width: str | None) -> Contender:
+    """`contender` with recipe fields set from `name=value` strings and, for our topology, another width."""
+    types = {field.name: type(getattr(contender.recipe, field.name)) for field in fields(contender.recipe)}
+    changes = {}
+    for setting in settings:
+        name, value = setting.split("=", 1)
+        changes[name] = value.lower() in ("1", "true", "yes") if types[name] is bool else types[name](value)
+    contender = replace(contender, recipe=replace(contender.recipe, **changes))
+    if width:
+        numbers = [int(part) for part in width.split(",")]
+        contender = replace(contender, network=lambda: required_topology(Width(*numbers)))
+    return contender
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("contender", choices=sorted(CONTENDERS))
+    parser.add_argument("--train", type=Path, required=True)
+    parser.add_argument("--val", type=Path, required=True)
+    parser.add_argument("--budget", type=float, default=180.0, help="CPU seconds of training")
+    parser.add_argument("--results", type=Path, required=True)
+    parser.add_argument("--set", action="append", default=[], help="recipe field override, name=value")
+    parser.add_argument("--width", help="first,second[,down_kernel[,up_kernel]] of our topology")
+    parser.add_argument("--label", help="name of this run in the results (default: the contender's)")
+    arguments = parser.parse_args()
+
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    contender = with_overrides(CONTENDERS[arguments.contender], arguments.set, arguments.width)
+    noisy_a, noisy_b = torch.load(arguments.train)
+    noisy, clean = torch.load(arguments.val)
+    network = contender.network()
+    training = train_for_budget(contender, network, noisy_a, noisy_b, arguments.budget)
+    record = {
+        "label": arguments.label or contender.name,
+        "contender": contender.name,
+        "width": arguments.width,
+        "recipe": asdict(contender.recipe),
+        "budget_cpu_s": arguments.budget,
+        "parameters": sum(p.numel() for p in network.parameters()),
+        **training,
+        "psnr": scores(denoise(network, noisy), clean),
+    }
+    with arguments.results.open("a") as file:
+        file.write(json.dumps(record) + "\n")
+    print(json.dumps(record))
+
+
+if __name__ == "__main__":
+    main()
