@@ -1,0 +1,101 @@
+"""What a probe hands back to the parent: plain data only, and exceptions as one line.
+
+A submission runs in the same process as the probe, so anything it builds (a tensor subclass, an object
+whose `__eq__` always says True) could fool a verdict if it reached the parent. Probes therefore copy
+tensors with `plain`, and both sides of the sandbox check a value with `unsupported_data` before trusting
+it. Exceptions are reported as `describe_exception` lines that name the submission's own file and line.
+"""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+from typing import Any
+
+import torch
+
+PLAIN_SCALARS = (str, int, float, bool, type(None))
+MAX_NESTING = 64
+MESSAGE_CHARS = 300
+
+
+def plain(x: Any) -> torch.Tensor:
+    """A detached, contiguous CPU copy of `x` as an exact `torch.Tensor` (subclasses are stripped).
+
+    Raises TypeError when `x` is not a tensor, so a probe reports "returned a list" instead of
+    silently converting it.
+    """
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"expected a torch.Tensor, got {type(x).__name__}")
+    with torch._C.DisableTorchFunctionSubclass():
+        data = torch.Tensor.as_subclass(x, torch.Tensor).detach().to("cpu")
+        return data.clone(memory_format=torch.contiguous_format)
+
+
+def unsupported_data(value: Any, where: str = "value", depth: int = 0) -> str | None:
+    """The first part of `value` that is not plain data, as a readable path, or None when all of it is.
+
+    Plain data: dict (str or int keys), list, tuple, str, int, float, bool, None and exact
+    `torch.Tensor`s. Types are compared exactly (`type(v) is int`), never with `isinstance` or `==`,
+    so a subclass with overridden methods is refused.
+    """
+    if depth > MAX_NESTING:
+        return f"{where} (nested deeper than {MAX_NESTING} levels)"
+    kind = type(value)
+    if kind in PLAIN_SCALARS:
+        return None
+    if kind is torch.Tensor:
+        return None if value.layout is torch.strided and not value.is_meta else f"{where} (special tensor)"
+    if kind in (list, tuple):
+        for index, item in enumerate(value):
+            found = unsupported_data(item, f"{where}[{index}]", depth + 1)
+            if found:
+                return found
+        return None
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) not in (str, int):
+                return f"{where} (key of type {type(key).__name__})"
+            found = unsupported_data(item, f"{where}[{key!r}]", depth + 1)
+            if found:
+                return found
+        return None
+    return f"{where} (a {kind.__module__}.{kind.__qualname__})"
+
+
+def submission_frame(exc: BaseException, package_dir: Path | str) -> str | None:
+    """`relative/path.py:LINE` of the innermost frame of `exc` inside `package_dir`, if there is one."""
+    root = Path(package_dir).resolve()
+    if isinstance(exc, SyntaxError) and exc.filename:
+        relative = _relative_to(exc.filename, root)
+        if relative is not None:
+            return f"{relative}:{exc.lineno}"
+    found = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        relative = _relative_to(frame.filename, root)
+        if relative is not None:
+            found = f"{relative}:{frame.lineno}"
+    return found
+
+
+def describe_exception(exc: BaseException, package_dir: Path | str) -> str:
+    """One line: `"<ExcType>: <first line of message> (at model.py:LINE)"`.
+
+    The location is the innermost frame in the submission's own files (relative to `package_dir`), so
+    a student sees where their code failed even when torch raised the error deeper down.
+    """
+    text_of_exc = exc.msg if isinstance(exc, SyntaxError) and exc.msg else str(exc)
+    lines = text_of_exc.strip().splitlines()
+    message = lines[0] if lines else ""
+    if len(message) > MESSAGE_CHARS:
+        message = message[: MESSAGE_CHARS - 3] + "..."
+    text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    location = submission_frame(exc, package_dir)
+    return f"{text} (at {location})" if location else text
+
+
+def _relative_to(filename: str, root: Path) -> str | None:
+    try:
+        return Path(filename).resolve().relative_to(root).as_posix()
+    except (ValueError, OSError):
+        return None

@@ -1,0 +1,339 @@
+"""Run a probe against a submission in a child process, under limits, and bring back plain data.
+
+Student code never runs in the harness's own process. `run_probe` copies the submission's
+`Miniproject_2` folder into a fresh temporary folder, starts `harness.probes.child` there in a new
+session with a scrubbed environment, and watches it:
+
+- wall time: past `Limits.wall_s` the whole process group (and anything left in its session) is killed
+  with SIGKILL -> status "timeout";
+- memory: the resident set of every process in the child's session is summed from /proc every few
+  milliseconds; past `Limits.memory_mb` the session is killed -> "oom". An address-space rlimit in the
+  child (`MEMORY_RLIMIT_FACTOR` times the limit) stops allocations too fast for polling;
+- output: stdout and stderr are drained by two threads that keep only the first and last
+  `Limits.output_bytes / 2` bytes of each, so a print flood costs neither memory nor disk;
+- death by a signal, or an exit without a result file -> "crash".
+
+The child isolates itself before importing the submission (see `harness.probes.isolation`): no network,
+a read-only view of every file outside its temporary folder, no capabilities. The result comes back as a
+`torch.save` file loaded with `weights_only=True` and checked with `unsupported_data`, so no object the
+submission builds can reach this process; `bestmodel.pth` is only ever unpickled in the child.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+import harness
+from harness.probes.capture import unsupported_data
+
+MEMORY_RLIMIT_FACTOR = 2
+MEMORY_RLIMIT_MIN_EXTRA_MB = 2048
+POLL_S = 0.02
+DRAIN_JOIN_S = 2.0
+PASSED_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "TZ", "CUDA_VISIBLE_DEVICES")
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+BOOTSTRAP = (
+    "import sys; sys.path.insert(0, sys.argv[1]); from harness.probes.child import main; main(sys.argv[1:])"
+)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one child may use: seconds of wall time, MB of resident memory, bytes of output kept, threads."""
+
+    wall_s: float = 60
+    memory_mb: int = 4096
+    output_bytes: int = 20_000
+    threads: int = 1
+
+
+@dataclass(frozen=True)
+class ChildRun:
+    """What happened in one child.
+
+    `status` is "ok" (then `value` holds what the probe returned), "error" (the probe or the import
+    raised: `error` is the one-line `describe_exception` text), "timeout", "oom" or "crash".
+    `*_tail` fields keep the head and tail of what the child printed. `network_isolated` and
+    `filesystem_isolated` say whether the OS let the child cut its network and make outside files
+    read-only.
+    """
+
+    status: str
+    value: dict | None
+    error: str
+    traceback_tail: str
+    stdout_tail: str
+    stderr_tail: str
+    duration_s: float
+    network_isolated: bool
+    filesystem_isolated: bool = False
+    peak_memory_mb: float = 0.0
+
+
+class _OutputCapture:
+    """Drains one pipe on a thread, keeping the first and last `limit / 2` bytes and a byte count."""
+
+    def __init__(self, pipe: Any, limit: int) -> None:
+        self._pipe = pipe
+        self._half = max(limit // 2, 1)
+        self._head = bytearray()
+        self._tail = bytearray()
+        self._total = 0
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        fd = self._pipe.fileno()
+        while chunk := os.read(fd, 1 << 16):
+            self._total += len(chunk)
+            room = self._half - len(self._head)
+            if room > 0:
+                self._head += chunk[:room]
+                chunk = chunk[room:]
+            self._tail += chunk
+            if len(self._tail) > 2 * self._half:
+                del self._tail[: len(self._tail) - self._half]
+
+    def text(self) -> str:
+        """Head and tail of the output; the skipped middle is marked with its size."""
+        self._thread.join(DRAIN_JOIN_S)
+        tail = bytes(self._tail[-self._half :])
+        skipped = self._total - len(self._head) - len(tail)
+        middle = f"\n[... {skipped} bytes not kept ...]\n".encode() if skipped > 0 else b""
+        return (bytes(self._head) + middle + tail).decode("utf-8", errors="replace")
+
+
+def run_probe(
+    probe: str,
+    package_dir: Path,
+    args: Mapping[str, Any] | None = None,
+    limits: Limits = Limits(),
+    import_model: bool = True,
+) -> ChildRun:
+    """Run `probe` ("harness.probes.<module>:<function>") on a copy of `package_dir` in a child process.
+
+    In the child, `value = function(Miniproject_2.model, args)` runs with grad disabled, the given
+    number of threads, seeds from `args["seed"]` (default 0) and an empty scratch folder as working
+    directory. `args` may hold tensors. Never raises for anything the submission does.
+    """
+    with tempfile.TemporaryDirectory(prefix="harness-child-") as temporary:
+        root = Path(temporary).resolve()
+        spec_file = _prepare(root, Path(package_dir), args or {}, limits, probe, import_model)
+        started = time.monotonic()
+        process = subprocess.Popen(
+            [sys.executable, "-s", "-c", BOOTSTRAP, str(root / "lib"), str(spec_file)],
+            cwd=root / "scratch",
+            env=_child_environment(root, limits),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        stdout = _OutputCapture(process.stdout, limits.output_bytes)
+        stderr = _OutputCapture(process.stderr, limits.output_bytes)
+        verdict, peak_mb = _watch(process, limits, started)
+        duration = time.monotonic() - started
+        _kill_session(process.pid)
+        run = _collect(root / "io", process.returncode, verdict, stdout.text(), stderr.text(), duration)
+        for pipe in (process.stdout, process.stderr):
+            with contextlib.suppress(OSError):
+                pipe.close()
+        return ChildRun(**{**run, "peak_memory_mb": peak_mb})
+
+
+def _prepare(
+    root: Path, package_dir: Path, args: Mapping[str, Any], limits: Limits, probe: str, import_model: bool
+) -> Path:
+    """Lay out the child's folder: lib/ (the harness only), pkg/Miniproject_2, scratch/, tmp/, io/."""
+    root.chmod(0o755)
+    (root / "lib").mkdir()
+    (root / "lib" / "harness").symlink_to(Path(harness.__file__).resolve().parent, target_is_directory=True)
+    shutil.copytree(package_dir, root / "pkg" / "Miniproject_2", symlinks=True)
+    for folder in ("scratch", "tmp", "io"):
+        (root / folder).mkdir()
+    torch.save(dict(args), root / "io" / "args.pt")
+    address_space_mb = max(
+        limits.memory_mb * MEMORY_RLIMIT_FACTOR, limits.memory_mb + MEMORY_RLIMIT_MIN_EXTRA_MB
+    )
+    spec = {
+        "probe": probe,
+        "root": str(root),
+        "package_root": str(root / "pkg"),
+        "scratch": str(root / "scratch"),
+        "args_file": str(root / "io" / "args.pt"),
+        "result_file": str(root / "io" / "result.pt"),
+        "isolation_file": str(root / "io" / "isolation.json"),
+        "import_model": import_model,
+        "threads": limits.threads,
+        "address_space_mb": address_space_mb,
+    }
+    spec_file = root / "io" / "spec.json"
+    spec_file.write_text(json.dumps(spec))
+    return spec_file
+
+
+def _child_environment(root: Path, limits: Limits) -> dict[str, str]:
+    """A minimal environment: no proxies, tokens or PYTHON* variables; thread counts pinned."""
+    environment = {name: os.environ[name] for name in PASSED_ENVIRONMENT if name in os.environ}
+    environment.setdefault("PATH", "/usr/bin:/bin")
+    environment.update({name: str(limits.threads) for name in THREAD_VARIABLES})
+    environment.update(
+        HOME=str(root / "scratch"),
+        TMPDIR=str(root / "tmp"),
+        PYTHONHASHSEED="0",
+        PYTHONDONTWRITEBYTECODE="1",
+        PYTHONUNBUFFERED="1",
+    )
+    return environment
+
+
+def _watch(process: subprocess.Popen, limits: Limits, started: float) -> tuple[str | None, float]:
+    """Wait for the child; kill its session on a limit. Returns ("timeout"|"oom"|None, peak RSS in MB)."""
+    peak_mb = 0.0
+    while True:
+        try:
+            process.wait(timeout=POLL_S)
+            return None, peak_mb
+        except subprocess.TimeoutExpired:
+            pass
+        if time.monotonic() - started > limits.wall_s:
+            _kill_session(process.pid)
+            process.wait()
+            return "timeout", peak_mb
+        peak_mb = max(peak_mb, _session_rss_mb(process.pid))
+        if peak_mb > limits.memory_mb:
+            _kill_session(process.pid)
+            process.wait()
+            return "oom", peak_mb
+
+
+def _session_processes(session: int) -> list[int]:
+    """Process ids whose session id is `session` (the child started a new session: sid == its pid)."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[3]) == session:  # after "pid (comm)": state ppid pgrp session ...
+            found.append(int(entry.name))
+    return found
+
+
+def _session_rss_mb(session: int) -> float:
+    """Resident memory of every process in the session, in MB (from /proc/PID/statm)."""
+    pages = 0
+    for pid in _session_processes(session):
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as statm:
+                pages += int(statm.read().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _kill_session(session: int) -> None:
+    """SIGKILL the child's process group and any process left in its session."""
+    with contextlib.suppress(OSError):
+        os.killpg(session, signal.SIGKILL)
+    for pid in _session_processes(session):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _collect(
+    io: Path, returncode: int, verdict: str | None, stdout: str, stderr: str, duration: float
+) -> dict[str, Any]:
+    """Turn the child's files, exit status and the watcher's verdict into ChildRun fields."""
+    isolation = _read_isolation(io / "isolation.json")
+    fields: dict[str, Any] = {
+        "status": "ok",
+        "value": None,
+        "error": "",
+        "traceback_tail": "",
+        "stdout_tail": stdout,
+        "stderr_tail": stderr,
+        "duration_s": duration,
+        "network_isolated": isolation.get("network", False),
+        "filesystem_isolated": isolation.get("filesystem", False),
+    }
+    if verdict == "timeout":
+        return {**fields, "status": "timeout", "error": f"still running after {duration:.1f} s: killed"}
+    if verdict == "oom":
+        return {**fields, "status": "oom", "error": "used more memory than allowed: killed"}
+    if returncode < 0:
+        return {**fields, "status": "crash", "error": _signal_text(-returncode)}
+    result = _load_result(io / "result.pt")
+    if result is None:
+        return {
+            **fields,
+            "status": "crash",
+            "error": f"exited with code {returncode} without reporting a result",
+        }
+    if isinstance(result, str):
+        return {**fields, "status": "error", "error": result}
+    return {
+        **fields,
+        "status": result["status"],
+        "value": result["value"],
+        "error": result["error"],
+        "traceback_tail": result["traceback"],
+    }
+
+
+def _read_isolation(path: Path) -> dict[str, bool]:
+    try:
+        reported = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {key: value is True for key, value in reported.items()} if isinstance(reported, dict) else {}
+
+
+def _load_result(path: Path) -> dict[str, Any] | str | None:
+    """The child's result record; None when there is none, a one-line error when it is not plain data."""
+    if not path.exists():
+        return None
+    try:
+        result = torch.load(path, weights_only=True, map_location="cpu")
+    except Exception as exc:
+        return f"probe returned unsupported data: {str(exc).splitlines()[0] if str(exc) else exc!r}"
+    problem = unsupported_data(result, "result")
+    if problem is not None:
+        return f"probe returned unsupported data: {problem}"
+    if (
+        type(result) is not dict
+        or result.get("status") not in ("ok", "error", "oom")
+        or type(result.get("error")) is not str
+        or type(result.get("traceback")) is not str
+    ):
+        return "probe returned unsupported data: malformed result record"
+    if result["status"] == "ok" and type(result["value"]) is not dict:
+        return f"probe returned unsupported data: a {type(result['value']).__name__}, not a dict"
+    return result
+
+
+def _signal_text(number: int) -> str:
+    try:
+        name = signal.Signals(number).name
+    except ValueError:
+        name = f"signal {number}"
+    meaning = {"SIGSEGV": " (segmentation fault)", "SIGKILL": " (killed, possibly by the OS for memory)"}
+    return f"killed by {name}{meaning.get(name, '')}"

@@ -1,0 +1,165 @@
+"""The sandbox: each way a submission can misbehave ends as one status, and nothing it builds gets out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from harness.probes.capture import describe_exception, plain, unsupported_data
+from harness.sandbox import Limits, run_probe
+
+SUBMISSIONS = Path(__file__).parent / "submissions"
+CALL = "harness.probes.call:call"
+TIGHT = Limits(wall_s=20, memory_mb=1024)
+
+
+def call(fixture: str, target: str, *arguments: object, limits: Limits = TIGHT, **extra: object):
+    package = SUBMISSIONS / fixture / "Miniproject_2"
+    return run_probe(CALL, package, {"target": target, "args": list(arguments), **extra}, limits)
+
+
+ARGUMENTS = {"Model.train": (1, 2, 3), "Model.predict": (1,), "Model.fail": ()}
+INDEX_ERROR_AT_LINE_21 = "IndexError: list index out of range (at model.py:21)"
+
+
+@pytest.mark.parametrize(
+    ("fixture", "target", "status", "error"),
+    [
+        ("sandbox_os_exit", "Model.train", "crash", "exited with code 3"),
+        ("sandbox_segfault", "Model.predict", "crash", "SIGSEGV (segmentation fault)"),
+        ("sandbox_syntax_error", "Model.predict", "error", "SyntaxError: expected ':' (at model.py:4)"),
+        ("sandbox_environment", "Model.fail", "error", INDEX_ERROR_AT_LINE_21),
+        ("sandbox_eq_cheat", "Model.train", "error", "unsupported data: value['result'] (a "),
+        ("sandbox_eq_cheat", "Model.predict", "error", "(a Miniproject_2.model.Shiny)"),
+    ],
+    ids=["os-exit-crash", "segfault-crash", "syntax-error-line",
+         "exception-line", "eq-cheat-refused", "tensor-subclass-refused"],
+)  # fmt: skip
+def test_misbehaviour_ends_as_its_status(fixture, target, status, error):
+    run = call(fixture, target, *ARGUMENTS[target], limits=TIGHT)
+    assert (run.status, run.value) == (status, None)
+    assert error in run.error
+    assert "\n" not in run.error
+
+
+def test_endless_train_is_killed_at_the_wall_time_limit():
+    run = call("sandbox_sleep", "Model.train", 1, 2, 3, limits=Limits(wall_s=3))
+    assert (run.status, run.value) == ("timeout", None)
+    assert run.error.startswith("still running after 3.")
+    assert 3 <= run.duration_s < 6
+
+
+def test_memory_hog_is_stopped_near_its_limit():
+    run = call("sandbox_memory_hog", "Model.train", 1, 2, 3, limits=Limits(wall_s=20, memory_mb=1024))
+    assert (run.status, run.error) == ("oom", "used more memory than allowed: killed")
+    assert 1024 < run.peak_memory_mb < 2048
+
+
+def test_print_flood_keeps_only_head_and_tail():
+    limits = Limits(wall_s=30, output_bytes=2_000)
+    run = call("sandbox_print_flood", "Model.predict", 7, limits=limits)
+    assert (run.status, run.value) == ("ok", {"result": 7})
+    assert run.stdout_tail.startswith("debug debug")
+    assert run.stdout_tail.endswith("last line\n")
+    assert "bytes not kept" in run.stdout_tail
+    assert len(run.stdout_tail) < 2 * limits.output_bytes
+
+
+def test_tensors_travel_both_ways_unchanged():
+    sent = torch.arange(12, dtype=torch.uint8).reshape(1, 3, 2, 2)
+    run = call("sandbox_environment", "identity", sent)
+    assert run.status == "ok"
+    received = run.value["result"]
+    assert type(received) is torch.Tensor
+    assert torch.equal(received, sent)
+
+
+def test_seed_comes_from_args():
+    drawn = call("sandbox_environment", "random_draw", seed=3).value["result"]
+    torch.manual_seed(3)
+    assert torch.equal(drawn, torch.empty(3).uniform_())
+
+
+def test_child_runs_in_an_empty_scratch_folder_with_a_scrubbed_environment(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    monkeypatch.setenv("GITHUB_TOKEN", "secret")
+    run = call("sandbox_environment", "environment", limits=Limits(wall_s=20, threads=2))
+    seen = run.value["result"]
+    assert seen["cwd_entries"] == []
+    assert not {"HTTPS_PROXY", "GITHUB_TOKEN", "PYTHONPATH"} & set(seen["variables"])
+    assert seen["threads"] == 2
+    assert seen["grad_enabled"] is False
+    assert (
+        Path(seen["model_file"]).parent != (SUBMISSIONS / "sandbox_environment" / "Miniproject_2").resolve()
+    )
+
+
+def test_files_outside_the_child_folder_are_read_only(tmp_path):
+    outside = tmp_path / "data.pkl"
+    outside.write_bytes(b"course data")
+    run = call("sandbox_environment", "can_write", str(outside))
+    if not run.filesystem_isolated:
+        pytest.skip("this OS does not let the child remount files read-only")
+    assert run.value["result"] == "OSError"
+    assert outside.read_bytes() == b"course data"
+    assert call("sandbox_environment", "can_write", "notes.txt").value["result"] == "written"
+
+
+def test_network_is_cut_when_the_report_says_so():
+    run = call("sandbox_environment", "can_connect", "1.1.1.1", 80)
+    if not run.network_isolated:
+        pytest.skip("this OS does not let the child leave the network namespace")
+    assert run.value["result"] == "OSError"
+
+
+class Shiny(torch.Tensor):
+    pass
+
+
+class AlwaysEqual:
+    def __eq__(self, other: object) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("value", "found"),
+    [
+        ({"a": [1, 2.5, None, True, "x", (torch.zeros(2),)]}, None),
+        ({"a": AlwaysEqual()}, f"value['a'] (a {__name__}.AlwaysEqual)"),
+        ({"a": [torch.zeros(1).as_subclass(Shiny)]}, f"value['a'][0] (a {__name__}.Shiny)"),
+        ({1.5: 0}, "value (key of type float)"),
+        ({"n": type("Int", (int,), {})(3)}, f"value['n'] (a {__name__}.Int)"),
+    ],
+    ids=["plain", "eq-cheat", "tensor-subclass", "float-key", "int-subclass"],
+)
+def test_unsupported_data_names_the_first_offender(value, found):
+    assert unsupported_data(value) == found
+
+
+def test_plain_strips_subclasses_and_copies():
+    original = torch.arange(6.0).reshape(2, 3).t().as_subclass(Shiny)
+    copy = plain(original)
+    assert type(copy) is torch.Tensor
+    assert copy.is_contiguous()
+    assert torch.equal(copy, torch.arange(6.0).reshape(2, 3).t())
+    copy.zero_()
+    assert original.sum().item() == 15.0
+
+
+def test_describe_exception_names_the_innermost_submission_frame(tmp_path):
+    package = tmp_path / "Miniproject_2"
+    (package / "others").mkdir(parents=True)
+    (package / "others" / "conv.py").write_text("def conv(x):\n    return x[9]\n")
+    namespace: dict = {}
+    exec(
+        compile((package / "others" / "conv.py").read_text(), str(package / "others" / "conv.py"), "exec"),
+        namespace,
+    )
+    with pytest.raises(IndexError) as caught:
+        namespace["conv"]([1])
+    assert (
+        describe_exception(caught.value, package)
+        == "IndexError: list index out of range (at others/conv.py:2)"
+    )
