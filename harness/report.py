@@ -188,7 +188,7 @@ def summarize(checks: Sequence[ScoredCheck]) -> Summary:
         noisy_psnr_db=_number(psnr, "noisy_psnr_db"),
         epoch_s=epoch_s,
         epoch_limit_s=epoch_limit_s,
-        epoch_ratio=round(epoch_s / epoch_limit_s, 6) if epoch_s is not None and epoch_limit_s else None,
+        epoch_ratio=epoch_s / epoch_limit_s if epoch_s is not None and epoch_limit_s else None,
     )
 
 
