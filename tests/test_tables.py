@@ -1,0 +1,183 @@
+"""Specification of the console and Markdown renderings and of the PNG sample grid."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+from harness.report import Summary
+from harness.results import Category
+from harness.sample_grid import BACKGROUND, GAP_PX, sample_grid, write_sample_grid
+from harness.tables import render_console, render_markdown, summary_line, use_color
+from tests import report_samples
+
+ANSI = "\x1b["
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("stream", "no_color", "expected"),
+    [(io.StringIO(), False, False), (FakeTerminal(), False, True), (FakeTerminal(), True, False)],
+    ids=["pipe", "terminal", "terminal-with-NO_COLOR"],
+)
+def test_colour_only_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, stream: io.StringIO, no_color: bool, expected: bool
+) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
+    assert use_color(stream) is expected
+
+
+def test_console_without_colour_has_no_escape_codes_and_with_colour_paints_outcomes() -> None:
+    report = report_samples.report()
+    plain, coloured = render_console(report, color=False), render_console(report, color=True)
+    assert ANSI not in plain
+    assert "\x1b[32mpass" in coloured  # green pass
+    assert "\x1b[31mfail" in coloured  # red fail
+    assert "\x1b[35merror (set-up: re-run)" in coloured  # set-up faults stand out
+    strip = coloured
+    for code in ("\x1b[32m", "\x1b[31m", "\x1b[33m", "\x1b[35m", "\x1b[1m", "\x1b[0m"):
+        strip = strip.replace(code, "")
+    assert strip == plain  # colour changes nothing else, column widths included
+
+
+def test_console_groups_checks_by_category_in_order() -> None:
+    text = render_console(report_samples.report())
+    headings = [line for line in text.splitlines() if line in {c.value for c in Category}]
+    assert headings == [c.value for c in Category]
+
+
+def test_console_rows_show_outcome_points_required_mark_and_rerun() -> None:
+    lines = render_console(report_samples.report()).splitlines()
+
+    def row(check_id: str) -> str:
+        return next(line for line in lines if line.startswith(check_id))
+
+    assert row("blocks.conv2d").split()[1:3] == ["fail", "12.95/14"]
+    assert row("blocks.relu").split()[1:4] == ["pass", "(adapter)", "2/4"]
+    assert row("rules.static*").split()[1:5] == ["error", "(set-up:", "re-run)", "–/4"]
+    assert row("layout.files*").split()[1:3] == ["pass", "2/2"]
+    assert "RuntimeError: shape | mismatch (at" in row("blocks.conv2d")  # long messages wrap
+    assert lines[lines.index(row("blocks.conv2d")) + 1].strip() == "model.py:42)"
+
+
+SUMMARY = Summary(
+    points=88.5,
+    max_points=100.0,
+    passed_required=True,
+    failed_required=(),
+    needs_rerun=(),
+    outcomes={"pass": 24},
+    psnr_db=24.314,
+    psnr_metric="grading",
+    noisy_psnr_db=20.72,
+    epoch_s=3420.0,
+    epoch_limit_s=1800.0,
+    epoch_ratio=1.9,
+)
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {},
+            "88.5/100 points · required checks: all passed · PSNR 24.31 dB (grading metric; noisy input "
+            "20.72 dB) · epoch ≈ 57.0 min (1.90x the 30.0 min limit)",
+        ),
+        (
+            {"passed_required": False, "failed_required": ("rules.static", "api.predict")},
+            "required checks failed: rules.static, api.predict",
+        ),
+        (
+            {"needs_rerun": ("a", "b", "c", "d", "e", "f")},
+            "re-run, the grading set-up failed: a, b, c, d and 2 more",
+        ),
+        ({"psnr_db": None, "psnr_metric": None, "noisy_psnr_db": None}, "· PSNR not measured ·"),
+        ({"epoch_s": 42.0, "epoch_ratio": 42 / 1800}, "epoch ≈ 42.0 s (0.02x the 30.0 min limit)"),
+        ({"epoch_s": None, "epoch_ratio": None}, "epoch time not measured"),
+    ],
+    ids=["everything", "failed-required", "many-reruns", "no-psnr", "fast-epoch", "no-epoch"],
+)
+def test_summary_line(changes: dict, expected: str) -> None:
+    assert expected in summary_line(Summary(**{**SUMMARY.__dict__, **changes}))
+
+
+def test_markdown_has_the_tables_the_reproducibility_block_and_the_grid_link(tmp_path: Path) -> None:
+    data = tmp_path / "train_data.pkl"
+    data.write_bytes(b"pairs")
+    report = report_samples.report(data_files=(data,))
+    text = render_markdown(report, samples_png="samples.png")
+    for category in Category:
+        assert f"\n## {category.value}\n" in text
+    assert "| `blocks.conv2d` | fail | 12.95/14 | | 1.0 s |" in re.sub(" +", " ", text)
+    assert "shape \\| mismatch" in text  # a pipe in a message does not break the table
+    assert "![val samples: noisy | output | clean](samples.png)" in text
+    assert f"sha256 `{report.reproducibility.rubric_sha256}`" in text
+    assert f"sha256 `{report.reproducibility.data_files['train_data.pkl']}`" in text
+    assert "| `bestmodel.pth` |" in text
+    assert "2022-05-27T12:00:00+00:00" in text
+
+
+def test_markdown_without_samples_has_no_image() -> None:
+    assert "![" not in render_markdown(report_samples.report())
+
+
+# ---------------------------------------------------------------- PNG grid
+
+
+def test_grid_places_each_image_pixel_as_a_scaled_block_at_its_row_and_column(tmp_path: Path) -> None:
+    samples = report_samples.samples(count=2, height=4, width=5)
+    scale = 3
+    path = write_sample_grid(samples, tmp_path / "grid.png", scale=scale)
+    with Image.open(path) as image:
+        grid = image.convert("RGB")
+    tile_w, tile_h = 5 * scale, 4 * scale
+    assert grid.size == (3 * tile_w + 2 * GAP_PX, 2 * tile_h + GAP_PX)
+    for column, key in enumerate(("noisy", "output", "clean")):
+        for row in range(2):
+            for y, x in [(0, 0), (3, 4), (2, 1)]:
+                expected = tuple(int(v) for v in samples[key][row, :, y, x])
+                left = column * (tile_w + GAP_PX) + x * scale
+                top = row * (tile_h + GAP_PX) + y * scale
+                corners = [(left, top), (left + scale - 1, top + scale - 1)]
+                assert [grid.getpixel(corner) for corner in corners] == [expected, expected]
+    assert grid.getpixel((tile_w, 0)) == BACKGROUND  # the gap between the first two columns
+
+
+def test_grid_of_uniform_images_has_the_known_colours() -> None:
+    colours = {"noisy": (10, 20, 30), "output": (40, 50, 60), "clean": (70, 80, 90)}
+    samples = {
+        key: torch.tensor(rgb, dtype=torch.uint8).view(1, 3, 1, 1).expand(1, 3, 32, 32).contiguous()
+        for key, rgb in colours.items()
+    }
+    grid = sample_grid(samples, scale=1)
+    assert [grid.getpixel((column * (32 + GAP_PX) + 16, 16)) for column in range(3)] == list(colours.values())
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"output": None}, "lack output"),
+        ({"output": torch.zeros(2, 3, 32, 32)}, "must be a uint8 tensor"),
+        ({"output": torch.zeros(2, 1, 32, 32, dtype=torch.uint8)}, "has shape"),
+        ({"output": torch.zeros(1, 3, 32, 32, dtype=torch.uint8)}, "has shape"),
+        ({"output": torch.zeros(2, 3, 32, dtype=torch.uint8)}, "has shape"),
+    ],
+    ids=["missing-key", "float", "grey", "fewer-images", "three-dims"],
+)
+def test_grid_refuses_malformed_samples(change: dict, message: str) -> None:
+    samples = {**report_samples.samples(count=2), **change}
+    samples = {key: value for key, value in samples.items() if value is not None}
+    with pytest.raises(ValueError, match=message):
+        sample_grid(samples)
