@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from torch import cat
+from torch import cat, empty
 
 from .others.activation import ReLU, Sigmoid
 from .others.conv import Conv2d
@@ -83,6 +83,7 @@ class Model:
         self.network = build_network(self.architecture).to(self.device)
         self.loss = MSE()
         self.verbose = False
+        self.losses: list[float] = []
 
     def load_pretrained_model(self) -> None:
         """Restore the weights saved in `bestmodel.pth` next to this file (whatever the working directory)."""
@@ -97,7 +98,8 @@ class Model:
     def train(self, train_input, train_target, num_epochs: int = 10) -> None:
         """Train on pairs of noisy images (N×3×H×W, uint8 or float in 0–255, H and W multiples of 4).
 
-        Batches are converted to float on the fly, so memory beyond the inputs stays a few batches.
+        Batches are converted to float on the fly, so memory beyond the inputs stays a few batches. The loss
+        of every step is kept in `self.losses` (a list of floats, read back once at the end).
         """
         if train_input.shape != train_target.shape or train_input.dim() != 4:
             raise ValueError(
@@ -114,6 +116,7 @@ class Model:
         )
         total_steps = steps_in(train_input.shape[0], num_epochs, recipe.batch_size)
         progress = ProgressLine(total_steps, self.verbose)
+        losses = empty(total_steps, device=self.device)
         for step, batch in enumerate(batch_plan(train_input.shape[0], num_epochs, recipe)):
             optimizer.lr = learning_rate_at(recipe, step, step / total_steps)
             source, target = (train_target, train_input) if batch.swapped else (train_input, train_target)
@@ -124,7 +127,9 @@ class Model:
             loss = self.loss.forward(outputs, targets)
             self.network.backward(self.loss.backward())
             optimizer.step()
-            progress.update(step, len(batch.indices), float(loss))
+            losses[step] = loss
+            progress.update(step, len(batch.indices), loss)
+        self.losses = losses.tolist()
 
     def predict(self, test_input):
         """Denoise N×3×H×W images (uint8 or float, 0–255; any N, H, W ≥ 1): float 0–255 out, same shape.

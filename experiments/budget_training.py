@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from experiments.contenders import CONTENDERS, Contender, Width, required_topology
+from harness.dataset import load_train, load_val
 from harness.psnr import METRICS
 from Miniproject_2.others.training import apply_transform, batch_plan, learning_rate_at, to_unit_range
 
@@ -95,8 +96,8 @@ def main() -> None:
     torch.set_num_threads(1)
     torch.manual_seed(0)
     contender = with_overrides(CONTENDERS[arguments.contender], arguments.set, arguments.width)
-    noisy_a, noisy_b = torch.load(arguments.train)
-    noisy, clean = torch.load(arguments.val)
+    noisy_a, noisy_b = load_train(arguments.train)
+    noisy, clean = load_val(arguments.val)
     network = contender.network()
     training = train_for_budget(contender, network, noisy_a, noisy_b, arguments.budget)
     record = {

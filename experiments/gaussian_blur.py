@@ -18,6 +18,7 @@ import torch
 from torch.nn import functional
 
 from experiments.budget_training import scores
+from harness.dataset import load_train, load_val
 
 SIGMAS = [round(0.3 + 0.05 * step, 2) for step in range(55)]
 """Candidate standard deviations in pixels, 0.30 to 3.00."""
@@ -51,8 +52,8 @@ def main() -> None:
     arguments = parser.parse_args()
 
     torch.set_num_threads(1)
-    noisy_a, noisy_b = torch.load(arguments.train)
-    noisy, clean = torch.load(arguments.val)
+    noisy_a, noisy_b = load_train(arguments.train)
+    noisy, clean = load_val(arguments.val)
     sigma, _ = best_sigma(noisy_a[: arguments.pairs], noisy_b[: arguments.pairs])
     noisy_float = noisy.double()
     records = [

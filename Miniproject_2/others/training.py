@@ -139,7 +139,9 @@ class ProgressLine:
         self.last_shown = 0.0
         self.images = 0
 
-    def update(self, step: int, batch_images: int, loss: float) -> None:
+    def update(self, step: int, batch_images: int, loss) -> None:
+        """Count a finished step; redraw the line at most once a second (`loss`, a 0-dim tensor, is read
+        only then, so a CUDA run is not synchronised every step)."""
         self.images += batch_images
         now = time.perf_counter()
         if not self.enabled or (now - self.last_shown < 1.0 and step + 1 < self.total_steps):
@@ -148,7 +150,7 @@ class ProgressLine:
         rate = self.images / max(now - self.started, 1e-9)
         end = "\n" if step + 1 == self.total_steps else ""
         print(
-            f"\rstep {step + 1}/{self.total_steps}  loss {loss:.5f}  {rate:.0f} images/s",
+            f"\rstep {step + 1}/{self.total_steps}  loss {float(loss):.5f}  {rate:.0f} images/s",
             end=end,
             file=sys.stderr,
         )

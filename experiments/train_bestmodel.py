@@ -1,0 +1,67 @@
+"""Train the reference `Model` with our framework and write `Miniproject_2/bestmodel.pth`.
+
+The data come from `harness data make`; the committed weights were made by (see Miniproject_2/README.md)
+
+    harness data make /tmp/cbsd68 --images ../shared/images/CBSD68 --train 50000 --val 2000 --seed 0
+    python -m experiments.train_bestmodel /tmp/cbsd68 --epochs 8 --threads 2
+
+The recipe is the Model's default (`Recipe()`); initial weights follow `torch.manual_seed(seed)`. After
+training, both PSNR metrics on the val split (photographs never trained on) are printed and appended, with
+the run's settings, to `--results` as one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+from experiments.budget_training import scores
+from harness.dataset import TRAIN_FILE, VAL_FILE, load_train, load_val
+from Miniproject_2.model import Model
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path, help="folder made by `harness data make`")
+    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0, help="torch.manual_seed for the initial weights")
+    parser.add_argument("--out", type=Path, help="weights file (default: Miniproject_2/bestmodel.pth)")
+    parser.add_argument("--results", type=Path, help="JSON-lines file the run's record is appended to")
+    arguments = parser.parse_args()
+
+    torch.set_num_threads(arguments.threads)
+    torch.set_grad_enabled(False)
+    torch.manual_seed(arguments.seed)
+    noisy_a, noisy_b = load_train(arguments.data / TRAIN_FILE)
+    noisy, clean = load_val(arguments.data / VAL_FILE)
+    model = Model()
+    model.verbose = True
+    started = time.perf_counter()
+    model.train(noisy_a, noisy_b, arguments.epochs)
+    wall_s = time.perf_counter() - started
+    model.save_model(arguments.out)
+    record = {
+        "label": "ours",
+        "architecture": model.architecture,
+        "recipe": asdict(model.recipe),
+        "epochs": arguments.epochs,
+        "images": arguments.epochs * len(noisy_a),
+        "threads": arguments.threads,
+        "wall_s": round(wall_s, 1),
+        "final_loss": model.losses[-1],
+        "psnr": scores(model.predict(noisy), clean),
+    }
+    if arguments.results:
+        with arguments.results.open("a") as file:
+            file.write(json.dumps(record) + "\n")
+    print(json.dumps(record))
+
+
+if __name__ == "__main__":
+    main()
