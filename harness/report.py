@@ -238,8 +238,10 @@ def dumps_report(document: Mapping[str, Any]) -> str:
 def without_timings(document: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of a report document minus what varies between identical runs.
 
-    Drops `run`, the measured epoch figures of the summary, and the details of timing checks (their
-    outcomes stay: a verdict that flips between runs is worth knowing about).
+    Drops `run`, the measured epoch figures of the summary, the message, points, score and details of
+    timing checks (their outcomes stay: a verdict that flips between runs is worth knowing about), and
+    in every other check's details the keys that hold durations by the harness's naming convention
+    (ending in `_s`, or containing `seconds`).
     """
     copy = json.loads(json.dumps(document))
     copy.pop("run", None)
@@ -247,11 +249,23 @@ def without_timings(document: Mapping[str, Any]) -> dict[str, Any]:
         copy["summary"].pop(key, None)
     for check in copy["checks"]:
         if check["category"] == Category.TIMING.value:
-            check.pop("details", None)
-            check.pop("message", None)
-            check.pop("points", None)
-            check.pop("score", None)
+            for key in ("details", "message", "points", "score"):
+                check.pop(key, None)
+        else:
+            check["details"] = _without_durations(check["details"])
     return copy
+
+
+def _without_durations(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: _without_durations(item)
+            for key, item in value.items()
+            if not (key.endswith("_s") or "seconds" in key)
+        }
+    if isinstance(value, list):
+        return [_without_durations(item) for item in value]
+    return value
 
 
 def write_reports(

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 MESSAGE_WIDTH = 72
 """Console messages wrap at this many characters."""
 
+NETWORK_WARNING = "note: the submission's code ran WITH network access (this OS did not allow cutting it off)"
+
 _GREEN, _RED, _YELLOW, _MAGENTA, _BOLD, _RESET = (f"\x1b[{code}m" for code in (32, 31, 33, 35, 1, 0))
 _OUTCOME_COLOURS = {
     Outcome.PASS: _GREEN,
@@ -62,6 +64,8 @@ def render_console(report: Report, color: bool = False) -> str:
     summary_colour = _GREEN if report.summary.passed_required and not report.summary.needs_rerun else _RED
     lines.append(paint(summary_colour, summary_line(report.summary)))
     lines.append("(* required check)")
+    if report.reproducibility.network_isolated is False:
+        lines.append(paint(_YELLOW, NETWORK_WARNING))
     return "\n".join(lines) + "\n"
 
 
@@ -180,14 +184,18 @@ def _reproducibility_table(report: Report) -> str:
     commit = "not a git checkout" if repro.git_commit is None else repro.git_commit
     if repro.git_dirty:
         commit += " (with uncommitted changes)"
-    network = {True: "cut off", False: "NOT cut off (the OS did not allow it)", None: "not reported"}
+    network = {
+        True: "cut off",
+        False: "NOT cut off (this OS did not allow it)",
+        None: "not reported by the sandbox",
+    }
     rows = [
         ("harness", f"{repro.harness_version}, commit {commit}"),
         ("Python / torch", f"{repro.python} / {repro.torch}"),
         ("machine", f"{repro.platform}, {repro.cpu_model}"),
         ("threads per child", str(repro.threads)),
         ("seed", str(repro.seed)),
-        ("network of the children", network[repro.network_isolated]),
+        ("network", network[repro.network_isolated]),
         ("rubric", f"{repro.rubric_name}, sha256 `{repro.rubric_sha256}`"),
         ("bestmodel.pth", "absent" if bestmodel is None else f"sha256 `{bestmodel}`"),
         *((f"data: {name}", f"sha256 `{digest}`") for name, digest in repro.data_files.items()),

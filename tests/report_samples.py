@@ -67,7 +67,14 @@ def results(epoch_s: float = 420.0, durations: float = 1.0) -> list[CheckResult]
             details={"epoch_s": epoch_s, "limit_s": 1800.0},
             duration_s=durations,
         ),
-        CheckResult("layout.files", Category.LAYOUT, Outcome.PASS, "all files present", duration_s=durations),
+        CheckResult(
+            "layout.files",
+            Category.LAYOUT,
+            Outcome.PASS,
+            "all files present",
+            details={"listing_seconds": durations, "files": [{"name": "model.py", "read_s": durations}]},
+            duration_s=durations,
+        ),
         CheckResult(
             "blocks.conv2d",
             Category.BLOCKS,
@@ -111,6 +118,7 @@ def report(
     data_files: tuple[Path, ...] = (),
     started_at: datetime = datetime(2022, 5, 27, 12, 0, tzinfo=timezone.utc),
     wall_s: float = 12.5,
+    network_isolated: bool | None = True,
 ) -> Report:
     return build_report(
         SUBMISSION,
@@ -120,4 +128,5 @@ def report(
         seed=0,
         started_at=started_at,
         wall_s=wall_s,
+        network_isolated=network_isolated,
     )

@@ -51,6 +51,14 @@ def test_console_without_colour_has_no_escape_codes_and_with_colour_paints_outco
     assert strip == plain  # colour changes nothing else, column widths included
 
 
+@pytest.mark.parametrize(
+    ("isolated", "warned"), [(True, False), (None, False), (False, True)], ids=["cut", "unknown", "not-cut"]
+)
+def test_console_warns_when_the_network_was_not_cut_off(isolated: bool | None, warned: bool) -> None:
+    text = render_console(report_samples.report(network_isolated=isolated))
+    assert ("ran WITH network access" in text) is warned
+
+
 def test_console_groups_checks_by_category_in_order() -> None:
     text = render_console(report_samples.report())
     headings = [line for line in text.splitlines() if line in {c.value for c in Category}]
