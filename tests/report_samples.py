@@ -1,12 +1,7 @@
-"""Hand-made check results and reports shared by the rubric, report and table tests.
-
-`StandInSubmission` has the fields of `harness.submission.Submission` that reports read, so these tests do
-not depend on resolving a real submission.
-"""
+"""Hand-made check results and reports shared by the report and table tests (no submission is run)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -15,39 +10,23 @@ import torch
 from harness.report import Report, build_report
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.rubric import Rubric, load_rubric
+from harness.submission import Submission, SubmissionFile
 
-
-@dataclass(frozen=True)
-class StandInFile:
-    relpath: str
-    size: int
-    sha256: str
-
-
-@dataclass(frozen=True)
-class StandInSubmission:
-    source: Path
-    package_dir: Path
-    name: str
-    proj_name: str | None
-    files: tuple[StandInFile, ...]
-
-
-SUBMISSION = StandInSubmission(
+SUBMISSION = Submission(
     source=Path("/submissions/Proj_123456_654321.zip"),
     package_dir=Path("/tmp/work/Miniproject_2"),
     name="Proj_123456_654321",
     proj_name="Proj_123456_654321",
     files=(
-        StandInFile("model.py", 1234, "a" * 64),
-        StandInFile("__init__.py", 0, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
-        StandInFile("bestmodel.pth", 5678, "b" * 64),
+        SubmissionFile("model.py", 1234, "a" * 64),
+        SubmissionFile("__init__.py", 0, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        SubmissionFile("bestmodel.pth", 5678, "b" * 64),
     ),
 )
 
 
 def samples(count: int = 2, height: int = 32, width: int = 32) -> dict[str, torch.Tensor]:
-    """Noisy/output/clean images whose pixel values encode (column, image, channel, row, col)."""
+    """Seeded random uint8 noisy/output/clean images, K x 3 x H x W each, all different."""
     generator = torch.Generator().manual_seed(0)
     return {
         key: torch.randint(0, 256, (count, 3, height, width), generator=generator, dtype=torch.uint8)
