@@ -33,6 +33,7 @@ from types import MappingProxyType
 from typing import Any
 
 from harness.errors import RubricError
+from harness.psnr import METRICS
 from harness.results import Category, CheckResult, Fault, Outcome, ScoredCheck
 
 if sys.version_info >= (3, 11):
@@ -75,7 +76,6 @@ CHECK_CATEGORIES: Mapping[str, Category] = MappingProxyType(
 """Every check id the harness produces, with its report group: a rubric may only name these ids."""
 
 RULE_PROFILES = ("strict", "lenient")
-PSNR_METRICS = ("grading", "statement")
 _PARTIAL_OUTCOMES = frozenset({Outcome.FAIL, Outcome.ERROR, Outcome.TIMEOUT, Outcome.OOM, Outcome.CRASH})
 _ABSENT_OUTCOMES = frozenset({Outcome.SKIPPED, Outcome.MISSING})
 
@@ -308,7 +308,7 @@ def _parse_thresholds(table: _Reader) -> Thresholds:
     defaults = Thresholds()
     table.reject_unknown(list(Thresholds.__dataclass_fields__))
     return Thresholds(
-        psnr_metric=table.choice("psnr_metric", PSNR_METRICS, defaults.psnr_metric),
+        psnr_metric=table.choice("psnr_metric", tuple(METRICS), defaults.psnr_metric),
         psnr_min_db=table.number("psnr_min_db", defaults.psnr_min_db),
         psnr_margin_db=table.number("psnr_margin_db", defaults.psnr_margin_db),
         training_min_gain_db=table.number("training_min_gain_db", defaults.training_min_gain_db),
