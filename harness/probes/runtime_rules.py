@@ -1,0 +1,219 @@
+"""Child-side probe of `rules.runtime`: run a small workload under `harness.tracing.TorchCallRecorder`.
+
+The submission is imported again with the recorder active, so import-time calls are seen and names it
+binds at import (`from torch import load`) are the patched ones. The workload is deliberately small:
+one forward and backward per block the submission has (built the way graders build them, through
+`harness.probes.block_adapters`), an SGD step on a short `Sequential`, then `Model()`,
+`load_pretrained_model()`, one epoch of `train` on a few images and a `predict`. Every step runs on its
+own, so a failing block costs one step; after each, grad mode is checked and switched back off if the
+step left it on. The probe returns what it saw and judges nothing (`harness.runtime_rules` does).
+"""
+
+from __future__ import annotations
+
+import importlib
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import torch
+
+from harness.probes.block_adapters import ConstructorCall, ParameterList, build, find_class
+from harness.probes.capture import describe_exception
+from harness.tracing import TorchCallRecorder
+
+TRAIN_IMAGES = 100
+"""One epoch of `train` on this many pairs: enough for one batch of the usual batch sizes (<= 100)."""
+PREDICT_IMAGES = 4
+IMAGE_SIZE = 32
+STEP_BUDGET_S = 10.0
+TRAIN_BUDGET_S = 20.0
+"""Seconds one step may run before it is stopped, so that a `train` that never returns costs only its
+step and the calls recorded so far still come back."""
+NO_ARGUMENTS = ConstructorCall({}, positional=0, keywords=())
+
+BLOCK_CALLS: dict[str, ConstructorCall] = {
+    "conv2d": ConstructorCall(
+        {"in_channels": 3, "out_channels": 4, "kernel_size": 3, "stride": 2, "padding": 1},
+        positional=2,
+        keywords=("kernel_size", "stride", "padding"),
+    ),
+    "transpose_conv2d": ConstructorCall(
+        {"in_channels": 4, "out_channels": 3, "kernel_size": 2, "stride": 2},
+        positional=2,
+        keywords=("kernel_size", "stride"),
+    ),
+    "nearest_upsampling": ConstructorCall({"scale_factor": 2}, positional=0, keywords=("scale_factor",)),
+    "upsampling": ConstructorCall(
+        {"in_channels": 4, "out_channels": 3, "kernel_size": 3, "stride": 1, "padding": 1, "scale_factor": 2},
+        positional=2,
+        keywords=("kernel_size", "padding", "scale_factor"),
+    ),
+    "relu": NO_ARGUMENTS,
+    "sigmoid": NO_ARGUMENTS,
+}
+"""Constructor calls in PyTorch's terms for the blocks exercised on their own (a 2x3x8x8 input)."""
+
+
+def record_torch_calls(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
+    """Run the workload under the recorder; return {"calls": [TorchCall data], "steps", "grad_left_on"}.
+
+    `args["train_images"]` overrides `TRAIN_IMAGES` (tests use fewer).
+    """
+    package_dir = Path(model.__file__).resolve().parent
+    run = _Workload(package_dir, int(args.get("train_images", TRAIN_IMAGES)))
+    with run.recorder:
+        fresh = run.attempt("import", lambda: _reimport(model))
+        run.exercise(fresh or model)
+    torch.set_grad_enabled(False)
+    return {
+        "calls": [call.as_data() for call in run.recorder.calls()],
+        "steps": run.steps,
+        "grad_left_on": run.grad_left_on,
+    }
+
+
+def _reimport(model: ModuleType) -> ModuleType:
+    """A fresh import of the submission's package and model module (the recorder is active)."""
+    package = model.__name__.partition(".")[0]
+    for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
+        del sys.modules[name]
+    fresh = importlib.import_module(model.__name__)
+    if Path(fresh.__file__).resolve() != Path(model.__file__).resolve():
+        raise ImportError(f"re-import found {fresh.__file__}, not {model.__file__}")
+    return fresh
+
+
+class StepOverBudget(BaseException):
+    """Raised inside the submission's code when a step runs past its budget (a BaseException, so that
+    a submission's `except Exception` does not swallow it)."""
+
+
+@contextmanager
+def _budget(seconds: float) -> Iterator[None]:
+    """Raise `StepOverBudget` in the running code after `seconds` (main thread only: SIGALRM)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise StepOverBudget(f"did not finish within {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+class _Workload:
+    """The recorder, the steps run so far and which steps left grad mode on."""
+
+    def __init__(self, package_dir: Path, train_images: int) -> None:
+        self.package_dir = package_dir
+        self.train_images = train_images
+        self.recorder = TorchCallRecorder(package_dir)
+        self.steps: list[dict[str, Any]] = []
+        self.grad_left_on: list[str] = []
+
+    def attempt(self, step: str, action: Callable[[], Any], budget_s: float = STEP_BUDGET_S) -> Any:
+        """Run one step of submission code; record {"step", "ok", "error"}; return its value or None."""
+        value, error = None, ""
+        with self.recorder.stepping(step):
+            try:
+                with _budget(budget_s):
+                    value = action()
+            except StepOverBudget as exc:
+                error = f"{exc} (stopped so that the other steps still run)"
+            except Exception as exc:  # the submission's failure costs only this step
+                error = describe_exception(exc, self.package_dir)
+        if torch.is_grad_enabled():
+            self.grad_left_on.append(step)
+            torch.set_grad_enabled(False)
+        self.steps.append({"step": step, "ok": not error, "error": error})
+        return value
+
+    def exercise(self, model: ModuleType) -> None:
+        generator = torch.Generator().manual_seed(0)
+        blocks = {kind: self._block(model, kind, call) for kind, call in BLOCK_CALLS.items()}
+        for kind, block in blocks.items():
+            if block is not None:
+                x = torch.rand(2, _input_channels(kind), 8, 8, generator=generator)
+                self.attempt(f"{kind}.forward", lambda b=block, x=x: b.forward(x))
+                self.attempt(
+                    f"{kind}.backward", lambda b=block, x=x: b.backward(b.forward(x).clone().fill_(1))
+                )
+                self.attempt(f"{kind}.param", lambda b=block: b.param())
+        self._loss_and_optimizer(model, blocks, generator)
+        self._model(model, generator)
+
+    def _block(self, model: ModuleType, kind: str, call: ConstructorCall) -> Any:
+        cls, name = find_class(model, kind)
+        if cls is None:
+            return None
+        built = self.attempt(f"{kind}.init", lambda: build(cls, name, call, (), self.package_dir))
+        return None if built is None else built.block
+
+    def _loss_and_optimizer(
+        self, model: ModuleType, blocks: dict[str, Any], generator: torch.Generator
+    ) -> None:
+        mse_cls, mse_name = find_class(model, "mse")
+        if mse_cls is not None:
+            built = self.attempt(
+                "mse.init", lambda: build(mse_cls, mse_name, NO_ARGUMENTS, (), self.package_dir)
+            )
+            if built is not None:
+                pred, target = torch.rand(2, 3, 4, 4, generator=generator), torch.rand(2, 3, 4, 4)
+                self.attempt("mse.forward", lambda: built.block.forward(pred, target))
+                self.attempt("mse.backward", lambda: built.block.backward())
+        chain = [blocks[kind] for kind in ("conv2d", "relu") if blocks.get(kind) is not None]
+        seq_cls, _ = find_class(model, "sequential")
+        if seq_cls is None or not chain:
+            return
+        sequential = self.attempt("sequential.init", lambda: seq_cls(*chain))
+        if sequential is None:
+            return
+        x = torch.rand(2, 3, 8, 8, generator=generator)
+        self.attempt(
+            "sequential.backward", lambda: sequential.backward(sequential.forward(x).clone().fill_(1))
+        )
+        sgd_cls, sgd_name = find_class(model, "sgd")
+        params = self.attempt("sequential.param", lambda: ParameterList(sequential.param()))
+        if sgd_cls is None or params is None:
+            return
+        call = ConstructorCall(
+            {"params": params, "lr": 0.01}, positional=1, keywords=("lr",), droppable=frozenset({"params"})
+        )
+        built = self.attempt(
+            "sgd.init",
+            lambda: build(sgd_cls, sgd_name, call, (), self.package_dir, {"params": lambda: params}),
+        )
+        if built is not None:
+            self.attempt("sgd.step", lambda: built.block.step())
+            self.attempt("sgd.zero_grad", lambda: built.block.zero_grad())
+
+    def _model(self, model: ModuleType, generator: torch.Generator) -> None:
+        model_cls = getattr(model, "Model", None)
+        if not isinstance(model_cls, type):
+            return
+        shape = (self.train_images, 3, IMAGE_SIZE, IMAGE_SIZE)
+        noisy_a = torch.randint(0, 256, shape, dtype=torch.uint8, generator=generator)
+        noisy_b = torch.randint(0, 256, shape, dtype=torch.uint8, generator=generator)
+        instance = self.attempt("Model()", model_cls)
+        if instance is None:
+            return
+        self.attempt("Model.load_pretrained_model", lambda: instance.load_pretrained_model())
+        self.attempt("Model.train", lambda: instance.train(noisy_a, noisy_b, 1), TRAIN_BUDGET_S)
+        self.attempt("Model.predict", lambda: instance.predict(noisy_a[:PREDICT_IMAGES]))
+
+
+def _input_channels(kind: str) -> int:
+    """Channels of the input a block of `kind` built from `BLOCK_CALLS` takes."""
+    return BLOCK_CALLS[kind].values.get("in_channels", 3)

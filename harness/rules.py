@@ -1,0 +1,460 @@
+"""Check `rules.static`: the course's rules on imports and autograd, read from the source with `ast`.
+
+The statement allows `from torch import empty, cat, arange`, `from torch.nn.functional import fold,
+unfold`, tensor methods and the standard library; autograd must stay off. Every `.py` file of the
+package is parsed (never imported) and each construct that breaks a rule becomes a `Finding` with its
+file, line, source line and rule:
+
+- `torch-import`: importing from torch anything but the allowed names (`import torch`, `torch.nn`,
+  `from torch import zeros`, `from torch.nn.functional import conv2d`, `from torch import *`);
+- `torch-use`: a torch attribute outside the profile's allow-list, read through an imported torch name
+  (`torch.sigmoid`, `F.conv2d`, `nn.Module`, `torch.optim.SGD`, `getattr(torch, "relu")`);
+- `third-party-import`: a module that is neither the standard library (`sys.stdlib_module_names`) nor
+  part of the package (`numpy`, `scipy`, `PIL`);
+- `autograd`: `requires_grad=True` (keyword or attribute), `.requires_grad_()`, `torch.autograd`,
+  `torch.enable_grad`, `torch.set_grad_enabled(<not False>)`;
+- `dynamic-import`: `__import__` / `importlib.import_module` of torch or of a name computed at run time,
+  and `getattr` on a torch module with a computed name; `dynamic-code`: `exec`, `eval`, `compile`.
+
+Deliberately not flagged: `.backward()` and `.grad`. Every block of the framework has its own
+`backward(...)` method and many keep their gradients in a `.grad` attribute, so the source cannot tell
+them from autograd's; `rules.runtime` sees the real `Tensor.backward` when it runs.
+
+Profiles (the rubric's `rule_profile`): `strict` is the statement's words. `lenient` also allows
+`import torch` (and `import torch.nn.functional`) when only the names of `LENIENT_EXTRA_NAMES` are used
+through it: load/save/device/grad mode, dtypes and `Tensor` for annotations, as the course's own test
+script does.
+
+Files that `model.py` and `__init__.py` do not import (directly or through other files of the package)
+are still checked, but their findings do not count (`counted: false`): a student's `others/test_conv.py`
+comparing against `torch.nn` is not part of the submitted framework. When a counted file imports
+something by a computed name, which files it reaches is unknown, and every finding counts.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harness.results import Category, CheckResult, Fault, Outcome
+
+if TYPE_CHECKING:
+    from harness.context import CheckContext
+
+CHECK_ID = "rules.static"
+PACKAGE_NAME = "Miniproject_2"
+ENTRY_FILES = ("model.py", "__init__.py")
+SKIPPED_FOLDERS = frozenset({"__pycache__", ".ipynb_checkpoints", "__MACOSX", ".git"})
+CODE_CHARS = 160
+SHOWN_IN_MESSAGE = 1
+
+ALLOWED_TORCH_NAMES = frozenset(
+    {"torch.empty", "torch.cat", "torch.arange", "torch.nn.functional.fold", "torch.nn.functional.unfold"}
+)
+"""The statement's list: the only torch names a submission may use, in both profiles."""
+
+LENIENT_EXTRA_NAMES = frozenset(
+    {
+        "torch.load",
+        "torch.save",
+        "torch.device",
+        "torch.set_grad_enabled",
+        "torch.no_grad",
+        "torch.is_grad_enabled",
+        "torch.cuda.is_available",
+        "torch.manual_seed",
+        "torch.Tensor",
+        "torch.float",
+        "torch.float32",
+        "torch.float64",
+        "torch.double",
+        "torch.uint8",
+        "torch.long",
+        "torch.int64",
+        "torch.bool",
+    }
+)
+"""What `lenient` also allows through `import torch`: no computation, only I/O, devices, grad mode, types."""
+
+PROFILES = ("strict", "lenient")
+AUTOGRAD_PREFIXES = ("torch.autograd", "torch.enable_grad")
+DYNAMIC_CODE_BUILTINS = frozenset({"exec", "eval", "compile"})
+IMPORT_FUNCTIONS = frozenset({"__import__", "builtins.__import__", "importlib.import_module"})
+
+
+def allowed_torch_names(profile: str) -> frozenset[str]:
+    """The torch names `profile` allows (see the module docstring); ValueError for an unknown profile."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown rule profile {profile!r} (known: {', '.join(PROFILES)})")
+    return ALLOWED_TORCH_NAMES | (LENIENT_EXTRA_NAMES if profile == "lenient" else frozenset())
+
+
+def is_allowed_torch_name(name: str, profile: str) -> bool:
+    """Whether the dotted torch name `name` (or an attribute of it, `torch.Tensor.add`) is allowed."""
+    return any(name == a or name.startswith(a + ".") for a in allowed_torch_names(profile))
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One construct that breaks a rule: where (`file` relative to the package, `line`), the source
+    line, the rule id and a one-line explanation. `counted` is False in files model.py never imports."""
+
+    file: str
+    line: int
+    code: str
+    rule: str
+    message: str
+    counted: bool = True
+
+    def as_data(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def one_line(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+@dataclass
+class _FileScan:
+    """What one file holds: its findings, the package modules it imports, whether some import is computed."""
+
+    findings: list[Finding] = field(default_factory=list)
+    local_imports: set[str] = field(default_factory=set)
+    dynamic_imports: bool = False
+    syntax_error: str | None = None
+
+
+@dataclass(frozen=True)
+class StaticScan:
+    """The result of scanning a package: every finding, the files read, files that did not parse."""
+
+    findings: tuple[Finding, ...]
+    files: tuple[str, ...]
+    unparsable: Mapping[str, str]
+    reachable: frozenset[str]
+
+    @property
+    def counted(self) -> list[Finding]:
+        return [f for f in self.findings if f.counted]
+
+
+def run(ctx: CheckContext) -> list[CheckResult]:
+    """The `rules.static` check of one submission, under the rubric's rule profile."""
+    return [check_static_rules(ctx.submission.package_dir, ctx.rubric.rule_profile)]
+
+
+def check_static_rules(package_dir: Path, profile: str = "strict") -> CheckResult:
+    """Scan `package_dir` and judge it: PASS, FORBIDDEN (counted findings), ERROR (model.py unparsable)
+    or MISSING (no model.py)."""
+    started = time.perf_counter()
+    if not (package_dir / "model.py").is_file():
+        return CheckResult(
+            CHECK_ID,
+            Category.RULES,
+            Outcome.MISSING,
+            "no model.py to check the rules in",
+            duration_s=time.perf_counter() - started,
+        )
+    scan = scan_package(package_dir, profile)
+    details: dict[str, Any] = {
+        "profile": profile,
+        "files": list(scan.files),
+        "findings": [f.as_data() for f in scan.findings],
+        "unparsable": dict(scan.unparsable),
+    }
+    counted = scan.counted
+    broken = sorted(f for f in scan.unparsable if f in scan.reachable)
+    if counted:
+        shown = "; ".join(f.one_line() for f in counted[:SHOWN_IN_MESSAGE])
+        more = f" (and {len(counted) - SHOWN_IN_MESSAGE} more)" if len(counted) > SHOWN_IN_MESSAGE else ""
+        outcome, score, message = Outcome.FORBIDDEN, 0.0, f"{shown}{more}"
+    elif broken:
+        outcome, score = Outcome.ERROR, 0.0
+        message = f"{broken[0]}: {scan.unparsable[broken[0]]}; the rules cannot be checked"
+    else:
+        ignored = sorted({f.file for f in scan.findings if not f.counted})
+        note = (
+            f"; ignored findings in files model.py does not import: {', '.join(ignored)}" if ignored else ""
+        )
+        outcome, score = Outcome.PASS, 1.0
+        message = f"{len(scan.files)} .py files follow the {profile} import and autograd rules{note}"
+    return CheckResult(
+        CHECK_ID,
+        Category.RULES,
+        outcome,
+        message,
+        details,
+        duration_s=time.perf_counter() - started,
+        score=score,
+        fault=Fault.NONE if outcome is Outcome.PASS else Fault.SUBMISSION,
+    )
+
+
+def scan_package(package_dir: Path, profile: str = "strict") -> StaticScan:
+    """Every finding in every `.py` file under `package_dir`, `counted` set by reachability."""
+    allowed_torch_names(profile)
+    sources = dict(_python_files(package_dir))
+    local_tops = _local_top_names(package_dir)
+    scans = {rel: _scan_file(rel, text, profile, local_tops) for rel, text in sources.items()}
+    reachable = _reachable(scans, set(sources))
+    everything_counts = any(scans[rel].dynamic_imports or scans[rel].syntax_error for rel in reachable)
+    findings = tuple(
+        replace(f, counted=everything_counts or rel in reachable)
+        for rel, scan in scans.items()
+        for f in scan.findings
+    )
+    unparsable = {rel: scan.syntax_error for rel, scan in scans.items() if scan.syntax_error}
+    return StaticScan(findings, tuple(sources), unparsable, frozenset(reachable))
+
+
+def _python_files(package_dir: Path) -> Iterator[tuple[str, str]]:
+    for path in sorted(package_dir.rglob("*.py")):
+        relative = path.relative_to(package_dir)
+        if SKIPPED_FOLDERS.isdisjoint(relative.parts[:-1]) and path.is_file():
+            yield relative.as_posix(), path.read_text(encoding="utf-8", errors="replace")
+
+
+def _local_top_names(package_dir: Path) -> frozenset[str]:
+    """Names an absolute import may use for the package's own modules (`others`, `Miniproject_2`)."""
+    names = {PACKAGE_NAME}
+    for child in package_dir.iterdir():
+        if child.suffix == ".py":
+            names.add(child.stem)
+        elif child.is_dir() and child.name not in SKIPPED_FOLDERS:
+            names.add(child.name)
+    return frozenset(names)
+
+
+def _reachable(scans: Mapping[str, _FileScan], files: set[str]) -> set[str]:
+    """Files run by importing `Miniproject_2.model`: the entry files and what they import, transitively."""
+    seen: set[str] = set()
+    todo = [f for f in ENTRY_FILES if f in files]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        for module in scans[current].local_imports:
+            todo.extend(_module_files(module, files))
+    return seen
+
+
+def _module_files(module: str, files: set[str]) -> list[str]:
+    """The files a dotted module path of the package executes: each package's `__init__.py` on the way."""
+    parts = [p for p in module.split(".") if p]
+    found = []
+    for depth in range(1, len(parts) + 1):
+        stem = "/".join(parts[:depth])
+        found += [c for c in (f"{stem}.py", f"{stem}/__init__.py") if c in files]
+    return found
+
+
+def _scan_file(relative: str, text: str, profile: str, local_tops: frozenset[str]) -> _FileScan:
+    scan = _FileScan()
+    try:
+        tree = ast.parse(text, filename=relative)
+    except SyntaxError as error:
+        scan.syntax_error = f"SyntaxError: {error.msg} (line {error.lineno})"
+        return scan
+    package = relative.split("/")[:-1]
+    _Scanner(relative, text.splitlines(), profile, local_tops, package, scan).visit(tree)
+    return scan
+
+
+class _Scanner(ast.NodeVisitor):
+    """Collects one file's findings. Names bound by import statements are tracked per file, not per scope."""
+
+    def __init__(
+        self,
+        relative: str,
+        lines: list[str],
+        profile: str,
+        local_tops: frozenset[str],
+        package: list[str],
+        scan: _FileScan,
+    ) -> None:
+        self.relative = relative
+        self.lines = lines
+        self.profile = profile
+        self.local_tops = local_tops
+        self.package = package
+        self.scan = scan
+        self.bound: dict[str, str] = {}
+        """Local name -> the dotted module or object it was imported as (`F` -> `torch.nn.functional`)."""
+
+    def visit_Module(self, node: ast.Module) -> None:
+        for child in ast.walk(node):
+            if isinstance(child, ast.Import | ast.ImportFrom):
+                self._bind(child)
+        self.generic_visit(node)
+
+    def _bind(self, node: ast.Import | ast.ImportFrom) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    self.bound[alias.asname] = alias.name
+                else:
+                    top = alias.name.partition(".")[0]
+                    self.bound[top] = top
+        elif node.level == 0 and node.module:
+            for alias in node.names:
+                if alias.name != "*":
+                    self.bound[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+
+    def add(self, node: ast.AST, rule: str, message: str) -> None:
+        line = getattr(node, "lineno", 0)
+        code = self.lines[line - 1].strip()[:CODE_CHARS] if 0 < line <= len(self.lines) else ""
+        self.scan.findings.append(Finding(self.relative, line, code, rule, message))
+
+    # imports
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self._check_module(node, alias.name, f"import {alias.name}")
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.level:
+            base = (
+                self.package[: len(self.package) - node.level + 1]
+                if node.level <= len(self.package) + 1
+                else []
+            )
+            module = ".".join([*base, *(node.module.split(".") if node.module else [])])
+            self.scan.local_imports.update(f"{module}.{a.name}".strip(".") for a in node.names)
+            self.scan.local_imports.add(module)
+            return
+        module = node.module or ""
+        if module.partition(".")[0] != "torch":
+            self._check_module(node, module, f"from {module} import ...")
+            if module.partition(".")[0] in self.local_tops:
+                self.scan.local_imports.update(f"{module}.{a.name}" for a in node.names)
+            return
+        for alias in node.names:
+            name = f"{module}.{alias.name}"
+            if alias.name == "*":
+                self.add(
+                    node,
+                    "torch-import",
+                    f"`from {module} import *` imports every torch name; {_ALLOWED_TEXT}",
+                )
+            elif not is_allowed_torch_name(name, self.profile):
+                self.add(node, "torch-import", f"`from {module} import {alias.name}`: {_ALLOWED_TEXT}")
+
+    def _check_module(self, node: ast.AST, module: str, shown: str) -> None:
+        top = module.partition(".")[0]
+        if top == "torch":
+            if not (self.profile == "lenient" and _lenient_module(module)):
+                self.add(node, "torch-import", f"`{shown}`: {_ALLOWED_TEXT}")
+        elif top in self.local_tops:
+            self.scan.local_imports.add(module.removeprefix(PACKAGE_NAME).lstrip("."))
+        elif top not in sys.stdlib_module_names and top:
+            self.add(node, "third-party-import", f"`{shown}`: {top} is not in the standard library")
+
+    # uses of torch names
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        dotted = self._torch_path(node)
+        if dotted is None:
+            self.generic_visit(node)
+            return
+        if isinstance(node.ctx, ast.Load):
+            self._check_torch_use(node, dotted)
+
+    def _torch_path(self, node: ast.expr) -> str | None:
+        """`torch.nn.functional.conv2d` for an attribute chain rooted at an imported torch name."""
+        parts = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name):
+            return None
+        root = self.bound.get(node.id)
+        if root is None or root.partition(".")[0] != "torch":
+            return None
+        return ".".join([root, *reversed(parts)])
+
+    def _check_torch_use(self, node: ast.AST, dotted: str) -> None:
+        if dotted.startswith(AUTOGRAD_PREFIXES):
+            self.add(node, "autograd", f"`{dotted}`: autograd must stay off")
+        elif not is_allowed_torch_name(dotted, self.profile):
+            self.add(
+                node, "torch-use", f"`{dotted}` is not allowed ({self.profile} profile); {_ALLOWED_TEXT}"
+            )
+
+    def visit_Call(self, node: ast.Call) -> None:
+        callee = self._callee(node.func)
+        first = node.args[0] if node.args else None
+        if callee in IMPORT_FUNCTIONS:
+            self._check_dynamic_import(node, callee, first)
+        elif callee in DYNAMIC_CODE_BUILTINS:
+            self.add(node, "dynamic-code", f"`{callee}(...)` runs code the rule check cannot read")
+        elif callee == "getattr" and first is not None and self._torch_path(first) is not None:
+            self._check_getattr(node)
+        elif callee == "torch.set_grad_enabled" and not _is_constant(first, False):
+            self.add(
+                node, "autograd", "`torch.set_grad_enabled(...)` with anything but False re-enables autograd"
+            )
+        elif (
+            isinstance(node.func, ast.Attribute)
+            and node.func.attr == "requires_grad_"
+            and not _is_constant(first, False)
+        ):
+            self.add(node, "autograd", "`.requires_grad_()` asks autograd to track a tensor")
+        for keyword in node.keywords:
+            if keyword.arg == "requires_grad" and not _is_constant(keyword.value, False):
+                self.add(keyword.value, "autograd", "`requires_grad=...` asks autograd to track a tensor")
+        self.generic_visit(node)
+
+    def _callee(self, func: ast.expr) -> str | None:
+        if isinstance(func, ast.Name):
+            return self.bound.get(func.id, func.id)
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            root = self.bound.get(func.value.id, func.value.id)
+            return f"{root}.{func.attr}"
+        return None
+
+    def _check_dynamic_import(self, node: ast.Call, callee: str, first: ast.expr | None) -> None:
+        if isinstance(first, ast.Constant) and isinstance(first.value, str):
+            top = first.value.partition(".")[0]
+            if top in self.local_tops:
+                self.scan.local_imports.add(first.value.removeprefix(PACKAGE_NAME).lstrip("."))
+            elif top == "torch" or top not in sys.stdlib_module_names:
+                self.add(node, "dynamic-import", f"`{callee}({first.value!r})` imports {first.value} by name")
+        else:
+            self.scan.dynamic_imports = True
+            self.add(
+                node, "dynamic-import", f"`{callee}(...)` imports a module whose name is computed at run time"
+            )
+
+    def _check_getattr(self, node: ast.Call) -> None:
+        owner = self._torch_path(node.args[0])
+        name = node.args[1] if len(node.args) > 1 else None
+        if isinstance(name, ast.Constant) and isinstance(name.value, str):
+            self._check_torch_use(node, f"{owner}.{name.value}")
+        else:
+            self.add(
+                node, "dynamic-import", f"`getattr({owner}, ...)` reads a torch name computed at run time"
+            )
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        for target in node.targets:
+            requires = isinstance(target, ast.Attribute) and target.attr == "requires_grad"
+            if requires and not _is_constant(node.value, False):
+                self.add(node, "autograd", "`.requires_grad = ...` asks autograd to track a tensor")
+        self.generic_visit(node)
+
+
+_ALLOWED_TEXT = "only torch.empty/cat/arange and torch.nn.functional.fold/unfold are allowed"
+
+
+def _lenient_module(module: str) -> bool:
+    """`lenient` allows `import torch` and `import torch.nn.functional` (their uses are checked)."""
+    return module in ("torch", "torch.nn", "torch.nn.functional", "torch.cuda")
+
+
+def _is_constant(node: ast.expr | None, value: object) -> bool:
+    return isinstance(node, ast.Constant) and node.value is value

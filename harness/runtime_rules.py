@@ -1,0 +1,151 @@
+"""Check `rules.runtime`: the torch functions a submission's code actually reaches while it runs.
+
+Static analysis cannot see `getattr(torch.nn.functional, "con" + "v2d")` or a module imported by a
+computed name. This check runs `harness.probes.runtime_rules:record_torch_calls` in a child (grad
+globally off, as the statement requires): the submission is imported again under
+`harness.tracing.TorchCallRecorder`, its blocks run one forward/backward each, an SGD step, then
+`Model()`, `load_pretrained_model()`, one short `train` epoch and a `predict`. The parent then classifies
+each recorded entry point under the rubric's rule profile.
+
+Allowed at run time (both profiles):
+- tensor methods, operators and properties (`torch.Tensor.*`: `x.matmul(w)`, `x @ w`, `x[i]`, `x.shape`,
+  `x.sigmoid()`, `x.clamp(min=0)`): the statement allows tensor methods, whatever they compute;
+- `torch.empty/cat/arange` and `torch.nn.functional.fold/unfold`, and anything torch runs inside them;
+- turning grad off (`torch.set_grad_enabled(False)`, `torch.no_grad()`): the statement asks for it;
+- unpickling tensors with the standard library's `pickle` (torch's `_rebuild_*` helpers run then).
+`lenient` also allows `harness.rules.LENIENT_EXTRA_NAMES` (`torch.load`, `torch.save`, `torch.device`, ...).
+
+Forbidden: every other torch function (`torch.nn.functional.conv2d`, `torch.sigmoid`, `torch.matmul`,
+`torch.zeros`), `torch.nn` modules (`nn.Module.__init__/__call__`, `nn.Conv2d`), `torch.optim`, and
+autograd: `Tensor.backward`, `torch.autograd.*`, `requires_grad=True`, grad mode switched on (and found
+still on after a step).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from harness.model_runs import child_details, child_failure
+from harness.results import Category, CheckResult, Fault, Outcome
+from harness.rules import is_allowed_torch_name
+from harness.sandbox import run_probe
+
+if TYPE_CHECKING:
+    from harness.context import CheckContext
+
+CHECK_ID = "rules.runtime"
+PROBE = "harness.probes.runtime_rules:record_torch_calls"
+SHOWN_IN_MESSAGE = 1
+
+TENSOR_METHOD_PREFIXES = ("torch.Tensor.", "torch._tensor.Tensor.")
+UNPICKLING_PREFIXES = ("torch._utils._rebuild", "torch.storage._load_from_bytes")
+AUTOGRAD_ENTRIES = frozenset(
+    {
+        "torch.Tensor.backward",
+        "torch._tensor.Tensor.backward",
+        "torch.Tensor.retain_grad",
+        "torch.Tensor.register_hook",
+        "torch.enable_grad",
+    }
+)
+
+
+def forbidden_reason(entry: str, flag: str | None, profile: str) -> tuple[str, str] | None:
+    """(rule, reason) when reaching `entry` (with `flag`, see `harness.tracing`) breaks a rule, else None."""
+    if flag == "requires_grad":
+        return "autograd", "asks autograd to track a tensor (requires_grad=True)"
+    if flag == "grad_enabled":
+        return "autograd", "switches autograd on"
+    if flag == "grad_disabled":
+        return None
+    if entry in AUTOGRAD_ENTRIES or entry.startswith("torch.autograd."):
+        return "autograd", "uses autograd, which must stay off"
+    if entry.startswith(TENSOR_METHOD_PREFIXES + UNPICKLING_PREFIXES) or is_allowed_torch_name(
+        entry, profile
+    ):
+        return None
+    if entry.startswith(("torch.nn.Module", "torch.nn.modules.")):
+        return "torch-nn", "uses a torch.nn module"
+    if entry.startswith("torch.optim."):
+        return "torch-optim", "uses torch.optim"
+    return "torch-function", f"is a torch function outside the {profile} allow-list"
+
+
+def run(ctx: CheckContext) -> list[CheckResult]:
+    """The `rules.runtime` check of one submission, under the rubric's rule profile."""
+    started = time.perf_counter()
+    limits = ctx.limits(CHECK_ID)
+    child = run_probe(PROBE, ctx.submission.package_dir, {"seed": ctx.seed}, limits)
+    if child.status != "ok":
+        failed = child_failure(
+            CHECK_ID, Category.RUNTIME_RULES, child, "running the code under the recorder", limits
+        )
+        return [replace(failed, duration_s=time.perf_counter() - started)]
+    result = judge_recording(child.value, ctx.rubric.rule_profile, child_details(child))
+    return [replace(result, duration_s=time.perf_counter() - started)]
+
+
+def judge_recording(
+    recording: Mapping[str, Any], profile: str, extra_details: Mapping[str, Any] | None = None
+) -> CheckResult:
+    """The verdict on what `record_torch_calls` returned: FORBIDDEN with each finding, or PASS."""
+    calls: Sequence[Mapping[str, Any]] = recording["calls"]
+    steps: Sequence[Mapping[str, Any]] = recording["steps"]
+    findings = [_finding(call, reason) for call in calls if (reason := _reason(call, profile))]
+    findings += [
+        {
+            "file": "",
+            "line": 0,
+            "function": "",
+            "code": "",
+            "entry": "torch.is_grad_enabled",
+            "flag": None,
+            "target": None,
+            "count": 1,
+            "step": step,
+            "rule": "autograd",
+            "message": f"autograd was still on after {step}; it must stay off",
+        }
+        for step in recording["grad_left_on"]
+    ]
+    ran = [s["step"] for s in steps if s["ok"]]
+    failed = [s["step"] for s in steps if not s["ok"]]
+    entries = Counter()
+    for call in calls:
+        entries[call["entry"]] += call["count"]
+    details = {
+        "profile": profile,
+        "findings": findings,
+        "steps": list(steps),
+        "entries": dict(sorted(entries.items())),
+        **(extra_details or {}),
+    }
+    if findings:
+        shown = "; ".join(f["message"] for f in findings[:SHOWN_IN_MESSAGE])
+        more = f" (and {len(findings) - SHOWN_IN_MESSAGE} more)" if len(findings) > SHOWN_IN_MESSAGE else ""
+        return CheckResult(
+            CHECK_ID,
+            Category.RUNTIME_RULES,
+            Outcome.FORBIDDEN,
+            f"{shown}{more}",
+            details,
+            fault=Fault.SUBMISSION,
+        )
+    note = f"; {len(failed)} steps failed and were not fully traced: {', '.join(failed)}" if failed else ""
+    message = f"no forbidden torch call in {len(ran)} traced steps ({profile} profile){note}"
+    return CheckResult(CHECK_ID, Category.RUNTIME_RULES, Outcome.PASS, message, details, score=1.0)
+
+
+def _reason(call: Mapping[str, Any], profile: str) -> tuple[str, str] | None:
+    return forbidden_reason(call["entry"], call["flag"], profile)
+
+
+def _finding(call: Mapping[str, Any], reason: tuple[str, str]) -> dict[str, Any]:
+    rule, why = reason
+    target = f" ({call['target']})" if call["target"] else ""
+    where = f"{call['file']}:{call['line']} in {call['function']}"
+    return {**call, "rule": rule, "message": f"{where} reaches {call['entry']}{target}, which {why}"}

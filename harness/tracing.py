@@ -1,0 +1,275 @@
+"""Recording which torch functions a submission's own code reaches while it runs.
+
+`TorchCallRecorder` is a `torch.overrides.TorchFunctionMode`: every torch function, tensor method,
+tensor property and operator dispatched while it is active reaches `__torch_function__` first. For each,
+the recorder walks the Python stack outwards to the innermost frame inside the submission's package
+folder (`site`) and names the *entry*: the torch API that the submission's code called to get there.
+
+- Direct call: between the site and the dispatch there is only torch's own dispatch machinery
+  (`torch/overrides.py`, and the Python body of the dispatched function itself, e.g. `F.relu`).
+  The entry is the dispatched function, named by `torch.overrides.resolve_name`
+  ("torch.nn.functional.conv2d", "torch.Tensor.add", "torch.Tensor.shape.__get__").
+- Indirect call: torch code that is not itself dispatched lies in between (`torch.load`, an
+  `nn.Conv2d` constructor, `with torch.enable_grad()`). The entry is the outermost such torch frame,
+  i.e. the torch API the site called ("torch.serialization.load", "torch.nn.modules.conv.Conv2d.__init__"),
+  so what torch does internally is attributed to the public call, never reported on its own.
+- Calls whose stack holds no submission frame (the harness building inputs) are not recorded.
+
+While a dispatched function runs, torch disables the mode, so what it calls internally is never seen:
+`F.unfold` is recorded once, not the `im2col` kernel behind it.
+
+Some things need more than the mode, and are patched on `torch.nn.Module` while the recorder is active:
+`nn.Module.__init__` and `nn.Module.__call__` (a submission's own `nn.Module` subclass runs only its own
+code inside them, so the mode alone would see nothing torch-side).
+
+Each record carries a `flag` for autograd use that only the arguments show: "requires_grad" (a tensor
+made or marked with `requires_grad=True`) and "grad_enabled" / "grad_disabled" (grad mode switched on or
+off, e.g. by `torch.set_grad_enabled(True)`, `torch.enable_grad()`, `torch.no_grad()`).
+
+The recorder judges nothing: `harness.runtime_rules` classifies entries in the parent process.
+"""
+
+from __future__ import annotations
+
+import inspect
+import linecache
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import torch
+import torch.overrides
+from torch.overrides import TorchFunctionMode
+
+TORCH_DIR = os.path.dirname(torch.__file__) + os.sep
+OVERRIDES_FILE = torch.overrides.__file__
+TRACING_FILE = __file__
+CODE_CHARS = 160
+ENTRY_ALIASES = {
+    "torch.nn.modules.module.Module._wrapped_call_impl": "torch.nn.Module.__call__",
+    "torch.nn.modules.module.Module._call_impl": "torch.nn.Module.__call__",
+    "torch.serialization.load": "torch.load",
+    "torch.serialization.save": "torch.save",
+    "torch._C._set_grad_enabled": "torch.set_grad_enabled",
+    "torch.autograd.grad_mode.set_grad_enabled.__init__": "torch.set_grad_enabled",
+    "torch.autograd.grad_mode.enable_grad.__enter__": "torch.enable_grad",
+    "torch.autograd.grad_mode.enable_grad.__exit__": "torch.enable_grad",
+    "torch.autograd.grad_mode.no_grad.__enter__": "torch.no_grad",
+    "torch.autograd.grad_mode.no_grad.__exit__": "torch.no_grad",
+}
+"""Internal names of public entry points, shown under the name a student wrote."""
+
+
+@dataclass(frozen=True)
+class TorchCall:
+    """One torch entry point reached from one line of the submission, with how often and where first.
+
+    `file` is relative to the package folder (POSIX), `function` the qualified name of the submission's
+    function at that line, `code` the source line, `step` the probe step in which it was first seen,
+    `target` the class of the module for `nn.Module` entries.
+    """
+
+    entry: str
+    flag: str | None
+    target: str | None
+    file: str
+    line: int
+    function: str
+    code: str
+    count: int
+    step: str
+
+    def as_data(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class TorchCallRecorder(TorchFunctionMode):
+    """Record torch entry points reached from the code under `package_dir` (see the module docstring).
+
+    Use as a context manager; name the current workload step with `stepping(name)`. Recording never
+    raises into the submission's code: a call is always passed on to torch unchanged.
+    """
+
+    def __init__(self, package_dir: Path | str) -> None:
+        super().__init__()
+        root = os.path.realpath(package_dir)
+        self._prefixes = tuple({root + os.sep, os.path.abspath(package_dir) + os.sep})
+        self._root = root
+        self._calls: dict[tuple[str, str | None, str | None, str, int], list[Any]] = {}
+        self._names: dict[Any, str] = {}
+        self._own_codes: dict[Any, frozenset] = {}
+        self._thread = threading.get_ident()
+        self._patches: list[tuple[Any, str, Any]] = []
+        self.step = "import"
+
+    @contextmanager
+    def stepping(self, name: str) -> Iterator[None]:
+        """Attribute what runs inside to step `name`."""
+        previous, self.step = self.step, name
+        try:
+            yield
+        finally:
+            self.step = previous
+
+    def calls(self) -> list[TorchCall]:
+        """Everything recorded so far, in the order first seen."""
+        return [
+            TorchCall(entry, flag, target, file, line, function, code, count, step)
+            for (entry, flag, target, file, line), (function, code, count, step) in self._calls.items()
+        ]
+
+    def __enter__(self) -> TorchCallRecorder:
+        self._patch_module_methods()
+        try:
+            super().__enter__()
+        except BaseException:
+            self._unpatch()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        try:
+            super().__exit__(*exc_info)
+        finally:
+            self._unpatch()
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        kwargs = kwargs or {}
+        if threading.get_ident() == self._thread:
+            self._record_dispatch(func, args, kwargs)
+        return func(*args, **kwargs)
+
+    def _record_dispatch(self, func: Any, args: tuple, kwargs: dict) -> None:
+        found = self._locate(sys._getframe(2), self._own_code(func))
+        if found is None:
+            return
+        site, inner = found
+        entry = self._entry_of_frame(inner) if inner is not None else self._name(func)
+        self._add(entry, _flag(self._name(func), args, kwargs), None, site)
+
+    def _locate(self, frame: FrameType | None, own: frozenset) -> tuple[FrameType, FrameType | None] | None:
+        """(innermost submission frame, outermost torch frame below it that is not dispatch machinery)."""
+        inner = None
+        while frame is not None:
+            filename = frame.f_code.co_filename
+            if filename.startswith(self._prefixes):
+                return frame, inner
+            if filename.startswith(TORCH_DIR) and filename != OVERRIDES_FILE and frame.f_code not in own:
+                inner = frame
+            frame = frame.f_back
+        return None
+
+    def _add(self, entry: str, flag: str | None, target: str | None, site: FrameType) -> None:
+        self._add_at(entry, flag, target, site.f_code.co_filename, site.f_lineno, site.f_code.co_qualname)
+
+    def _add_at(
+        self, entry: str, flag: str | None, target: str | None, filename: str, line: int, function: str
+    ) -> None:
+        relative = Path(os.path.relpath(os.path.realpath(filename), self._root)).as_posix()
+        key = (ENTRY_ALIASES.get(entry, entry), flag, target, relative, line)
+        record = self._calls.get(key)
+        if record is None:
+            code = linecache.getline(filename, line).strip()[:CODE_CHARS]
+            self._calls[key] = [function, code, 1, self.step]
+        else:
+            record[2] += 1
+
+    def _name(self, func: Any) -> str:
+        name = self._names.get(func)
+        if name is None:
+            name = torch.overrides.resolve_name(func) or (
+                f"{getattr(func, '__module__', None) or '?'}.{getattr(func, '__qualname__', repr(func))}"
+            )
+            self._names[func] = name
+        return name
+
+    def _own_code(self, func: Any) -> frozenset:
+        """Code objects of `func`'s own Python body and of the wrappers around it (dispatch frames)."""
+        codes = self._own_codes.get(func)
+        if codes is None:
+            found, current = set(), func
+            while current is not None and len(found) < 8:
+                code = getattr(current, "__code__", None)
+                if code is not None:
+                    found.add(code)
+                current = getattr(current, "__wrapped__", None)
+            codes = self._own_codes[func] = frozenset(found)
+        return codes
+
+    @staticmethod
+    def _entry_of_frame(frame: FrameType) -> str:
+        module = frame.f_globals.get("__name__", "?")
+        return f"{module}.{frame.f_code.co_qualname}"
+
+    def _patch_module_methods(self) -> None:
+        recorder = self
+        original_init = torch.nn.Module.__init__
+        original_call = torch.nn.Module.__call__
+
+        def recording_init(module: torch.nn.Module, *args: Any, **kwargs: Any) -> None:
+            recorder._record_module("torch.nn.Module.__init__", module)
+            original_init(module, *args, **kwargs)
+
+        def recording_call(module: torch.nn.Module, *args: Any, **kwargs: Any) -> Any:
+            recorder._record_module("torch.nn.Module.__call__", module)
+            return original_call(module, *args, **kwargs)
+
+        for name, replacement, original in (
+            ("__init__", recording_init, original_init),
+            ("__call__", recording_call, original_call),
+        ):
+            self._patches.append((torch.nn.Module, name, original))
+            setattr(torch.nn.Module, name, replacement)
+
+    def _record_module(self, entry: str, module: torch.nn.Module) -> None:
+        if threading.get_ident() != self._thread:
+            return
+        found = self._locate(sys._getframe(2), frozenset())
+        target = type(module).__qualname__
+        if found is not None:
+            site, inner = found
+            self._add(self._entry_of_frame(inner) if inner is not None else entry, None, target, site)
+            return
+        defined = self._class_site(type(module))
+        if defined is not None:
+            self._add_at(entry, None, target, *defined)
+
+    def _class_site(self, cls: type) -> tuple[str, int, str] | None:
+        """(file, line, name) of the first class in `cls`'s MRO defined in the submission, if any.
+
+        A submission's `nn.Module` subclass may be built and run by the harness directly (no submission
+        frame on the stack); it is then reported at its class statement.
+        """
+        for klass in cls.__mro__:
+            try:
+                filename = inspect.getsourcefile(klass)
+                if filename and os.path.realpath(filename).startswith(self._prefixes):
+                    return filename, inspect.getsourcelines(klass)[1], klass.__qualname__
+            except (OSError, TypeError):
+                continue
+        return None
+
+    def _unpatch(self) -> None:
+        while self._patches:
+            owner, name, original = self._patches.pop()
+            setattr(owner, name, original)
+
+
+def _flag(name: str, args: tuple, kwargs: dict) -> str | None:
+    """The autograd use that only the arguments of a call show, if any."""
+    if kwargs.get("requires_grad"):
+        return "requires_grad"
+    if name == "torch.Tensor.requires_grad_":
+        wanted = kwargs.get("requires_grad", args[1] if len(args) > 1 else True)
+        return "requires_grad" if wanted else None
+    if name == "torch.Tensor.requires_grad.__set__" and len(args) > 1 and args[1]:
+        return "requires_grad"
+    if name == "torch._C._set_grad_enabled" and args:
+        return "grad_enabled" if args[0] else "grad_disabled"
+    return None
