@@ -5,12 +5,17 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from harness import __version__
+from harness.check import DEFAULT_DATA_DIR, REFERENCE_DIR, check_submission
 from harness.errors import HarnessError
+from harness.report import FORMATS, write_reports
+from harness.rubric import DEFAULT_RUBRIC, load_rubric
+from harness.tables import render_console, use_color
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,3 +49,79 @@ def main() -> None:
 @main.group()
 def data() -> None:
     """Make and inspect course-format data (train_data.pkl, val_data.pkl)."""
+
+
+def _formats(context: click.Context, parameter: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    """`--format md,json --format table` -> ("md", "json", "table"), each checked against FORMATS."""
+    chosen = tuple(
+        dict.fromkeys(part.strip() for value in values for part in value.split(",") if part.strip())
+    )
+    unknown = [name for name in chosen if name not in FORMATS]
+    if unknown:
+        raise click.BadParameter(f"unknown format {', '.join(unknown)} (choose from {', '.join(FORMATS)})")
+    return chosen
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_DATA_DIR,
+    show_default="the repository's test_data/",
+    help="Folder holding train_data.pkl and val_data.pkl.",
+)
+@click.option(
+    "--rubric", "rubric_name", default=DEFAULT_RUBRIC, show_default=True, help="Rubric name or TOML file."
+)
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    callback=_formats,
+    help="table, md, json (repeatable or comma list); md and json are written under --out.",
+)
+@click.option(
+    "--out", "out_dir", type=click.Path(path_type=Path), help="Report folder [reports/<submission>/]."
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of every child and data draw.")
+@click.option(
+    "--jobs", type=click.IntRange(min=1), default=2, show_default=True, help="Check groups at once."
+)
+@click.option("--no-reference-timing", is_flag=True, help="Do not time the reference model for ratios.")
+@click.option("--quiet", "-q", is_flag=True, help="Print neither the table nor progress.")
+@reports_user_errors
+def check(
+    path: Path,
+    data_dir: Path,
+    rubric_name: str,
+    formats: tuple[str, ...],
+    out_dir: Path | None,
+    seed: int,
+    jobs: int,
+    no_reference_timing: bool,
+    quiet: bool,
+) -> None:
+    """Grade the submission at PATH (a Miniproject_2 folder, a Proj_ folder or a .zip).
+
+    Exit status: 0 when every required check passes, 1 otherwise, 2 for a bad path, data or rubric.
+    """
+    rubric = load_rubric(rubric_name)
+    report = check_submission(
+        path,
+        data_dir,
+        rubric,
+        seed=seed,
+        jobs=jobs,
+        reference_dir=None if no_reference_timing else REFERENCE_DIR,
+        progress=None if quiet else lambda line: click.echo(line, err=True),
+    )
+    if not quiet:
+        click.echo(render_console(report, color=use_color(sys.stdout)), nl=False)
+    files = [name for name in formats if name != "table"] or (["md", "json"] if out_dir else [])
+    written = write_reports(report, [], out_dir or Path("reports") / report.submission.name, files)
+    for kind, written_path in written.items():
+        if not quiet:
+            click.echo(f"wrote {kind}: {written_path}", err=True)
+    sys.exit(0 if report.summary.passed_required else 1)

@@ -1,0 +1,149 @@
+"""`check_submission`: grade one submission with every check group and build its report.
+
+Each check group is a module exposing `run(ctx: CheckContext) -> list[CheckResult]`. The groups run in
+parallel threads (each one mostly waits on its own child processes); a group that cannot be imported,
+raises, or returns something other than check results costs only its own checks, which become ERROR
+results with fault SETUP (a harness problem to re-run, not the student's), so the report is always
+complete. Points come from the rubric alone, in this process.
+
+Set-up problems found before any check runs (a bad submission path, missing or malformed data) are
+raised as `SubmissionError` / `DataError`, the one-line exit-code-2 errors of the CLI.
+"""
+
+from __future__ import annotations
+
+import importlib
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+
+from harness.context import CheckContext
+from harness.dataset import TRAIN_FILE, VAL_FILE
+from harness.errors import DataError
+from harness.report import Report, build_report
+from harness.results import CheckResult, Fault, Outcome
+from harness.rubric import CHECK_CATEGORIES, Rubric
+from harness.sandbox import ChildRun, Limits, run_probe
+from harness.submission import resolve_submission
+from harness.workloads import train_pairs, val_pairs
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = REPO_ROOT / "test_data"
+REFERENCE_DIR = REPO_ROOT / "Miniproject_2"
+
+GROUPS: dict[str, tuple[str, ...]] = {
+    "harness.blocks": ("blocks.",),
+    "harness.timing": ("timing.",),
+    "harness.quality": ("psnr.",),
+    "harness.api": ("api.",),
+    "harness.runtime_rules": ("rules.runtime",),
+    "harness.layout": ("layout.",),
+    "harness.rules": ("rules.static",),
+}
+"""Check group modules, slowest first (they start first), with the check ids each one produces."""
+
+ISOLATION_PROBE = "harness.probes.call:call"
+ISOLATION_LIMITS = Limits(wall_s=60, memory_mb=2048)
+
+Progress = Callable[[str], None]
+
+
+def check_submission(
+    path: Path,
+    data_dir: Path,
+    rubric: Rubric,
+    seed: int = 0,
+    jobs: int = 2,
+    reference_dir: Path | None = REFERENCE_DIR,
+    progress: Progress | None = None,
+    groups: Sequence[str] = tuple(GROUPS),
+) -> Report:
+    """Resolve `path`, run every check group on it, score with `rubric` and return the report.
+
+    `data_dir` holds `train_data.pkl` and `val_data.pkl`; `reference_dir` is the reference
+    `Miniproject_2` timed alongside (None: no ratios); `progress` receives one line per finished group.
+    """
+    tell = progress or (lambda line: None)
+    started_at = datetime.now(timezone.utc)
+    started = time.monotonic()
+    train_path, val_path = data_paths(data_dir)
+    with tempfile.TemporaryDirectory(prefix="harness-check-") as workdir:
+        submission = resolve_submission(Path(path), Path(workdir))
+        reference = reference_dir if reference_dir is not None and Path(reference_dir).is_dir() else None
+        ctx = CheckContext(submission, train_path, val_path, rubric, seed, reference)
+        tell(f"checking {submission.name} ({len(submission.files)} files) with {len(groups)} check groups")
+        with ThreadPoolExecutor(max_workers=max(1, jobs) + 1, thread_name_prefix="check") as pool:
+            isolation = pool.submit(_isolation_run, submission.package_dir)
+            futures = [(group, pool.submit(_run_group, group, ctx, tell)) for group in groups]
+            results = [result for _, future in futures for result in future.result()]
+            sandbox = isolation.result()
+        tell(
+            f"sandbox: child start-up {sandbox.duration_s:.1f} s, "
+            f"network {'cut' if sandbox.network_isolated else 'NOT cut'}, "
+            f"files outside the child {'read-only' if sandbox.filesystem_isolated else 'WRITABLE'}"
+        )
+        return build_report(
+            submission,
+            results,
+            rubric,
+            data_files=[train_path, val_path],
+            seed=seed,
+            threads=ctx.threads,
+            network_isolated=sandbox.network_isolated,
+            started_at=started_at,
+            wall_s=time.monotonic() - started,
+        )
+
+
+def data_paths(data_dir: Path) -> tuple[Path, Path]:
+    """The train and val files of `data_dir`, loaded once to validate them (DataError if unusable)."""
+    if not Path(data_dir).is_dir():
+        raise DataError(
+            data_dir, "no such data folder (pass --data DIR, or make one with `harness data make DIR`)"
+        )
+    train_path, val_path = Path(data_dir) / TRAIN_FILE, Path(data_dir) / VAL_FILE
+    train_pairs(train_path, 1, 0)
+    val_pairs(val_path, 1)
+    return train_path, val_path
+
+
+def _isolation_run(package_dir: Path) -> ChildRun:
+    """A child that imports nothing of the submission: how long a child takes to start, what it could cut."""
+    return run_probe(ISOLATION_PROBE, package_dir, {}, ISOLATION_LIMITS, import_model=False)
+
+
+def _run_group(group: str, ctx: CheckContext, tell: Progress) -> list[CheckResult]:
+    """The group's results; any failure of the group itself becomes SETUP errors for its checks."""
+    started = time.monotonic()
+    try:
+        results = importlib.import_module(group).run(ctx)
+        if not isinstance(results, list) or not all(isinstance(r, CheckResult) for r in results):
+            raise TypeError(f"run() returned {type(results).__name__}, not a list of CheckResult")
+    except Exception as error:
+        elapsed = time.monotonic() - started
+        tell(f"{group}: harness error after {elapsed:.1f} s: {type(error).__name__}: {error}")
+        return _setup_errors(group, error, elapsed)
+    tell(f"{group}: {len(results)} checks in {time.monotonic() - started:.1f} s")
+    return results
+
+
+def _setup_errors(group: str, error: Exception, elapsed: float) -> list[CheckResult]:
+    """One ERROR result with fault SETUP per check id the group was to produce."""
+    first_line = (str(error).strip().splitlines() or [""])[0][:200]
+    message = f"harness problem in {group}, re-run after fixing it: {type(error).__name__}: {first_line}"
+    return [
+        CheckResult(
+            id=check_id,
+            category=category,
+            outcome=Outcome.ERROR,
+            message=message,
+            details={"group": group, "exception": type(error).__name__},
+            duration_s=elapsed,
+            fault=Fault.SETUP,
+        )
+        for check_id, category in CHECK_CATEGORIES.items()
+        if check_id.startswith(GROUPS.get(group, (f"{group}.",)))
+    ]
