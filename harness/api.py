@@ -1,0 +1,280 @@
+"""API checks: can a grader's script import, construct, load, predict with and train the submission?
+
+- `api.import-names`: model.py exports `Model`, `Conv2d`, `ReLU`, `Sigmoid`, `MSE`, `SGD`, `Sequential`
+  and `TransposeConv2d` or `NearestUpsampling` under the statement's names; a variant a student used
+  instead (`MSELoss`, `ConvTranspose2d`, ...) is named in the message, but does not count.
+- `api.model-init`: `Model()` without arguments.
+- `api.load-pretrained`: `load_pretrained_model()` on a fresh `Model()`, from a working directory that is
+  not the package (as on a grader's machine); an empty file, CUDA-saved weights and cwd-relative paths
+  are named as such.
+- `api.predict`: on a 1x3x512x512 image and a 3x3x33x47 batch of uint8 inputs, the output has the
+  input's shape, is a float tensor, finite, within [0, 255], and not a [0, 1] image (max <= 1 on inputs
+  reaching 255 means the model forgot to scale back).
+- `api.train`: `train(input, target, num_epochs=1)` on a tiny uint8 set returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from torch import Tensor
+
+from harness.model_runs import Step, child_failure, load_error_message, run_steps, step_failure
+from harness.results import Category, CheckResult, Fault, Outcome
+from harness.workloads import predict_inputs, train_pairs
+
+if TYPE_CHECKING:
+    from harness.context import CheckContext
+
+REQUIRED_NAMES: Mapping[str, tuple[str, ...]] = {
+    "Model": (),
+    "Conv2d": ("Conv2D", "Convolution", "Conv"),
+    "ReLU": ("Relu", "RELU"),
+    "Sigmoid": (),
+    "MSE": ("MSELoss", "MSE_Loss", "MeanSquaredError"),
+    "SGD": ("Sgd", "SGDOptimizer"),
+    "Sequential": (),
+}
+"""Names a grader imports from model.py, each with variants seen in 2022 submissions (named, not counted)."""
+
+UPSAMPLING_NAMES: Mapping[str, tuple[str, ...]] = {
+    "TransposeConv2d": ("ConvTranspose2d", "TransposedConv2d", "TransposeConv2D"),
+    "NearestUpsampling": ("NNUpsampling", "Upsample", "NearestUpsample"),
+}
+"""The statement asks for one of these two."""
+
+TRAIN_PAIRS = 40
+"""`api.train`'s tiny set: fewer pairs than most batch sizes and not a multiple of the common ones."""
+
+SURFACE_CHECKS = ("api.import-names", "api.model-init", "api.load-pretrained")
+
+
+def run(ctx: CheckContext) -> list[CheckResult]:
+    """The five API checks, from the steps surface (names, init, load), predict and train of one child."""
+    inputs = predict_inputs(ctx.seed)
+    train_input, train_target = train_pairs(ctx.train_path, TRAIN_PAIRS, ctx.seed)
+    steps = [
+        Step("probe_surface", {}, ctx.limits("api.model-init")),
+        Step("probe_predict", {"inputs": inputs}, ctx.limits("api.predict")),
+        Step(
+            "probe_train",
+            {"input": train_input, "target": train_target, "num_epochs": 1},
+            ctx.limits("api.train"),
+        ),
+    ]
+    surface, predict, train = run_steps(ctx.submission.package_dir, steps, ctx.seed)
+    if surface.status == "error":
+        failed = child_failure(
+            "api.import-names", Category.API, surface, "importing model.py", steps[0].limits
+        )
+        return [
+            failed,
+            *(
+                _skipped(i, "model.py could not be imported")
+                for i in (*SURFACE_CHECKS[1:], "api.predict", "api.train")
+            ),
+        ]
+    if surface.status != "ok":
+        doing = "importing model.py, Model() and load_pretrained_model()"
+        results = [child_failure(i, Category.API, surface, doing, steps[0].limits) for i in SURFACE_CHECKS]
+    else:
+        results = [
+            judge_import_names(surface.value["names"], surface.duration_s),
+            judge_model_init(surface.value),
+            judge_load_pretrained(surface.value),
+        ]
+        if not surface.value["init"]["ok"]:
+            return [*results, *(_skipped(i, "Model() failed") for i in ("api.predict", "api.train"))]
+    sizes = " and ".join(_shape(noisy.shape) for noisy in inputs)
+    if predict.status == "ok":
+        results.append(judge_predict(inputs, predict.value, predict.duration_s))
+    else:
+        results.append(
+            child_failure("api.predict", Category.API, predict, f"predict on {sizes}", steps[1].limits)
+        )
+    if train.status == "ok":
+        results.append(judge_train(train.value, len(train_input), train.duration_s))
+    else:
+        doing = f"train on {len(train_input)} pairs"
+        results.append(child_failure("api.train", Category.API, train, doing, steps[2].limits))
+    return results
+
+
+def _skipped(check_id: str, why: str) -> CheckResult:
+    return CheckResult(check_id, Category.API, Outcome.SKIPPED, f"not run: {why}", fault=Fault.SUBMISSION)
+
+
+def judge_import_names(names: Mapping[str, str], duration_s: float = 0.0) -> CheckResult:
+    """`names` maps model.py's public names to "class"/"function"/"other" (as `probe_surface` records)."""
+    wanted = {**REQUIRED_NAMES, "TransposeConv2d or NearestUpsampling": ()}
+    found = {name: name in names for name in REQUIRED_NAMES}
+    found["TransposeConv2d or NearestUpsampling"] = any(name in names for name in UPSAMPLING_NAMES)
+    variants = {name: [v for v in REQUIRED_NAMES.get(name, ()) if v in names] for name in wanted}
+    for name, alternatives in UPSAMPLING_NAMES.items():
+        variants["TransposeConv2d or NearestUpsampling"] += [
+            f"{v} (for {name})" for v in alternatives if v in names
+        ]
+    missing = [name for name, ok in found.items() if not ok]
+    details = {
+        "found": found,
+        "variants": {name: used for name, used in variants.items() if used},
+        "kinds": {name: names[name] for name in [*REQUIRED_NAMES, *UPSAMPLING_NAMES] if name in names},
+    }
+    if not missing:
+        return CheckResult(
+            "api.import-names",
+            Category.API,
+            Outcome.PASS,
+            "model.py exports every required name",
+            details,
+            duration_s,
+            score=1.0,
+            fault=Fault.NONE,
+        )
+    described = [
+        name + (f" (found {', '.join(variants[name])} instead)" if variants[name] else "") for name in missing
+    ]
+    return CheckResult(
+        "api.import-names",
+        Category.API,
+        Outcome.FAIL,
+        f"model.py does not export {'; '.join(described)}",
+        details,
+        duration_s,
+        score=1 - len(missing) / len(found),
+    )
+
+
+def judge_model_init(surface: Mapping[str, Any]) -> CheckResult:
+    """`Model()` without arguments, from `probe_surface`'s record."""
+    init = surface["init"]
+    if "Model" not in surface["names"]:
+        return CheckResult("api.model-init", Category.API, Outcome.MISSING, "model.py has no Model class")
+    if not init["ok"]:
+        return step_failure("api.model-init", Category.API, "Model()", init, {}, init["seconds"])
+    return CheckResult(
+        "api.model-init",
+        Category.API,
+        Outcome.PASS,
+        "Model() constructs without arguments",
+        {"seconds": init["seconds"]},
+        init["seconds"],
+        score=1.0,
+        fault=Fault.NONE,
+    )
+
+
+def judge_load_pretrained(surface: Mapping[str, Any]) -> CheckResult:
+    """`load_pretrained_model()` on a fresh `Model()`, from `probe_surface`'s record."""
+    load, size = surface["load"], surface["bestmodel_size"]
+    details = {"bestmodel_size": size}
+    if load is None:
+        return CheckResult(
+            "api.load-pretrained", Category.API, Outcome.SKIPPED, "not run: Model() failed", details
+        )
+    if load["ok"]:
+        return CheckResult(
+            "api.load-pretrained",
+            Category.API,
+            Outcome.PASS,
+            "load_pretrained_model() loads bestmodel.pth from another working directory",
+            details,
+            load["seconds"],
+            score=1.0,
+            fault=Fault.NONE,
+        )
+    outcome = Outcome.MISSING if size is None else Outcome.ERROR
+    return CheckResult(
+        "api.load-pretrained",
+        Category.API,
+        outcome,
+        load_error_message(load["error"], size),
+        {**details, "error": load["error"]},
+    )
+
+
+def _shape(shape: Sequence[int]) -> str:
+    return "x".join(str(n) for n in shape)
+
+
+def predict_problem(noisy: Tensor, case: Mapping[str, Any]) -> str | None:
+    """What is wrong with one `predict` call's record (`probe_predict`'s case), or None when it is right."""
+    call = f"predict({_shape(noisy.shape)} uint8)"
+    if not case["ok"]:
+        return f"{call} raised {case['error']}" if "output" not in case else f"{call} {case['error']}"
+    output = case["output"]
+    if output.shape != noisy.shape:
+        return f"{call} returned shape {_shape(output.shape)}, not the input's shape"
+    if not output.is_floating_point():
+        return f"{call} returned a {str(output.dtype).removeprefix('torch.')} tensor, not a float tensor"
+    bad = int((~output.isfinite()).sum())
+    if bad:
+        return f"{call} returned {bad} NaN or infinite values"
+    low, high = float(output.min()), float(output.max())
+    if high <= 1.0 and float(noisy.max()) > 1:
+        return f"{call} returned values in [0, 1] (max {high:.3g}) for 0-255 inputs: scale outputs to 0-255"
+    if low < 0 or high > 255:
+        return f"{call} returned values outside [0, 255] (min {low:.4g}, max {high:.4g}): clamp them"
+    return None
+
+
+def judge_predict(
+    inputs: Sequence[Tensor], record: Mapping[str, Any], duration_s: float = 0.0
+) -> CheckResult:
+    """Every case of `probe_predict`'s `record` against its input; score = fraction of cases right."""
+    if not record["init"]["ok"]:
+        return step_failure("api.predict", Category.API, "Model()", record["init"], {}, duration_s)
+    problems = [predict_problem(noisy, case) for noisy, case in zip(inputs, record["cases"], strict=True)]
+    load = record["load"]
+    details: dict[str, Any] = {
+        "cases": [
+            {"input": _shape(noisy.shape), "problem": problem}
+            for noisy, problem in zip(inputs, problems, strict=True)
+        ],
+        "pretrained_loaded": bool(load and load["ok"]),
+    }
+    failed = [problem for problem in problems if problem]
+    if not failed:
+        sizes = " and ".join(_shape(noisy.shape) for noisy in inputs)
+        return CheckResult(
+            "api.predict",
+            Category.API,
+            Outcome.PASS,
+            f"predict returns float 0-255 outputs of the input's shape on {sizes}",
+            details,
+            duration_s,
+            score=1.0,
+            fault=Fault.NONE,
+        )
+    crashed = any(not case["ok"] and "output" not in case for case in record["cases"])
+    more = f" ({len(failed)} of {len(problems)} inputs failed)" if len(problems) > 1 else ""
+    return CheckResult(
+        "api.predict",
+        Category.API,
+        Outcome.ERROR if crashed else Outcome.FAIL,
+        failed[0] + more,
+        details,
+        duration_s,
+        score=1 - len(failed) / len(problems),
+    )
+
+
+def judge_train(record: Mapping[str, Any], pairs: int, duration_s: float = 0.0) -> CheckResult:
+    """`probe_train`'s record: did `train(input, target, num_epochs=1)` return?"""
+    call = f"train(input, target, num_epochs=1) on {pairs} uint8 pairs"
+    if not record["init"]["ok"]:
+        return step_failure("api.train", Category.API, "Model()", record["init"], {}, duration_s)
+    train = record["train"]
+    if not train["ok"]:
+        return step_failure("api.train", Category.API, call, train, {"pairs": pairs}, duration_s)
+    return CheckResult(
+        "api.train",
+        Category.API,
+        Outcome.PASS,
+        f"{call} returns",
+        {"pairs": pairs, "seconds": train["seconds"]},
+        duration_s,
+        score=1.0,
+        fault=Fault.NONE,
+    )

@@ -1,0 +1,205 @@
+"""How the model-level checks (api, timing, quality) run their probes, and report a run that failed.
+
+A child costs seconds to start (Python, torch, a copy of the submission), so each check group runs its
+probes of `harness.probes.model` as steps of one child (`run_steps`). A dead child must still cost only
+its own check. Before each step the child writes a marker line with a per-run random token to stderr,
+and arms `SIGALRM` for the step's own wall time. When the child times out, runs out of memory or
+crashes, the last marker names the step that killed it: that step gets the failed run (a SIGALRM death
+becomes a timeout), and the steps before and after it run again in fresh children. An "error" status,
+or a death before the first marker, means model.py did not import (probes catch what the submission
+raises), which every step shares. Output kept from a print flood could hide the last marker; then an
+earlier step may be blamed, while the real culprit still fails on its own in the rerun.
+
+When the child dies or the submission raises before a check's own question is reached, the result says
+so in one line that names the step (`Model()`, `load_pretrained_model()`, `train(...)`) and the cause.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from harness.results import Category, CheckResult, Fault, Outcome
+from harness.sandbox import ChildRun, Limits, run_probe
+
+STEPS_PROBE = "harness.probes.model:probe_steps"
+PROBES_FILE = "harness/probes/model.py"
+"""A traceback through this file is the harness's bug: its probes catch what the submission raises."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One probe of `harness.probes.model` (by function name) with its arguments and its own limits."""
+
+    probe: str
+    args: Mapping[str, Any]
+    limits: Limits
+
+
+def combined_limits(steps: Sequence[Step]) -> Limits:
+    """Limits of a child running `steps` in turn: the sum of their wall times, the largest of the rest."""
+    return Limits(
+        wall_s=sum(step.limits.wall_s for step in steps),
+        memory_mb=max(step.limits.memory_mb for step in steps),
+        output_bytes=max(step.limits.output_bytes for step in steps),
+        threads=max(step.limits.threads for step in steps),
+    )
+
+
+def last_marked_step(stderr: str, marker: str) -> int | None:
+    """Index of the last step whose marker line is in `stderr`, None when there is none."""
+    found = re.findall(rf"^{re.escape(marker)} (\d+)$", stderr, flags=re.MULTILINE)
+    return int(found[-1]) if found else None
+
+
+def _as_step_failure(run: ChildRun, step: Step) -> ChildRun:
+    """The combined child's death, as the run of the step that caused it (SIGALRM is its time limit)."""
+    if run.status == "crash" and "SIGALRM" in run.error:
+        return replace(run, status="timeout", error=f"still running after {step.limits.wall_s:g} s: killed")
+    return run
+
+
+def run_steps(package_dir: Path, steps: Sequence[Step], seed: int) -> list[ChildRun]:
+    """One `ChildRun` per step, from as few children as possible (see the module docstring).
+
+    A step's run has the step's own value and duration; the child's start-up time is added to the first
+    step's duration, so the harness's overhead stays visible in the report.
+    """
+    if not steps:
+        return []
+    marker = f"@harness-step-{secrets.token_hex(8)}"
+    args = {
+        "seed": seed,
+        "marker": marker,
+        "steps": [
+            {"probe": step.probe, "args": dict(step.args), "wall_s": step.limits.wall_s} for step in steps
+        ],
+    }
+    run = run_probe(STEPS_PROBE, package_dir, args, combined_limits(steps))
+    if run.status == "ok":
+        values = run.value["steps"]
+        overhead = max(run.duration_s - sum(value["seconds"] for value in values), 0.0)
+        return [
+            replace(run, value=value["value"], duration_s=value["seconds"] + (overhead if i == 0 else 0.0))
+            for i, value in enumerate(values)
+        ]
+    culprit = None if run.status == "error" else last_marked_step(run.stderr_tail, marker)
+    if culprit is None or not 0 <= culprit < len(steps):
+        return [run] * len(steps)
+    return [
+        *run_steps(package_dir, steps[:culprit], seed),
+        _as_step_failure(run, steps[culprit]),
+        *run_steps(package_dir, steps[culprit + 1 :], seed),
+    ]
+
+
+_CHILD_OUTCOMES = {
+    "error": Outcome.ERROR,
+    "timeout": Outcome.TIMEOUT,
+    "oom": Outcome.OOM,
+    "crash": Outcome.CRASH,
+}
+
+CUDA_LOAD_HINT = "Attempting to deserialize object on a CUDA device"
+"""torch's error when a file saved from CUDA tensors is loaded without `map_location` on a CPU machine."""
+
+
+def child_failure(
+    check_id: str, category: Category, run: ChildRun, doing: str, limits: Limits
+) -> CheckResult:
+    """The result of a check whose child ended without a value (status error/timeout/oom/crash).
+
+    `doing` names the work in words ("train on 512 pairs"), so the message reads
+    "train on 512 pairs did not finish within 60 s". An "error" is model.py failing to import, unless
+    the exception passed through a probe (which catches everything the submission raises) or the value
+    was refused: then the harness is at fault (SETUP), and a grader should re-run and report it.
+    """
+    fault = Fault.SUBMISSION
+    if run.status == "error" and (PROBES_FILE in run.traceback_tail or run.error.startswith("probe ")):
+        fault, message = Fault.SETUP, f"{doing} failed in the harness: {run.error}"
+    elif run.status == "error":
+        message = f"model.py could not be imported: {run.error}"
+    else:
+        causes = {
+            "timeout": f"did not finish within {limits.wall_s:g} s",
+            "oom": f"used more than {limits.memory_mb} MB of memory",
+            "crash": f"crashed: {run.error}",
+        }
+        message = f"{doing} {causes.get(run.status, run.error)}"
+    return CheckResult(
+        id=check_id,
+        category=category,
+        outcome=_CHILD_OUTCOMES.get(run.status, Outcome.ERROR),
+        message=message,
+        details=child_details(run),
+        duration_s=run.duration_s,
+        fault=fault,
+    )
+
+
+def child_details(run: ChildRun) -> dict[str, Any]:
+    """What a report keeps of a child run: its status, error and output tails, and isolation."""
+    return {
+        "child_status": run.status,
+        "child_error": run.error,
+        "stdout_tail": run.stdout_tail[-2000:],
+        "stderr_tail": run.stderr_tail[-2000:],
+        "network_isolated": run.network_isolated,
+    }
+
+
+def load_error_message(error: str, bestmodel_size: int | None) -> str:
+    """`load_pretrained_model()`'s failure in words a student acts on, from its one-line error."""
+    if bestmodel_size == 0:
+        return f"load_pretrained_model() failed: bestmodel.pth is empty (0 bytes) ({error})"
+    if CUDA_LOAD_HINT in error:
+        return (
+            "load_pretrained_model() failed: bestmodel.pth holds tensors saved on CUDA, which do not load "
+            "on a CPU-only machine; save CPU tensors or load with map_location"
+        )
+    if bestmodel_size is None:
+        return f"load_pretrained_model() failed: there is no bestmodel.pth next to model.py ({error})"
+    if error.startswith(("FileNotFoundError", "IsADirectoryError")):
+        return (
+            "load_pretrained_model() failed: it opens a path that does not exist on the grader's machine "
+            f"(relative to the working directory or hard-coded); build it from __file__ ({error})"
+        )
+    return f"load_pretrained_model() failed: {error}"
+
+
+def step_failure(
+    check_id: str,
+    category: Category,
+    step: str,
+    record: Mapping[str, Any],
+    details: Mapping[str, Any],
+    duration_s: float,
+) -> CheckResult:
+    """An ERROR result for a step of submission code that raised: "`step` raised <its one-line error>"."""
+    return CheckResult(
+        id=check_id,
+        category=category,
+        outcome=Outcome.ERROR,
+        message=f"{step} raised {record['error']}",
+        details=dict(details),
+        duration_s=duration_s,
+        fault=Fault.SUBMISSION,
+    )
+
+
+def first_step_failure(
+    check_id: str,
+    category: Category,
+    record: Mapping[str, Any],
+    steps: Mapping[str, str],
+    duration_s: float,
+) -> CheckResult | None:
+    """The `step_failure` of the first of `steps` (record key -> words) that ran and raised, else None."""
+    for key, step in steps.items():
+        if record.get(key) is not None and not record[key]["ok"]:
+            return step_failure(check_id, category, step, record[key], {}, duration_s)
+    return None

@@ -1,0 +1,209 @@
+"""Child-side probes of a submission's `Model`: its API, its speed and what it predicts.
+
+Each probe records what happened (outcomes, one-line errors, output tensors, wall times) and judges
+nothing; `harness.api`, `harness.timing` and `harness.quality` judge in the parent. Every step that runs
+submission code is wrapped on its own, so one failing call costs one entry, not the whole probe.
+Inputs are fed as the course's grading script feeds them: uint8 tensors with values 0-255.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import os
+import random
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import torch
+
+from harness.probes.capture import describe_exception, plain
+
+PREDICT_BATCH = 100
+"""The grading script predicts the validation set 100 images at a time (`val_input.narrow(0, b, 100)`)."""
+
+
+def _package_dir(model: ModuleType) -> Path:
+    return Path(model.__file__).parent
+
+
+def _attempt(model: ModuleType, step: Callable[[], Any]) -> tuple[Any, dict[str, Any]]:
+    """Run one step of submission code: (its value, {"ok", "error", "seconds"})."""
+    start = time.perf_counter()
+    try:
+        value = step()
+    except BaseException as exc:  # the submission's failure (SystemExit included) is the data we report
+        return None, {"ok": False, "error": describe_exception(exc, _package_dir(model)), "seconds": 0.0}
+    return value, {"ok": True, "error": "", "seconds": time.perf_counter() - start}
+
+
+def _bestmodel_size(model: ModuleType) -> int | None:
+    """Bytes of the bestmodel.pth next to model.py, None when there is none."""
+    bestmodel = _package_dir(model) / "bestmodel.pth"
+    return bestmodel.stat().st_size if bestmodel.is_file() else None
+
+
+def _public_names(model: ModuleType) -> dict[str, str]:
+    """Each public top-level name of model.py and what it is: "class", "function" or "other"."""
+    kinds = {}
+    for name, value in vars(model).items():
+        if name.startswith("_"):
+            continue
+        kinds[name] = "class" if inspect.isclass(value) else "function" if callable(value) else "other"
+    return kinds
+
+
+def _new_model(model: ModuleType, pretrained: bool) -> tuple[Any, dict[str, Any], dict[str, Any] | None]:
+    """`Model()`, then `load_pretrained_model()` when asked: (instance, init record, load record)."""
+    instance, init = _attempt(model, lambda: model.Model())
+    if not init["ok"] or not pretrained:
+        return instance, init, None
+    _, load = _attempt(model, instance.load_pretrained_model)
+    return instance, init, load
+
+
+def _predict_batched(instance: Any, noisy: torch.Tensor) -> torch.Tensor:
+    """Predict as the grading script does: batches of 100 images, outputs moved to the CPU and joined."""
+    outputs = [
+        plain(instance.predict(noisy.narrow(0, start, min(PREDICT_BATCH, len(noisy) - start))))
+        for start in range(0, len(noisy), PREDICT_BATCH)
+    ]
+    return torch.cat(outputs)
+
+
+def probe_surface(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
+    """What model.py exports, whether `Model()` constructs and whether `load_pretrained_model()` runs."""
+    _, init, load = _new_model(model, pretrained=True)
+    return {
+        "names": _public_names(model),
+        "init": init,
+        "load": load,
+        "bestmodel_size": _bestmodel_size(model),
+    }
+
+
+def probe_predict(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
+    """`predict` on each of `args["inputs"]`, after loading the pretrained weights when that works."""
+    instance, init, load = _new_model(model, pretrained=True)
+    cases = []
+    if init["ok"]:
+        for noisy in args["inputs"]:
+            output, record = _attempt(model, lambda noisy=noisy: instance.predict(noisy.clone()))
+            if record["ok"]:
+                try:
+                    record["output"] = plain(output)
+                except TypeError:
+                    record.update(ok=False, error=f"predict returned {type(output).__name__}, not a tensor")
+            cases.append(record)
+    return {"init": init, "load": load, "cases": cases}
+
+
+def probe_train(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
+    """`Model().train(input, target, num_epochs=args["num_epochs"])` on a tiny set: does it return?"""
+    instance, init, _ = _new_model(model, pretrained=False)
+    train = None
+    if init["ok"]:
+        _, train = _attempt(
+            model, lambda: instance.train(args["input"], args["target"], num_epochs=args["num_epochs"])
+        )
+    return {"init": init, "train": train}
+
+
+def probe_train_timing(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
+    """Time one epoch of `Model.train` on a subset sized to a time budget, after a warm-up epoch.
+
+    The warm-up trains on the first `warmup_pairs` pairs (first-call costs: allocations, caches, device
+    choice); its speed picks how many pairs the timed epoch gets, `budget_s / seconds_per_pair` clamped
+    to [`min_pairs`, all pairs given], so a slow submission is timed on fewer pairs instead of timing out.
+    """
+    inputs, targets = args["input"], args["target"]
+    warmup = args["warmup_pairs"]
+    instance, init, _ = _new_model(model, pretrained=False)
+    record: dict[str, Any] = {"init": init, "warmup": None, "timed": None, "cuda": torch.cuda.is_available()}
+    if not init["ok"]:
+        return record
+    _, record["warmup"] = _attempt(model, lambda: instance.train(inputs[:warmup], targets[:warmup], 1))
+    if not record["warmup"]["ok"]:
+        return record
+    per_pair = max(record["warmup"]["seconds"], 1e-6) / warmup
+    pairs = max(args["min_pairs"], min(len(inputs), int(args["budget_s"] / per_pair)))
+    record["warmup_pairs"], record["timed_pairs"] = warmup, pairs
+    _, record["timed"] = _attempt(model, lambda: instance.train(inputs[:pairs], targets[:pairs], 1))
+    return record
+
+
+def probe_predict_timing(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
+    """Time `predict` on `args["input"]` in the grading script's batches, after a one-batch warm-up."""
+    noisy = args["input"]
+    instance, init, load = _new_model(model, pretrained=True)
+    record: dict[str, Any] = {"init": init, "load": load, "warmup": None, "timed": None, "images": len(noisy)}
+    if not init["ok"]:
+        return record
+    _, record["warmup"] = _attempt(model, lambda: _predict_batched(instance, noisy[:PREDICT_BATCH]))
+    if record["warmup"]["ok"]:
+        _, record["timed"] = _attempt(model, lambda: _predict_batched(instance, noisy))
+    return record
+
+
+def probe_pretrained_psnr(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
+    """The grading script's evaluation: `load_pretrained_model()`, then predict the validation set."""
+    instance, init, load = _new_model(model, pretrained=True)
+    record: dict[str, Any] = {
+        "init": init,
+        "load": load,
+        "predict": None,
+        "bestmodel_size": _bestmodel_size(model),
+    }
+    if init["ok"] and load["ok"]:
+        record["output"], record["predict"] = _attempt(
+            model, lambda: _predict_batched(instance, args["input"])
+        )
+    return record
+
+
+def probe_training_gain(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
+    """Predictions of a fresh `Model()` on `val_input` before and after one epoch on a train subset."""
+    instance, init, _ = _new_model(model, pretrained=False)
+    record: dict[str, Any] = {"init": init, "before": None, "train": None, "after": None}
+    if not init["ok"]:
+        return record
+    val = args["val_input"]
+    record["before_output"], record["before"] = _attempt(model, lambda: _predict_batched(instance, val))
+    if not record["before"]["ok"]:
+        return record
+    _, record["train"] = _attempt(
+        model, lambda: instance.train(args["train_input"], args["train_target"], num_epochs=1)
+    )
+    if record["train"]["ok"]:
+        record["after_output"], record["after"] = _attempt(model, lambda: _predict_batched(instance, val))
+    return record
+
+
+def probe_steps(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
+    """Several probes of this module in one child (see `harness.model_runs.run_steps`).
+
+    `args["steps"]` lists {"probe": function name, "args": its arguments, "wall_s": its time limit}.
+    Before each step: a marker line `<args["marker"]> <index>` on stderr, SIGALRM armed for the step's
+    wall time (its default action ends the process), and the seeds reset, so a step's value does not
+    depend on the steps run before it.
+    """
+    values = []
+    for index, step in enumerate(args["steps"]):
+        probe = step["probe"]
+        if not probe.startswith("probe_") or probe == "probe_steps" or probe not in globals():
+            raise ValueError(f"{probe!r} is not a probe of {__name__}")
+        os.write(2, f"\n{args['marker']} {index}\n".encode())
+        torch.manual_seed(args.get("seed", 0))
+        random.seed(args.get("seed", 0))
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        signal.alarm(math.ceil(step["wall_s"]))
+        start = time.perf_counter()
+        value = globals()[probe](model, step["args"])
+        seconds = time.perf_counter() - start
+        signal.alarm(0)
+        values.append({"value": value, "seconds": seconds})
+    return {"steps": values}

@@ -1,0 +1,232 @@
+"""PSNR checks: does the pretrained model denoise, and does training make a fresh model better?
+
+- `psnr.pretrained`: the grading script's evaluation. `load_pretrained_model()`, then `predict` on the
+  validation set in batches of 100; PSNR of the outputs against the clean images in both metrics of
+  `harness.psnr` (the rubric's metric decides), on the 0-255 scale the outputs are meant to have, with no
+  clamping (the grading script does not clamp either). It passes at `Thresholds.psnr_required_db(noisy)`:
+  the noisy input's PSNR on the same data plus a margin, never below an absolute floor. Partial credit:
+  `score = (psnr - noisy) / (required - noisy)`, clamped to [0, 1], so a model no better than its input
+  gets nothing and each fraction of the margin counts.
+- `psnr.training-improves`: a fresh `Model()` (not pretrained) predicts the validation set, trains one
+  epoch on `TRAINING_PAIRS` training pairs, and predicts again; same images, same metric, same scale
+  before and after. The 2022 script compared the uint8 *input* with [0, 1] targets, so its "before" was
+  meaningless and the check always passed. It passes when `after - before >= training_min_gain_db`.
+  It does not ask the briefly trained model to beat the noisy input: a correct model with a sensible
+  recipe gets about 1% of an epoch here and starts from random weights, so requiring that would fail
+  good submissions; the final quality is what `psnr.pretrained` judges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import Tensor
+
+from harness.model_runs import (
+    Step,
+    child_failure,
+    first_step_failure,
+    load_error_message,
+    run_steps,
+    step_failure,
+)
+from harness.psnr import METRICS
+from harness.results import Category, CheckResult, Fault, Outcome
+from harness.rubric import Thresholds
+from harness.sandbox import ChildRun, Limits
+from harness.workloads import train_pairs, val_pairs
+
+if TYPE_CHECKING:
+    from harness.context import CheckContext
+
+TRAINING_PAIRS = 1000
+SAMPLE_IMAGES = 8
+"""Validation images shown in the report's PNG grid (noisy | output | clean)."""
+
+
+def psnr_by_metric(output: Tensor, clean: Tensor) -> dict[str, float]:
+    """PSNR in dB of `output` against `clean` (both 0-255) in every metric of `harness.psnr.METRICS`."""
+    return {name: metric(output, clean) for name, metric in METRICS.items()}
+
+
+def output_problem(output: Tensor, noisy: Tensor, what: str) -> str | None:
+    """Why `output` cannot be scored against `noisy`'s clean images (shape, NaN), or None."""
+    if output.shape != noisy.shape:
+        return f"{what} returned shape {tuple(output.shape)} for inputs of shape {tuple(noisy.shape)}"
+    bad = int((~output.double().isfinite()).sum())
+    return f"{what} returned {bad} NaN or infinite values" if bad else None
+
+
+def pretrained_score(psnr_db: float, noisy_db: float, required_db: float) -> float:
+    """Fraction of the margin between the noisy input and the required PSNR the model covers, in [0, 1]."""
+    if psnr_db >= required_db:
+        return 1.0
+    return min(max((psnr_db - noisy_db) / (required_db - noisy_db), 0.0), 1.0)
+
+
+def judge_pretrained(
+    output: Tensor, noisy: Tensor, clean: Tensor, metric: str, required_of_noisy: Callable[[float], float]
+) -> tuple[Outcome, float, str, dict[str, Any]]:
+    """Verdict on pretrained predictions: (outcome, score, message, details).
+
+    `required_of_noisy(noisy_db) -> required_db` is the rubric's rule (`Thresholds.psnr_required_db`).
+    """
+    noisy_by_metric = psnr_by_metric(noisy.double(), clean)
+    problem = output_problem(output, noisy, "predict on the validation set")
+    details: dict[str, Any] = {
+        "metric": metric,
+        "images": len(noisy),
+        "noisy_psnr_db": noisy_by_metric[metric],
+    }
+    if problem:
+        return Outcome.FAIL, 0.0, problem, details
+    by_metric = psnr_by_metric(output, clean)
+    psnr_db, noisy_db = by_metric[metric], noisy_by_metric[metric]
+    required_db = required_of_noisy(noisy_db)
+    details.update(
+        psnr_db=psnr_db,
+        required_db=required_db,
+        psnr_db_by_metric=by_metric,
+        noisy_psnr_db_by_metric=noisy_by_metric,
+        metric_description=METRICS[metric].description,
+    )
+    head = f"pretrained PSNR {psnr_db:.2f} dB ({metric} metric)"
+    if psnr_db >= required_db:
+        message = f"{head} reaches the required {required_db:.2f} dB (noisy input {noisy_db:.2f} dB)"
+        return Outcome.PASS, 1.0, message, details
+    if psnr_db < noisy_db:
+        message = f"{head} is below the noisy input's {noisy_db:.2f} dB (required {required_db:.2f} dB)"
+    else:
+        message = f"{head} is below the required {required_db:.2f} dB (noisy input {noisy_db:.2f} dB)"
+    if float(output.max()) <= 1.0:
+        message += "; outputs are in [0, 1]: predict must return 0-255"
+    return Outcome.FAIL, pretrained_score(psnr_db, noisy_db, required_db), message, details
+
+
+def samples(noisy: Tensor, output: Tensor, clean: Tensor, count: int = SAMPLE_IMAGES) -> dict[str, Tensor]:
+    """The first `count` images as uint8 for the PNG grid; outputs rounded and clamped to 0-255."""
+    shown = output[:count].double().nan_to_num(0.0).clamp(0, 255).round().to(torch.uint8)
+    return {"noisy": noisy[:count].clone(), "output": shown, "clean": clean[:count].clone()}
+
+
+def judge_pretrained_run(
+    run: ChildRun, noisy: Tensor, clean: Tensor, thresholds: Thresholds, limits: Limits
+) -> CheckResult:
+    """`psnr.pretrained` from a `probe_pretrained_psnr` run on the validation set (`noisy`, `clean`)."""
+    if run.status != "ok":
+        return child_failure("psnr.pretrained", Category.PSNR, run, f"predict on {len(noisy)} images", limits)
+    record = run.value
+    if not record["init"]["ok"]:
+        return step_failure("psnr.pretrained", Category.PSNR, "Model()", record["init"], {}, run.duration_s)
+    if not record["load"]["ok"]:
+        message = load_error_message(record["load"]["error"], record["bestmodel_size"])
+        return CheckResult("psnr.pretrained", Category.PSNR, Outcome.ERROR, message, {}, run.duration_s)
+    if not record["predict"]["ok"]:
+        step = f"predict on {len(noisy)} validation images"
+        return step_failure("psnr.pretrained", Category.PSNR, step, record["predict"], {}, run.duration_s)
+    outcome, score, message, details = judge_pretrained(
+        record["output"], noisy, clean, thresholds.psnr_metric, thresholds.psnr_required_db
+    )
+    artifacts = {"samples": samples(noisy, record["output"], clean)} if "psnr_db" in details else {}
+    return CheckResult(
+        "psnr.pretrained",
+        Category.PSNR,
+        outcome,
+        message,
+        details,
+        run.duration_s,
+        score=score,
+        fault=Fault.NONE if outcome is Outcome.PASS else Fault.SUBMISSION,
+        artifacts=artifacts,
+    )
+
+
+def judge_training_gain(
+    before: Tensor, after: Tensor, noisy: Tensor, clean: Tensor, metric: str, min_gain_db: float, pairs: int
+) -> tuple[Outcome, str, dict[str, Any]]:
+    """Verdict on a fresh model's predictions before and after training: (outcome, message, details)."""
+    details: dict[str, Any] = {
+        "metric": metric,
+        "train_pairs": pairs,
+        "images": len(noisy),
+        "min_gain_db": min_gain_db,
+    }
+    for when, output in (("before training", before), ("after training", after)):
+        problem = output_problem(output, noisy, f"predict {when}")
+        if problem:
+            return Outcome.FAIL, problem, details
+    before_db, after_db = METRICS[metric](before, clean), METRICS[metric](after, clean)
+    noisy_db = METRICS[metric](noisy.double(), clean)
+    gain = after_db - before_db
+    details.update(before_db=before_db, after_db=after_db, gain_db=gain, noisy_psnr_db=noisy_db)
+    figures = (
+        f"{before_db:.2f} dB before, {after_db:.2f} dB after ({metric} metric; noisy input {noisy_db:.2f} dB)"
+    )
+    if gain >= min_gain_db:
+        return Outcome.PASS, f"training on {pairs} pairs improves PSNR by {gain:.2f} dB: {figures}", details
+    return (
+        Outcome.FAIL,
+        f"training on {pairs} pairs changed PSNR by {gain:+.2f} dB, less than +{min_gain_db:g} dB: {figures}",
+        details,
+    )
+
+
+def judge_training_run(
+    run: ChildRun, noisy: Tensor, clean: Tensor, pairs: int, thresholds: Thresholds, limits: Limits
+) -> CheckResult:
+    """`psnr.training-improves` from a `probe_training_gain` run (trained on `pairs` pairs)."""
+    if run.status != "ok":
+        doing = f"predicting, training on {pairs} pairs and predicting again"
+        return child_failure("psnr.training-improves", Category.PSNR, run, doing, limits)
+    record = run.value
+    steps: Mapping[str, str] = {
+        "init": "Model()",
+        "before": "predict before training",
+        "train": f"train on {pairs} pairs",
+        "after": "predict after training",
+    }
+    failure = first_step_failure("psnr.training-improves", Category.PSNR, record, steps, run.duration_s)
+    if failure:
+        return failure
+    outcome, message, details = judge_training_gain(
+        record["before_output"],
+        record["after_output"],
+        noisy,
+        clean,
+        thresholds.psnr_metric,
+        thresholds.training_min_gain_db,
+        pairs,
+    )
+    passed = outcome is Outcome.PASS
+    return CheckResult(
+        "psnr.training-improves",
+        Category.PSNR,
+        outcome,
+        message,
+        details,
+        run.duration_s,
+        score=1.0 if passed else 0.0,
+        fault=Fault.NONE if passed else Fault.SUBMISSION,
+    )
+
+
+def run(ctx: CheckContext) -> list[CheckResult]:
+    """Both PSNR checks, as two steps of one child."""
+    noisy, clean = val_pairs(ctx.val_path)
+    train_input, train_target = train_pairs(ctx.train_path, TRAINING_PAIRS, ctx.seed)
+    steps = [
+        Step("probe_pretrained_psnr", {"input": noisy}, ctx.limits("psnr.pretrained")),
+        Step(
+            "probe_training_gain",
+            {"val_input": noisy, "train_input": train_input, "train_target": train_target},
+            ctx.limits("psnr.training-improves"),
+        ),
+    ]
+    pretrained, training = run_steps(ctx.submission.package_dir, steps, ctx.seed)
+    thresholds = ctx.rubric.thresholds
+    return [
+        judge_pretrained_run(pretrained, noisy, clean, thresholds, steps[0].limits),
+        judge_training_run(training, noisy, clean, len(train_input), thresholds, steps[1].limits),
+    ]

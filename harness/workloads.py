@@ -1,0 +1,58 @@
+"""The data the model-level checks (api, timing, quality) feed a submission's `Model`.
+
+Data files are loaded and validated here, in the parent, once per file (a 50,000-pair training set is
+about 300 MB); children receive only the small subsets they need, as tensors with their own storage (a
+slice of a tensor would drag its whole storage into the child's argument file). Subsets are drawn with a
+generator seeded by the run's seed, so the same seed feeds the same pairs.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from harness.dataset import load_train, load_val
+
+EPOCH_PAIRS = 50_000
+"""The statement's training set: one epoch is 50,000 pairs, which the time limit refers to."""
+
+PREDICT_SHAPES: tuple[tuple[int, int, int, int], ...] = ((1, 3, 512, 512), (3, 3, 33, 47))
+"""`predict` must handle any size: a large image and a batch of sizes not divisible by 2 or 4."""
+
+_cache_lock = threading.Lock()
+_loaded: dict[tuple[str, Path], tuple[Tensor, Tensor]] = {}
+
+
+def _load(kind: str, path: Path) -> tuple[Tensor, Tensor]:
+    """`load_train`/`load_val` of `path`, once per process (the check groups run in threads)."""
+    key = (kind, Path(path).resolve())
+    with _cache_lock:
+        if key not in _loaded:
+            _loaded[key] = (load_train if kind == "train" else load_val)(key[1])
+        return _loaded[key]
+
+
+def train_pairs(path: Path, count: int, seed: int) -> tuple[Tensor, Tensor]:
+    """`count` training pairs (noisy_a, noisy_b), uint8, drawn without replacement with `seed`.
+
+    Fewer when the file holds fewer; the draw is a prefix of one seeded permutation, so a smaller
+    `count` gives a subset of a larger one.
+    """
+    noisy_a, noisy_b = _load("train", path)
+    order = torch.randperm(len(noisy_a), generator=torch.Generator().manual_seed(seed))[:count]
+    return noisy_a[order].clone(), noisy_b[order].clone()
+
+
+def val_pairs(path: Path, count: int | None = None) -> tuple[Tensor, Tensor]:
+    """The first `count` validation pairs (noisy, clean), uint8; all of them when `count` is None."""
+    noisy, clean = _load("val", path)
+    return noisy[:count].clone(), clean[:count].clone()
+
+
+def predict_inputs(seed: int) -> list[Tensor]:
+    """Uniform uint8 images of `PREDICT_SHAPES`, as the grading script's uint8 inputs, seeded."""
+    generator = torch.Generator().manual_seed(seed)
+    return [torch.randint(0, 256, shape, generator=generator, dtype=torch.uint8) for shape in PREDICT_SHAPES]
