@@ -59,19 +59,21 @@ def check_submission(
     jobs: int = 2,
     reference_dir: Path | None = REFERENCE_DIR,
     progress: Progress | None = None,
-    groups: Sequence[str] = tuple(GROUPS),
+    groups: Sequence[str] | None = None,
 ) -> Report:
     """Resolve `path`, run every check group on it, score with `rubric` and return the report.
 
     `data_dir` holds `train_data.pkl` and `val_data.pkl`; `reference_dir` is the reference
-    `Miniproject_2` timed alongside (None: no ratios); `progress` receives one line per finished group.
+    `Miniproject_2` timed alongside (None: no ratios); `progress` receives one line per finished group;
+    `groups` are the check group modules to run (default: all of `GROUPS`).
     """
     tell = progress or (lambda line: None)
+    groups = tuple(GROUPS) if groups is None else tuple(groups)
     started_at = datetime.now(timezone.utc)
     started = time.monotonic()
-    train_path, val_path = data_paths(data_dir)
     with tempfile.TemporaryDirectory(prefix="harness-check-") as workdir:
         submission = resolve_submission(Path(path), Path(workdir))
+        train_path, val_path = data_paths(data_dir)
         reference = reference_dir if reference_dir is not None and Path(reference_dir).is_dir() else None
         ctx = CheckContext(submission, train_path, val_path, rubric, seed, reference)
         tell(f"checking {submission.name} ({len(submission.files)} files) with {len(groups)} check groups")

@@ -1,0 +1,201 @@
+"""`harness check`: exit codes, one-line user errors, group failures as SETUP results, report files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from harness import check as check_module
+from harness.check import check_submission
+from harness.cli import main
+from harness.results import Category, CheckResult, Fault, Outcome
+from harness.rubric import load_rubric
+from harness.workloads import _loaded
+
+REPO = Path(__file__).resolve().parent.parent
+SUBMISSIONS = Path(__file__).parent / "submissions"
+PACKAGE = SUBMISSIONS / "sandbox_environment"
+ONLY_LAYOUT_FILES = 'name = "tiny"\n[checks."layout.files"]\npoints = 2\nrequired = true\n'
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    images = torch.zeros(4, 3, 32, 32, dtype=torch.uint8)
+    torch.save((images, images), folder / "train_data.pkl")
+    torch.save((images, images), folder / "val_data.pkl")
+    return folder
+
+
+@pytest.fixture
+def tiny_rubric(tmp_path: Path) -> Path:
+    path = tmp_path / "tiny.toml"
+    path.write_text(ONLY_LAYOUT_FILES)
+    return path
+
+
+def fake_group(name: str, run) -> ModuleType:
+    module = ModuleType(name)
+    module.run = run
+    return module
+
+
+def layout_files(outcome: Outcome):
+    def run(ctx) -> list[CheckResult]:
+        return [CheckResult("layout.files", Category.LAYOUT, outcome, f"files {outcome.value}", score=1.0)]
+
+    return run
+
+
+def raises(ctx) -> list[CheckResult]:
+    raise KeyError("grid")
+
+
+@pytest.fixture
+def fake_groups(monkeypatch):
+    """Replace the real check groups with in-memory modules given as {name: (run, check id prefixes)}."""
+
+    def install(groups: dict) -> None:
+        for name, (run, _) in groups.items():
+            monkeypatch.setitem(sys.modules, name, fake_group(name, run))
+        monkeypatch.setattr(
+            check_module, "GROUPS", {name: prefixes for name, (_, prefixes) in groups.items()}
+        )
+
+    return install
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "harness", *args], capture_output=True, text=True, cwd=REPO, timeout=300
+    )
+
+
+@pytest.mark.parametrize(
+    ("outcome", "exit_code"),
+    [(Outcome.PASS, 0), (Outcome.FAIL, 1)],
+    ids=["required-passes-exit-0", "required-fails-exit-1"],
+)
+def test_exit_code_follows_the_required_checks(
+    fake_groups, data_dir, tiny_rubric, tmp_path, outcome, exit_code
+):
+    fake_groups({"fake_layout": (layout_files(outcome), ("layout.",))})
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main,
+        ["check", str(PACKAGE), "--data", str(data_dir), "--rubric", str(tiny_rubric), "--out", str(out)],
+    )
+    assert result.exit_code == exit_code, result.output
+    assert f"files {outcome.value}" in result.stdout
+    document = json.loads((out / "report.json").read_text())
+    assert document["summary"]["passed_required"] is (exit_code == 0)
+    assert (out / "report.md").is_file()
+
+
+def test_broken_groups_become_setup_errors_and_the_report_is_complete(fake_groups, data_dir):
+    fake_groups(
+        {
+            "fake_raises": (raises, ("layout.",)),
+            "fake_returns_text": (lambda ctx: "all good", ("rules.static",)),
+            "fake_api": (lambda ctx: [], ("api.",)),
+        }
+    )
+    check_module.GROUPS["harness.no_such_group"] = ("timing.",)
+    lines: list[str] = []
+    report = check_submission(
+        PACKAGE, data_dir, load_rubric("ee559-2022"), reference_dir=None, progress=lines.append
+    )
+    by_id = {scored.result.id: scored.result for scored in report.checks}
+    for check_id in (
+        "layout.files",
+        "layout.stray-files",
+        "rules.static",
+        "timing.train-epoch",
+        "timing.predict",
+    ):
+        assert (by_id[check_id].outcome, by_id[check_id].fault) == (Outcome.ERROR, Fault.SETUP), check_id
+    assert "KeyError: 'grid'" in by_id["layout.files"].message
+    assert "not a list of CheckResult" in by_id["rules.static"].message
+    assert "ModuleNotFoundError" in by_id["timing.predict"].message
+    assert by_id["api.train"].fault is Fault.SETUP  # no result at all: the rubric marks it for a re-run
+    assert any(line.startswith("fake_raises: harness error") for line in lines)
+    assert not report.summary.passed_required
+
+
+@pytest.mark.parametrize(
+    ("arguments", "problem"),
+    [
+        (["check", "no/such/submission"], "no/such/submission: no such file or folder"),
+        (["check", str(PACKAGE), "--data", "no/such/data"], "no/such/data: no such data folder"),
+        (["check", str(PACKAGE), "--rubric", "no-such-rubric"], "no-such-rubric"),
+    ],
+    ids=["missing-submission", "missing-data", "unknown-rubric"],
+)
+def test_user_errors_are_one_line_and_exit_2(arguments, problem):
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("harness: error: ")
+    assert problem in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.output
+
+
+def test_corrupt_data_file_is_a_one_line_error(data_dir):
+    (data_dir / "val_data.pkl").write_bytes(b"not a torch file")
+    _loaded.clear()
+    result = CliRunner().invoke(main, ["check", str(PACKAGE), "--data", str(data_dir)])
+    assert result.exit_code == 2
+    assert f"{data_dir / 'val_data.pkl'}: not a readable torch file" in result.stderr
+
+
+def test_unknown_format_is_a_usage_error():
+    result = CliRunner().invoke(main, ["check", str(PACKAGE), "--format", "md,html"])
+    assert result.exit_code == 2
+    assert "unknown format html" in result.stderr
+
+
+def test_reports_go_to_reports_slash_submission_name_by_default(
+    fake_groups, data_dir, tiny_rubric, monkeypatch, tmp_path
+):
+    fake_groups({"fake_layout": (layout_files(Outcome.PASS), ("layout.",))})
+    monkeypatch.chdir(tmp_path)
+    arguments = [
+        "check",
+        str(PACKAGE),
+        "--data",
+        str(data_dir),
+        "--rubric",
+        str(tiny_rubric),
+        "--format",
+        "json",
+        "-q",
+    ]
+    result = CliRunner().invoke(main, arguments)
+    assert (result.exit_code, result.output) == (0, "")
+    document = json.loads((tmp_path / "reports" / "sandbox_environment" / "report.json").read_text())
+    assert document["submission"]["name"] == "sandbox_environment"
+    assert not (tmp_path / "reports" / "sandbox_environment" / "report.md").exists()
+
+
+def test_missing_path_through_the_real_command():
+    completed = run_cli("check", "no/such/folder")
+    assert completed.returncode == 2
+    assert completed.stderr == "harness: error: no/such/folder: no such file or folder\n"
+
+
+@pytest.mark.slow
+def test_reference_gets_full_points():
+    completed = run_cli(
+        "check", "Miniproject_2", "--format", "json", "--out", "/tmp/harness-reference-report"
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    summary = json.loads(Path("/tmp/harness-reference-report/report.json").read_text())["summary"]
+    assert summary["points"] == summary["max_points"]
