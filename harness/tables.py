@@ -15,6 +15,7 @@ from tabulate import tabulate
 
 from harness.results import Category, Outcome, ScoredCheck
 from harness.rubric import needs_rerun
+from harness.timing import format_duration
 
 if TYPE_CHECKING:
     from harness.report import Report, Summary
@@ -108,9 +109,9 @@ def summary_line(summary: Summary) -> str:
     else:
         pieces.append("PSNR not measured")
     if summary.epoch_s is not None:
-        epoch = f"epoch ≈ {_duration(summary.epoch_s)}"
+        epoch = f"epoch ≈ {format_duration(summary.epoch_s)}"
         if summary.epoch_ratio is not None and summary.epoch_limit_s is not None:
-            epoch += f" ({summary.epoch_ratio:.2f}x the {_duration(summary.epoch_limit_s)} limit)"
+            epoch += f" ({summary.epoch_ratio:.2f}x the {format_duration(summary.epoch_limit_s)} limit)"
         pieces.append(epoch)
     else:
         pieces.append("epoch time not measured")
@@ -164,14 +165,6 @@ def _painter(color: bool) -> Callable[[str, str], str]:
 
 def _number(value: float) -> str:
     return f"{round(value, 2):g}"
-
-
-def _duration(seconds: float) -> str:
-    if seconds >= 3600:
-        return f"{seconds / 3600:.1f} h"
-    if seconds >= 60:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds:.1f} s"
 
 
 def _markdown_cell(text: str) -> str:

@@ -101,7 +101,7 @@ SUMMARY = Summary(
         (
             {},
             "88.5/100 points · required checks: all passed · PSNR 24.31 dB (grading metric; noisy input "
-            "20.72 dB) · epoch ≈ 57.0 min (1.90x the 30.0 min limit)",
+            "20.72 dB) · epoch ≈ 57 min (1.90x the 30 min limit)",
         ),
         (
             {"passed_required": False, "failed_required": ("rules.static", "api.predict")},
@@ -112,7 +112,7 @@ SUMMARY = Summary(
             "re-run, the grading set-up failed: a, b, c, d and 2 more",
         ),
         ({"psnr_db": None, "psnr_metric": None, "noisy_psnr_db": None}, "· PSNR not measured ·"),
-        ({"epoch_s": 42.0, "epoch_ratio": 42 / 1800}, "epoch ≈ 42.0 s (0.02x the 30.0 min limit)"),
+        ({"epoch_s": 42.0, "epoch_ratio": 42 / 1800}, "epoch ≈ 42 s (0.02x the 30 min limit)"),
         ({"epoch_s": None, "epoch_ratio": None}, "epoch time not measured"),
     ],
     ids=["everything", "failed-required", "many-reruns", "no-psnr", "fast-epoch", "no-epoch"],
