@@ -1,0 +1,234 @@
+"""The `blocks.*` checks: every framework block against torch.nn + autograd, forward and backward.
+
+For each block kind the parent builds a grid of configurations with seeded inputs
+(`harness.blocks.grids`), sends it to one child (`harness.probes.blocks`) that instantiates the
+submission's class with PyTorch's constructor arguments (or, saying why, through the adapter of
+`harness.probes.block_adapters`) and records outputs, gradients and parameters; the parent recomputes
+everything in float64 with the student's own weights (`harness.blocks.reference`) and judges each
+configuration (`harness.blocks.judge`) with a tolerance calibrated on torch's own float32 error
+(`harness.blocks.tolerance`). A check's score is the fraction of its configurations that pass.
+
+`run(ctx)` runs the block kinds' children concurrently and returns one `CheckResult` per block.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from harness.blocks import grids
+from harness.blocks.judge import (
+    CRASHED,
+    PASS,
+    SKIPPED,
+    Verdict,
+    judge_chain,
+    judge_layer,
+    judge_loss,
+    judge_optimizer,
+)
+from harness.blocks.tolerance import FLOOR_ULPS, K
+from harness.results import Category, CheckResult, Fault, Outcome
+from harness.sandbox import ChildRun, run_probe
+
+if TYPE_CHECKING:
+    from harness.context import CheckContext
+
+WORKERS = 2
+"""Block children running at once (the machine grading has two cores; check groups run beside us)."""
+
+CHILD_OUTCOMES = {
+    "error": Outcome.ERROR,
+    "timeout": Outcome.TIMEOUT,
+    "oom": Outcome.OOM,
+    "crash": Outcome.CRASH,
+}
+
+Judge = Callable[..., Verdict]
+
+
+@dataclass(frozen=True)
+class BlockKind:
+    """One block of the statement: its check id, grid and probe (`kind`), names and judge."""
+
+    check_id: str
+    kind: str
+    class_name: str
+    torch_name: str
+    judge: Judge
+
+    @property
+    def probe(self) -> str:
+        return f"harness.probes.blocks:probe_{self.kind}"
+
+
+BLOCK_KINDS: tuple[BlockKind, ...] = (
+    BlockKind("blocks.conv2d", "conv2d", "Conv2d", "torch.nn.Conv2d", judge_layer),
+    BlockKind(
+        "blocks.transpose-conv2d",
+        "transpose_conv2d",
+        "TransposeConv2d",
+        "torch.nn.ConvTranspose2d",
+        judge_layer,
+    ),
+    BlockKind(
+        "blocks.nearest-upsampling",
+        "nearest_upsampling",
+        "NearestUpsampling",
+        "torch.nn.Upsample",
+        judge_layer,
+    ),
+    BlockKind("blocks.upsampling", "upsampling", "Upsampling", "torch (upsampling + Conv2d)", judge_layer),
+    BlockKind("blocks.relu", "relu", "ReLU", "torch.nn.ReLU", judge_layer),
+    BlockKind("blocks.sigmoid", "sigmoid", "Sigmoid", "torch.nn.Sigmoid", judge_layer),
+    BlockKind("blocks.mse", "mse", "MSE", "torch.nn.MSELoss", judge_loss),
+    BlockKind("blocks.sgd", "sgd", "SGD", "torch.optim.SGD", judge_optimizer),
+    BlockKind("blocks.sequential", "sequential", "Sequential", "torch.nn.Sequential", judge_chain),
+)
+
+ALTERNATIVES = ("blocks.transpose-conv2d", "blocks.nearest-upsampling")
+"""The statement asks for one of these two; the other may be absent."""
+
+OPTIONAL = ("blocks.upsampling",)
+"""Checked only when the class exists."""
+
+
+def run(ctx: CheckContext) -> list[CheckResult]:
+    """One `CheckResult` per block of `BLOCK_KINDS`, each from its own child process."""
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        results = list(pool.map(lambda kind: check_block(kind, ctx), BLOCK_KINDS))
+    return resolve_absent(results)
+
+
+def check_block(kind: BlockKind, ctx: CheckContext) -> CheckResult:
+    """Run `kind`'s grid in a child against `ctx`'s submission and judge it."""
+    started = time.perf_counter()
+    trials = grids.trials(kind.kind, ctx.seed)
+    limits = ctx.limits(kind.check_id)
+    child = run_probe(kind.probe, ctx.submission.package_dir, grids.probe_args(trials, ctx.seed), limits)
+    return judge_block(kind, trials, child, time.perf_counter() - started)
+
+
+def judge_block(
+    kind: BlockKind, trials: Sequence[grids.Trial], child: ChildRun, elapsed_s: float
+) -> CheckResult:
+    """The check's result from the child's run: a verdict per configuration, then a summary."""
+    started = time.perf_counter()
+    value = child.value or {}
+    if child.status != "ok":
+        outcome = CHILD_OUTCOMES.get(child.status, Outcome.ERROR)
+        details = {"child_status": child.status, "child_error": child.error}
+        result = CheckResult(kind.check_id, Category.BLOCKS, outcome, _child_failure(kind, child), details)
+    elif value.get("class") is None:
+        classes = list(value.get("classes") or [])
+        message = f"no {kind.class_name} class in model.py (classes found: {', '.join(classes) or 'none'})"
+        result = CheckResult(kind.check_id, Category.BLOCKS, Outcome.MISSING, message, {"classes": classes})
+    elif len(value.get("configs") or []) != len(trials):
+        reported = len(value.get("configs") or [])
+        message = f"{kind.class_name}: the child reported {reported} of {len(trials)} configurations"
+        result = CheckResult(kind.check_id, Category.BLOCKS, Outcome.ERROR, message, fault=Fault.SETUP)
+    else:
+        found = str(value["class"])
+        options = {"upsampling_mode": value.get("mode")} if kind.kind == "upsampling" else {}
+        verdicts = [
+            kind.judge(trial, record, found, kind.torch_name, **options)
+            for trial, record in zip(trials, value["configs"], strict=True)
+        ]
+        result = summarise(kind, found, verdicts)
+        extra = {
+            "class": found,
+            "signature": value.get("signature"),
+            **({"mode": value.get("mode")} if options else {}),
+        }
+        result = replace(result, details={**result.details, **extra})
+    return replace(result, duration_s=elapsed_s + time.perf_counter() - started)
+
+
+def summarise(kind: BlockKind, found: str, verdicts: Sequence[Verdict]) -> CheckResult:
+    """Outcome, score (the fraction of counted configurations that pass), message and details."""
+    counted = [v for v in verdicts if v.status != SKIPPED]
+    passed = [v for v in counted if v.status == PASS]
+    skipped = [v for v in verdicts if v.status == SKIPPED]
+    adapter = next((v.adapter for v in passed if v.adapter), None)
+    if found != kind.class_name:
+        adapter = f"class named {found}, not {kind.class_name}" + (f"; {adapter}" if adapter else "")
+    relative = [r for v in counted if (r := v.as_data()["max_rel_error"]) is not None]
+    details: dict[str, Any] = {
+        "passed": len(passed),
+        "total": len(counted),
+        "skipped": len(skipped),
+        "adapter": adapter is not None and bool(passed),
+        "adapter_reason": adapter,
+        "max_rel_error": max(relative, default=None),
+        "tolerance": {"k_times_torch_float32_error": K, "floor_eps32_ulps": FLOOR_ULPS},
+        "configs": [v.as_data() for v in verdicts],
+    }
+    skipped_note = f"; {len(skipped)} skipped ({skipped[0].cause})" if skipped else ""
+
+    def result(outcome: Outcome, message: str, score: float, fault: Fault = Fault.SUBMISSION) -> CheckResult:
+        return CheckResult(kind.check_id, Category.BLOCKS, outcome, message, details, 0.0, score, fault)
+
+    if not counted:
+        return result(
+            Outcome.SKIPPED, f"{found}: every configuration was skipped{skipped_note}", 0.0, Fault.NONE
+        )
+    if len(passed) == len(counted):
+        largest = f", largest relative error {max(relative):.1e}" if relative and max(relative) else ""
+        via = f"; only through the adapter: {adapter}" if adapter else ""
+        matches = f"{len(passed)} of {len(counted)} configurations match {kind.torch_name}"
+        return result(Outcome.PASS, f"{matches}{largest}{skipped_note}{via}", 1.0)
+    first = next(v for v in counted if v.status != PASS)
+    outcome = Outcome.ERROR if not passed and all(v.status == CRASHED for v in counted) else Outcome.FAIL
+    tally = f"{len(passed)} of {len(counted)} configurations pass{skipped_note}"
+    return result(outcome, f"{first.label}: {first.cause} ({tally})", len(passed) / len(counted))
+
+
+def resolve_absent(results: Sequence[CheckResult]) -> list[CheckResult]:
+    """A missing block the statement lets a submission leave out is SKIPPED, not MISSING: Upsampling,
+    and one of TransposeConv2d / NearestUpsampling when the other exists."""
+    by_id = {r.id: r for r in results}
+    resolved = []
+    for result in results:
+        if result.outcome is Outcome.MISSING and result.id in OPTIONAL:
+            result = _skipped(result, "no Upsampling class (optional: checked only when present)")
+        elif result.outcome is Outcome.MISSING and result.id in ALTERNATIVES:
+            other = by_id.get(next(a for a in ALTERNATIVES if a != result.id))
+            if other is not None and other.outcome is not Outcome.MISSING:
+                name, alternative = (_class_of(result.id), _class_of(other.id))
+                result = _skipped(
+                    result,
+                    f"no {name}; the statement asks for {name} or {alternative}, "
+                    f"and {alternative} is checked",
+                )
+        resolved.append(result)
+    return resolved
+
+
+def _skipped(result: CheckResult, message: str) -> CheckResult:
+    return CheckResult(
+        result.id,
+        result.category,
+        Outcome.SKIPPED,
+        message,
+        result.details,
+        result.duration_s,
+        0.0,
+        Fault.NONE,
+    )
+
+
+def _class_of(check_id: str) -> str:
+    return next(k.class_name for k in BLOCK_KINDS if k.check_id == check_id)
+
+
+def _child_failure(kind: BlockKind, child: ChildRun) -> str:
+    if child.status == "timeout":
+        return f"{kind.class_name}: the block's checks did not finish in time ({child.error})"
+    if child.status == "oom":
+        return f"{kind.class_name}: the block's checks ran out of memory ({child.error})"
+    if child.status == "crash":
+        return f"{kind.class_name}: the process died while running the block ({child.error})"
+    return f"{kind.class_name}: {child.error}"

@@ -1,0 +1,427 @@
+"""Judging one configuration: what the child recorded against the float64 reference, in the parent.
+
+Every function here takes a `Trial` (the case and the tensors the parent sent) and the child's record
+for it, and returns a `Verdict`: pass, fail (wrong numbers, a shape, an in-place change, a `param()`
+that does not work), crashed (the submission raised) or skipped (an optional setting the block has no
+argument for). The child only reports tensors and strings; the weights it reports are the student's
+own initial ones, and the reference is recomputed here with them, so nothing the child says is taken
+as a verdict. The cause is the first problem met in the order a student would debug: parameters, then
+forward, backward, parameter gradients, accumulation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from math import prod
+from typing import Any
+
+import torch
+
+from harness.blocks import reference
+from harness.blocks.grids import ChainCase, LayerCase, LossCase, OptimizerCase, Trial, UpsamplingCase
+from harness.blocks.tolerance import Comparison, compare
+
+PASS, FAIL, CRASHED, SKIPPED = "pass", "fail", "crashed", "skipped"
+
+Layout = Callable[[torch.Tensor], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One configuration's result: `status`, the first `cause` (a sentence a student understands),
+    the error of each compared quantity, and why the adapter was needed (None when it was not)."""
+
+    label: str
+    status: str
+    cause: str | None = None
+    errors: Mapping[str, Comparison] = field(default_factory=dict)
+    adapter: str | None = None
+
+    def as_data(self) -> dict[str, Any]:
+        """JSON-ready: the row of this configuration in the check's `details["configs"]`."""
+        finite = [c for c in self.errors.values() if c.finite]
+        return {
+            "config": self.label,
+            "status": self.status,
+            "cause": self.cause,
+            "max_abs_error": max((c.abs_error for c in finite), default=None),
+            "max_rel_error": max((c.rel_error for c in finite), default=None),
+            "errors": {quantity: c.as_data() for quantity, c in self.errors.items()},
+            "adapter": self.adapter,
+        }
+
+
+class _Judgement:
+    """Collects the problems of one configuration in the order they are found."""
+
+    def __init__(self, label: str, class_name: str, torch_name: str) -> None:
+        self.label, self.class_name, self.torch_name = label, class_name, torch_name
+        self.problems: list[tuple[str, str]] = []
+        self.errors: dict[str, Comparison] = {}
+        self.adapters: list[str] = []
+
+    def fail(self, cause: str) -> None:
+        self.problems.append((FAIL, cause))
+
+    def crash(self, stage: str, error: str) -> None:
+        self.problems.append((CRASHED, f"crashed in {stage}: {error}"))
+
+    def adapter(self, reason: str | None) -> None:
+        if reason:
+            self.adapters.append(reason)
+
+    def compare(self, quantity: str, student: Any, exact: torch.Tensor, torch32: torch.Tensor) -> bool:
+        """Shape, finiteness and size of the error of one quantity; False (and a cause) if wrong."""
+        if not isinstance(student, torch.Tensor):
+            self.fail(f"no {quantity} to compare")
+            return False
+        if tuple(student.shape) != tuple(exact.shape):
+            self.fail(f"{quantity} has shape {tuple(student.shape)}, expected {tuple(exact.shape)}")
+            return False
+        result = compare(student, exact, torch32)
+        self.errors[quantity] = result
+        if not result.finite:
+            self.fail(f"{quantity} contains NaN or infinity")
+        elif not result.passed:
+            self.fail(
+                f"{quantity} differs from {self.torch_name} (max abs error {result.abs_error:.3g}, "
+                f"allowed {result.allowed:.3g})"
+            )
+        return result.passed
+
+    def verdict(self) -> Verdict:
+        adapter = "; ".join(dict.fromkeys(self.adapters)) or None
+        if not self.problems:
+            return Verdict(self.label, PASS, None, dict(self.errors), adapter)
+        status, cause = self.problems[0]
+        return Verdict(self.label, status, cause, dict(self.errors), adapter)
+
+
+def judge_layer(
+    trial: Trial,
+    record: Mapping[str, Any],
+    class_name: str,
+    torch_name: str,
+    upsampling_mode: str | None = None,
+) -> Verdict:
+    """A tensor-to-tensor block (Conv2d, TransposeConv2d, NearestUpsampling, Upsampling, ReLU, Sigmoid)."""
+    case = trial.case
+    if isinstance(case, UpsamplingCase):
+        case = case.transposed if upsampling_mode == "transposed" else case.scale
+    assert isinstance(case, LayerCase)
+    judgement = _Judgement(case.label, class_name, torch_name)
+    if record.get("status") == "unsupported":
+        return Verdict(case.label, SKIPPED, str(record.get("error")))
+    judgement.adapter(record.get("adapter"))
+    stage, error = _failed_stage(record)
+    if stage in ("constructor", "setup"):
+        judgement.problems.append(
+            (CRASHED, f"could not be built: {error}" if stage == "constructor" else error)
+        )
+        return judgement.verdict()
+    reading0 = _reading(record.get("params0"))
+    _judge_param_call(judgement, reading0, has_parameters=bool(case.parameter_shapes()))
+    parameters = _locate_parameters(judgement, case, reading0)
+    if parameters is None:
+        return judgement.verdict()
+    tensors = trial.tensors
+    function = reference.LAYER_FUNCTIONS[case.reference](case.call.values)
+    layouts = _choose_layout(case, parameters, reading0["values"], function, tensors, record.get("output"))
+    values = [layout(reading0["values"][index]) for index, layout in zip(parameters, layouts, strict=True)]
+    exact = [
+        reference.evaluate(function, tensors["x"], values, tensors[g], torch.float64) for g in ("g1", "g2")
+    ]
+    rounded = [
+        reference.evaluate(function, tensors["x"], values, tensors[g], torch.float32) for g in ("g1", "g2")
+    ]
+    _judge_pass(judgement, record, exact, rounded, stage, error)
+    if stage is None or stage.startswith("second"):
+        names = _parameter_names(len(parameters))
+        _judge_gradients(judgement, record, parameters, layouts, names, exact, rounded, stage, error)
+    return judgement.verdict()
+
+
+def judge_loss(trial: Trial, record: Mapping[str, Any], class_name: str, torch_name: str) -> Verdict:
+    """`MSE`: the loss, the gradient `backward()` returns, and inputs left untouched."""
+    case, tensors = trial.case, trial.tensors
+    assert isinstance(case, LossCase)
+    judgement = _Judgement(case.label, class_name, torch_name)
+    judgement.adapter(record.get("adapter"))
+    stage, error = _failed_stage(record)
+    if stage in ("constructor", "setup"):
+        judgement.problems.append(
+            (CRASHED, f"could not be built: {error}" if stage == "constructor" else error)
+        )
+        return judgement.verdict()
+    function = reference.mse(tensors["target"])
+    one = torch.tensor(1.0)
+    exact = reference.evaluate(function, tensors["x"], (), one, torch.float64)
+    rounded = reference.evaluate(function, tensors["x"], (), one, torch.float32)
+    output = record.get("output")
+    if isinstance(output, torch.Tensor) and output.numel() == 1:
+        output = output.reshape(())
+    judgement.compare("loss", output, exact.output, rounded.output)
+    if stage == "forward":
+        judgement.crash(stage, error)
+        return judgement.verdict()
+    judgement.compare("gradient", record.get("grad_input"), exact.grad_input, rounded.grad_input)
+    if record.get("input_changed_by_forward"):
+        judgement.fail(f"{class_name} changed its prediction argument in place")
+    if record.get("target_changed"):
+        judgement.fail(f"{class_name} changed its target argument in place")
+    if stage is not None:
+        judgement.crash(stage, error)
+    return judgement.verdict()
+
+
+def judge_optimizer(trial: Trial, record: Mapping[str, Any], class_name: str, torch_name: str) -> Verdict:
+    """`SGD`: the parameters after each step against `torch.optim.SGD` with the same gradients."""
+    case, tensors = trial.case, trial.tensors
+    assert isinstance(case, OptimizerCase)
+    judgement = _Judgement(case.label, class_name, torch_name)
+    if record.get("status") == "unsupported":
+        return Verdict(case.label, SKIPPED, str(record.get("error")))
+    judgement.adapter(record.get("adapter"))
+    stage, error = _failed_stage(record)
+    if stage in ("constructor", "setup"):
+        judgement.problems.append(
+            (CRASHED, f"could not be built: {error}" if stage == "constructor" else error)
+        )
+        return judgement.verdict()
+    exact = reference.sgd_trajectory(tensors["initial"], tensors["grads"], case.settings(), torch.float64)
+    rounded = reference.sgd_trajectory(tensors["initial"], tensors["grads"], case.settings(), torch.float32)
+    steps = record.get("steps") or []
+    if steps and all(torch.equal(p, q) for p, q in zip(steps[0], tensors["initial"], strict=False)):
+        judgement.fail("step() did not change the parameters (update them in place, or in the pairs given)")
+    for index, (student, want, have) in enumerate(zip(steps, exact, rounded, strict=False), start=1):
+        if len(student) != len(want):
+            judgement.fail(f"step {index} left {len(student)} parameters, expected {len(want)}")
+            break
+        for number, (s, w, h) in enumerate(zip(student, want, have, strict=True), start=1):
+            judgement.compare(f"parameter {number} after step {index}", s, w, h)
+    if stage is not None:
+        judgement.crash(stage, error)
+    return judgement.verdict()
+
+
+def judge_chain(trial: Trial, record: Mapping[str, Any], class_name: str, torch_name: str) -> Verdict:
+    """`Sequential`: the chain's output and input gradient against `nn.Sequential`, and `param()`
+    listing every layer's (parameter, gradient) pairs in order, gradients accumulated."""
+    case, tensors = trial.case, trial.tensors
+    assert isinstance(case, ChainCase)
+    judgement = _Judgement(case.label, class_name, torch_name)
+    judgement.adapter(record.get("adapter"))
+    stage, error = _failed_stage(record)
+    if stage in ("constructor", "setup"):
+        judgement.problems.append(
+            (CRASHED, f"could not be built: {error}" if stage == "constructor" else error)
+        )
+        return judgement.verdict()
+    layers0 = [_reading(r) for r in record.get("layers0") or []]
+    layer_functions, values, layer_entries = [], [], []
+    for layer, reading in zip(case.layers, layers0, strict=True):
+        shapes = layer.parameter_shapes()
+        indices = _locate_parameters(judgement, layer, reading) if shapes else []
+        if indices is None:
+            return judgement.verdict()
+        layer_functions.append((reference.LAYER_FUNCTIONS[layer.reference](layer.call.values), len(indices)))
+        values += [reading["values"][i].reshape(s) for i, s in zip(indices, shapes, strict=True)]
+        layer_entries += [reading["values"][i] for i in indices]
+    function = reference.chain(layer_functions)
+    exact = [
+        reference.evaluate(function, tensors["x"], values, tensors[g], torch.float64) for g in ("g1", "g2")
+    ]
+    rounded = [
+        reference.evaluate(function, tensors["x"], values, tensors[g], torch.float32) for g in ("g1", "g2")
+    ]
+    reading0 = _reading(record.get("params0"))
+    _judge_param_call(judgement, reading0, has_parameters=bool(values))
+    listed = reading0["error"] is None
+    if listed and len(reading0["values"]) != len(values):
+        judgement.fail(
+            f"{class_name}.param() returned {len(reading0['values'])} pairs, expected {len(values)} "
+            "(every layer's pairs, in order)"
+        )
+        listed = False
+    if listed and not all(torch.equal(s, w) for s, w in zip(reading0["values"], layer_entries, strict=True)):
+        judgement.fail(f"{class_name}.param() does not list the layers' parameters in order")
+        listed = False
+    _judge_pass(judgement, record, exact, rounded, stage, error)
+    if (stage is None or stage.startswith("second")) and listed:
+        indices = list(range(len(values)))
+        layouts = [_reshaper(v.shape) for v in values]
+        names = [f"parameter {i + 1}" for i in indices]
+        _judge_gradients(judgement, record, indices, layouts, names, exact, rounded, stage, error)
+    return judgement.verdict()
+
+
+def _judge_pass(
+    judgement: _Judgement,
+    record: Mapping[str, Any],
+    exact: Sequence[reference.Evaluation],
+    rounded: Sequence[reference.Evaluation],
+    stage: str | None,
+    error: str,
+) -> None:
+    """Output, input gradient and in-place changes of the first forward/backward."""
+    name = judgement.class_name
+    if "output" in record or stage != "forward":
+        judgement.compare("output", record.get("output"), exact[0].output, rounded[0].output)
+    if record.get("input_changed_by_forward"):
+        judgement.fail(f"{name}.forward changed its input in place")
+    if stage == "forward":
+        judgement.crash(stage, error)
+        return
+    judgement.compare("input gradient", record.get("grad_input"), exact[0].grad_input, rounded[0].grad_input)
+    if record.get("input_changed_by_backward"):
+        judgement.fail(f"{name}.backward changed the input of forward in place")
+    if record.get("grad_output_changed"):
+        judgement.fail(f"{name}.backward changed grad_output in place")
+    if stage == "backward":
+        judgement.crash(stage, error)
+
+
+def _judge_gradients(
+    judgement: _Judgement,
+    record: Mapping[str, Any],
+    indices: Sequence[int],
+    layouts: Sequence[Layout],
+    names: Sequence[str],
+    exact: Sequence[reference.Evaluation],
+    rounded: Sequence[reference.Evaluation],
+    stage: str | None,
+    error: str,
+) -> None:
+    """Parameter gradients after one backward, then after a second one (they must add up)."""
+    readings = [_reading(record.get(key)) for key in ("params0", "params1", "params2")]
+    for number, reading in ((1, readings[1]), (2, readings[2])):
+        if number == 2 and stage is not None:
+            judgement.crash(stage, error)
+            return
+        if reading["error"] is not None:
+            return
+        for position, (index, layout, name) in enumerate(zip(indices, layouts, names, strict=True)):
+            quantity = f"{name} gradient" if number == 1 else f"{name} gradient after a second backward"
+            student = _gradient_change(readings[0], reading, index, layout)
+            if student is None:
+                judgement.fail(f"param() gives no gradient for the {name}")
+                continue
+            want = exact[0].grad_params[position] + (exact[1].grad_params[position] if number == 2 else 0)
+            have = rounded[0].grad_params[position] + (rounded[1].grad_params[position] if number == 2 else 0)
+            if isinstance(student, str):
+                judgement.fail(f"{quantity}: {student}")
+            elif not judgement.compare(quantity, student, want, have) and number == 2:
+                replaced = compare(student, exact[1].grad_params[position], rounded[1].grad_params[position])
+                if replaced.passed:
+                    judgement.problems[-1] = (
+                        FAIL,
+                        f"the {name} gradient is replaced, not accumulated, by a second backward",
+                    )
+
+
+def _gradient_change(
+    before: Mapping[str, Any], after: Mapping[str, Any], index: int, layout: Layout
+) -> torch.Tensor | str | None:
+    """The gradient accumulated since `before`, in PyTorch's layout (a reason string if it cannot be)."""
+    if index >= len(after["grads"]) or after["grads"][index] is None:
+        return None
+    grad = after["grads"][index].to(torch.float64)
+    start = before["grads"][index] if index < len(before["grads"]) else None
+    if start is not None:
+        if start.shape != grad.shape:
+            return f"changed shape from {tuple(start.shape)} to {tuple(grad.shape)}"
+        grad = grad - start.to(torch.float64)
+    try:
+        return layout(grad)
+    except RuntimeError:
+        return f"has shape {tuple(grad.shape)}, which does not fit the parameter"
+
+
+def _judge_param_call(judgement: _Judgement, reading: Mapping[str, Any], has_parameters: bool) -> None:
+    """`param()` must return (parameter, gradient) pairs; other layouts are read through the adapter."""
+    if reading["error"] is not None:
+        judgement.fail(f"{judgement.class_name}.param() {reading['error']}")
+        if has_parameters and reading["values"]:
+            judgement.adapter(
+                f"{judgement.class_name}.param() {reading['error']}; weights read from attributes"
+            )
+    elif reading["layout"] == "objects":
+        judgement.adapter(
+            f"{judgement.class_name}.param() returns parameter objects, not (tensor, gradient) pairs"
+        )
+    elif reading["layout"] == "flat":
+        judgement.adapter(f"{judgement.class_name}.param() returns a flat list, not (tensor, gradient) pairs")
+
+
+def _locate_parameters(
+    judgement: _Judgement, case: LayerCase, reading: Mapping[str, Any]
+) -> list[int] | None:
+    """Indices of the weight (and bias) among the block's parameters, found by their element counts."""
+    shapes = case.parameter_shapes()
+    if not shapes:
+        return []
+    values = reading["values"]
+    found: list[int] = []
+    for name, shape in zip(("weight", "bias"), shapes, strict=False):
+        index = next((i for i, v in enumerate(values) if v.numel() == prod(shape) and i not in found), None)
+        if index is None:
+            listed = ", ".join(str(tuple(v.shape)) for v in values) or "none"
+            judgement.fail(
+                f"{case.call.torch_call(case.class_name)} has no {name} of {prod(shape)} elements "
+                f"{shape} among its parameters (found: {listed})"
+            )
+            return None
+        found.append(index)
+    return found
+
+
+def _choose_layout(
+    case: LayerCase,
+    indices: Sequence[int],
+    values: Sequence[torch.Tensor],
+    function: reference.Function,
+    tensors: Mapping[str, Any],
+    output: Any,
+) -> list[Layout]:
+    """How to read each parameter in PyTorch's layout. A transposed convolution's weight may be stored
+    (in, out, kh, kw) like PyTorch's or (out, in, kh, kw): the one the block's output agrees with."""
+    shapes = case.parameter_shapes()
+    layouts = [_reshaper(shape) for shape in shapes]
+    if case.reference != "transpose_conv2d" or not isinstance(output, torch.Tensor):
+        return layouts
+    in_channels, out_channels, kh, kw = shapes[0]
+    swapped = [lambda t: t.reshape(out_channels, in_channels, kh, kw).transpose(0, 1), *layouts[1:]]
+    for candidate in (layouts, swapped):
+        params = [layout(values[i]) for i, layout in zip(indices, candidate, strict=True)]
+        exact = reference.evaluate(function, tensors["x"], params, tensors["g1"], torch.float64)
+        rounded = reference.evaluate(function, tensors["x"], params, tensors["g1"], torch.float32)
+        if output.shape == exact.output.shape and compare(output, exact.output, rounded.output).passed:
+            return candidate
+    return layouts
+
+
+def _reshaper(shape: Sequence[int]) -> Layout:
+    return lambda t: t.reshape(tuple(shape))
+
+
+def _parameter_names(count: int) -> list[str]:
+    return ["weight", "bias"][:count]
+
+
+def _failed_stage(record: Mapping[str, Any]) -> tuple[str | None, str]:
+    if record.get("status") == "error":
+        return str(record.get("stage")), str(record.get("error"))
+    return None, ""
+
+
+def _reading(value: Any) -> dict[str, Any]:
+    """A parameter reading from the child, with every field present (an absent one reads as empty)."""
+    value = value if isinstance(value, Mapping) else {}
+    grads = [g if isinstance(g, torch.Tensor) else None for g in value.get("grads") or []]
+    return {
+        "values": [v for v in value.get("values") or [] if isinstance(v, torch.Tensor)],
+        "grads": grads,
+        "layout": value.get("layout", "pairs"),
+        "error": value.get("error"),
+    }
