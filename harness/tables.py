@@ -60,7 +60,9 @@ def render_console(report: Report, color: bool = False) -> str:
         ]
         lines.append(paint(_BOLD, category.value))
         widths = [None] * (len(_HEADERS) - 1) + [MESSAGE_WIDTH]
-        lines.append(tabulate(rows, headers=_HEADERS, tablefmt="simple", maxcolwidths=widths))
+        lines.append(
+            tabulate(rows, headers=_HEADERS, tablefmt="simple", maxcolwidths=widths, disable_numparse=True)
+        )
         lines.append("")
     summary_colour = _GREEN if report.summary.passed_required and not report.summary.needs_rerun else _RED
     lines.append(paint(summary_colour, summary_line(report.summary)))
@@ -86,7 +88,12 @@ def render_markdown(report: Report, samples_png: str | None = None) -> str:
             for scored in checks
         ]
         headers = ("check", "outcome", "points", "required", "time", "message")
-        parts += [f"## {category.value}", "", tabulate(rows, headers=headers, tablefmt="github"), ""]
+        parts += [
+            f"## {category.value}",
+            "",
+            tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True),
+            "",
+        ]
     if samples_png is not None:
         parts += ["## Samples", "", f"![val samples: noisy | output | clean]({samples_png})", ""]
     parts += ["## Reproducibility", "", _reproducibility_table(report), ""]

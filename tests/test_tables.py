@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 from harness.report import Summary
-from harness.results import Category
+from harness.results import Category, CheckResult, Outcome
 from harness.sample_grid import BACKGROUND, GAP_PX, sample_grid, write_sample_grid
 from harness.tables import render_console, render_markdown, summary_line, use_color
 from tests import report_samples
@@ -189,3 +189,10 @@ def test_grid_refuses_malformed_samples(change: dict, message: str) -> None:
     samples = {key: value for key, value in samples.items() if value is not None}
     with pytest.raises(ValueError, match=message):
         sample_grid(samples)
+
+
+def test_numeric_looking_messages_are_printed_as_given() -> None:
+    result = CheckResult("api.train", Category.API, Outcome.PASS, "1e3")
+    report = report_samples.report([result])
+    assert "1e3" in render_console(report).split()
+    assert "| 1e3 |" in re.sub(" +", " ", render_markdown(report))
