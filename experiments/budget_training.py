@@ -17,12 +17,19 @@ from dataclasses import asdict, fields, replace
 from pathlib import Path
 
 import torch
-from torch import nn
+from torch import Tensor, nn
 
 from experiments.contenders import CONTENDERS, Contender, Width, required_topology
 from harness.dataset import load_train, load_val
 from harness.psnr import METRICS
-from Miniproject_2.others.training import apply_transform, batch_plan, learning_rate_at, to_unit_range
+from Miniproject_2.others.training import (
+    DIHEDRAL_TRANSFORMS,
+    apply_transform,
+    batch_plan,
+    learning_rate_at,
+    to_unit_range,
+    undo_transform,
+)
 
 EPOCHS_BEYOND_ANY_BUDGET = 10_000
 
@@ -50,15 +57,18 @@ def train_for_budget(
         loss.backward()
         optimizer.step()
         steps, images = step + 1, images + len(batch.indices)
-    return {"steps": steps, "images": images, "final_loss": float(loss)}
+    return {"steps": steps, "images": images, "final_loss": loss.item()}
 
 
 @torch.no_grad()
-def denoise(network: nn.Module, noisy: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
-    """`network` applied to 0–255 images in batches, 0–255 float out."""
-    outputs = [
-        network(to_unit_range(noisy[i : i + batch_size], "cpu")) for i in range(0, len(noisy), batch_size)
-    ]
+def denoise(network: nn.Module, noisy: Tensor, transforms: int = 1, batch_size: int = 256) -> Tensor:
+    """`network` applied to 0–255 images in batches, 0–255 float out; with `transforms` > 1, the mean of its
+    outputs over the first `transforms` symmetries of the square (a self-ensemble)."""
+    outputs = []
+    for start in range(0, len(noisy), batch_size):
+        images = to_unit_range(noisy[start : start + batch_size], "cpu")
+        views = [undo_transform(network(apply_transform(images, t)), t) for t in range(transforms)]
+        outputs.append(torch.stack(views).mean(0))
     return torch.cat(outputs).mul(255.0)
 
 
@@ -109,6 +119,7 @@ def main() -> None:
         "parameters": sum(p.numel() for p in network.parameters()),
         **training,
         "psnr": scores(denoise(network, noisy), clean),
+        "psnr_self_ensemble": scores(denoise(network, noisy, DIHEDRAL_TRANSFORMS), clean),
     }
     with arguments.results.open("a") as file:
         file.write(json.dumps(record) + "\n")

@@ -20,7 +20,7 @@ from torch.nn import functional
 from experiments.budget_training import scores
 from harness.dataset import load_train, load_val
 
-SIGMAS = [round(0.3 + 0.05 * step, 2) for step in range(55)]
+SIGMAS = [round(0.3 + 0.1 * step, 1) for step in range(28)]
 """Candidate standard deviations in pixels, 0.30 to 3.00."""
 
 
@@ -48,7 +48,7 @@ def main() -> None:
     parser.add_argument("--train", type=Path, required=True)
     parser.add_argument("--val", type=Path, required=True)
     parser.add_argument("--results", type=Path, required=True)
-    parser.add_argument("--pairs", type=int, default=5000, help="training pairs the sigma is chosen on")
+    parser.add_argument("--pairs", type=int, default=1000, help="training pairs the sigma is chosen on")
     arguments = parser.parse_args()
 
     torch.set_num_threads(1)

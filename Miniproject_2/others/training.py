@@ -96,6 +96,12 @@ def apply_transform(images, transform: int):
     return turned.flip(3) if transform >= 4 else turned
 
 
+def undo_transform(images, transform: int):
+    """The inverse of `apply_transform(·, transform)`: mirror back first, then turn back."""
+    mirrored = images.flip(3) if transform >= 4 else images
+    return mirrored.rot90(-(transform % 4), (2, 3))
+
+
 def to_unit_range(images, device: str):
     """A batch of 0–255 images (uint8 or float) as float32 on `device`, scaled to [0, 1]."""
     return images.to(device).float().div(255.0)

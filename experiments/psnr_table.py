@@ -1,0 +1,48 @@
+"""Render the JSON-lines records of `budget_training`, `gaussian_blur` and `train_bestmodel` as the
+Markdown PSNR table of Miniproject_2/README.md (the last record of each label wins).
+
+    python -m experiments.psnr_table R.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from tabulate import tabulate
+
+
+def table_rows(records: list[dict]) -> list[list]:
+    """One row per label: grading and statement PSNR, their self-ensemble versions, images seen."""
+    latest = {record["label"]: record for record in records}
+    rows = []
+    for label, record in latest.items():
+        ensemble = record.get("psnr_self_ensemble", {})
+        rows.append(
+            [
+                label,
+                record["psnr"]["grading"],
+                record["psnr"]["statement"],
+                ensemble.get("grading", ""),
+                ensemble.get("statement", ""),
+                record.get("images", ""),
+            ]
+        )
+    return rows
+
+
+HEADERS = ["run", "grading dB", "statement dB", "grading dB ×8", "statement dB ×8", "images seen"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("results", type=Path)
+    arguments = parser.parse_args()
+    lines = arguments.results.read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines if line.strip()]
+    print(tabulate(table_rows(records), HEADERS, tablefmt="github"))
+
+
+if __name__ == "__main__":
+    main()
