@@ -10,8 +10,9 @@ others/, Report_2.pdf}`. Each check is one `CheckResult`:
   name says (`bestmodel.pth` neither a torch.save zip nor a pickle, e.g. a Git LFS pointer;
   `Report_2.pdf` not starting with `%PDF-`). The rubric makes them cheap and not required; the PSNR
   checks load `bestmodel.pth` for real, in a child;
-- `layout.stray-files`: notebooks, data sets, checkpoints other than `bestmodel.pth`, caches and OS
-  litter, and files over `LARGE_FILE_BYTES`, submitted by mistake (FAIL, listing each).
+- `layout.stray-files`: notebooks, data sets, checkpoints other than `bestmodel.pth`, editor and OS
+  litter, and files over `LARGE_FILE_BYTES`, submitted by mistake (FAIL, listing each). `__pycache__`
+  is not one: Python writes it wherever the code runs.
 
 A file that is absent under its exact name but present under a near name (`Model.py`, `best_model.pth`,
 `report_2.pdf`) is named in the message, since that is almost always the cause.
@@ -49,9 +50,9 @@ DATA_SUFFIXES = frozenset(
     {".pkl", ".pickle", ".npy", ".npz", ".csv", ".h5", ".hdf5", ".mat", ".zip", ".tar", ".gz"}
 )
 CHECKPOINT_SUFFIXES = frozenset({".pth", ".pt", ".ckpt", ".bin", ".safetensors"})
-LITTER_NAMES = frozenset(
-    {"__pycache__", ".ipynb_checkpoints", "__MACOSX", ".DS_Store", ".git", ".idea", ".vscode"}
-)
+LITTER_NAMES = frozenset({".ipynb_checkpoints", "__MACOSX", ".DS_Store", ".git", ".idea", ".vscode"})
+GENERATED_NAMES = frozenset({"__pycache__"})
+"""Written by Python itself wherever the code runs (a grader's checkout too): never a finding."""
 LARGE_FILE_BYTES = 20 * 1024 * 1024
 """A Mini-project 2 submission is code, a small checkpoint and a PDF: anything bigger is a mistake."""
 NEAR_NAME_CUTOFF = 0.75
@@ -212,13 +213,13 @@ def check_stray_files(package_dir: Path) -> CheckResult:
 
 
 def find_stray_files(package_dir: Path) -> Iterator[StrayFile]:
-    """Notebooks, data sets, extra checkpoints, caches/OS litter and large files, in path order.
+    """Notebooks, data sets, extra checkpoints, editor/OS litter and large files, in path order.
 
-    A litter folder (`__pycache__`, `.git`) is reported once, as a whole.
+    A litter folder (`.ipynb_checkpoints`, `.git`) is reported once, as a whole.
     """
     for path in sorted(package_dir.rglob("*")):
         relative = path.relative_to(package_dir)
-        if any(part in LITTER_NAMES for part in relative.parts[:-1]):
+        if GENERATED_NAMES.intersection(relative.parts) or LITTER_NAMES.intersection(relative.parts[:-1]):
             continue
         kind = _stray_kind(path, relative)
         if kind is not None:
@@ -228,7 +229,7 @@ def find_stray_files(package_dir: Path) -> Iterator[StrayFile]:
 
 def _stray_kind(path: Path, relative: Path) -> str | None:
     if path.name in LITTER_NAMES:
-        return "cache or OS litter"
+        return "editor or OS litter"
     if not path.is_file():
         return None
     suffix = path.suffix.lower()

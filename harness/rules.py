@@ -339,16 +339,20 @@ class _Scanner(ast.NodeVisitor):
                 self.add(
                     node,
                     "torch-import",
-                    f"`from {module} import *` imports every torch name; {_ALLOWED_TEXT}",
+                    f"`from {module} import *` imports every torch name; {_ALLOWED_TEXTS[self.profile]}",
                 )
             elif not is_allowed_torch_name(name, self.profile):
-                self.add(node, "torch-import", f"`from {module} import {alias.name}`: {_ALLOWED_TEXT}")
+                self.add(
+                    node,
+                    "torch-import",
+                    f"`from {module} import {alias.name}`: {_ALLOWED_TEXTS[self.profile]}",
+                )
 
     def _check_module(self, node: ast.AST, module: str, shown: str) -> None:
         top = module.partition(".")[0]
         if top == "torch":
             if not (self.profile == "lenient" and _lenient_module(module)):
-                self.add(node, "torch-import", f"`{shown}`: {_ALLOWED_TEXT}")
+                self.add(node, "torch-import", f"`{shown}`: {_ALLOWED_TEXTS[self.profile]}")
         elif top in self.local_tops:
             self.scan.local_imports.add(module.removeprefix(PACKAGE_NAME).lstrip("."))
         elif top not in sys.stdlib_module_names and top:
@@ -381,9 +385,7 @@ class _Scanner(ast.NodeVisitor):
         if dotted.startswith(AUTOGRAD_PREFIXES):
             self.add(node, "autograd", f"`{dotted}`: autograd must stay off")
         elif not is_allowed_torch_name(dotted, self.profile):
-            self.add(
-                node, "torch-use", f"`{dotted}` is not allowed ({self.profile} profile); {_ALLOWED_TEXT}"
-            )
+            self.add(node, "torch-use", f"`{dotted}` is used; {_ALLOWED_TEXTS[self.profile]}")
 
     def visit_Call(self, node: ast.Call) -> None:
         callee = self._callee(node.func)
@@ -448,7 +450,11 @@ class _Scanner(ast.NodeVisitor):
         self.generic_visit(node)
 
 
-_ALLOWED_TEXT = "only torch.empty/cat/arange and torch.nn.functional.fold/unfold are allowed"
+_ALLOWED_TEXTS = {
+    "strict": "only torch.empty/cat/arange and torch.nn.functional.fold/unfold are allowed",
+    "lenient": "only torch.empty/cat/arange, torch.nn.functional.fold/unfold, torch.load/save, devices, grad "
+    "mode and dtypes are allowed (lenient)",
+}
 
 
 def _lenient_module(module: str) -> bool:

@@ -63,7 +63,7 @@ def forbidden_reason(entry: str, flag: str | None, profile: str) -> tuple[str, s
     if flag == "grad_disabled":
         return None
     if entry in AUTOGRAD_ENTRIES or entry.startswith("torch.autograd."):
-        return "autograd", "uses autograd, which must stay off"
+        return "autograd", "is autograd (it must stay off)"
     if entry.startswith(TENSOR_METHOD_PREFIXES + UNPICKLING_PREFIXES) or is_allowed_torch_name(
         entry, profile
     ):
@@ -135,7 +135,7 @@ def judge_recording(
             details,
             fault=Fault.SUBMISSION,
         )
-    note = f"; {len(failed)} steps failed and were not fully traced: {', '.join(failed)}" if failed else ""
+    note = f"; not fully traced (they failed): {', '.join(failed)}" if failed else ""
     message = f"no forbidden torch call in {len(ran)} traced steps ({profile} profile){note}"
     return CheckResult(CHECK_ID, Category.RUNTIME_RULES, Outcome.PASS, message, details, score=1.0)
 

@@ -1,0 +1,250 @@
+"""Specification of `rules.static`: which source constructs break which rule, under which profile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.results import Fault, Outcome
+from harness.rules import check_static_rules, is_allowed_torch_name, scan_package
+
+REPO = Path(__file__).resolve().parents[1]
+SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
+
+# (id, model.py source, profile, expected {(rule, line)})
+SOURCES = [
+    (
+        "allowed-imports",
+        "from torch import empty, cat, arange\nfrom torch.nn.functional import fold, unfold\n",
+        "strict",
+        set(),
+    ),
+    (
+        "stdlib-and-future",
+        "from __future__ import annotations\nimport math, pickle\nfrom pathlib import Path\n",
+        "strict",
+        set(),
+    ),
+    ("import-torch", "import torch\n", "strict", {("torch-import", 1)}),
+    ("import-torch-lenient", "import torch\n", "lenient", set()),
+    ("import-torch-nn", "import torch.nn as nn\n", "strict", {("torch-import", 1)}),
+    ("from-torch-zeros", "from torch import empty, zeros\n", "strict", {("torch-import", 1)}),
+    ("from-torch-star", "from torch import *\n", "lenient", {("torch-import", 1)}),
+    (
+        "from-functional-conv2d",
+        "from torch.nn.functional import unfold, conv2d\n",
+        "strict",
+        {("torch-import", 1)},
+    ),
+    ("from-torch-tensor-strict", "from torch import Tensor\n", "strict", {("torch-import", 1)}),
+    ("from-torch-tensor-lenient", "from torch import Tensor\n", "lenient", set()),
+    ("sigmoid-lenient", "import torch\ny = torch.sigmoid(x)\n", "lenient", {("torch-use", 2)}),
+    (
+        "functional-alias",
+        "import torch.nn.functional as F\ny = F.conv2d(x, w)\nz = F.unfold(x, 3)\n",
+        "lenient",
+        {("torch-use", 2)},
+    ),
+    (
+        "load-save-device-lenient",
+        "import torch\ntorch.set_grad_enabled(False)\nd = torch.device('cpu')\n"
+        "torch.save(m, p)\nm = torch.load(p)\n",
+        "lenient",
+        set(),
+    ),
+    ("optim", "import torch\nopt = torch.optim.SGD(params, lr=0.1)\n", "lenient", {("torch-use", 2)}),
+    ("numpy", "import numpy as np\n", "strict", {("third-party-import", 1)}),
+    ("from-scipy", "from scipy import signal\n", "lenient", {("third-party-import", 1)}),
+    (
+        "requires-grad-keyword",
+        "from torch import empty\nw = empty(3, requires_grad=True)\n",
+        "strict",
+        {("autograd", 2)},
+    ),
+    (
+        "requires-grad-false-is-fine",
+        "from torch import empty\nw = empty(3, requires_grad=False)\n",
+        "strict",
+        set(),
+    ),
+    (
+        "requires-grad-attribute",
+        "w.requires_grad = True\nv.requires_grad = False\n",
+        "strict",
+        {("autograd", 1)},
+    ),
+    ("requires-grad-method", "w.requires_grad_()\nv.requires_grad_(False)\n", "strict", {("autograd", 1)}),
+    ("enable-grad", "import torch\nwith torch.enable_grad():\n    pass\n", "lenient", {("autograd", 2)}),
+    ("set-grad-enabled-true", "import torch\ntorch.set_grad_enabled(True)\n", "lenient", {("autograd", 2)}),
+    ("torch-autograd", "from torch.autograd import grad\n", "lenient", {("torch-import", 1)}),
+    ("autograd-attribute", "import torch\ng = torch.autograd.grad(y, x)\n", "lenient", {("autograd", 2)}),
+    (
+        "own-backward-is-fine",
+        "class ReLU:\n    def backward(self, g):\n        return g\nloss.backward()\nw.grad = g\n",
+        "strict",
+        set(),
+    ),
+    (
+        "dunder-import-torch",
+        "F = __import__('torch.nn.functional', fromlist=['x'])\n",
+        "strict",
+        {("dynamic-import", 1)},
+    ),
+    ("dunder-import-computed", "m = __import__('to' + 'rch')\n", "strict", {("dynamic-import", 1)}),
+    ("dunder-import-stdlib", "m = __import__('math')\n", "strict", set()),
+    (
+        "importlib-torch",
+        "import importlib\nF = importlib.import_module('torch.nn.functional')\n",
+        "strict",
+        {("dynamic-import", 2)},
+    ),
+    (
+        "import-module-alias",
+        "from importlib import import_module as im\nnp = im('numpy')\n",
+        "strict",
+        {("dynamic-import", 2)},
+    ),
+    (
+        "getattr-computed",
+        "import torch.nn.functional as F\nconv = getattr(F, 'con' + 'v2d')\n",
+        "lenient",
+        {("dynamic-import", 2)},
+    ),
+    ("getattr-constant", "import torch\nsig = getattr(torch, 'sigmoid')\n", "lenient", {("torch-use", 2)}),
+    ("eval", "f = eval('lambda x: x')\n", "strict", {("dynamic-code", 1)}),
+    ("relative-import", "from .others.conv import Conv2d\nfrom . import others\n", "strict", set()),
+    (
+        "absolute-package-import",
+        "from Miniproject_2.others import conv\nimport others.conv\n",
+        "strict",
+        set(),
+    ),
+]
+
+
+def write_package(root: Path, files: dict[str, str]) -> Path:
+    package = root / "Miniproject_2"
+    for relative, text in files.items():
+        path = package / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return package
+
+
+@pytest.mark.parametrize(
+    ("source", "profile", "expected"), [row[1:] for row in SOURCES], ids=[row[0] for row in SOURCES]
+)
+def test_construct(tmp_path: Path, source: str, profile: str, expected: set[tuple[str, int]]) -> None:
+    package = write_package(
+        tmp_path, {"__init__.py": "", "model.py": source, "others/__init__.py": "", "others/conv.py": ""}
+    )
+    found = {(f.rule, f.line) for f in scan_package(package, profile).findings if f.file == "model.py"}
+    assert found == expected
+
+
+@pytest.mark.parametrize(
+    ("fixture", "profile", "outcome", "rules"),
+    [
+        ("rules_import_torch_nn", "strict", Outcome.FORBIDDEN, {"torch-import", "torch-use"}),
+        ("rules_import_torch_nn", "lenient", Outcome.FORBIDDEN, {"torch-use"}),
+        ("rules_hidden_conv2d", "strict", Outcome.FORBIDDEN, {"dynamic-import"}),
+        ("rules_autograd", "lenient", Outcome.FORBIDDEN, {"autograd"}),
+        ("rules_numpy", "lenient", Outcome.FORBIDDEN, {"third-party-import"}),
+        ("rules_lenient_torch", "strict", Outcome.FORBIDDEN, {"torch-import", "torch-use"}),
+        ("rules_lenient_torch", "lenient", Outcome.PASS, set()),
+        ("rules_test_script", "strict", Outcome.PASS, set()),
+        ("sandbox_syntax_error", "strict", Outcome.ERROR, set()),
+    ],
+    ids=lambda value: value if isinstance(value, str) else None,
+)
+def test_fixture_submission(fixture: str, profile: str, outcome: Outcome, rules: set[str]) -> None:
+    result = check_static_rules(SUBMISSIONS / fixture / "Miniproject_2", profile)
+    assert result.outcome is outcome
+    counted = [f for f in result.details["findings"] if f["counted"]]
+    assert {f["rule"] for f in counted} == rules
+    assert result.fault is (Fault.NONE if outcome is Outcome.PASS else Fault.SUBMISSION)
+    if counted:
+        first = counted[0]
+        assert result.message.startswith(f"{first['file']}:{first['line']}: ")
+
+
+def test_findings_in_files_model_py_never_imports_do_not_count() -> None:
+    result = check_static_rules(SUBMISSIONS / "rules_test_script" / "Miniproject_2", "strict")
+    ignored = {(f["file"], f["line"], f["rule"]) for f in result.details["findings"]}
+    assert ("others/test_relu.py", 2, "torch-import") in ignored
+    assert all(not f["counted"] for f in result.details["findings"])
+    assert "others/test_relu.py" in result.message
+
+
+@pytest.mark.parametrize(
+    ("files", "counted"),
+    [
+        ({"model.py": "from .others import helper\n"}, True),
+        ({"model.py": "from .others.helper import f\n"}, True),
+        ({"model.py": "import others.helper\n"}, True),
+        ({"model.py": "from .others import other\n"}, False),
+        ({"model.py": "import importlib\nm = importlib.import_module(name)\n"}, True),
+        ({"model.py": "x = 1\n", "__init__.py": "from .others import helper\n"}, True),
+    ],
+    ids=[
+        "from-package-import-module",
+        "from-module-import-name",
+        "absolute",
+        "other-module",
+        "computed-import-counts-everything",
+        "via-__init__",
+    ],
+)
+def test_reachability(tmp_path: Path, files: dict[str, str], counted: bool) -> None:
+    package = write_package(
+        tmp_path,
+        {
+            "__init__.py": "",
+            "others/__init__.py": "",
+            "others/other.py": "",
+            "others/helper.py": "import torch\n",
+            **files,
+        },
+    )
+    [finding] = [f for f in scan_package(package).findings if f.file == "others/helper.py"]
+    assert finding.counted is counted
+
+
+def test_finding_carries_the_source_line(tmp_path: Path) -> None:
+    package = write_package(tmp_path, {"model.py": "x = 1\n    \nimport numpy as np  # for speed\n"})
+    [finding] = scan_package(package).findings
+    assert (finding.file, finding.line, finding.code) == ("model.py", 3, "import numpy as np  # for speed")
+
+
+def test_no_model_py_is_missing(tmp_path: Path) -> None:
+    package = write_package(tmp_path, {"__init__.py": ""})
+    assert check_static_rules(package).outcome is Outcome.MISSING
+
+
+@pytest.mark.parametrize(
+    ("name", "profile", "allowed"),
+    [
+        ("torch.empty", "strict", True),
+        ("torch.nn.functional.unfold", "strict", True),
+        ("torch.nn.functional.conv2d", "strict", False),
+        ("torch.load", "strict", False),
+        ("torch.load", "lenient", True),
+        ("torch.cuda.is_available", "lenient", True),
+        ("torch.cuda.synchronize", "lenient", False),
+        ("torch.emptyish", "strict", False),
+    ],
+)
+def test_allow_list(name: str, profile: str, allowed: bool) -> None:
+    assert is_allowed_torch_name(name, profile) is allowed
+
+
+def test_unknown_profile_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown rule profile"):
+        scan_package(write_package(tmp_path, {"model.py": ""}), "loose")
+
+
+def test_reference_is_clean_under_strict() -> None:
+    result = check_static_rules(REPO / "Miniproject_2", "strict")
+    assert result.outcome is Outcome.PASS, result.message
+    assert result.details["findings"] == []
