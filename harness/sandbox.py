@@ -22,6 +22,7 @@ submission builds can reach this process; `bestmodel.pth` is only ever unpickled
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import shutil
@@ -40,10 +41,13 @@ import torch
 
 import harness
 from harness.probes.capture import unsupported_data
+from harness.submission import special_files
 
 MEMORY_RLIMIT_FACTOR = 2
 MEMORY_RLIMIT_MIN_EXTRA_MB = 2048
 POLL_S = 0.02
+SCAN_EVERY = 10
+PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 DRAIN_JOIN_S = 2.0
 PASSED_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "TZ", "CUDA_VISIBLE_DEVICES")
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
@@ -129,8 +133,12 @@ def run_probe(
 
     In the child, `value = function(Miniproject_2.model, args)` runs with grad disabled, the given
     number of threads, seeds from `args["seed"]` (default 0) and an empty scratch folder as working
-    directory. `args` may hold tensors. Never raises for anything the submission does.
+    directory. `args` holds plain data and tensors only (TypeError otherwise). Never raises for
+    anything the submission does.
     """
+    problem = unsupported_data(dict(args or {}), "args")
+    if problem is not None:
+        raise TypeError(f"run_probe args must be plain data and tensors: {problem}")
     with tempfile.TemporaryDirectory(prefix="harness-child-") as temporary:
         root = Path(temporary).resolve()
         spec_file = _prepare(root, Path(package_dir), args or {}, limits, probe, import_model)
@@ -163,13 +171,15 @@ def _prepare(
     root.chmod(0o755)
     (root / "lib").mkdir()
     (root / "lib" / "harness").symlink_to(Path(harness.__file__).resolve().parent, target_is_directory=True)
-    shutil.copytree(package_dir, root / "pkg" / "Miniproject_2", symlinks=True)
+    shutil.copytree(package_dir, root / "pkg" / "Miniproject_2", symlinks=True, ignore=special_files)
     for folder in ("scratch", "tmp", "io"):
         (root / folder).mkdir()
     torch.save(dict(args), root / "io" / "args.pt")
     address_space_mb = max(
         limits.memory_mb * MEMORY_RLIMIT_FACTOR, limits.memory_mb + MEMORY_RLIMIT_MIN_EXTRA_MB
     )
+    if torch.version.cuda is not None:  # CUDA reserves far more address space than it uses: RSS polling only
+        address_space_mb = 0
     spec = {
         "probe": probe,
         "root": str(root),
@@ -203,9 +213,14 @@ def _child_environment(root: Path, limits: Limits) -> dict[str, str]:
 
 
 def _watch(process: subprocess.Popen, limits: Limits, started: float) -> tuple[str | None, float]:
-    """Wait for the child; kill its session on a limit. Returns ("timeout"|"oom"|None, peak RSS in MB)."""
+    """Wait for the child; kill its session on a limit. Returns ("timeout"|"oom"|None, peak RSS in MB).
+
+    The resident memory of the known session processes is read at every poll; the (costlier) scan
+    of /proc for new processes in the session runs every `SCAN_EVERY` polls.
+    """
     peak_mb = 0.0
-    while True:
+    members = [process.pid]
+    for poll in itertools.count():
         try:
             process.wait(timeout=POLL_S)
             return None, peak_mb
@@ -215,11 +230,14 @@ def _watch(process: subprocess.Popen, limits: Limits, started: float) -> tuple[s
             _kill_session(process.pid)
             process.wait()
             return "timeout", peak_mb
-        peak_mb = max(peak_mb, _session_rss_mb(process.pid))
+        if poll % SCAN_EVERY == 0:
+            members = _session_processes(process.pid) or [process.pid]
+        peak_mb = max(peak_mb, _rss_mb(members))
         if peak_mb > limits.memory_mb:
             _kill_session(process.pid)
             process.wait()
             return "oom", peak_mb
+    raise AssertionError("unreachable")
 
 
 def _session_processes(session: int) -> list[int]:
@@ -238,16 +256,16 @@ def _session_processes(session: int) -> list[int]:
     return found
 
 
-def _session_rss_mb(session: int) -> float:
-    """Resident memory of every process in the session, in MB (from /proc/PID/statm)."""
+def _rss_mb(pids: list[int]) -> float:
+    """Resident memory of the processes `pids`, in MB (from /proc/PID/statm; gone processes count 0)."""
     pages = 0
-    for pid in _session_processes(session):
+    for pid in pids:
         try:
             with open(f"/proc/{pid}/statm", "rb") as statm:
                 pages += int(statm.read().split()[1])
         except (OSError, IndexError, ValueError):
             continue
-    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+    return pages * PAGE_BYTES / 2**20
 
 
 def _kill_session(session: int) -> None:

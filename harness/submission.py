@@ -132,7 +132,13 @@ def _copy_package(found: Path, destination: Path, source: Path) -> None:
         raise SubmissionError(
             source, f"the {PACKAGE_NAME} folder holds {total >> 20} MB (limit {MAX_BYTES >> 20} MB)"
         )
-    shutil.copytree(found, destination, ignore_dangling_symlinks=True)
+    shutil.copytree(found, destination, ignore=special_files, ignore_dangling_symlinks=True)
+
+
+def special_files(folder: str, names: list[str]) -> set[str]:
+    """The `names` in `folder` that are no folder, regular file or link: a copy skips them (a FIFO blocks)."""
+    kinds = (stat.S_ISDIR, stat.S_ISREG, stat.S_ISLNK)
+    return {name for name in names if not any(kind(os.lstat(Path(folder) / name).st_mode) for kind in kinds)}
 
 
 def _extract(archive: Path, destination: Path) -> None:

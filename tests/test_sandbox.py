@@ -163,3 +163,8 @@ def test_describe_exception_names_the_innermost_submission_frame(tmp_path):
         describe_exception(caught.value, package)
         == "IndexError: list index out of range (at others/conv.py:2)"
     )
+
+
+def test_args_that_are_not_plain_data_are_refused_before_any_child_starts():
+    with pytest.raises(TypeError, match=r"args\['path'\] \(a pathlib.PosixPath\)"):
+        run_probe(CALL, SUBMISSIONS / "sandbox_environment" / "Miniproject_2", {"path": Path("/tmp")})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import stat
 import zipfile
 from pathlib import Path
@@ -130,3 +131,10 @@ def test_zip_bomb_is_stopped_while_decompressing(tmp_path, monkeypatch):
     assert archive.stat().st_size < 64 << 10
     with pytest.raises(SubmissionError, match="unpacks to more than 1 MB"):
         resolve_submission(archive, tmp_path / "work")
+
+
+def test_special_files_are_not_copied(tmp_path):
+    package = write_package(tmp_path / "Miniproject_2")
+    os.mkfifo(package / "pipe")
+    submission = resolve_submission(package, tmp_path / "work")
+    assert [f.relpath for f in submission.files] == sorted(FILES)

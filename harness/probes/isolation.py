@@ -64,12 +64,11 @@ def isolate(writable: Path) -> dict[str, bool]:
 
 
 def limit_resources(address_space_mb: int) -> None:
-    """Cap the address space, the size of any file written, and disable core dumps."""
-    for limit, value in (
-        (resource.RLIMIT_AS, address_space_mb << 20),
-        (resource.RLIMIT_FSIZE, MAX_FILE_BYTES),
-        (resource.RLIMIT_CORE, 0),
-    ):
+    """Cap the address space (0: leave it), the size of any file written, and disable core dumps."""
+    limits = [(resource.RLIMIT_FSIZE, MAX_FILE_BYTES), (resource.RLIMIT_CORE, 0)]
+    if address_space_mb > 0:
+        limits.append((resource.RLIMIT_AS, address_space_mb << 20))
+    for limit, value in limits:
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(limit, (value, value))
 
