@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -12,7 +13,10 @@ import click
 
 from harness import __version__
 from harness.check import DEFAULT_DATA_DIR, REFERENCE_DIR, check_submission
+from harness.data_info import describe_file, render_info
+from harness.degradation import DEFAULT_DEGRADATION, DEGRADATIONS
 from harness.errors import HarnessError
+from harness.generate import make_dataset
 from harness.report import FORMATS, write_reports
 from harness.rubric import DEFAULT_RUBRIC, load_rubric
 from harness.tables import render_console, use_color
@@ -49,6 +53,76 @@ def main() -> None:
 @main.group()
 def data() -> None:
     """Make and inspect course-format data (train_data.pkl, val_data.pkl)."""
+
+
+def _degradation_params(
+    context: click.Context, parameter: click.Parameter, values: tuple[str, ...]
+) -> dict[str, float]:
+    """`--param sigma=15 --param max_factor=10` -> {"sigma": 15.0, "max_factor": 10.0}."""
+    params = {}
+    for value in values:
+        key, equals, number = value.partition("=")
+        try:
+            params[key.strip()] = float(number)
+        except ValueError:
+            raise click.BadParameter(f"{value!r} is not KEY=NUMBER") from None
+        if not equals:
+            raise click.BadParameter(f"{value!r} is not KEY=NUMBER")
+    return params
+
+
+@data.command("make")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--images",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of PNG/JPEG photographs [scikit-image's bundled colour photographs].",
+)
+@click.option("--train", type=click.IntRange(min=1), default=50_000, show_default=True, help="Train pairs.")
+@click.option("--val", type=click.IntRange(min=1), default=1_000, show_default=True, help="Val pairs.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random draw.")
+@click.option(
+    "--degradation",
+    type=click.Choice(sorted(DEGRADATIONS)),
+    default=DEFAULT_DEGRADATION,
+    show_default=True,
+    help="Noise model (see README, Data).",
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    callback=_degradation_params,
+    metavar="KEY=NUMBER",
+    help="A degradation parameter, e.g. sigma=15 or max_factor=10 (repeatable).",
+)
+@reports_user_errors
+def data_make(
+    out_dir: Path,
+    images: Path | None,
+    train: int,
+    val: int,
+    seed: int,
+    degradation: str,
+    params: dict[str, float],
+) -> None:
+    """Write OUT_DIR/train_data.pkl, val_data.pkl and manifest.json (byte-identical for the same seed)."""
+    manifest = make_dataset(out_dir, images, train, val, seed, degradation, **params)
+    held_out = ", ".join(photo["name"] for photo in manifest.photos if photo["split"] == "val")
+    click.echo(f"wrote {out_dir}: {train} train pairs, {val} val pairs ({held_out} held out for val)")
+
+
+@data.command("info")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@reports_user_errors
+def data_info(paths: tuple[Path, ...]) -> None:
+    """Validate and describe data files: shapes, dtype, range; for val files PSNR and best blur."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        infos = [describe_file(path) for path in paths]
+    for warning in caught:
+        click.echo(f"harness: warning: {warning.message}", err=True)
+    click.echo("\n".join(render_info(info) for info in infos), nl=False)
 
 
 def _formats(context: click.Context, parameter: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:

@@ -2,7 +2,7 @@
 
 The clean thumbnail is always the area-averaged downscale of a crop (`harness.thumbnails`): block means
 over `f×f` blocks, `f` drawn uniformly from `min_factor..max_factor`. A degradation returns the noisy
-version as float64 on the 0-255 scale; the generator rounds it and clips it to uint8. Each training image
+version as float32 on the 0-255 scale; the generator rounds it and clips it to uint8. Each training image
 is degraded twice, independently (Noise2Noise needs two draws whose mean is the clean image).
 """
 
@@ -43,7 +43,8 @@ class Degradation:
         self.atlas = atlas
 
     def degrade(self, crops: Crops, clean: Tensor, generator: torch.Generator) -> Tensor:
-        """The noisy thumbnails, `N×3×32×32` float64 on 0-255 (before rounding and clipping)."""
+        """The noisy thumbnails, `N×3×32×32` float32 on 0-255 (before rounding and clipping), in the
+        photos' orientation like `clean` (the block means of `crops`)."""
         raise NotImplementedError
 
     def describe(self) -> dict[str, Any]:
@@ -76,8 +77,8 @@ class PointSample(Degradation):
         self.gain = torch.pow(10.0, decibels / 20).clamp(*self.GAIN_LIMITS)
 
     def degrade(self, crops: Crops, clean: Tensor, generator: torch.Generator) -> Tensor:
-        picks = self.atlas.block_picks(crops, generator).double()
-        gain = self.gain[crops.photo].view(-1, 1, 1, 1)
+        picks = self.atlas.block_picks(crops, generator).float()
+        gain = self.gain[crops.photo].float().view(-1, 1, 1, 1)
         return clean + gain * (picks - clean)
 
     def describe(self) -> dict[str, Any]:
@@ -95,7 +96,7 @@ class Gaussian(Degradation):
     defaults: ClassVar[Mapping[str, float]] = {"min_factor": 8, "max_factor": 12, "sigma": 23.4}
 
     def degrade(self, crops: Crops, clean: Tensor, generator: torch.Generator) -> Tensor:
-        noise = torch.randn(clean.shape, generator=generator, dtype=torch.float64)
+        noise = torch.randn(clean.shape, generator=generator)
         return clean + self.params["sigma"] * noise
 
 

@@ -26,7 +26,7 @@ from harness.thumbnails import SIZE, PhotoAtlas
 
 MANIFEST_FILE = "manifest.json"
 VAL_PHOTO_FRACTION = 0.2
-CHUNK = 4096
+CHUNK = 1024
 """Thumbnails made per vectorised step: bounds memory (a few hundred MB) without slowing down."""
 
 
@@ -97,9 +97,9 @@ def _thumbnails(
         stop = min(start + CHUNK, count)
         crops = atlas.draw(photo_ids, stop - start, degradation.factors, generator)
         means = atlas.block_means(crops)
-        clean[start:stop] = to_uint8(means)
+        clean[start:stop] = atlas.orient(crops, to_uint8(means))
         for version in noisy:
-            version[start:stop] = to_uint8(degradation.degrade(crops, means, generator))
+            version[start:stop] = atlas.orient(crops, to_uint8(degradation.degrade(crops, means, generator)))
     return clean, noisy
 
 

@@ -5,11 +5,12 @@ of `f×f` blocks, shown under one of the 8 symmetries of the square (flips and q
 are read from a block:
 
 - its mean, the area-averaged (anti-aliased) downscale: `clean[c,r,s] = (1/f²)·Σ_{block} photo[c,·,·]`,
-  computed from a summed-area table in four look-ups per pixel whatever `f` is;
+  computed from a summed-area table, at a cost that does not grow with `f`;
 - one of its pixels, chosen uniformly and independently per block (the same pixel in every channel):
   point-sampled downscaling at a random sub-pixel position. Its expectation is exactly the block mean.
 
-Everything is vectorised over a batch of crops, with indices into flat tensors holding every photo.
+Both are read in the photo's orientation; `orient` then applies each crop's symmetry to the uint8
+results. Everything is vectorised over a batch of crops, with indices into flat tensors of every photo.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from harness.errors import DataError
 from harness.photos import Photo
 
 SIZE = 32
@@ -29,7 +31,7 @@ SYMMETRIES = 8
 
 
 def _symmetry_grids() -> tuple[Tensor, Tensor]:
-    """`rows[t], cols[t]` (each `8×32×32`): the block shown at output pixel `(r, s)` under symmetry `t`."""
+    """`rows[t], cols[t]` (each `8×32×32`): the pixel shown at output pixel `(r, s)` under symmetry `t`."""
     r = torch.arange(SIZE).view(SIZE, 1).expand(SIZE, SIZE)
     s = torch.arange(SIZE).view(1, SIZE).expand(SIZE, SIZE)
     rows, cols = [], []
@@ -40,6 +42,11 @@ def _symmetry_grids() -> tuple[Tensor, Tensor]:
                 rows.append(SIZE - 1 - base_r if flip_r else base_r)
                 cols.append(SIZE - 1 - base_c if flip_c else base_c)
     return torch.stack(rows), torch.stack(cols)
+
+
+def _gather(flat: Tensor, index: Tensor) -> Tensor:
+    """`flat[index]`, through `index_select` (several times faster than advanced indexing on CPU)."""
+    return flat.index_select(0, index.reshape(-1)).view(index.shape)
 
 
 @dataclass(frozen=True)
@@ -60,16 +67,23 @@ class PhotoAtlas:
     """Every photo's pixels and summed-area table in flat tensors, for batched gathers across photos.
 
     The summed-area table of a photo is `S[c, y, x] = Σ_{y'<y, x'<x} photo[c, y', x']`, `3×(H+1)×(W+1)`
-    int64 (exact), so a block sum is `S[y+f, x+f] − S[y, x+f] − S[y+f, x] + S[y, x]`.
+    integers (int32 when every sum fits, else int64), so a block sum is
+    `S[y+f, x+f] − S[y, x+f] − S[y+f, x] + S[y, x]`, exact.
     """
 
     def __init__(self, photos: list[Photo]) -> None:
+        for photo in photos:
+            if min(photo.height, photo.width) < SIZE:
+                problem = f"is {photo.width}×{photo.height}, smaller than a {SIZE}×{SIZE} thumbnail"
+                raise DataError(None, f"photograph {photo.name} {problem}")
         self.heights = torch.tensor([photo.height for photo in photos])
         self.widths = torch.tensor([photo.width for photo in photos])
         self.pixels = torch.cat([photo.pixels.reshape(-1) for photo in photos])
+        largest_sum = 255 * max(photo.height * photo.width for photo in photos)
+        exact = torch.int32 if largest_sum < 2**31 else torch.int64
         tables = []
         for photo in photos:
-            table = torch.zeros(3, photo.height + 1, photo.width + 1, dtype=torch.int64)
+            table = torch.zeros(3, photo.height + 1, photo.width + 1, dtype=exact)
             table[:, 1:, 1:] = photo.pixels.long().cumsum(1).cumsum(2)
             tables.append(table.reshape(-1))
         self.sums = torch.cat(tables)
@@ -77,7 +91,8 @@ class PhotoAtlas:
         sum_counts = 3 * (self.heights + 1) * (self.widths + 1)
         self.pixel_offsets = pixel_counts.cumsum(0) - pixel_counts
         self.sum_offsets = sum_counts.cumsum(0) - sum_counts
-        self.rows, self.cols = _symmetry_grids()
+        rows, cols = _symmetry_grids()
+        self.orders = (rows * SIZE + cols).view(SYMMETRIES, SIZE * SIZE)
 
     def largest_factor(self) -> Tensor:
         """Per photo, the largest shrink factor whose crop fits: `⌊min(H, W) / 32⌋`."""
@@ -100,38 +115,45 @@ class PhotoAtlas:
         symmetry = torch.randint(SYMMETRIES, (count,), generator=generator)
         return Crops(photo, factor, top, left, symmetry)
 
-    def _block_corners(self, crops: Crops) -> tuple[Tensor, Tensor]:
-        """Source row and column of each block's top-left pixel, `N×32×32`, after the crop's symmetry."""
-        factor = crops.factor.view(-1, 1, 1)
-        y = crops.top.view(-1, 1, 1) + self.rows[crops.symmetry] * factor
-        x = crops.left.view(-1, 1, 1) + self.cols[crops.symmetry] * factor
-        return y, x
+    def _geometry(self, crops: Crops) -> tuple[Tensor, Tensor]:
+        """Per crop, `N×1×1×1`: the row stride of its photo and the flat index of its top-left pixel."""
+        width = self.widths[crops.photo]
+        first = self.pixel_offsets[crops.photo] + crops.top * width + crops.left
+        return width.view(-1, 1, 1, 1), first.view(-1, 1, 1, 1)
 
     def block_means(self, crops: Crops) -> Tensor:
-        """The clean thumbnails: each block's mean, `N×3×32×32` float64 in [0, 255]."""
-        y, x = self._block_corners(crops)
+        """The clean thumbnails: each block's mean, `N×3×32×32` float32 in [0, 255], photo orientation.
+
+        One gather of the 33×33 grid of block corners from the summed-area tables, then differences.
+        """
+        photo = crops.photo
         f = crops.factor.view(-1, 1, 1, 1)
-        y, x = y.unsqueeze(1), x.unsqueeze(1)
+        stride = (self.widths[photo] + 1).view(-1, 1, 1, 1)
+        plane = (self.heights[photo] + 1).view(-1, 1, 1, 1) * stride
         channel = torch.arange(3).view(1, 3, 1, 1)
-        row_stride = (self.widths[crops.photo] + 1).view(-1, 1, 1, 1)
-        plane = (self.heights[crops.photo] + 1).view(-1, 1, 1, 1) * row_stride
-        base = self.sum_offsets[crops.photo].view(-1, 1, 1, 1) + channel * plane
-
-        def at(row: Tensor, col: Tensor) -> Tensor:
-            return self.sums[base + row * row_stride + col]
-
-        total = at(y + f, x + f) - at(y, x + f) - at(y + f, x) + at(y, x)
-        return total.double() / (f * f).double()
+        corner = torch.arange(SIZE + 1)
+        rows = (crops.top.view(-1, 1, 1, 1) + corner.view(1, 1, -1, 1) * f) * stride
+        cols = crops.left.view(-1, 1, 1, 1) + corner.view(1, 1, 1, -1) * f
+        table = _gather(self.sums, self.sum_offsets[photo].view(-1, 1, 1, 1) + channel * plane + rows + cols)
+        strips = table[:, :, :, 1:] - table[:, :, :, :-1]
+        return (strips[:, :, 1:] - strips[:, :, :-1]).float() / (f * f).float()
 
     def block_picks(self, crops: Crops, generator: torch.Generator) -> Tensor:
-        """One uniformly chosen source pixel per block (the same in all channels), `N×3×32×32` uint8."""
-        y, x = self._block_corners(crops)
-        f = crops.factor.view(-1, 1, 1).double()
-        y = y + (torch.rand(y.shape, generator=generator, dtype=torch.float64) * f).long()
-        x = x + (torch.rand(x.shape, generator=generator, dtype=torch.float64) * f).long()
-        width = self.widths[crops.photo].view(-1, 1, 1, 1)
-        plane = (self.heights[crops.photo] * self.widths[crops.photo]).view(-1, 1, 1, 1)
+        """One uniformly chosen source pixel per block (the same in all channels), `N×3×32×32` uint8,
+        photo orientation. The offset in a block is `⌊u·f / 2²⁰⌋` with `u` uniform in `0..2²⁰−1`."""
+        photo = crops.photo
+        f = crops.factor.view(-1, 1, 1)
+        block = torch.arange(SIZE)
+        offsets = torch.randint(1 << 20, (2, len(crops), SIZE, SIZE), generator=generator)
+        y = block.view(1, -1, 1) * f + ((offsets[0] * f) >> 20)
+        x = block.view(1, 1, -1) * f + ((offsets[1] * f) >> 20)
+        width, first = self._geometry(crops)
+        plane = (self.heights[photo] * self.widths[photo]).view(-1, 1, 1, 1)
         channel = torch.arange(3).view(1, 3, 1, 1)
-        index = self.pixel_offsets[crops.photo].view(-1, 1, 1, 1) + channel * plane
-        index = index + y.unsqueeze(1) * width + x.unsqueeze(1)
-        return self.pixels[index]
+        return _gather(self.pixels, first + channel * plane + (y.unsqueeze(1) * width + x.unsqueeze(1)))
+
+    def orient(self, crops: Crops, images: Tensor) -> Tensor:
+        """`images` (`N×C×32×32`, photo orientation) shown under each crop's symmetry."""
+        count, channels = images.shape[:2]
+        order = self.orders[crops.symmetry].view(count, 1, SIZE * SIZE).expand(count, channels, -1)
+        return images.reshape(count, channels, -1).gather(2, order).view_as(images)
