@@ -67,26 +67,34 @@ def test_print_flood_keeps_only_head_and_tail():
     assert len(run.stdout_tail) < 2 * limits.output_bytes
 
 
-def test_tensors_travel_both_ways_unchanged():
-    sent = torch.arange(12, dtype=torch.uint8).reshape(1, 3, 2, 2)
-    run = call("sandbox_environment", "identity", sent)
-    assert run.status == "ok"
-    received = run.value["result"]
-    assert type(received) is torch.Tensor
-    assert torch.equal(received, sent)
+SENT = torch.arange(12, dtype=torch.uint8).reshape(1, 3, 2, 2)
 
 
-def test_seed_comes_from_args():
-    drawn = call("sandbox_environment", "random_draw", seed=3).value["result"]
+@pytest.fixture(scope="module")
+def seen(tmp_path_factory) -> dict:
+    """What `environment()` of the fixture saw in its child (one child for all the tests below)."""
+    outside = tmp_path_factory.mktemp("data") / "data.pkl"
+    outside.write_bytes(b"course data")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+        patch.setenv("GITHUB_TOKEN", "secret")
+        run = call("sandbox_environment", "environment", str(outside), SENT, seed=3, limits=Limits(threads=2))
+    assert run.status == "ok", run.error
+    assert outside.read_bytes() == b"course data"
+    return {**run.value["result"], "run": run}
+
+
+def test_tensors_travel_both_ways_unchanged(seen):
+    assert type(seen["echo"]) is torch.Tensor
+    assert torch.equal(seen["echo"], SENT)
+
+
+def test_seed_comes_from_args(seen):
     torch.manual_seed(3)
-    assert torch.equal(drawn, torch.empty(3).uniform_())
+    assert torch.equal(seen["draw"], torch.empty(3).uniform_())
 
 
-def test_child_runs_in_an_empty_scratch_folder_with_a_scrubbed_environment(monkeypatch):
-    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
-    monkeypatch.setenv("GITHUB_TOKEN", "secret")
-    run = call("sandbox_environment", "environment", limits=Limits(wall_s=20, threads=2))
-    seen = run.value["result"]
+def test_child_runs_in_an_empty_scratch_folder_with_a_scrubbed_environment(seen):
     assert seen["cwd_entries"] == []
     assert not {"HTTPS_PROXY", "GITHUB_TOKEN", "PYTHONPATH"} & set(seen["variables"])
     assert seen["threads"] == 2
@@ -96,22 +104,16 @@ def test_child_runs_in_an_empty_scratch_folder_with_a_scrubbed_environment(monke
     )
 
 
-def test_files_outside_the_child_folder_are_read_only(tmp_path):
-    outside = tmp_path / "data.pkl"
-    outside.write_bytes(b"course data")
-    run = call("sandbox_environment", "can_write", str(outside))
-    if not run.filesystem_isolated:
+def test_files_outside_the_child_folder_are_read_only(seen):
+    if not seen["run"].filesystem_isolated:
         pytest.skip("this OS does not let the child remount files read-only")
-    assert run.value["result"] == "OSError"
-    assert outside.read_bytes() == b"course data"
-    assert call("sandbox_environment", "can_write", "notes.txt").value["result"] == "written"
+    assert (seen["write_outside"], seen["write_scratch"]) == ("OSError", "written")
 
 
-def test_network_is_cut_when_the_report_says_so():
-    run = call("sandbox_environment", "can_connect", "1.1.1.1", 80)
-    if not run.network_isolated:
+def test_network_is_cut_when_the_report_says_so(seen):
+    if not seen["run"].network_isolated:
         pytest.skip("this OS does not let the child leave the network namespace")
-    assert run.value["result"] == "OSError"
+    assert seen["connect"] == "OSError"
 
 
 class Shiny(torch.Tensor):

@@ -1,4 +1,4 @@
-"""Fixture: a correct-looking Model plus functions that report the process it runs in."""
+"""Fixture: a correct-looking Model plus a function that reports the process it runs in."""
 import os
 import socket
 from pathlib import Path
@@ -21,14 +21,18 @@ class Model:
         return values[5]
 
 
-def environment():
+def environment(outside_file, sent):
     return {
-        "cwd": os.getcwd(),
         "cwd_entries": sorted(os.listdir(".")),
         "variables": sorted(os.environ),
         "threads": torch.get_num_threads(),
         "grad_enabled": torch.is_grad_enabled(),
         "model_file": str(Path(__file__).resolve()),
+        "write_outside": can_write(outside_file),
+        "write_scratch": can_write("notes.txt"),
+        "connect": can_connect("1.1.1.1", 80),
+        "draw": torch.empty(3).uniform_(),
+        "echo": sent,
     }
 
 
@@ -47,11 +51,3 @@ def can_connect(host, port):
     except OSError as exc:
         return type(exc).__name__
     return "connected"
-
-
-def identity(x):
-    return x
-
-
-def random_draw():
-    return torch.empty(3).uniform_()
