@@ -25,10 +25,11 @@ Profiles (the rubric's `rule_profile`): `strict` is the statement's words. `leni
 through it: load/save/device/grad mode, dtypes and `Tensor` for annotations, as the course's own test
 script does.
 
-Files that `model.py` and `__init__.py` do not import (directly or through other files of the package)
-are still checked, but their findings do not count (`counted: false`): a student's `others/test_conv.py`
-comparing against `torch.nn` is not part of the submitted framework. When a counted file imports
-something by a computed name, which files it reaches is unknown, and every finding counts.
+Code that importing `Miniproject_2.model` never runs is still checked, but its findings do not count
+(`counted: false`): files that `model.py` and `__init__.py` do not import (directly or through other
+files of the package), and `if __name__ == "__main__":` blocks. A student's `others/test_conv.py`
+comparing against `torch.nn` is not part of the submitted framework. When counted code imports something
+by a computed name, which files it reaches is unknown, and every finding in a file counts.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ def is_allowed_torch_name(name: str, profile: str) -> bool:
 @dataclass(frozen=True)
 class Finding:
     """One construct that breaks a rule: where (`file` relative to the package, `line`), the source
-    line, the rule id and a one-line explanation. `counted` is False in files model.py never imports."""
+    line, the rule id and a one-line explanation. `counted` is False in code model.py never runs."""
 
     file: str
     line: int
@@ -177,9 +178,7 @@ def check_static_rules(package_dir: Path, profile: str = "strict") -> CheckResul
         message = f"{broken[0]}: {scan.unparsable[broken[0]]}; the rules cannot be checked"
     else:
         ignored = sorted({f.file for f in scan.findings if not f.counted})
-        note = (
-            f"; ignored findings in files model.py does not import: {', '.join(ignored)}" if ignored else ""
-        )
+        note = f"; findings ignored in code model.py never runs: {', '.join(ignored)}" if ignored else ""
         outcome, score = Outcome.PASS, 1.0
         message = f"{len(scan.files)} .py files follow the {profile} import and autograd rules{note}"
     return CheckResult(
@@ -203,7 +202,7 @@ def scan_package(package_dir: Path, profile: str = "strict") -> StaticScan:
     reachable = _reachable(scans, set(sources))
     everything_counts = any(scans[rel].dynamic_imports or scans[rel].syntax_error for rel in reachable)
     findings = tuple(
-        replace(f, counted=everything_counts or rel in reachable)
+        replace(f, counted=f.counted and (everything_counts or rel in reachable))
         for rel, scan in scans.items()
         for f in scan.findings
     )
@@ -285,6 +284,19 @@ class _Scanner(ast.NodeVisitor):
         self.scan = scan
         self.bound: dict[str, str] = {}
         """Local name -> the dotted module or object it was imported as (`F` -> `torch.nn.functional`)."""
+        self.in_main_block = False
+
+    def visit_If(self, node: ast.If) -> None:
+        if not _is_main_test(node.test) or self.in_main_block:
+            self.generic_visit(node)
+            return
+        self.visit(node.test)
+        self.in_main_block = True
+        for statement in node.body:
+            self.visit(statement)
+        self.in_main_block = False
+        for statement in node.orelse:
+            self.visit(statement)
 
     def visit_Module(self, node: ast.Module) -> None:
         for child in ast.walk(node):
@@ -308,7 +320,12 @@ class _Scanner(ast.NodeVisitor):
     def add(self, node: ast.AST, rule: str, message: str) -> None:
         line = getattr(node, "lineno", 0)
         code = self.lines[line - 1].strip()[:CODE_CHARS] if 0 < line <= len(self.lines) else ""
-        self.scan.findings.append(Finding(self.relative, line, code, rule, message))
+        self.scan.findings.append(Finding(self.relative, line, code, rule, message, not self.in_main_block))
+
+    def imports_locally(self, *modules: str) -> None:
+        """Record package modules this file runs on import (not those a `__main__` block imports)."""
+        if not self.in_main_block:
+            self.scan.local_imports.update(modules)
 
     # imports
 
@@ -324,14 +341,13 @@ class _Scanner(ast.NodeVisitor):
                 else []
             )
             module = ".".join([*base, *(node.module.split(".") if node.module else [])])
-            self.scan.local_imports.update(f"{module}.{a.name}".strip(".") for a in node.names)
-            self.scan.local_imports.add(module)
+            self.imports_locally(module, *(f"{module}.{a.name}".strip(".") for a in node.names))
             return
         module = node.module or ""
         if module.partition(".")[0] != "torch":
             self._check_module(node, module, f"from {module} import ...")
             if module.partition(".")[0] in self.local_tops:
-                self.scan.local_imports.update(f"{module}.{a.name}" for a in node.names)
+                self.imports_locally(*(f"{module}.{a.name}" for a in node.names))
             return
         for alias in node.names:
             name = f"{module}.{alias.name}"
@@ -354,7 +370,7 @@ class _Scanner(ast.NodeVisitor):
             if not (self.profile == "lenient" and _lenient_module(module)):
                 self.add(node, "torch-import", f"`{shown}`: {_ALLOWED_TEXTS[self.profile]}")
         elif top in self.local_tops:
-            self.scan.local_imports.add(module.removeprefix(PACKAGE_NAME).lstrip("."))
+            self.imports_locally(module.removeprefix(PACKAGE_NAME).lstrip("."))
         elif top not in sys.stdlib_module_names and top:
             self.add(node, "third-party-import", f"`{shown}`: {top} is not in the standard library")
 
@@ -423,11 +439,11 @@ class _Scanner(ast.NodeVisitor):
         if isinstance(first, ast.Constant) and isinstance(first.value, str):
             top = first.value.partition(".")[0]
             if top in self.local_tops:
-                self.scan.local_imports.add(first.value.removeprefix(PACKAGE_NAME).lstrip("."))
+                self.imports_locally(first.value.removeprefix(PACKAGE_NAME).lstrip("."))
             elif top == "torch" or top not in sys.stdlib_module_names:
                 self.add(node, "dynamic-import", f"`{callee}({first.value!r})` imports {first.value} by name")
         else:
-            self.scan.dynamic_imports = True
+            self.scan.dynamic_imports = self.scan.dynamic_imports or not self.in_main_block
             self.add(
                 node, "dynamic-import", f"`{callee}(...)` imports a module whose name is computed at run time"
             )
@@ -460,6 +476,14 @@ _ALLOWED_TEXTS = {
 def _lenient_module(module: str) -> bool:
     """`lenient` allows `import torch` and `import torch.nn.functional` (their uses are checked)."""
     return module in ("torch", "torch.nn", "torch.nn.functional", "torch.cuda")
+
+
+def _is_main_test(test: ast.expr) -> bool:
+    """`__name__ == "__main__"` (either way round)."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = {ast.dump(test.left), ast.dump(test.comparators[0])}
+    return sides == {ast.dump(ast.Name("__name__", ast.Load())), ast.dump(ast.Constant("__main__"))}
 
 
 def _is_constant(node: ast.expr | None, value: object) -> bool:

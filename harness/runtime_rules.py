@@ -43,6 +43,14 @@ SHOWN_IN_MESSAGE = 1
 
 TENSOR_METHOD_PREFIXES = ("torch.Tensor.", "torch._tensor.Tensor.")
 UNPICKLING_PREFIXES = ("torch._utils._rebuild", "torch.storage._load_from_bytes")
+GRAD_OFF_PREFIXES = (
+    "torch.set_grad_enabled",
+    "torch.no_grad",
+    "torch.autograd.grad_mode.",
+    "torch.utils._contextlib.",
+)
+"""Entry points that switch grad off (`torch.set_grad_enabled(False)`, `torch.no_grad()` as a context or a
+decorator): allowed when their flag says off."""
 AUTOGRAD_ENTRIES = frozenset(
     {
         "torch.Tensor.backward",
@@ -60,7 +68,7 @@ def forbidden_reason(entry: str, flag: str | None, profile: str) -> tuple[str, s
         return "autograd", "asks autograd to track a tensor (requires_grad=True)"
     if flag == "grad_enabled":
         return "autograd", "switches autograd on"
-    if flag == "grad_disabled":
+    if flag == "grad_disabled" and entry.startswith(GRAD_OFF_PREFIXES):
         return None
     if entry in AUTOGRAD_ENTRIES or entry.startswith("torch.autograd."):
         return "autograd", "is autograd (it must stay off)"
@@ -95,7 +103,7 @@ def judge_recording(
     """The verdict on what `record_torch_calls` returned: FORBIDDEN with each finding, or PASS."""
     calls: Sequence[Mapping[str, Any]] = recording["calls"]
     steps: Sequence[Mapping[str, Any]] = recording["steps"]
-    findings = [_finding(call, reason) for call in calls if (reason := _reason(call, profile))]
+    findings = _merged([_finding(call, reason) for call in calls if (reason := _reason(call, profile))])
     findings += [
         {
             "file": "",
@@ -138,6 +146,21 @@ def judge_recording(
     note = f"; not fully traced (they failed): {', '.join(failed)}" if failed else ""
     message = f"no forbidden torch call in {len(ran)} traced steps ({profile} profile){note}"
     return CheckResult(CHECK_ID, Category.RUNTIME_RULES, Outcome.PASS, message, details, score=1.0)
+
+
+def _merged(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One finding per (file, line, entry, rule): the recorder keeps `nn.Module` targets apart."""
+    merged: dict[tuple, dict[str, Any]] = {}
+    for finding in findings:
+        key = (finding["file"], finding["line"], finding["entry"], finding["rule"])
+        if key in merged:
+            kept = merged[key]
+            merged[key] = {**kept, "count": kept["count"] + finding["count"]}
+            if kept["target"] is None and finding["target"] is not None:
+                merged[key] = {**finding, "count": merged[key]["count"]}
+        else:
+            merged[key] = finding
+    return list(merged.values())
 
 
 def _reason(call: Mapping[str, Any], profile: str) -> tuple[str, str] | None:

@@ -211,6 +211,26 @@ def test_reachability(tmp_path: Path, files: dict[str, str], counted: bool) -> N
     assert finding.counted is counted
 
 
+def test_main_block_findings_do_not_count(tmp_path: Path) -> None:
+    source = (
+        "from torch import empty\n"
+        "if '__main__' == __name__:\n"
+        "    import torch\n"
+        "    from .others.helper import f\n"
+        "    print(torch.sigmoid(empty(1)))\n"
+        "else:\n"
+        "    import numpy\n"
+    )
+    package = write_package(tmp_path, {"model.py": source, "others/helper.py": "import scipy\n"})
+    scan = scan_package(package)
+    assert {(f.file, f.line, f.counted) for f in scan.findings} == {
+        ("model.py", 3, False),
+        ("model.py", 5, False),
+        ("model.py", 7, True),
+        ("others/helper.py", 1, False),
+    }
+
+
 def test_finding_carries_the_source_line(tmp_path: Path) -> None:
     package = write_package(tmp_path, {"model.py": "x = 1\n    \nimport numpy as np  # for speed\n"})
     [finding] = scan_package(package).findings

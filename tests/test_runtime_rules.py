@@ -148,6 +148,18 @@ def test_train_that_never_returns_costs_only_its_step(import_fixture, monkeypatc
         ("torch._utils._rebuild_tensor_v2", None, "strict", None),
         ("torch.set_grad_enabled", "grad_disabled", "strict", None),
         ("torch.no_grad", "grad_disabled", "strict", None),
+        (
+            "torch.utils._contextlib.context_decorator.<locals>.decorate_context",
+            "grad_disabled",
+            "strict",
+            None,
+        ),
+        (
+            "torch.optim.optimizer.Optimizer.profile_hook_step.<locals>.wrapper",
+            "grad_disabled",
+            "lenient",
+            "torch-optim",
+        ),
         ("torch.matmul", None, "strict", "torch-function"),
         ("torch.sigmoid", None, "lenient", "torch-function"),
         ("torch.nn.functional.conv2d", None, "lenient", "torch-function"),
@@ -200,6 +212,17 @@ def test_judging_a_forbidden_recording() -> None:
         "model.py:9 in Sigmoid.forward reaches torch.sigmoid, which is a torch function outside the lenient "
         "allow-list (and 1 more)"
     )
+
+
+def test_findings_on_one_line_are_merged() -> None:
+    entry = "torch.nn.modules.conv.Conv2d.__init__"
+    recording = {
+        "calls": [_call(entry, count=12), _call(entry, target="Conv2d"), _call(entry, line=8)],
+        "steps": [],
+        "grad_left_on": [],
+    }
+    findings = judge_recording(recording, "strict").details["findings"]
+    assert [(f["line"], f["target"], f["count"]) for f in findings] == [(7, "Conv2d", 13), (8, None, 1)]
 
 
 def _context(fixture_dir: Path, profile: str = "strict") -> SimpleNamespace:
