@@ -12,7 +12,7 @@ import warnings
 
 import pytest
 import torch
-from framework_reference import compare_with_torch
+from framework_reference import compare_with_torch, float32_error_ratio
 
 from Miniproject_2.model import (
     MSE,
@@ -26,6 +26,7 @@ from Miniproject_2.model import (
 )
 
 TOLERANCE = 1e-10
+FLOAT32_ERROR_MULTIPLE = 8.0
 
 
 def _randn(*shape, seed=0, scale=1.0):
@@ -113,26 +114,25 @@ def test_nearest_upsampling_matches_torch(kwargs, shape):
     assert compare_with_torch(ours, theirs, _randn(*shape)).largest < TOLERANCE
 
 
-UPSAMPLING_CASES = [
-    # (constructor kwargs, input shape, whether the fused sub-pixel path applies)
-    (dict(in_channels=4, out_channels=6), (2, 4, 5, 7), True),
-    (dict(in_channels=4, out_channels=3, padding=1), (3, 4, 8, 8), True),
-    (dict(in_channels=3, out_channels=5, bias=False), (1, 3, 1, 1), True),
-    (dict(in_channels=8, out_channels=8), (8, 8, 4, 6), True),
-    (dict(in_channels=4, out_channels=6, kernel_size=5, padding=2), (2, 4, 5, 5), False),
-    (dict(in_channels=4, out_channels=6, scale_factor=3), (2, 4, 4, 3), False),
-    (dict(in_channels=4, out_channels=6, kernel_size=2, padding=0), (2, 4, 4, 3), False),
-    (dict(in_channels=4, out_channels=4, groups=2), (1, 4, 4, 4), False),
-    (dict(in_channels=4, out_channels=6, stride=2, padding=1), (2, 4, 5, 6), False),
-]
+UPSAMPLING_CASES = {
+    # id: (constructor kwargs, input shape, computation path)
+    "x2-k3-gather": (dict(in_channels=4, out_channels=6), (2, 4, 5, 7), "gather"),
+    "x2-k3-p1-gather-batch8": (dict(in_channels=8, out_channels=8, padding=1), (8, 8, 4, 6), "gather"),
+    "x2-k3-gather-nobias-1x1": (dict(in_channels=3, out_channels=5, bias=False), (1, 3, 1, 1), "gather"),
+    "x2-k3-scatter": (dict(in_channels=8, out_channels=3), (2, 8, 5, 7), "scatter"),
+    "x2-k3-scatter-batch3": (dict(in_channels=6, out_channels=4, padding=1), (3, 6, 8, 8), "scatter"),
+    "x2-k3-scatter-nobias-1x1": (dict(in_channels=6, out_channels=2, bias=False), (1, 6, 1, 1), "scatter"),
+    "x2-k3-scatter-2x1": (dict(in_channels=5, out_channels=1), (2, 5, 2, 1), "scatter"),
+    "k5": (dict(in_channels=4, out_channels=6, kernel_size=5, padding=2), (2, 4, 5, 5), "composed"),
+    "x3": (dict(in_channels=4, out_channels=6, scale_factor=3), (2, 4, 4, 3), "composed"),
+    "k2": (dict(in_channels=4, out_channels=6, kernel_size=2, padding=0), (2, 4, 4, 3), "composed"),
+    "groups2": (dict(in_channels=4, out_channels=4, groups=2), (1, 4, 4, 4), "composed"),
+    "stride2": (dict(in_channels=4, out_channels=6, stride=2, padding=1), (2, 4, 5, 6), "composed"),
+}
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "shape", "fused"),
-    UPSAMPLING_CASES,
-    ids=["x2-k3", "x2-k3-p1", "x2-k3-nobias-1x1", "x2-k3-batch8", "k5", "x3", "k2", "groups2", "stride2"],
-)
-def test_upsampling_matches_nearest_upsample_then_conv(kwargs, shape, fused):
+@pytest.mark.parametrize(("kwargs", "shape", "path"), UPSAMPLING_CASES.values(), ids=UPSAMPLING_CASES.keys())
+def test_upsampling_matches_nearest_upsample_then_conv(kwargs, shape, path):
     ours = Upsampling(**kwargs, dtype=torch.float64)
     conv_kwargs = {k: v for k, v in kwargs.items() if k != "scale_factor"}
     conv_kwargs.setdefault("kernel_size", 3)
@@ -141,7 +141,11 @@ def test_upsampling_matches_nearest_upsample_then_conv(kwargs, shape, fused):
         torch.nn.Upsample(scale_factor=kwargs.get("scale_factor", 2), mode="nearest"),
         torch.nn.Conv2d(**conv_kwargs, dtype=torch.float64),
     )
-    assert ours.fused == fused
+    assert {
+        "composed": not ours.fused,
+        "gather": ours.fused and not ours.scatter,
+        "scatter": ours.fused and ours.scatter,
+    }[path]
     assert compare_with_torch(ours, theirs, _randn(*shape)).largest < TOLERANCE
 
 
@@ -277,3 +281,31 @@ def test_output_follows_the_input_dtype():
     assert block(_randn(1, 3, 6, 6)).dtype == torch.float64
     block.to(dtype=torch.float32)
     assert block(_randn(1, 3, 6, 6).float()).dtype == torch.float32
+
+
+@pytest.mark.parametrize(("kwargs", "shape", "path"), UPSAMPLING_CASES.values(), ids=UPSAMPLING_CASES.keys())
+def test_upsampling_float32_error_is_a_small_multiple_of_torchs(kwargs, shape, path):
+    conv_kwargs = {k: v for k, v in kwargs.items() if k != "scale_factor"}
+    conv_kwargs.setdefault("kernel_size", 3)
+    conv_kwargs.setdefault("padding", "same")
+
+    def theirs(dtype):
+        upsample = torch.nn.Upsample(scale_factor=kwargs.get("scale_factor", 2), mode="nearest")
+        return torch.nn.Sequential(upsample, torch.nn.Conv2d(**conv_kwargs, dtype=dtype))
+
+    ratio = float32_error_ratio(lambda dtype: Upsampling(**kwargs, dtype=dtype), theirs, _randn(*shape))
+    assert ratio <= FLOAT32_ERROR_MULTIPLE
+
+
+@pytest.mark.parametrize("make", PARAMETRIZED_BLOCKS.values(), ids=PARAMETRIZED_BLOCKS.keys())
+def test_backward_parameters_accumulates_what_backward_does(make):
+    block = make()
+    x = _randn(2, 4, 6, 6)
+    grad_output = _randn(*block.forward(x).shape, seed=1)
+    block.backward(grad_output)
+    expected = [grad.clone() for _, grad in block.param()]
+    block.zero_grad()
+    block.forward(x)
+    assert block.backward_parameters(grad_output) is None
+    for (_, grad), reference in zip(block.param(), expected, strict=True):
+        assert (grad - reference).abs().max() < TOLERANCE

@@ -1,9 +1,11 @@
 """2-D convolution (cross-correlation), PyTorch's `nn.Conv2d`, as one im2col and one matmul per group."""
 
 from .conv_base import ConvBase
-from .im2col import col2im, im2col, nchw, nhwc, padded
+from .im2col import col2im, im2col, nchw, nhwc
 
 _SMALL_INPUT = 20480
+"""Inputs of at most this many numbers (PyTorch's own threshold for its reference kernel) use PyTorch's
+column order, so float32 results agree with `F.conv2d` to rounding."""
 
 
 class Conv2d(ConvBase):
@@ -12,7 +14,7 @@ class Conv2d(ConvBase):
 
     Shapes: x (N, C_in, H, W) -> y (N, C_out, Ho, Wo), Ho = ⌊(H + p_top + p_bottom − d·(k − 1) − 1)/s⌋ + 1.
     Forward:  Y = cols · Wg + b per group g, cols = im2col(pad(x)) of shape (N·Ho·Wo, kh·kw·C_in/G).
-    Backward: dL/dWg = colsᵀ · dY;  dL/db = Σ_{n,y,x} dY;  dL/dx = crop(col2im(dY · Wgᵀ)).
+    Backward: dL/dWg = colsᵀ · dY;  dL/db = Σ_{n,y,x} dY;  dL/dx = col2im(dY · Wgᵀ) (padding clipped).
     """
 
     def __init__(
@@ -66,6 +68,16 @@ class Conv2d(ConvBase):
             return grad_weights.transpose(1, 2).reshape(self.weight.shape)
         return grad_weights.view(g, kh, kw, -1, out_g).permute(0, 4, 3, 1, 2).reshape(self.weight.shape)
 
+    def _padded_input(self, x):
+        """NHWC input inside its zero border (a kept workspace: only the interior is rewritten)."""
+        n, c, h, w = x.shape
+        pt, pb, pl, pr = self.pads
+        if pt == pb == pl == pr == 0 and nhwc(x).is_contiguous():
+            return nhwc(x)
+        buffer = self._workspace("padded_input", (n, h + pt + pb, w + pl + pr, c), x)
+        buffer[:, pt : pt + h, pl : pl + w].copy_(nhwc(x))
+        return buffer
+
     def forward(self, x):
         n, c, h, w = x.shape
         if c != self.in_channels:
@@ -73,20 +85,22 @@ class Conv2d(ConvBase):
         ho, wo = self.output_size(h, w)
         if ho < 1 or wo < 1:
             raise ValueError(f"input {h}x{w} is smaller than the (dilated) kernel")
-        # Small inputs (PyTorch's own threshold for its reference kernel) use PyTorch's column order.
+        g, (kh, kw) = self.groups, self.kernel_size
         self._channel_major = x.numel() <= _SMALL_INPUT
+        cols = self._workspace("cols", (g, n * ho * wo, kh * kw * c // g), x)
         self._cols = im2col(
-            padded(nhwc(x), *self.pads),
-            self.groups,
+            self._padded_input(x),
+            g,
             self.kernel_size,
             self.stride,
             self.dilation,
             (ho, wo),
             self._channel_major,
+            cols,
         )
         self._weights = self._weight_matrix()
         self._input_hw, self._output_hw = (h, w), (ho, wo)
-        if self.groups == 1:
+        if g == 1:
             cols, weights = self._cols[0], self._weights[0]
             out = cols.matmul(weights) if self.bias is None else self.bias.addmm(cols, weights)
         else:
@@ -96,23 +110,32 @@ class Conv2d(ConvBase):
         return nchw(out.view(n, ho, wo, self.out_channels))
 
     def backward(self, grad_output):
-        g = self.groups
+        grad = self._grad_matrix(grad_output)
+        self._accumulate_parameter_gradients(grad)
         n = grad_output.shape[0]
-        (h, w), (ho, wo) = self._input_hw, self._output_hw
-        grad = nhwc(grad_output).reshape(n * ho * wo, g, self.out_channels // g).permute(1, 0, 2)
-        grad_weights = self._cols.transpose(1, 2).bmm(grad)
-        self._accumulate("weight", self._weight_gradient(grad_weights))
-        if self.bias is not None:
-            self._accumulate("bias", grad.sum(1))
-        pt, pb, pl, pr = self.pads
-        grad_input = grad.new_zeros((n, h + pt + pb, w + pl + pr, self.in_channels))
+        (h, w), pads = self._input_hw, self.pads
+        grad_input = grad.new_zeros((n, h, w, self.in_channels))
         col2im(
             grad.bmm(self._weights.transpose(1, 2)),
             grad_input,
             self.kernel_size,
             self.stride,
             self.dilation,
-            (ho, wo),
+            (pads[0], pads[2]),
+            self._output_hw,
             self._channel_major,
         )
-        return nchw(grad_input[:, pt : pt + h, pl : pl + w])
+        return nchw(grad_input)
+
+    def backward_parameters(self, grad_output) -> None:
+        self._accumulate_parameter_gradients(self._grad_matrix(grad_output))
+
+    def _grad_matrix(self, grad_output):
+        """dL/dY as (G, N·Ho·Wo, C_out/G)."""
+        g = self.groups
+        return nhwc(grad_output).reshape(-1, g, self.out_channels // g).permute(1, 0, 2)
+
+    def _accumulate_parameter_gradients(self, grad) -> None:
+        self._accumulate("weight", self._weight_gradient(self._cols.transpose(1, 2).bmm(grad)))
+        if self.bias is not None:
+            self._accumulate("bias", grad.sum(1))

@@ -14,6 +14,7 @@ class Module:
 
     def __init__(self) -> None:
         self._gradients: dict = {}
+        self._workspaces: dict = {}
 
     def __call__(self, *inputs):
         return self.forward(*inputs)
@@ -23,6 +24,11 @@ class Module:
 
     def backward(self, *grad_outputs):
         raise NotImplementedError
+
+    def backward_parameters(self, grad_output) -> None:
+        """`backward` for a block whose input needs no gradient (the network's first layer, fed with
+        data): accumulates the parameter gradients and may skip computing dL/dx."""
+        self.backward(grad_output)
 
     def _children(self) -> list:
         """(name, sub-block) pairs of a composite block; none for a leaf."""
@@ -42,6 +48,21 @@ class Module:
             grad = parameter.new_zeros(parameter.shape)
             self._gradients[name] = grad
         return grad
+
+    def _workspace(self, name: str, shape: tuple, like):
+        """A scratch tensor kept between calls, zero-filled when (re)created for a new shape, dtype or
+        device. Reusing it saves the page faults a fresh large allocation costs on every training step;
+        only data that never leaves the block (padded inputs, column matrices) may live in one."""
+        buffer = self._workspaces.get(name)
+        if (
+            buffer is None
+            or buffer.shape != shape
+            or buffer.dtype != like.dtype
+            or buffer.device != like.device
+        ):
+            buffer = like.new_zeros(shape)
+            self._workspaces[name] = buffer
+        return buffer
 
     def _accumulate(self, name: str, value) -> None:
         """dL/d(name) += value, in place, so that pairs handed out by `param()` stay valid."""

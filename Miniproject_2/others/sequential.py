@@ -32,3 +32,10 @@ class Sequential(Module):
         for module in reversed(self.modules):
             grad_output = module.backward(grad_output)
         return grad_output
+
+    def backward_parameters(self, grad_output) -> None:
+        """`backward` without dL/dx: the first block only accumulates its parameter gradients."""
+        for module in reversed(self.modules[1:]):
+            grad_output = module.backward(grad_output)
+        if self.modules:
+            self.modules[0].backward_parameters(grad_output)

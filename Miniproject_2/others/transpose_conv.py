@@ -9,7 +9,7 @@ class TransposeConv2d(ConvBase):
     groups=1, bias=True, dilation=1)`, weight (C_in, C_out/G, kh, kw) as in PyTorch.
 
     Shapes: x (N, C_in, H, W) -> y (N, C_out, Ho, Wo), Ho = (H − 1)·s − 2p + d·(k − 1) + output_padding + 1.
-    Forward:  y = crop_p(col2im(Xg · Wg)) + b, Xg the (N·H·W, C_in/G) pixels of group g.
+    Forward:  y = col2im_p(Xg · Wg) + b, Xg the (N·H·W, C_in/G) pixels of group g, the padding cropped.
     Backward: cols = im2col(uncrop_p(dY));  dL/dx = cols · Wgᵀ;  dL/dWg = Xgᵀ · cols;  dL/db = Σ dY.
     """
 
@@ -60,8 +60,8 @@ class TransposeConv2d(ConvBase):
         return tuple(sizes)
 
     def _uncropped_size(self, height: int, width: int) -> tuple:
-        """Rows and columns the col2im buffer needs before the padding crop (output_padding may reach
-        past the last tap when it exceeds the padding)."""
+        """Rows and columns of dY before the padding crop, as backward's im2col reads them (output_padding
+        may reach past the last tap when it exceeds the padding)."""
         sizes = []
         for size, s, p, d, k, op in zip(
             (height, width),
@@ -78,11 +78,8 @@ class TransposeConv2d(ConvBase):
     def _weight_matrix(self):
         """weight (C_in, C_out/G, kh, kw) -> (G, C_in/G, kh·kw·C_out/G), columns ordered like im2col."""
         g, (kh, kw) = self.groups, self.kernel_size
-        return (
-            self.weight.view(g, self.in_channels // g, -1, kh, kw)
-            .permute(0, 1, 3, 4, 2)
-            .reshape(g, self.in_channels // g, -1)
-        )
+        per_group = self.weight.view(g, self.in_channels // g, -1, kh, kw)
+        return per_group.permute(0, 1, 3, 4, 2).reshape(g, self.in_channels // g, -1)
 
     def forward(self, x):
         n, c, h, w = x.shape
@@ -95,28 +92,50 @@ class TransposeConv2d(ConvBase):
         self._pixels = nhwc(x).reshape(n * h * w, g, c // g).permute(1, 0, 2)
         self._weights = self._weight_matrix()
         self._input_hw, self._output_hw = (h, w), (ho, wo)
-        out = x.new_zeros((n, *self._uncropped_size(h, w), self.out_channels))
-        col2im(self._pixels.bmm(self._weights), out, self.kernel_size, self.stride, self.dilation, (h, w))
-        (ph, pw) = self.padding
-        out = out[:, ph : ph + ho, pw : pw + wo]
-        out = out.contiguous() if self.bias is None else out + self.bias
+        out = x.new_zeros((n, ho, wo, self.out_channels))
+        col2im(
+            self._pixels.bmm(self._weights),
+            out,
+            self.kernel_size,
+            self.stride,
+            self.dilation,
+            self.padding,
+            (h, w),
+            False,
+        )
+        if self.bias is not None:
+            out += self.bias
         return nchw(out)
 
     def backward(self, grad_output):
-        g, (kh, kw) = self.groups, self.kernel_size
-        n = grad_output.shape[0]
+        cols = self._grad_columns(grad_output)
+        self._accumulate_parameter_gradients(cols, grad_output)
+        n, (h, w) = grad_output.shape[0], self._input_hw
+        grad_input = (
+            cols.bmm(self._weights.transpose(1, 2)).permute(1, 0, 2).reshape(n, h, w, self.in_channels)
+        )
+        return nchw(grad_input)
+
+    def backward_parameters(self, grad_output) -> None:
+        self._accumulate_parameter_gradients(self._grad_columns(grad_output), grad_output)
+
+    def _grad_columns(self, grad_output):
+        """im2col of dY put back at offset (p_h, p_w) of its uncropped extent: (G, N·H·W, kh·kw·C_out/G)."""
         (h, w), (ho, wo) = self._input_hw, self._output_hw
         ph, pw = self.padding
-        grad = grad_output.new_zeros((n, *self._uncropped_size(h, w), self.out_channels))
-        grad[:, ph : ph + ho, pw : pw + wo].copy_(nhwc(grad_output))
-        cols = im2col(grad, g, self.kernel_size, self.stride, self.dilation, (h, w))
+        n, (kh, kw), g = grad_output.shape[0], self.kernel_size, self.groups
+        uncropped = self._workspace(
+            "uncropped_grad", (n, *self._uncropped_size(h, w), self.out_channels), grad_output
+        )
+        uncropped[:, ph : ph + ho, pw : pw + wo].copy_(nhwc(grad_output))
+        cols = self._workspace("cols", (g, n * h * w, kh * kw * self.out_channels // g), grad_output)
+        return im2col(uncropped, g, self.kernel_size, self.stride, self.dilation, (h, w), False, cols)
+
+    def _accumulate_parameter_gradients(self, cols, grad_output) -> None:
+        g, (kh, kw) = self.groups, self.kernel_size
         grad_weights = self._pixels.transpose(1, 2).bmm(cols)
         self._accumulate(
             "weight", grad_weights.view(g, -1, kh, kw, self.out_channels // g).permute(0, 1, 4, 2, 3)
         )
         if self.bias is not None:
             self._accumulate("bias", nhwc(grad_output).sum((0, 1, 2)))
-        grad_input = (
-            cols.bmm(self._weights.transpose(1, 2)).permute(1, 0, 2).reshape(n, h, w, self.in_channels)
-        )
-        return nchw(grad_input)

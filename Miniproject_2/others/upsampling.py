@@ -2,13 +2,18 @@
 (×2, 3×3 kernel, padding 1, stride 1) fused into four 2×2 sub-pixel convolutions at low resolution."""
 
 from .conv import Conv2d
-from .im2col import col2im, nchw, nhwc, padded
+from .im2col import col2im, nchw, nhwc
 from .module import Module
 from .nearest_upsampling import NearestUpsampling
 
-# Row (r, i) of a sub-pixel tap in terms of the 3 rows of the 3×3 kernel: output row 2a + r of the
-# upsampled-then-convolved image reads input rows (a − 1 + r + i) for i ∈ {0, 1} with these weights.
 _SUB_PIXEL_TAPS = ((1, 0, 0), (0, 1, 1), (1, 1, 0), (0, 0, 1))
+"""R, rows (r, i): output row 2a + r of the upsampled-then-convolved image reads input row a − 1 + r + i
+(i ∈ {0, 1}) through these combinations of the three kernel rows."""
+
+
+def _shifted(size: int, shift: int) -> tuple:
+    """(target, source) slices pairing low-resolution position y with y + shift, both inside [0, size)."""
+    return slice(max(0, -shift), size - max(0, shift)), slice(max(0, shift), size + min(0, shift))
 
 
 class Upsampling(Module):
@@ -17,11 +22,18 @@ class Upsampling(Module):
     `Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias)`.
 
     `weight` and `bias` are the convolution's. For ×2 with a 3×3 kernel, padding 1, stride 1, dilation 1
-    and one group the composition is computed without materialising the upsampled image: output pixel
-    (2a + r, 2b + c) is a 2×2 convolution of the padded input at offset (r, c) with the kernel
-    W_rc = R_r · W · R_cᵀ (R folds the three kernel rows onto two input rows, `_SUB_PIXEL_TAPS`), so
-    Y_rc = cols_rc · W_rc + b (4·C_in instead of 9·C_in products per output, ¼ of the pixels) and
-    dL/dW = Σ_rc R_rᵀ · (cols_rcᵀ · dY_rc) · R_c.
+    and one group (`fused`), the upsampled image is never built: output pixel (2a + r, 2b + s) is a 2×2
+    convolution of the input around (a, b) with the folded kernel W_rs = R_r · W · R_sᵀ, so every output
+    costs 4·C_in instead of 9·C_in products. With X the (N·H·W, C_in) input pixels and dY_rs the
+    gradient of sub-pixel (r, s):
+
+    - C_out ≥ C_in, gather form: Y_rs = cols_rs · W_rs + b, cols_rs the 2×2 im2col (4·C_in wide);
+      dL/dW_rs = cols_rsᵀ · dY_rs, dL/dx = col2im(dY_rs · W_rsᵀ).
+    - C_out < C_in, scatter form (the narrower matrix is the one materialised): P = X · [W_rs,ij], then
+      Y_rs = Σ_ij shift_ij(P_rs,ij) + b;  with G = shift⁻¹(dY) (16·C_out wide),
+      dL/dx = G · [W_rs,ij]ᵀ, dL/d[W_rs,ij] = Xᵀ · G.
+
+    Either way dL/dW = Σ R_rᵀ · dL/dW_rs · R_s.
     """
 
     def __init__(
@@ -60,6 +72,7 @@ class Upsampling(Module):
             and self.conv.dilation == (1, 1)
             and groups == 1
         )
+        self.scatter = out_channels < in_channels
 
     def _children(self) -> list:
         return [("conv", self.conv)]
@@ -81,55 +94,121 @@ class Upsampling(Module):
         self.conv.bias = value
 
     def _sub_pixel_weights(self):
-        """W (O, C, 3, 3) -> (4 sub-pixels (r, c), 2·2·C taps (i, j, ch), O)."""
+        """W (O, C, 3, 3) -> W_rs as (4 sub-pixels (r, s), 2·2·C taps (i, j, c), O)."""
         weight = self.conv.weight
         taps = weight.new_tensor(_SUB_PIXEL_TAPS)
         folded = taps.matmul(weight).matmul(taps.t())
         o, c = weight.shape[:2]
         return folded.view(o, c, 2, 2, 2, 2).permute(2, 4, 3, 5, 1, 0).reshape(4, 4 * c, o)
 
+    def _accumulate_sub_pixel_gradient(self, grad_sub_pixel) -> None:
+        """dL/dW_rs (4, 4·C, O) -> dL/dW = Σ R_rᵀ · dL/dW_rs · R_s, accumulated into the conv's gradient."""
+        o, c = self.conv.weight.shape[:2]
+        taps = grad_sub_pixel.new_tensor(_SUB_PIXEL_TAPS)
+        grad = grad_sub_pixel.view(2, 2, 2, 2, c, o).permute(5, 4, 0, 2, 1, 3).reshape(o, c, 4, 4)
+        self.conv._accumulate("weight", taps.t().matmul(grad).matmul(taps))
+
     def forward(self, x):
         if not self.fused:
             return self.conv.forward(self.upsample.forward(x))
-        n, c, h, w = x.shape
-        buffer = padded(nhwc(x), 1, 1, 1, 1)
-        wb = w + 2
-        # (r, c, n, y, x, i, j, ch): window of sub-pixel (r, c) at (y, x) starts at padded (y + r, x + c).
-        self._cols = buffer.as_strided(
-            (2, 2, n, h, w, 2, 2, c),
-            (wb * c, c, (h + 2) * wb * c, wb * c, c, wb * c, c, 1),
-            buffer.storage_offset(),
-        ).reshape(4, n * h * w, 4 * c)
-        self._weights = self._sub_pixel_weights()
-        out = self._cols.bmm(self._weights)
-        if self.conv.bias is not None:
-            out += self.conv.bias
-        o = out.shape[-1]
-        return nchw(out.view(2, 2, n, h, w, o).permute(2, 3, 0, 4, 1, 5).reshape(n, 2 * h, 2 * w, o))
+        self._sub_pixel = self._sub_pixel_weights()
+        n, _, h, w = x.shape
+        o = self.conv.out_channels
+        out = x.new_empty((n, h, 2, w, 2, o))
+        if self.conv.bias is None:
+            out.zero_()
+        else:
+            out.copy_(self.conv.bias.expand(out.shape))
+        if self.scatter:
+            self._scatter_forward(x, out)
+        else:
+            self._gather_forward(x, out)
+        return nchw(out.view(n, 2 * h, 2 * w, o))
 
     def backward(self, grad_output):
         if not self.fused:
             return self.upsample.backward(self.conv.backward(grad_output))
         n, o, ho, wo = grad_output.shape
-        h, w = ho // 2, wo // 2
-        c = self.conv.in_channels
-        grad = nhwc(grad_output).reshape(n, h, 2, w, 2, o).permute(2, 4, 0, 1, 3, 5).reshape(4, n * h * w, o)
-        grad_folded = self._cols.transpose(1, 2).bmm(grad)
-        taps = grad.new_tensor(_SUB_PIXEL_TAPS)
-        grad_folded = grad_folded.view(2, 2, 2, 2, c, o).permute(5, 4, 0, 2, 1, 3).reshape(o, c, 4, 4)
-        self.conv._accumulate("weight", taps.t().matmul(grad_folded).matmul(taps))
+        grad = nhwc(grad_output).reshape(n, ho // 2, 2, wo // 2, 2, o)
         if self.conv.bias is not None:
-            self.conv._accumulate("bias", grad.sum((0, 1)))
-        grad_cols = grad.bmm(self._weights.transpose(1, 2)).view(2, 2, n, h, w, 2, 2, c)
-        grad_input = grad.new_zeros((n, h + 2, w + 2, c))
+            self.conv._accumulate("bias", grad.sum((0, 1, 2, 3, 4)))
+        return nchw(self._scatter_backward(grad) if self.scatter else self._gather_backward(grad))
+
+    def _gather_forward(self, x, out) -> None:
+        n, c, h, w = x.shape
+        padded = self._workspace("padded_input", (n, h + 2, w + 2, c), x)
+        padded[:, 1 : h + 1, 1 : w + 1].copy_(nhwc(x))
+        self._cols = self._workspace("cols", (2, 2, n, h, w, 2, 2, c), x)
+        for r in range(2):
+            for s in range(2):
+                window = padded[:, r : r + h + 1, s : s + w + 1]
+                self._cols[r, s].copy_(
+                    window.as_strided((n, h, w, 2, 2, c), (*window.stride()[:3], *window.stride()[1:]))
+                )
+        self._cols = self._cols.view(4, n * h * w, 4 * c)
+        sub_pixel_outputs = self._cols.bmm(self._sub_pixel).view(2, 2, n, h, w, -1)
+        out += sub_pixel_outputs.permute(2, 3, 0, 4, 1, 5)
+
+    def _gather_backward(self, grad):
+        n, h, _, w, _, o = grad.shape
+        c = self.conv.in_channels
+        grad_sub_pixel = self._workspace("grad_output", (2, 2, n, h, w, o), grad)
+        grad_sub_pixel.copy_(grad.permute(2, 4, 0, 1, 3, 5))
+        grad_sub_pixel = grad_sub_pixel.view(4, n * h * w, o)
+        self._accumulate_sub_pixel_gradient(self._cols.transpose(1, 2).bmm(grad_sub_pixel))
+        grad_cols = grad_sub_pixel.bmm(self._sub_pixel.transpose(1, 2))
+        grad_input = grad.new_zeros((n, h, w, c))
         for r in range(2):
             for s in range(2):
                 col2im(
-                    grad_cols[r, s].reshape(1, n * h * w, 4 * c),
-                    grad_input[:, r : r + h + 1, s : s + w + 1],
+                    grad_cols[2 * r + s].unsqueeze(0),
+                    grad_input,
                     (2, 2),
                     (1, 1),
                     (1, 1),
+                    (1 - r, 1 - s),
                     (h, w),
+                    False,
                 )
-        return nchw(grad_input[:, 1 : h + 1, 1 : w + 1])
+        return grad_input
+
+    def _all_taps(self):
+        """W_rs,ij side by side: (C, 16·O), columns ordered (r, s, i, j, o)."""
+        o, c = self.conv.weight.shape[:2]
+        return self._sub_pixel.view(2, 2, 2, 2, c, o).permute(4, 0, 1, 2, 3, 5).reshape(c, 16 * o)
+
+    def _scatter_forward(self, x, out) -> None:
+        n, c, h, w = x.shape
+        o = self.conv.out_channels
+        self._pixels = nhwc(x).reshape(n * h * w, c)
+        products = self._workspace("products", (n * h * w, 16 * o), x)
+        products.addmm_(self._pixels, self._all_taps(), beta=0)
+        products = products.view(n, h, w, 2, 2, 2, 2, o)
+        for r in range(2):
+            for s in range(2):
+                for i in range(2):
+                    rows, source_rows = _shifted(h, r + i - 1)
+                    for j in range(2):
+                        columns, source_columns = _shifted(w, s + j - 1)
+                        out[:, rows, r, columns, s].add_(products[:, source_rows, source_columns, r, s, i, j])
+
+    def _scatter_backward(self, grad):
+        n, h, _, w, _, o = grad.shape
+        gathered = self._workspace("gathered_grad", (n, h, w, 2, 2, 2, 2, o), grad)
+        for r in range(2):
+            for s in range(2):
+                for i in range(2):
+                    rows, source_rows = _shifted(h, r + i - 1)
+                    for j in range(2):
+                        columns, source_columns = _shifted(w, s + j - 1)
+                        gathered[:, source_rows, source_columns, r, s, i, j].copy_(
+                            grad[:, rows, r, columns, s]
+                        )
+        gathered = gathered.view(n * h * w, 16 * o)
+        all_taps = self._all_taps()
+        grad_taps = self._pixels.t().matmul(gathered)
+        c = self.conv.in_channels
+        self._accumulate_sub_pixel_gradient(
+            grad_taps.view(c, 2, 2, 2, 2, o).permute(1, 2, 3, 4, 0, 5).reshape(4, 4 * c, o)
+        )
+        return gathered.matmul(all_taps.t()).view(n, h, w, c)
