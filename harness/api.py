@@ -85,7 +85,7 @@ def run(ctx: CheckContext) -> list[CheckResult]:
             judge_load_pretrained(surface.value),
         ]
         if not surface.value["init"]["ok"]:
-            return [*results, *(_skipped(i, "Model() failed") for i in ("api.predict", "api.train"))]
+            return [*results, *(_skipped(i, _no_model(surface.value)) for i in ("api.predict", "api.train"))]
     sizes = " and ".join(_shape(noisy.shape) for noisy in inputs)
     if predict.status == "ok":
         results.append(judge_predict(inputs, predict.value, predict.duration_s))
@@ -99,6 +99,10 @@ def run(ctx: CheckContext) -> list[CheckResult]:
         doing = f"train on {len(train_input)} pairs"
         results.append(child_failure("api.train", Category.API, train, doing, steps[2].limits))
     return results
+
+
+def _no_model(surface: Mapping[str, Any]) -> str:
+    return "Model() failed" if "Model" in surface["names"] else "model.py has no Model class"
 
 
 def _skipped(check_id: str, why: str) -> CheckResult:
@@ -170,9 +174,7 @@ def judge_load_pretrained(surface: Mapping[str, Any]) -> CheckResult:
     load, size = surface["load"], surface["bestmodel_size"]
     details = {"bestmodel_size": size}
     if load is None:
-        return CheckResult(
-            "api.load-pretrained", Category.API, Outcome.SKIPPED, "not run: Model() failed", details
-        )
+        return _skipped("api.load-pretrained", _no_model(surface))
     if load["ok"]:
         return CheckResult(
             "api.load-pretrained",
@@ -202,8 +204,10 @@ def predict_problem(noisy: Tensor, case: Mapping[str, Any]) -> str | None:
     """What is wrong with one `predict` call's record (`probe_predict`'s case), or None when it is right."""
     call = f"predict({_shape(noisy.shape)} uint8)"
     if not case["ok"]:
-        return f"{call} raised {case['error']}" if "output" not in case else f"{call} {case['error']}"
+        return f"{call} raised {case['error']}"
     output = case["output"]
+    if output is None:
+        return f"{call} returned a {case['returned']}, not a tensor"
     if output.shape != noisy.shape:
         return f"{call} returned shape {_shape(output.shape)}, not the input's shape"
     if not output.is_floating_point():
@@ -212,7 +216,7 @@ def predict_problem(noisy: Tensor, case: Mapping[str, Any]) -> str | None:
     if bad:
         return f"{call} returned {bad} NaN or infinite values"
     low, high = float(output.min()), float(output.max())
-    if high <= 1.0 and float(noisy.max()) > 1:
+    if 0 < high <= 1.0 and float(noisy.max()) > 1:
         return f"{call} returned values in [0, 1] (max {high:.3g}) for 0-255 inputs: scale outputs to 0-255"
     if low < 0 or high > 255:
         return f"{call} returned values outside [0, 255] (min {low:.4g}, max {high:.4g}): clamp them"
@@ -247,7 +251,7 @@ def judge_predict(
             score=1.0,
             fault=Fault.NONE,
         )
-    crashed = any(not case["ok"] and "output" not in case for case in record["cases"])
+    crashed = any(not case["ok"] for case in record["cases"])
     more = f" ({len(failed)} of {len(problems)} inputs failed)" if len(problems) > 1 else ""
     return CheckResult(
         "api.predict",

@@ -94,10 +94,8 @@ def probe_predict(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
         for noisy in args["inputs"]:
             output, record = _attempt(model, lambda noisy=noisy: instance.predict(noisy.clone()))
             if record["ok"]:
-                try:
-                    record["output"] = plain(output)
-                except TypeError:
-                    record.update(ok=False, error=f"predict returned {type(output).__name__}, not a tensor")
+                is_tensor = isinstance(output, torch.Tensor)
+                record.update(output=plain(output) if is_tensor else None, returned=type(output).__name__)
             cases.append(record)
     return {"init": init, "load": load, "cases": cases}
 

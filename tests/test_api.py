@@ -1,0 +1,196 @@
+"""The API checks: names, Model(), load_pretrained_model(), predict and train, judged and run end to end."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from harness import api
+from harness.model_runs import Step, last_marked_step, load_error_message, run_steps
+from harness.probes import model as probes
+from harness.results import Outcome
+from harness.sandbox import Limits
+from tests.model_fixtures import SUBMISSIONS, context_for, write_course_data
+
+BLOCKS = ["Conv2d", "ReLU", "Sigmoid", "MSE", "SGD", "Sequential"]
+ALL_NAMES = {name: "class" for name in ["Model", *BLOCKS, "TransposeConv2d"]}
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return write_course_data(tmp_path_factory.mktemp("data"), train=64, val=16)
+
+
+@pytest.mark.parametrize(
+    ("names", "outcome", "message"),
+    [
+        (ALL_NAMES, Outcome.PASS, "model.py exports every required name"),
+        ({**ALL_NAMES, "NearestUpsampling": "class"}, Outcome.PASS, "every required name"),
+        ({n: k for n, k in ALL_NAMES.items() if n != "TransposeConv2d"} | {"NearestUpsampling": "class"},
+         Outcome.PASS, "every required name"),
+        ({n: k for n, k in ALL_NAMES.items() if n != "MSE"} | {"MSELoss": "class"},
+         Outcome.FAIL, "model.py does not export MSE (found MSELoss instead)"),
+        ({n: k for n, k in ALL_NAMES.items() if n != "TransposeConv2d"} | {"ConvTranspose2d": "class"},
+         Outcome.FAIL, "NearestUpsampling (found ConvTranspose2d (for TransposeConv2d) instead)"),
+        ({n: k for n, k in ALL_NAMES.items() if n != "Model"},
+         Outcome.FAIL, "model.py does not export Model"),
+    ],
+    ids=["all", "both-upsamplings", "nearest-only", "mseloss-variant", "convtranspose-variant", "no-model"],
+)  # fmt: skip
+def test_import_names_verdict(names, outcome, message):
+    result = api.judge_import_names(names)
+    assert result.outcome is outcome
+    assert message in result.message
+
+
+def test_import_names_score_is_the_fraction_found():
+    names = {n: k for n, k in ALL_NAMES.items() if n not in ("Model", "SGD")}
+    assert api.judge_import_names(names).score == pytest.approx(6 / 8)
+
+
+RIGHT = torch.full((2, 3, 5, 7), 128.0)
+NOISY = torch.full((2, 3, 5, 7), 200, dtype=torch.uint8)
+
+
+@pytest.mark.parametrize(
+    ("case", "problem"),
+    [
+        ({"ok": True, "output": RIGHT}, None),
+        ({"ok": True, "output": torch.zeros(2, 3, 5, 7), "returned": "Tensor"}, None),
+        ({"ok": True, "output": RIGHT[..., :4, :4]}, "returned shape 2x3x4x4, not the input's shape"),
+        ({"ok": True, "output": RIGHT.to(torch.uint8)}, "returned a uint8 tensor, not a float tensor"),
+        ({"ok": True, "output": RIGHT.index_fill(3, torch.tensor([0]), float("nan"))}, "returned 30 NaN"),
+        ({"ok": True, "output": RIGHT / 255}, "returned values in [0, 1] (max 0.502) for 0-255 inputs"),
+        ({"ok": True, "output": RIGHT * 2.5}, "outside [0, 255] (min 320, max 320): clamp them"),
+        ({"ok": False, "error": "RuntimeError: boom (at model.py:3)"},
+         "predict(2x3x5x7 uint8) raised RuntimeError: boom (at model.py:3)"),
+        ({"ok": True, "output": None, "returned": "list"},
+         "predict(2x3x5x7 uint8) returned a list, not a tensor"),
+    ],
+    ids=["right", "all-black-is-0-255", "wrong-shape", "uint8", "nan", "unit-range", "over-255", "raised",
+         "not-a-tensor"],
+)  # fmt: skip
+def test_predict_problem(case, problem):
+    found = api.predict_problem(NOISY, case)
+    assert found == problem if problem is None else problem in found
+
+
+def test_predict_verdict_scores_the_fraction_of_inputs_right():
+    record = {
+        "init": {"ok": True},
+        "load": {"ok": True},
+        "cases": [{"ok": True, "output": RIGHT}, {"ok": True, "output": RIGHT / 255}],
+    }
+    result = api.judge_predict([NOISY, NOISY], record)
+    assert (result.outcome, result.score) == (Outcome.FAIL, 0.5)
+    assert result.message.endswith("(1 of 2 inputs failed)")
+    crashed = {**record, "cases": [{"ok": False, "error": "ValueError: x"}, {"ok": True, "output": RIGHT}]}
+    assert api.judge_predict([NOISY, NOISY], crashed).outcome is Outcome.ERROR
+
+
+@pytest.mark.parametrize(
+    ("error", "size", "expected"),
+    [
+        ("EOFError (at model.py:19)", 0, "bestmodel.pth is empty (0 bytes)"),
+        ("RuntimeError: Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is",
+         2229, "holds tensors saved on CUDA, which do not load on a CPU-only machine"),
+        ("FileNotFoundError: [Errno 2] No such file or directory: 'bestmodel.pth'", 2229,
+         "opens a path that does not exist on the grader's machine"),
+        ("FileNotFoundError: [Errno 2] No such file or directory: '/x/bestmodel.pth'", None,
+         "there is no bestmodel.pth next to model.py"),
+        ("KeyError: 'conv1.weight' (at model.py:30)", 2229,
+         "failed: KeyError: 'conv1.weight' (at model.py:30)"),
+    ],
+    ids=["empty", "cuda", "cwd-relative", "missing", "other"],
+)  # fmt: skip
+def test_load_error_names_the_cause(error, size, expected):
+    assert expected in load_error_message(error, size)
+
+
+def _import_fixture(name: str):
+    """Import a fixture submission's model.py in this process (probes are plain functions)."""
+    path = SUBMISSIONS / name / "Miniproject_2" / "model.py"
+    spec = importlib.util.spec_from_file_location(f"fixture_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_predict_probe_in_process_returns_plain_outputs():
+    module = _import_fixture("model_torch_backed")
+    inputs = [torch.randint(0, 256, (2, 3, 9, 11), dtype=torch.uint8)]
+    record = probes.probe_predict(module, {"inputs": inputs})
+    assert record["load"]["ok"] and record["cases"][0]["ok"]
+    output = record["cases"][0]["output"]
+    assert type(output) is torch.Tensor and output.shape == (2, 3, 9, 11)
+    with torch.no_grad():
+        expected = module.Model().net.__class__(3, 3, 3, padding=1)
+        expected.load_state_dict(torch.load(Path(module.__file__).parent / "bestmodel.pth"))
+        torch.testing.assert_close(output, (expected(inputs[0].float() / 255) * 255).clamp(0, 255))
+
+
+@pytest.mark.parametrize(
+    ("stderr", "index"),
+    [("\n@m 0\nhello\n@m 1\nbye", 1), ("noise @m 2\n", None), ("@m 0\n@m-other 1\n", 0), ("", None)],
+    ids=["last-wins", "not-at-line-start", "other-token", "none"],
+)
+def test_last_marked_step(stderr, index):
+    assert last_marked_step(stderr, "@m") == index
+
+
+EXPECTED = {
+    # fixture: outcomes of import-names, model-init, load-pretrained, predict, train
+    "model_torch_backed": ("pass", "pass", "pass", "pass", "pass"),
+    "model_predict_unit_range": ("pass", "pass", "pass", "fail", "pass"),
+    "model_wrong_shape": ("pass", "pass", "pass", "fail", "pass"),
+    "model_nan": ("pass", "pass", "pass", "fail", "pass"),
+    "model_no_model_class": ("fail", "missing", "skipped", "skipped", "skipped"),
+    "model_hardcoded_path": ("pass", "pass", "error", "pass", "pass"),
+    "model_empty_bestmodel": ("pass", "pass", "error", "pass", "pass"),
+    "model_cuda_weights": ("pass", "pass", "error", "pass", "pass"),
+    "sandbox_syntax_error": ("error", "skipped", "skipped", "skipped", "skipped"),
+}
+CAUSES = {
+    "model_predict_unit_range": "returned values in [0, 1]",
+    "model_wrong_shape": "returned shape 1x3x32x32, not the input's shape",
+    "model_nan": "NaN or infinite values",
+    "model_no_model_class": "model.py does not export Model",
+    "model_hardcoded_path": "opens a path that does not exist on the grader's machine",
+    "model_empty_bestmodel": "bestmodel.pth is empty",
+    "model_cuda_weights": "saved on CUDA",
+    "sandbox_syntax_error": "model.py could not be imported: SyntaxError",
+}
+
+
+COVERED_BY_TABLES = {"model_wrong_shape", "model_nan"}
+"""Their verdicts are `test_predict_problem` rows; end to end they only cost time: they run with -m slow."""
+
+
+@pytest.mark.parametrize(
+    "fixture", [pytest.param(f, marks=pytest.mark.slow) if f in COVERED_BY_TABLES else f for f in EXPECTED]
+)
+def test_fixture_submissions_get_their_api_outcomes(fixture, data, tmp_path):
+    results = api.run(context_for(fixture, tmp_path, data))
+    assert [r.id for r in results] == [
+        "api.import-names", "api.model-init", "api.load-pretrained", "api.predict", "api.train"
+    ]  # fmt: skip
+    assert tuple(r.outcome.value for r in results) == EXPECTED[fixture]
+    if fixture in CAUSES:
+        assert any(CAUSES[fixture] in r.message for r in results), [r.message for r in results]
+
+
+def test_a_step_that_kills_the_child_costs_only_its_own_check():
+    """sandbox_sleep's train never returns and sandbox_os_exit's train exits: the steps before still count."""
+    limits = Limits(wall_s=2, memory_mb=1024)
+    pairs = {"input": torch.zeros(2, 3, 4, 4), "target": torch.zeros(2, 3, 4, 4), "num_epochs": 1}
+    steps = [Step("probe_surface", {}, Limits(wall_s=20)), Step("probe_train", pairs, limits)]
+    sleeping = run_steps(SUBMISSIONS / "sandbox_sleep" / "Miniproject_2", steps, seed=0)
+    assert [run.status for run in sleeping] == ["ok", "timeout"]
+    assert sleeping[0].value["init"]["ok"] and sleeping[1].error == "still running after 2 s: killed"
+    exiting = run_steps(SUBMISSIONS / "sandbox_os_exit" / "Miniproject_2", steps, seed=0)
+    assert [run.status for run in exiting] == ["ok", "crash"]
