@@ -291,14 +291,31 @@ def _adapted_calls(
     signature: inspect.Signature | None,
     substitutes: Mapping[str, Callable[[], Any]],
 ):
-    """(rendered call, thunk, dropped names) for each adapter rule that can express `call`."""
+    """(rendered call, thunk, dropped names) for each adapter rule that can express `call`: by name
+    through the synonyms (unless that is PyTorch's call again), then by position."""
     if signature is not None:
         bound = _bind_by_name(signature, call, substitutes)
-        if bound is not None:
+        if bound is not None and (bound[1] or any(name not in call.values for name in bound[0])):
             kwargs, dropped = bound
             yield call.render(class_name, (), kwargs), lambda: cls(**kwargs), dropped
+    values = _positional_values(signature, call)
+    if values is not None:
+        yield call.render(class_name, values), lambda: cls(*values), frozenset()
+
+
+def _positional_values(signature: inspect.Signature | None, call: ConstructorCall) -> list[Any] | None:
+    """`call`'s values in PyTorch's order, cut to what the signature takes by position (None if a
+    value PyTorch's call sets explicitly would be cut off)."""
     values = list(call.values.values())
-    yield call.render(class_name, values), lambda: cls(*values), frozenset()
+    if signature is None or any(p.kind is p.VAR_POSITIONAL for p in signature.parameters.values()):
+        return values
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    count = sum(p.kind in kinds for p in signature.parameters.values())
+    names = list(call.values)
+    explicit = set(call.keywords) | set(names[: call.positional])
+    if any(name in explicit for name in names[count:]):
+        return None
+    return values[:count]
 
 
 def _bind_by_name(

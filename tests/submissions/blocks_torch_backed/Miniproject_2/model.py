@@ -21,8 +21,11 @@ class Module:
 class _Autograd(Module):
     """forward through a torch function; backward through autograd on the cached input."""
 
+    def _pairs(self):
+        return self.param()
+
     def _parameters(self):
-        return [p for p, _ in self.param()]
+        return [p for p, _ in self._pairs()]
 
     def forward(self, x):
         self._input = x.clone()
@@ -33,7 +36,7 @@ class _Autograd(Module):
             leaves = [t.detach().requires_grad_(True) for t in (self._input, *self._parameters())]
             output = self._function(*leaves)
             grads = torch.autograd.grad(output, leaves, grad_output)
-        for (_, accumulated), grad in zip(self.param(), grads[1:]):
+        for (_, accumulated), grad in zip(self._pairs(), grads[1:]):
             accumulated.add_(grad)
         return grads[0]
 
