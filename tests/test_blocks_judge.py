@@ -128,7 +128,7 @@ class SGDRebindsLocally:
 
     def step(self):
         for param, grad in self.params:
-            param = param - self.lr * grad  # noqa: F841 - the bug: the update never reaches the parameter
+            param = param - self.lr * grad  # the bug: the update never reaches the parameter
 
 
 class SGDPlain:
