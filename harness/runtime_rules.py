@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 CHECK_ID = "rules.runtime"
 PROBE = "harness.probes.runtime_rules:record_torch_calls"
 SHOWN_IN_MESSAGE = 1
+SHOWN_FAILED_STEPS = 3
 
 TENSOR_METHOD_PREFIXES = ("torch.Tensor.", "torch._tensor.Tensor.")
 UNPICKLING_PREFIXES = ("torch._utils._rebuild", "torch.storage._load_from_bytes")
@@ -143,7 +144,10 @@ def judge_recording(
             details,
             fault=Fault.SUBMISSION,
         )
-    note = f"; not fully traced (they failed): {', '.join(failed)}" if failed else ""
+    listed = ", ".join(failed[:SHOWN_FAILED_STEPS]) + (
+        f" and {len(failed) - SHOWN_FAILED_STEPS} more" if len(failed) > SHOWN_FAILED_STEPS else ""
+    )
+    note = f"; not fully traced (they failed): {listed}" if failed else ""
     message = f"no forbidden torch call in {len(ran)} traced steps ({profile} profile){note}"
     return CheckResult(CHECK_ID, Category.RUNTIME_RULES, Outcome.PASS, message, details, score=1.0)
 

@@ -200,6 +200,12 @@ def test_judging_a_clean_recording() -> None:
     assert "not fully traced (they failed): Model.train" in result.message
 
 
+def test_many_failed_steps_are_listed_briefly() -> None:
+    steps = [{"step": f"s{i}", "ok": False, "error": "E"} for i in range(5)]
+    result = judge_recording({"calls": [], "steps": steps, "grad_left_on": []}, "strict")
+    assert result.message.endswith("not fully traced (they failed): s0, s1, s2 and 2 more")
+
+
 def test_judging_a_forbidden_recording() -> None:
     recording = {
         "calls": [_call("torch.sigmoid", line=9, function="Sigmoid.forward"), _call("torch.relu")],
