@@ -1,0 +1,137 @@
+"""The PSNR checks: verdicts on outputs with known PSNRs, and fixture submissions end to end.
+
+An output that is `clean + 255 · 10^(-d/20)` everywhere has PSNR exactly `d` dB in both metrics (every
+image has the same MSE), which gives hand-computed references for the verdicts.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from harness import quality
+from harness.results import Outcome
+from harness.rubric import Thresholds
+from tests.model_fixtures import context_for, write_course_data
+
+CLEAN = torch.full((4, 3, 8, 8), 100, dtype=torch.uint8)
+
+
+def at_psnr(db: float) -> torch.Tensor:
+    """`CLEAN` shifted by a constant that makes its PSNR exactly `db` dB (on the 0-255 scale)."""
+    return CLEAN.double() + 255 * 10 ** (-db / 20)
+
+
+NOISY = CLEAN + 26
+"""20·log10(255 / 26) = 19.83 dB: below the rubric's 21 dB floor, so the floor is what is required."""
+REQUIRED = Thresholds().psnr_required_db
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return write_course_data(tmp_path_factory.mktemp("data"), train=quality.TRAINING_PAIRS, val=32)
+
+
+def test_psnr_by_metric_matches_the_hand_computed_value():
+    assert quality.psnr_by_metric(at_psnr(23.0), CLEAN) == pytest.approx({"grading": 23.0, "statement": 23.0})
+
+
+@pytest.mark.parametrize(
+    ("psnr", "noisy", "required", "score"),
+    [(25.0, 20.0, 21.0, 1.0), (20.5, 20.0, 21.0, 0.5), (19.0, 20.0, 21.0, 0.0), (21.0, 20.0, 21.0, 1.0)],
+    ids=["above", "half-the-margin", "below-noisy", "exactly-required"],
+)
+def test_pretrained_score_is_the_fraction_of_the_margin(psnr, noisy, required, score):
+    assert quality.pretrained_score(psnr, noisy, required) == pytest.approx(score)
+
+
+@pytest.mark.parametrize(
+    ("output", "outcome", "score", "message"),
+    [
+        (at_psnr(24.0), Outcome.PASS, 1.0,
+         "pretrained PSNR 24.00 dB (grading metric) reaches the required 21.00 dB (noisy input 19.83 dB)"),
+        (at_psnr(20.415), Outcome.FAIL, 0.5,
+         "pretrained PSNR 20.41 dB (grading metric) is below the required 21.00 dB (noisy input 19.83 dB)"),
+        (at_psnr(19.5), Outcome.FAIL, 0.0,
+         "pretrained PSNR 19.50 dB (grading metric) is below the noisy input's 19.83 dB (required 21.00 dB)"),
+        (at_psnr(24.0) / 255, Outcome.FAIL, 0.0, "outputs are in [0, 1]: predict must return 0-255"),
+        (at_psnr(24.0)[:, :, :4], Outcome.FAIL, 0.0,
+         "returned shape (4, 3, 4, 8) for inputs of shape (4, 3, 8, 8)"),
+        (at_psnr(24.0).index_fill(0, torch.tensor([1]), float("nan")), Outcome.FAIL, 0.0,
+         "192 NaN or infinite"),
+    ],
+    ids=["good", "between-noisy-and-required", "below-noisy", "unit-range", "wrong-shape", "nan"],
+)  # fmt: skip
+def test_pretrained_verdict(output, outcome, score, message):
+    """Half the margin from the noisy 19.83 dB to the required 21 dB (20.415 dB) is worth half the points."""
+    got, got_score, got_message, _ = quality.judge_pretrained(output, NOISY, CLEAN, "grading", REQUIRED)
+    assert (got, round(got_score, 2)) == (outcome, score)
+    assert message in got_message
+
+
+def test_pretrained_details_feed_the_report_summary():
+    _, _, _, details = quality.judge_pretrained(at_psnr(24.0), NOISY, CLEAN, "statement", REQUIRED)
+    assert details["metric"] == "statement"
+    assert details["psnr_db"] == pytest.approx(24.0)
+    assert details["noisy_psnr_db"] == pytest.approx(
+        quality.psnr_by_metric(NOISY.double(), CLEAN)["statement"]
+    )
+    assert set(details["psnr_db_by_metric"]) == {"grading", "statement"}
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "outcome", "message"),
+    [
+        (12.0, 18.0, Outcome.PASS, "on 512 pairs improves PSNR by 6.00 dB: 12.00 dB before, 18.00 dB after"),
+        (12.0, 12.3, Outcome.FAIL, "changed PSNR by +0.30 dB, less than +0.5 dB"),
+        (12.0, 11.0, Outcome.FAIL, "changed PSNR by -1.00 dB, less than +0.5 dB"),
+    ],
+    ids=["improves", "too-little", "worse"],
+)  # fmt: skip
+def test_training_gain_verdict(before, after, outcome, message):
+    got, got_message, details = quality.judge_training_gain(
+        at_psnr(before), at_psnr(after), NOISY, CLEAN, "grading", 0.5, 512
+    )
+    assert got is outcome and message in got_message
+    assert details["gain_db"] == pytest.approx(after - before)
+
+
+def test_training_gain_compares_outputs_on_the_same_scale():
+    """The 2022 script's mistake (uint8 input vs [0, 1] target) is not possible: [0, 1] outputs score low."""
+    got, _, details = quality.judge_training_gain(
+        at_psnr(12.0) / 255, at_psnr(18.0), NOISY, CLEAN, "grading", 0.5, 512
+    )
+    assert got is Outcome.PASS and details["before_db"] < 10
+
+
+def test_samples_are_uint8_and_clamped():
+    output = torch.tensor([-5.0, 0.4, 254.6, 300.0, float("nan")]).view(1, 1, 1, 5).expand(2, 3, 4, 5)
+    grid = quality.samples(torch.zeros(2, 3, 4, 5, dtype=torch.uint8), output, CLEAN[:2, :, :4, :5], count=1)
+    assert {key: (t.dtype, tuple(t.shape)) for key, t in grid.items()} == {
+        key: (torch.uint8, (1, 3, 4, 5)) for key in ("noisy", "output", "clean")
+    }
+    assert grid["output"][0, 0, 0].tolist() == [0, 0, 255, 255, 0]
+
+
+EXPECTED = {
+    "model_torch_backed": ("pass", "pass"),
+    "model_train_noop": ("pass", "fail"),
+    "model_predict_unit_range": ("fail", "fail"),
+    "model_cuda_weights": ("error", "pass"),
+}
+CAUSES = {
+    "model_train_noop": "changed PSNR by +0.00 dB",
+    "model_predict_unit_range": "outputs are in [0, 1]: predict must return 0-255",
+    "model_cuda_weights": "bestmodel.pth holds tensors saved on CUDA",
+}
+
+
+@pytest.mark.parametrize("fixture", list(EXPECTED))
+def test_fixture_submissions_get_their_psnr_outcomes(fixture, data, tmp_path):
+    results = quality.run(context_for(fixture, tmp_path, data))
+    assert [r.id for r in results] == ["psnr.pretrained", "psnr.training-improves"]
+    assert tuple(r.outcome.value for r in results) == EXPECTED[fixture], [r.message for r in results]
+    if fixture in CAUSES:
+        assert any(CAUSES[fixture] in r.message for r in results)
+    if results[0].outcome is Outcome.PASS:
+        assert set(results[0].artifacts["samples"]) == {"noisy", "output", "clean"}
