@@ -21,12 +21,15 @@ submission builds can reach this process; `bestmodel.pth` is only ever unpickled
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import itertools
 import json
 import os
+import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -41,6 +44,7 @@ import torch
 
 import harness
 from harness.probes.capture import unsupported_data
+from harness.probes.zygote import READY
 from harness.submission import special_files
 
 MEMORY_RLIMIT_FACTOR = 2
@@ -51,9 +55,19 @@ PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 DRAIN_JOIN_S = 2.0
 PASSED_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "TZ", "CUDA_VISIBLE_DEVICES")
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
-BOOTSTRAP = (
+CHILD_BOOTSTRAP = (
     "import sys; sys.path.insert(0, sys.argv[1]); from harness.probes.child import main; main(sys.argv[1:])"
 )
+SERVER_BOOTSTRAP = (
+    "import sys; sys.path.insert(0, sys.argv[1]); from harness.probes.zygote import serve; serve(sys.argv[2])"
+)
+START_METHOD = os.environ.get("HARNESS_SANDBOX_START", "fork-server")
+"""How children start: "fork-server" (forked from a process that imported torch once; the default) or
+"fresh" (a new interpreter each). Falls back to "fresh" when the fork server cannot start."""
+FORK_REPLY_S = 30.0
+SERVER_START_S = 120.0
+SERVER_STOP_S = 5.0
+KILL_WAIT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -90,10 +104,11 @@ class ChildRun:
 
 
 class _OutputCapture:
-    """Drains one pipe on a thread, keeping the first and last `limit / 2` bytes and a byte count."""
+    """Drains one pipe (a file descriptor it then owns) on a thread, keeping the first and last
+    `limit / 2` bytes and a byte count."""
 
-    def __init__(self, pipe: Any, limit: int) -> None:
-        self._pipe = pipe
+    def __init__(self, fd: int, limit: int) -> None:
+        self._fd = fd
         self._half = max(limit // 2, 1)
         self._head = bytearray()
         self._tail = bytearray()
@@ -102,24 +117,174 @@ class _OutputCapture:
         self._thread.start()
 
     def _drain(self) -> None:
-        fd = self._pipe.fileno()
-        while chunk := os.read(fd, 1 << 16):
-            self._total += len(chunk)
-            room = self._half - len(self._head)
-            if room > 0:
-                self._head += chunk[:room]
-                chunk = chunk[room:]
-            self._tail += chunk
-            if len(self._tail) > 2 * self._half:
-                del self._tail[: len(self._tail) - self._half]
+        with contextlib.suppress(OSError):
+            while chunk := os.read(self._fd, 1 << 16):
+                self._total += len(chunk)
+                room = self._half - len(self._head)
+                if room > 0:
+                    self._head += chunk[:room]
+                    chunk = chunk[room:]
+                self._tail += chunk
+                if len(self._tail) > 2 * self._half:
+                    del self._tail[: len(self._tail) - self._half]
 
     def text(self) -> str:
-        """Head and tail of the output; the skipped middle is marked with its size."""
+        """Head and tail of the output; the skipped middle is marked with its size. Closes the pipe."""
         self._thread.join(DRAIN_JOIN_S)
+        if not self._thread.is_alive():
+            os.close(self._fd)
         tail = bytes(self._tail[-self._half :])
         skipped = self._total - len(self._head) - len(tail)
         middle = f"\n[... {skipped} bytes not kept ...]\n".encode() if skipped > 0 else b""
         return (bytes(self._head) + middle + tail).decode("utf-8", errors="replace")
+
+
+class _FreshChild:
+    """A child started as a new interpreter (`python -c BOOTSTRAP LIB SPEC`): slower, needs nothing."""
+
+    def __init__(
+        self, root: Path, spec_file: Path, environment: dict[str, str], stdout: int, stderr: int
+    ) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, "-s", "-c", CHILD_BOOTSTRAP, str(root / "lib"), str(spec_file)],
+            cwd=root / "scratch",
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
+        )
+        self.pid = self._process.pid
+
+    def wait(self, timeout: float | None) -> int | None:
+        """The exit code (negative: killed by that signal), or None if still running after `timeout`."""
+        try:
+            return self._process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+
+class _ForkedChild:
+    """A child forked by the fork server (`harness.probes.zygote`), which reports its wait status."""
+
+    def __init__(
+        self, server: _ForkServer, spec_file: Path, environment: dict[str, str], stdout: int, stderr: int
+    ) -> None:
+        self._connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._buffer = b""
+        self._returncode: int | None = None
+        try:
+            self._connection.connect(str(server.address))
+            request = json.dumps({"spec": str(spec_file), "environment": environment}).encode() + b"\n"
+            socket.send_fds(self._connection, [request], [stdout, stderr])
+            reply = self._message(FORK_REPLY_S)
+        except OSError as error:
+            self._connection.close()
+            raise _ForkServerError(f"fork server unreachable: {error}") from error
+        if reply is None or "pid" not in reply:
+            self._connection.close()
+            raise _ForkServerError(f"fork server refused the child: {reply}")
+        self.pid = int(reply["pid"])
+
+    def wait(self, timeout: float | None) -> int | None:
+        """The exit code (negative: killed by that signal), or None if still running after `timeout`."""
+        if self._returncode is None:
+            message = self._message(timeout)
+            if message is not None:
+                status = message.get("wait_status")
+                self._returncode = -signal.SIGKILL if status is None else os.waitstatus_to_exitcode(status)
+                self._connection.close()
+        return self._returncode
+
+    def _message(self, timeout: float | None) -> dict[str, Any] | None:
+        """The next JSON line from the server; None on timeout; {} when the server closed the connection."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while b"\n" not in self._buffer:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not select.select([self._connection], [], [], left)[0]:
+                return None
+            chunk = self._connection.recv(4096)
+            if not chunk:
+                return {}
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return json.loads(line)
+
+
+class _ForkServerError(RuntimeError):
+    """The fork server could not start or serve a child: the sandbox falls back to fresh processes."""
+
+
+class _ForkServer:
+    """One `harness.probes.zygote` process per harness process, started on first use."""
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="harness-forkserver-")).resolve()
+        self.folder.chmod(0o755)
+        self.address = self.folder / "socket"
+        _link_harness(self.folder / "lib")
+        with (self.folder / "server.log").open("wb") as log:
+            self._process = subprocess.Popen(
+                [sys.executable, "-s", "-c", SERVER_BOOTSTRAP, str(self.folder / "lib"), str(self.address)],
+                cwd=self.folder,
+                env=_child_environment(self.folder, Limits()),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                start_new_session=True,
+            )
+        ready = select.select([self._process.stdout], [], [], SERVER_START_S)[0]
+        if not ready or self._process.stdout.readline() != READY:
+            self.close()
+            raise _ForkServerError(f"fork server did not start (see {self.folder / 'server.log'})")
+        atexit.register(self.close)
+
+    def alive(self) -> bool:
+        return self._process.poll() is None
+
+    def close(self) -> None:
+        """Stop the server (closing its stdin makes it kill its children and exit) and remove its folder."""
+        with contextlib.suppress(OSError):
+            self._process.stdin.close()
+        try:
+            self._process.wait(SERVER_STOP_S)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._process.stdout.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_server_lock = threading.Lock()
+_server: _ForkServer | None = None
+_server_failed = False
+
+
+def _fork_server() -> _ForkServer | None:
+    """The running fork server, started if needed; None when it cannot start (fresh processes then)."""
+    global _server, _server_failed
+    with _server_lock:
+        if _server is not None and not _server.alive():
+            _server.close()
+            _server = None
+        if _server is None and not _server_failed:
+            try:
+                _server = _ForkServer()
+            except (OSError, _ForkServerError):
+                _server_failed = True
+        return _server
+
+
+def _start_child(
+    root: Path, spec_file: Path, limits: Limits, stdout: int, stderr: int
+) -> _FreshChild | _ForkedChild:
+    """A child from the fork server when START_METHOD allows and it works, else a fresh interpreter."""
+    environment = _child_environment(root, limits)
+    server = _fork_server() if START_METHOD == "fork-server" else None
+    if server is not None:
+        with contextlib.suppress(_ForkServerError):
+            return _ForkedChild(server, spec_file, environment, stdout, stderr)
+    return _FreshChild(root, spec_file, environment, stdout, stderr)
 
 
 def run_probe(
@@ -143,24 +308,19 @@ def run_probe(
         root = Path(temporary).resolve()
         spec_file = _prepare(root, Path(package_dir), args or {}, limits, probe, import_model)
         started = time.monotonic()
-        process = subprocess.Popen(
-            [sys.executable, "-s", "-c", BOOTSTRAP, str(root / "lib"), str(spec_file)],
-            cwd=root / "scratch",
-            env=_child_environment(root, limits),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-        stdout = _OutputCapture(process.stdout, limits.output_bytes)
-        stderr = _OutputCapture(process.stderr, limits.output_bytes)
-        verdict, peak_mb = _watch(process, limits, started)
+        out_read, out_write = os.pipe()
+        err_read, err_write = os.pipe()
+        try:
+            child = _start_child(root, spec_file, limits, out_write, err_write)
+        finally:
+            os.close(out_write)
+            os.close(err_write)
+        stdout = _OutputCapture(out_read, limits.output_bytes)
+        stderr = _OutputCapture(err_read, limits.output_bytes)
+        verdict, returncode, peak_mb = _watch(child, limits, started)
         duration = time.monotonic() - started
-        _kill_session(process.pid)
-        run = _collect(root / "io", process.returncode, verdict, stdout.text(), stderr.text(), duration)
-        for pipe in (process.stdout, process.stderr):
-            with contextlib.suppress(OSError):
-                pipe.close()
+        _kill_session(child.pid)
+        run = _collect(root / "io", returncode, verdict, stdout.text(), stderr.text(), duration)
         return ChildRun(**{**run, "peak_memory_mb": peak_mb})
 
 
@@ -169,8 +329,7 @@ def _prepare(
 ) -> Path:
     """Lay out the child's folder: lib/ (the harness only), pkg/Miniproject_2, scratch/, tmp/, io/."""
     root.chmod(0o755)
-    (root / "lib").mkdir()
-    (root / "lib" / "harness").symlink_to(Path(harness.__file__).resolve().parent, target_is_directory=True)
+    _link_harness(root / "lib")
     shutil.copytree(package_dir, root / "pkg" / "Miniproject_2", symlinks=True, ignore=special_files)
     for folder in ("scratch", "tmp", "io"):
         (root / folder).mkdir()
@@ -197,6 +356,12 @@ def _prepare(
     return spec_file
 
 
+def _link_harness(lib: Path) -> None:
+    """Make `lib` a folder holding only a link to this harness package: the child's only import root."""
+    lib.mkdir()
+    (lib / "harness").symlink_to(Path(harness.__file__).resolve().parent, target_is_directory=True)
+
+
 def _child_environment(root: Path, limits: Limits) -> dict[str, str]:
     """A minimal environment: no proxies, tokens or PYTHON* variables; thread counts pinned."""
     environment = {name: os.environ[name] for name in PASSED_ENVIRONMENT if name in os.environ}
@@ -212,31 +377,32 @@ def _child_environment(root: Path, limits: Limits) -> dict[str, str]:
     return environment
 
 
-def _watch(process: subprocess.Popen, limits: Limits, started: float) -> tuple[str | None, float]:
-    """Wait for the child; kill its session on a limit. Returns ("timeout"|"oom"|None, peak RSS in MB).
+def _watch(
+    child: _FreshChild | _ForkedChild, limits: Limits, started: float
+) -> tuple[str | None, int, float]:
+    """Wait for the child; kill its session on a limit.
 
-    The resident memory of the known session processes is read at every poll; the (costlier) scan
-    of /proc for new processes in the session runs every `SCAN_EVERY` polls.
+    Returns ("timeout"|"oom"|None, exit code, peak RSS in MB). The resident memory of the known session
+    processes is read at every poll; the (costlier) scan of /proc for new ones every `SCAN_EVERY` polls.
     """
     peak_mb = 0.0
-    members = [process.pid]
+    members = [child.pid]
     for poll in itertools.count():
-        try:
-            process.wait(timeout=POLL_S)
-            return None, peak_mb
-        except subprocess.TimeoutExpired:
-            pass
+        returncode = child.wait(POLL_S)
+        if returncode is not None:
+            return None, returncode, peak_mb
+        verdict = None
         if time.monotonic() - started > limits.wall_s:
-            _kill_session(process.pid)
-            process.wait()
-            return "timeout", peak_mb
-        if poll % SCAN_EVERY == 0:
-            members = _session_processes(process.pid) or [process.pid]
-        peak_mb = max(peak_mb, _rss_mb(members))
-        if peak_mb > limits.memory_mb:
-            _kill_session(process.pid)
-            process.wait()
-            return "oom", peak_mb
+            verdict = "timeout"
+        else:
+            if poll % SCAN_EVERY == 0:
+                members = _session_processes(child.pid) or [child.pid]
+            peak_mb = max(peak_mb, _rss_mb(members))
+            verdict = "oom" if peak_mb > limits.memory_mb else None
+        if verdict is not None:
+            _kill_session(child.pid)
+            returncode = child.wait(KILL_WAIT_S)
+            return verdict, -signal.SIGKILL if returncode is None else returncode, peak_mb
     raise AssertionError("unreachable")
 
 

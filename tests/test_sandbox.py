@@ -170,3 +170,20 @@ def test_describe_exception_names_the_innermost_submission_frame(tmp_path):
 def test_args_that_are_not_plain_data_are_refused_before_any_child_starts():
     with pytest.raises(TypeError, match=r"args\['path'\] \(a pathlib.PosixPath\)"):
         run_probe(CALL, SUBMISSIONS / "sandbox_environment" / "Miniproject_2", {"path": Path("/tmp")})
+
+
+@pytest.mark.parametrize(
+    ("fixture", "target"),
+    [
+        ("sandbox_segfault", "Model.predict"),
+        ("sandbox_environment", "Model.fail"),
+        ("sandbox_print_flood", "Model.predict"),
+    ],
+    ids=["crash", "exception", "ok-with-output"],
+)
+def test_fresh_interpreters_and_the_fork_server_agree(monkeypatch, fixture, target):
+    forked = call(fixture, target, *ARGUMENTS[target])
+    monkeypatch.setattr("harness.sandbox.START_METHOD", "fresh")
+    fresh = call(fixture, target, *ARGUMENTS[target])
+    assert (fresh.status, fresh.error, fresh.value) == (forked.status, forked.error, forked.value)
+    assert fresh.stdout_tail == forked.stdout_tail
