@@ -11,14 +11,17 @@ file, line, source line and rule:
   (`torch.sigmoid`, `F.conv2d`, `nn.Module`, `torch.optim.SGD`, `getattr(torch, "relu")`);
 - `third-party-import`: a module that is neither the standard library (`sys.stdlib_module_names`) nor
   part of the package (`numpy`, `scipy`, `PIL`);
-- `autograd`: `requires_grad=True` (keyword or attribute), `.requires_grad_()`, `torch.autograd`,
+- `autograd`: `requires_grad=<not False>` given to a torch function or a tensor's `new_*` factory,
+  `x.requires_grad = <not False>` on anything but `self`, `.requires_grad_()`, `torch.autograd`,
   `torch.enable_grad`, `torch.set_grad_enabled(<not False>)`;
 - `dynamic-import`: `__import__` / `importlib.import_module` of torch or of a name computed at run time,
   and `getattr` on a torch module with a computed name; `dynamic-code`: `exec`, `eval`, `compile`.
 
 Deliberately not flagged: `.backward()` and `.grad`. Every block of the framework has its own
 `backward(...)` method and many keep their gradients in a `.grad` attribute, so the source cannot tell
-them from autograd's; `rules.runtime` sees the real `Tensor.backward` when it runs.
+them from autograd's; nor a `requires_grad` argument or attribute of the student's own classes (a
+home-made `Parameter(value, requires_grad=True)`). `rules.runtime` sees the real `Tensor.backward` and
+`requires_grad=True` when the code runs.
 
 Profiles (the rubric's `rule_profile`): `strict` is the statement's words. `lenient` also allows
 `import torch` (and `import torch.nn.functional`) when only the names of `LENIENT_EXTRA_NAMES` are used
@@ -422,7 +425,10 @@ class _Scanner(ast.NodeVisitor):
             and not _is_constant(first, False)
         ):
             self.add(node, "autograd", "`.requires_grad_()` asks autograd to track a tensor")
-        for keyword in node.keywords:
+        tensor_factory = (callee or "").startswith("torch.") or (
+            isinstance(node.func, ast.Attribute) and node.func.attr.startswith("new_")
+        )
+        for keyword in node.keywords if tensor_factory else ():
             if keyword.arg == "requires_grad" and not _is_constant(keyword.value, False):
                 self.add(keyword.value, "autograd", "`requires_grad=...` asks autograd to track a tensor")
         self.generic_visit(node)
@@ -460,7 +466,11 @@ class _Scanner(ast.NodeVisitor):
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
-            requires = isinstance(target, ast.Attribute) and target.attr == "requires_grad"
+            requires = (
+                isinstance(target, ast.Attribute)
+                and target.attr == "requires_grad"
+                and not (isinstance(target.value, ast.Name) and target.value.id == "self")
+            )
             if requires and not _is_constant(node.value, False):
                 self.add(node, "autograd", "`.requires_grad = ...` asks autograd to track a tensor")
         self.generic_visit(node)

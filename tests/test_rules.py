@@ -75,6 +75,14 @@ SOURCES = [
         {("autograd", 1)},
     ),
     ("requires-grad-method", "w.requires_grad_()\nv.requires_grad_(False)\n", "strict", {("autograd", 1)}),
+    ("requires-grad-new-factory", "w = x.new_zeros(3, requires_grad=True)\n", "strict", {("autograd", 1)}),
+    (
+        "own-parameter-class-is-fine",
+        "class P:\n    def __init__(self, v, requires_grad=True):\n"
+        "        self.requires_grad = requires_grad\np = P(v, requires_grad=True)\n",
+        "strict",
+        set(),
+    ),
     ("enable-grad", "import torch\nwith torch.enable_grad():\n    pass\n", "lenient", {("autograd", 2)}),
     ("set-grad-enabled-true", "import torch\ntorch.set_grad_enabled(True)\n", "lenient", {("autograd", 2)}),
     ("torch-autograd", "from torch.autograd import grad\n", "lenient", {("torch-import", 1)}),
