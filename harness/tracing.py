@@ -20,11 +20,16 @@ While a dispatched function runs, torch disables the mode, so what it calls inte
 
 Some things need more than the mode, and are patched on `torch.nn.Module` while the recorder is active:
 `nn.Module.__init__` and `nn.Module.__call__` (a submission's own `nn.Module` subclass runs only its own
-code inside them, so the mode alone would see nothing torch-side).
+code inside them, so the mode alone would see nothing torch-side). When the harness builds such a
+subclass itself (no submission frame on the stack), the use is reported at the class statement.
 
 Each record carries a `flag` for autograd use that only the arguments show: "requires_grad" (a tensor
 made or marked with `requires_grad=True`) and "grad_enabled" / "grad_disabled" (grad mode switched on or
 off, e.g. by `torch.set_grad_enabled(True)`, `torch.enable_grad()`, `torch.no_grad()`).
+
+Limits: only the thread that entered the recorder is traced (torch keeps modes per thread); torch entry
+points that dispatch nothing (`torch.manual_seed`) are invisible here and left to `rules.static`; code
+that deliberately turns torch function handling off (`torch._C.DisableTorchFunction`) escapes it.
 
 The recorder judges nothing: `harness.runtime_rules` classifies entries in the parent process.
 """
