@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 import harness.probes.blocks as probes
-from harness.blocks import BLOCK_KINDS, grids, judge_block, resolve_absent
+from harness.blocks import BLOCK_KINDS, grids, judge_block, reference, resolve_absent
 from harness.results import Fault, Outcome
 from harness.sandbox import ChildRun
 
@@ -464,3 +464,37 @@ def test_grids_cover_the_statement():
     assert any(v["dilation"] != 1 for v in convs) and any(not v["bias"] for v in convs)
     assert {c.input_shape[0] for c in grids.GRIDS["conv2d"]} >= {1, 2, 8}
     assert any(math.prod(c.input_shape[2:]) % 2 for c in grids.GRIDS["conv2d"])
+
+
+def test_a_record_the_harness_cannot_read_is_a_setup_error_not_a_failure():
+    trials = grids.trials("relu", 0)
+    value = {"class": "ReLU", "configs": ["tampered"] + [{"status": "ok"}] * (len(trials) - 1)}
+    result = judge_block(KINDS["relu"], trials, ChildRun("ok", value, "", "", "", "", 0.0, False), 0.0)
+    assert (result.outcome, result.fault) == (Outcome.ERROR, Fault.SETUP)
+    assert "the harness could not judge it: TypeError: the record is a str, not a dict" in result.message
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"lr": 0.1},
+        {"lr": 0.05, "momentum": 0.9},
+        {"lr": 0.1, "weight_decay": 0.01},
+        {"lr": 0.1, "momentum": 0.9, "nesterov": True},
+        {"lr": 0.1, "momentum": 0.5, "dampening": 0.5},
+    ],
+    ids=["plain", "momentum", "weight-decay", "nesterov", "dampening"],
+)
+def test_the_sgd_reference_is_torch_optim_sgd(settings):
+    generator = torch.Generator().manual_seed(5)
+    initial = [torch.randn(4, 3, generator=generator), torch.randn(5, generator=generator)]
+    grads = [[torch.randn(4, 3, generator=generator), torch.randn(5, generator=generator)] for _ in range(4)]
+    params = [p.double().clone() for p in initial]
+    optimizer = torch.optim.SGD(params, **settings)
+    for step, (grad_step, ours) in enumerate(
+        zip(grads, reference.sgd_trajectory(initial, grads, settings, torch.float64), strict=True)
+    ):
+        for param, grad in zip(params, grad_step, strict=True):
+            param.grad = grad.double()
+        optimizer.step()
+        assert all(torch.equal(a, b) for a, b in zip(ours, params, strict=True)), step

@@ -24,11 +24,13 @@ from harness.blocks.judge import (
     CRASHED,
     PASS,
     SKIPPED,
+    UNJUDGED,
     Verdict,
     judge_chain,
     judge_layer,
     judge_loss,
     judge_optimizer,
+    judge_safely,
 )
 from harness.blocks.tolerance import FLOOR_ULPS, K
 from harness.results import Category, CheckResult, Fault, Outcome
@@ -134,7 +136,7 @@ def judge_block(
         found = str(value["class"])
         options = {"upsampling_mode": value.get("mode")} if kind.kind == "upsampling" else {}
         verdicts = [
-            kind.judge(trial, record, found, kind.torch_name, **options)
+            judge_safely(kind.judge, trial, record, found, kind.torch_name, **options)
             for trial, record in zip(trials, value["configs"], strict=True)
         ]
         result = summarise(kind, found, verdicts)
@@ -180,6 +182,12 @@ def summarise(kind: BlockKind, found: str, verdicts: Sequence[Verdict]) -> Check
         via = f"; only through the adapter: {adapter}" if adapter else ""
         matches = f"{len(passed)} of {len(counted)} configurations match {kind.torch_name}"
         return result(Outcome.PASS, f"{matches}{largest}{skipped_note}{via}", 1.0)
+    unjudged = [v for v in counted if v.status == UNJUDGED]
+    if unjudged:
+        message = (
+            f"{unjudged[0].label}: {unjudged[0].cause} ({len(unjudged)} configurations not judged; re-run)"
+        )
+        return result(Outcome.ERROR, message, len(passed) / len(counted), Fault.SETUP)
     first = next(v for v in counted if v.status != PASS)
     outcome = Outcome.ERROR if not passed and all(v.status == CRASHED for v in counted) else Outcome.FAIL
     tally = f"{len(passed)} of {len(counted)} configurations pass{skipped_note}"

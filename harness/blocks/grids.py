@@ -65,6 +65,10 @@ class UpsamplingCase:
     scale: LayerCase
     transposed: LayerCase
 
+    @property
+    def label(self) -> str:
+        return self.scale.label
+
 
 @dataclass(frozen=True)
 class LossCase:

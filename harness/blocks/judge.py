@@ -22,7 +22,7 @@ from harness.blocks import reference
 from harness.blocks.grids import ChainCase, LayerCase, LossCase, OptimizerCase, Trial, UpsamplingCase
 from harness.blocks.tolerance import Comparison, compare
 
-PASS, FAIL, CRASHED, SKIPPED = "pass", "fail", "crashed", "skipped"
+PASS, FAIL, CRASHED, SKIPPED, UNJUDGED = "pass", "fail", "crashed", "skipped", "unjudged"
 
 Layout = Callable[[torch.Tensor], torch.Tensor]
 
@@ -96,6 +96,21 @@ class _Judgement:
             return Verdict(self.label, PASS, None, dict(self.errors), adapter)
         status, cause = self.problems[0]
         return Verdict(self.label, status, cause, dict(self.errors), adapter)
+
+
+def judge_safely(
+    judge: Callable[..., Verdict], trial: Trial, record: Any, *args: Any, **kwargs: Any
+) -> Verdict:
+    """`judge(trial, record, ...)`, or an UNJUDGED verdict when the record cannot be read (a harness
+    problem, or a record the submission tampered with): the grader re-runs, nobody is penalised."""
+    try:
+        if not isinstance(record, Mapping):
+            raise TypeError(f"the record is a {type(record).__name__}, not a dict")
+        return judge(trial, record, *args, **kwargs)
+    except Exception as exc:  # any failure here is ours to report, never the student's
+        return Verdict(
+            trial.case.label, UNJUDGED, f"the harness could not judge it: {type(exc).__name__}: {exc}"
+        )
 
 
 def judge_layer(

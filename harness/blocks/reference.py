@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from torch.optim.sgd import sgd
 
 Function = Callable[..., torch.Tensor]
 
@@ -127,15 +128,25 @@ def sgd_trajectory(
     settings: Mapping[str, Any],
     dtype: torch.dtype,
 ) -> list[list[torch.Tensor]]:
-    """The parameters after each `torch.optim.SGD(params, **settings).step()`, with given gradients."""
+    """The parameters after each step of `torch.optim.SGD(params, **settings)` given these gradients.
+
+    Calls `torch.optim.sgd.sgd`, the update `torch.optim.SGD.step` applies (same momentum buffers,
+    dampening, weight decay and Nesterov rule), without building an optimizer: the first
+    `torch.optim.SGD` of a process imports torch._dynamo, seconds of the check's time budget.
+    """
     params = [p.detach().to(dtype).clone() for p in initial]
-    optimizer = torch.optim.SGD(params, **settings)
+    buffers: list[torch.Tensor | None] = [None] * len(params)
+    options = {
+        "lr": settings["lr"],
+        "momentum": settings.get("momentum", 0.0),
+        "dampening": settings.get("dampening", 0.0),
+        "weight_decay": settings.get("weight_decay", 0.0),
+        "nesterov": settings.get("nesterov", False),
+    }
     trajectory = []
     for grads in grads_per_step:
-        for param, grad in zip(params, grads, strict=True):
-            param.grad = grad.to(dtype).clone()
-        optimizer.step()
-        trajectory.append([p.detach().clone() for p in params])
+        sgd(params, [g.to(dtype) for g in grads], buffers, maximize=False, foreach=False, **options)
+        trajectory.append([p.clone() for p in params])
     return trajectory
 
 
