@@ -77,11 +77,10 @@ def check_submission(
         reference = reference_dir if reference_dir is not None and Path(reference_dir).is_dir() else None
         ctx = CheckContext(submission, train_path, val_path, rubric, seed, reference)
         tell(f"checking {submission.name} ({len(submission.files)} files) with {len(groups)} check groups")
-        with ThreadPoolExecutor(max_workers=max(1, jobs) + 1, thread_name_prefix="check") as pool:
-            isolation = pool.submit(_isolation_run, submission.package_dir)
-            futures = [(group, pool.submit(_run_group, group, ctx, tell)) for group in groups]
-            results = [result for _, future in futures for result in future.result()]
-            sandbox = isolation.result()
+        with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="check") as pool:
+            futures = [pool.submit(_run_group, group, ctx, tell) for group in groups]
+            results = [result for future in futures for result in future.result()]
+        sandbox = _isolation_run(submission.package_dir)
         tell(
             f"sandbox: child start-up {sandbox.duration_s:.1f} s, "
             f"network {'cut' if sandbox.network_isolated else 'NOT cut'}, "
@@ -113,7 +112,8 @@ def data_paths(data_dir: Path) -> tuple[Path, Path]:
 
 
 def _isolation_run(package_dir: Path) -> ChildRun:
-    """A child that imports nothing of the submission: how long a child takes to start, what it could cut."""
+    """A child that imports nothing of the submission, run last (the fork server is warm then): what
+    the OS let the children cut off, and how long starting one child takes."""
     return run_probe(ISOLATION_PROBE, package_dir, {}, ISOLATION_LIMITS, import_model=False)
 
 
