@@ -56,6 +56,12 @@ def last_marked_step(stderr: str, marker: str) -> int | None:
     return int(found[-1]) if found else None
 
 
+def without_markers(stderr: str, marker: str) -> str:
+    """`stderr` without the marker lines, so a report shows only what the submission printed."""
+    pattern = re.compile(rf"{re.escape(marker)} \d+")
+    return "\n".join(line for line in stderr.split("\n") if not pattern.fullmatch(line))
+
+
 def _as_step_failure(run: ChildRun, step: Step) -> ChildRun:
     """The combined child's death, as the run of the step that caused it (SIGALRM is its time limit)."""
     if run.status == "crash" and "SIGALRM" in run.error:
@@ -80,6 +86,8 @@ def run_steps(package_dir: Path, steps: Sequence[Step], seed: int) -> list[Child
         ],
     }
     run = run_probe(STEPS_PROBE, package_dir, args, combined_limits(steps))
+    culprit = None if run.status == "error" else last_marked_step(run.stderr_tail, marker)
+    run = replace(run, stderr_tail=without_markers(run.stderr_tail, marker))
     if run.status == "ok":
         values = run.value["steps"]
         overhead = max(run.duration_s - sum(value["seconds"] for value in values), 0.0)
@@ -87,7 +95,6 @@ def run_steps(package_dir: Path, steps: Sequence[Step], seed: int) -> list[Child
             replace(run, value=value["value"], duration_s=value["seconds"] + (overhead if i == 0 else 0.0))
             for i, value in enumerate(values)
         ]
-    culprit = None if run.status == "error" else last_marked_step(run.stderr_tail, marker)
     if culprit is None or not 0 <= culprit < len(steps):
         return [run] * len(steps)
     return [

@@ -1,0 +1,51 @@
+"""Model probes as steps of one child: values split per step, and a dead child blamed on its step."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from harness.model_runs import Step, combined_limits, last_marked_step, run_steps, without_markers
+from harness.sandbox import Limits
+from tests.model_fixtures import SUBMISSIONS
+
+
+@pytest.mark.parametrize(
+    ("stderr", "index"),
+    [("\n@m 0\nhello\n@m 1\nbye", 1), ("noise @m 2\n", None), ("@m 0\n@m-other 1\n", 0), ("", None)],
+    ids=["last-wins", "not-at-line-start", "other-token", "none"],
+)
+def test_last_marked_step(stderr, index):
+    assert last_marked_step(stderr, "@m") == index
+
+
+def test_without_markers_keeps_what_the_submission_printed():
+    assert without_markers("epoch 1\n@m 0\nloss 0.5\n@m 1", "@m") == "epoch 1\nloss 0.5"
+
+
+def test_combined_limits_add_wall_times():
+    steps = [
+        Step("probe_surface", {}, Limits(wall_s=10, memory_mb=1000)),
+        Step("probe_train", {}, Limits(wall_s=5)),
+    ]
+    assert combined_limits(steps) == Limits(wall_s=15, memory_mb=4096)
+
+
+def test_a_step_that_kills_the_child_costs_only_its_own_check():
+    """sandbox_sleep's train never returns and sandbox_os_exit's train exits: the steps before still count."""
+    limits = Limits(wall_s=2, memory_mb=1024)
+    pairs = {"input": torch.zeros(2, 3, 4, 4), "target": torch.zeros(2, 3, 4, 4), "num_epochs": 1}
+    steps = [Step("probe_surface", {}, Limits(wall_s=20)), Step("probe_train", pairs, limits)]
+    sleeping = run_steps(SUBMISSIONS / "sandbox_sleep" / "Miniproject_2", steps, seed=0)
+    assert [run.status for run in sleeping] == ["ok", "timeout"]
+    assert sleeping[0].value["init"]["ok"] and sleeping[1].error == "still running after 2 s: killed"
+    exiting = run_steps(SUBMISSIONS / "sandbox_os_exit" / "Miniproject_2", steps, seed=0)
+    assert [run.status for run in exiting] == ["ok", "crash"]
+    assert all("@harness-step-" not in run.stderr_tail for run in sleeping + exiting)
+
+
+def test_steps_of_a_healthy_child_get_their_own_values():
+    steps = [Step("probe_surface", {}, Limits(wall_s=20)), Step("probe_surface", {}, Limits(wall_s=20))]
+    runs = run_steps(SUBMISSIONS / "model_torch_backed" / "Miniproject_2", steps, seed=0)
+    assert [run.status for run in runs] == ["ok", "ok"]
+    assert runs[0].value["names"] == runs[1].value["names"] and "Model" in runs[0].value["names"]
