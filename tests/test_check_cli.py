@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from harness import check as check_module
 from harness.check import check_submission
 from harness.cli import main
+from harness.report import report_to_json, without_timings
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.rubric import load_rubric
 from harness.workloads import _loaded
@@ -199,3 +200,22 @@ def test_reference_gets_full_points():
     assert completed.returncode == 0, completed.stdout + completed.stderr
     summary = json.loads(Path("/tmp/harness-reference-report/report.json").read_text())["summary"]
     assert summary["points"] == summary["max_points"]
+
+
+def report_without_timings(groups: tuple[str, ...] | None) -> dict:
+    report = check_submission(
+        REPO / "Miniproject_2", REPO / "test_data", load_rubric("ee559-2022"), groups=groups
+    )
+    return without_timings(report_to_json(report))
+
+
+def test_same_submission_data_and_seed_give_the_same_report():
+    groups = ("harness.layout", "harness.rules", "harness.api", "harness.runtime_rules")
+    first, second = report_without_timings(groups), report_without_timings(groups)
+    assert len([check for check in first["checks"] if check["fault"] != "setup"]) == 12
+    assert first == second
+
+
+@pytest.mark.slow
+def test_whole_report_is_reproducible_apart_from_timings():
+    assert report_without_timings(None) == report_without_timings(None)
