@@ -203,6 +203,28 @@ class Conv2dNoDilation(BASE.Conv2d):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, 1, bias)
 
 
+class Conv2dFlatWeight(BASE.Conv2d):
+    """Keeps the weight as the (out, in·kh·kw) matrix an unfold implementation multiplies with."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, **kwargs):
+        super().__init__(in_channels, out_channels, kernel_size, **kwargs)
+        self.shape = self.weight.shape
+        self.weight = self.weight.reshape(self.shape[0], -1)
+        self.weight_grad = torch.zeros_like(self.weight)
+
+    def _function(self, x, weight, bias=None):
+        return super()._function(x, weight.reshape(self.shape), bias)
+
+
+class UpsamplingSamePadding(BASE.Upsampling):
+    """`Upsampling(in_channels, out_channels, kernel_size, scale_factor)`, padding always k // 2."""
+
+    def __init__(self, in_channels, out_channels, kernel_size=3, scale_factor=2):
+        super().__init__(
+            in_channels, out_channels, kernel_size, padding=kernel_size // 2, scale_factor=scale_factor
+        )
+
+
 # ---- the specification ---------------------------------------------------------------------------------
 
 CASES = [
@@ -354,6 +376,17 @@ CASES = [
         id="upsampling-as-transposed-subclass",
     ),
     pytest.param("upsampling", variant(), Outcome.PASS, "5 of 5", 1.0, id="upsampling-nearest-then-conv"),
+    pytest.param(
+        "upsampling",
+        variant(Upsampling=UpsamplingSamePadding),
+        Outcome.PASS,
+        "adapter: Upsampling(3, 4, kernel_size=3, padding=1, scale_factor=2) raised TypeError",
+        1.0,
+        id="upsampling-without-padding-argument",
+    ),
+    pytest.param(
+        "conv2d", variant(Conv2d=Conv2dFlatWeight), Outcome.PASS, "16 of 16", 1.0, id="conv2d-flat-weight"
+    ),
     pytest.param(
         "transpose_conv2d",
         variant(remove=("TransposeConv2d",), ConvTranspose2d=BASE.TransposeConv2d),

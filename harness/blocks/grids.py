@@ -219,7 +219,11 @@ def upsampling(
     transposed_padding: int = 0,
 ) -> UpsamplingCase:
     """`Upsampling(in, out, kernel_size=k, padding=p, scale_factor=s)` (nearest-up then conv) and the
-    transposed-convolution reading `Upsampling(in, out, kernel_size=k', stride=s, padding=p')`."""
+    transposed-convolution reading `Upsampling(in, out, kernel_size=k', stride=s, padding=p')`.
+
+    The padding keeps the size (p = (k - 1) / 2), so a block without a padding argument, which pads
+    that way by itself, is built without it (through the adapter).
+    """
     values = {
         "in_channels": in_channels,
         "out_channels": out_channels,
@@ -230,12 +234,8 @@ def upsampling(
         "bias": True,
         "scale_factor": scale_factor,
     }
-    scale = LayerCase(
-        "upsample_conv",
-        "Upsampling",
-        _call(values, 2, ["kernel_size", "padding", "scale_factor"]),
-        input_shape,
-    )
+    call = _call(values, 2, ["kernel_size", "padding", "scale_factor"], droppable=["padding"])
+    scale = LayerCase("upsample_conv", "Upsampling", call, input_shape)
     transposed = transpose_conv2d(
         in_channels,
         out_channels,
