@@ -121,7 +121,7 @@ def judge_train_epoch(
         "threads": limits.threads,
         "timed_pairs": estimate.pairs,
         "timed_s": estimate.seconds,
-        "warmup_pairs": WARMUP_PAIRS,
+        "warmup_pairs": run.value["warmup_pairs"],
         "warmup_s": run.value["warmup"]["seconds"],
         "reference_epoch_s": reference_epoch_s,
         "reference_ratio": estimate.epoch_s / reference_epoch_s if reference_epoch_s else None,

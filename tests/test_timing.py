@@ -26,7 +26,14 @@ def ok(seconds: float) -> dict:
 
 
 def train_record(pairs: int, seconds: float, cuda: bool = False) -> dict:
-    return {"init": ok(0.0), "warmup": ok(0.1), "timed": ok(seconds), "timed_pairs": pairs, "cuda": cuda}
+    return {
+        "init": ok(0),
+        "warmup": ok(0.1),
+        "timed": ok(seconds),
+        "warmup_pairs": 32,
+        "timed_pairs": pairs,
+        "cuda": cuda,
+    }
 
 
 @pytest.mark.parametrize(

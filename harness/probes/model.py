@@ -115,11 +115,12 @@ def probe_train_timing(model: ModuleType, args: dict[str, Any]) -> dict[str, Any
     """Time one epoch of `Model.train` on a subset sized to a time budget, after a warm-up epoch.
 
     The warm-up trains on the first `warmup_pairs` pairs (first-call costs: allocations, caches, device
-    choice); its speed picks how many pairs the timed epoch gets, `budget_s / seconds_per_pair` clamped
-    to [`min_pairs`, all pairs given], so a slow submission is timed on fewer pairs instead of timing out.
+    choice); its speed picks how many pairs the timed epoch gets, `budget_s / seconds_per_pair` but at
+    least `min_pairs` and at most all pairs given, so a slow submission is timed on fewer pairs instead
+    of timing out.
     """
     inputs, targets = args["input"], args["target"]
-    warmup = args["warmup_pairs"]
+    warmup = min(args["warmup_pairs"], len(inputs))
     instance, init, _ = _new_model(model, pretrained=False)
     record: dict[str, Any] = {"init": init, "warmup": None, "timed": None, "cuda": torch.cuda.is_available()}
     if not init["ok"]:
@@ -128,7 +129,7 @@ def probe_train_timing(model: ModuleType, args: dict[str, Any]) -> dict[str, Any
     if not record["warmup"]["ok"]:
         return record
     per_pair = max(record["warmup"]["seconds"], 1e-6) / warmup
-    pairs = max(args["min_pairs"], min(len(inputs), int(args["budget_s"] / per_pair)))
+    pairs = min(len(inputs), max(args["min_pairs"], int(args["budget_s"] / per_pair)))
     record["warmup_pairs"], record["timed_pairs"] = warmup, pairs
     _, record["timed"] = _attempt(model, lambda: instance.train(inputs[:pairs], targets[:pairs], 1))
     return record
