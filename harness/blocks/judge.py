@@ -126,15 +126,9 @@ def judge_layer(
         case = case.transposed if upsampling_mode == "transposed" else case.scale
     assert isinstance(case, LayerCase)
     judgement = _Judgement(case.label, class_name, torch_name)
-    if record.get("status") == "unsupported":
-        return Verdict(case.label, SKIPPED, str(record.get("error")))
-    judgement.adapter(record.get("adapter"))
-    stage, error = _failed_stage(record)
-    if stage in ("constructor", "setup"):
-        judgement.problems.append(
-            (CRASHED, f"could not be built: {error}" if stage == "constructor" else error)
-        )
-        return judgement.verdict()
+    stage, error, early = _opening(judgement, record)
+    if early is not None:
+        return early
     reading0 = _reading(record.get("params0"))
     _judge_param_call(judgement, reading0, has_parameters=bool(case.parameter_shapes()))
     parameters = _locate_parameters(judgement, case, reading0)
@@ -144,12 +138,7 @@ def judge_layer(
     function = reference.LAYER_FUNCTIONS[case.reference](case.call.values)
     layouts = _choose_layout(case, parameters, reading0["values"], function, tensors, record.get("output"))
     values = [layout(reading0["values"][index]) for index, layout in zip(parameters, layouts, strict=True)]
-    exact = [
-        reference.evaluate(function, tensors["x"], values, tensors[g], torch.float64) for g in ("g1", "g2")
-    ]
-    rounded = [
-        reference.evaluate(function, tensors["x"], values, tensors[g], torch.float32) for g in ("g1", "g2")
-    ]
+    exact, rounded = _evaluations(function, tensors, values)
     _judge_pass(judgement, record, exact, rounded, stage, error)
     if stage is None or stage.startswith("second"):
         names = _parameter_names(len(parameters))
@@ -162,13 +151,9 @@ def judge_loss(trial: Trial, record: Mapping[str, Any], class_name: str, torch_n
     case, tensors = trial.case, trial.tensors
     assert isinstance(case, LossCase)
     judgement = _Judgement(case.label, class_name, torch_name)
-    judgement.adapter(record.get("adapter"))
-    stage, error = _failed_stage(record)
-    if stage in ("constructor", "setup"):
-        judgement.problems.append(
-            (CRASHED, f"could not be built: {error}" if stage == "constructor" else error)
-        )
-        return judgement.verdict()
+    stage, error, early = _opening(judgement, record)
+    if early is not None:
+        return early
     function = reference.mse(tensors["target"])
     one = torch.tensor(1.0)
     exact = reference.evaluate(function, tensors["x"], (), one, torch.float64)
@@ -195,15 +180,9 @@ def judge_optimizer(trial: Trial, record: Mapping[str, Any], class_name: str, to
     case, tensors = trial.case, trial.tensors
     assert isinstance(case, OptimizerCase)
     judgement = _Judgement(case.label, class_name, torch_name)
-    if record.get("status") == "unsupported":
-        return Verdict(case.label, SKIPPED, str(record.get("error")))
-    judgement.adapter(record.get("adapter"))
-    stage, error = _failed_stage(record)
-    if stage in ("constructor", "setup"):
-        judgement.problems.append(
-            (CRASHED, f"could not be built: {error}" if stage == "constructor" else error)
-        )
-        return judgement.verdict()
+    stage, error, early = _opening(judgement, record)
+    if early is not None:
+        return early
     exact = reference.sgd_trajectory(tensors["initial"], tensors["grads"], case.settings(), torch.float64)
     rounded = reference.sgd_trajectory(tensors["initial"], tensors["grads"], case.settings(), torch.float32)
     steps = record.get("steps") or []
@@ -226,13 +205,9 @@ def judge_chain(trial: Trial, record: Mapping[str, Any], class_name: str, torch_
     case, tensors = trial.case, trial.tensors
     assert isinstance(case, ChainCase)
     judgement = _Judgement(case.label, class_name, torch_name)
-    judgement.adapter(record.get("adapter"))
-    stage, error = _failed_stage(record)
-    if stage in ("constructor", "setup"):
-        judgement.problems.append(
-            (CRASHED, f"could not be built: {error}" if stage == "constructor" else error)
-        )
-        return judgement.verdict()
+    stage, error, early = _opening(judgement, record)
+    if early is not None:
+        return early
     layers0 = [_reading(r) for r in record.get("layers0") or []]
     layer_functions, values, layer_entries = [], [], []
     for layer, reading in zip(case.layers, layers0, strict=True):
@@ -244,12 +219,7 @@ def judge_chain(trial: Trial, record: Mapping[str, Any], class_name: str, torch_
         values += [reading["values"][i].reshape(s) for i, s in zip(indices, shapes, strict=True)]
         layer_entries += [reading["values"][i] for i in indices]
     function = reference.chain(layer_functions)
-    exact = [
-        reference.evaluate(function, tensors["x"], values, tensors[g], torch.float64) for g in ("g1", "g2")
-    ]
-    rounded = [
-        reference.evaluate(function, tensors["x"], values, tensors[g], torch.float32) for g in ("g1", "g2")
-    ]
+    exact, rounded = _evaluations(function, tensors, values)
     reading0 = _reading(record.get("params0"))
     _judge_param_call(judgement, reading0, has_parameters=bool(values))
     listed = reading0["error"] is None
@@ -269,6 +239,31 @@ def judge_chain(trial: Trial, record: Mapping[str, Any], class_name: str, torch_
         names = [f"parameter {i + 1}" for i in indices]
         _judge_gradients(judgement, record, indices, layouts, names, exact, rounded, stage, error)
     return judgement.verdict()
+
+
+def _opening(judgement: _Judgement, record: Mapping[str, Any]) -> tuple[str | None, str, Verdict | None]:
+    """What every judge does first: the failed stage and its error, and the verdict already, for a
+    configuration the block cannot take (skipped) or a block that could not be built."""
+    if record.get("status") == "unsupported":
+        return None, "", Verdict(judgement.label, SKIPPED, str(record.get("error")))
+    judgement.adapter(record.get("adapter"))
+    stage, error = _failed_stage(record)
+    if stage == "constructor":
+        judgement.problems.append((CRASHED, f"could not be built: {error}"))
+    elif stage == "setup":
+        judgement.problems.append((CRASHED, error))
+    return stage, error, judgement.verdict() if stage in ("constructor", "setup") else None
+
+
+def _evaluations(
+    function: reference.Function, tensors: Mapping[str, Any], values: Sequence[torch.Tensor]
+) -> tuple[list[reference.Evaluation], list[reference.Evaluation]]:
+    """The reference for the first and second backward (`g1`, `g2`): exact (float64) and torch's float32."""
+    exact, rounded = [], []
+    for grad_output in (tensors["g1"], tensors["g2"]):
+        exact.append(reference.evaluate(function, tensors["x"], values, grad_output, torch.float64))
+        rounded.append(reference.evaluate(function, tensors["x"], values, grad_output, torch.float32))
+    return exact, rounded
 
 
 def _judge_pass(
