@@ -1,7 +1,7 @@
 """Child-side probe of `rules.runtime`: run a small workload under `harness.tracing.TorchCallRecorder`.
 
-The submission is imported again with the recorder active, so import-time calls are seen and names it
-binds at import (`from torch import load`) are the patched ones. The workload is deliberately small:
+The submission is imported again with the recorder active, so that what its modules do at import time
+(`torch.set_grad_enabled(True)`, a weight built with `torch.zeros`) is seen too. The workload is deliberately small:
 one forward and backward per block the submission has (built the way graders build them, through
 `harness.probes.block_adapters`), an SGD step on a short `Sequential`, then `Model()`,
 `load_pretrained_model()`, one epoch of `train` on a few images and a `predict`. Every step runs on its
@@ -58,7 +58,7 @@ BLOCK_CALLS: dict[str, ConstructorCall] = {
     "relu": NO_ARGUMENTS,
     "sigmoid": NO_ARGUMENTS,
 }
-"""Constructor calls in PyTorch's terms for the blocks exercised on their own (a 2x3x8x8 input)."""
+"""Constructor calls in PyTorch's terms for the blocks exercised on their own (2 x C x 8 x 8 inputs)."""
 
 
 def record_torch_calls(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
