@@ -125,7 +125,7 @@ def judge_block(
         details = {"child_status": child.status, "child_error": child.error}
         result = CheckResult(kind.check_id, Category.BLOCKS, outcome, _child_failure(kind, child), details)
     elif value.get("class") is None:
-        classes = list(value.get("classes") or [])
+        classes = [str(name) for name in value.get("classes") or []]
         message = f"no {kind.class_name} class in model.py (classes found: {', '.join(classes) or 'none'})"
         result = CheckResult(kind.check_id, Category.BLOCKS, Outcome.MISSING, message, {"classes": classes})
     elif len(value.get("configs") or []) != len(trials):
@@ -134,7 +134,7 @@ def judge_block(
         result = CheckResult(kind.check_id, Category.BLOCKS, Outcome.ERROR, message, fault=Fault.SETUP)
     else:
         found = str(value["class"])
-        options = {"upsampling_mode": value.get("mode")} if kind.kind == "upsampling" else {}
+        options = {"upsampling_mode": str(value.get("mode"))} if kind.kind == "upsampling" else {}
         verdicts = [
             judge_safely(kind.judge, trial, record, found, kind.torch_name, **options)
             for trial, record in zip(trials, value["configs"], strict=True)
@@ -142,8 +142,8 @@ def judge_block(
         result = summarise(kind, found, verdicts)
         extra = {
             "class": found,
-            "signature": value.get("signature"),
-            **({"mode": value.get("mode")} if options else {}),
+            "signature": str(value.get("signature")),
+            **({"mode": options["upsampling_mode"]} if options else {}),
         }
         result = replace(result, details={**result.details, **extra})
     return replace(result, duration_s=elapsed_s + time.perf_counter() - started)

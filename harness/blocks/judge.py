@@ -67,8 +67,8 @@ class _Judgement:
     def crash(self, stage: str, error: str) -> None:
         self.problems.append((CRASHED, f"crashed in {stage}: {error}"))
 
-    def adapter(self, reason: str | None) -> None:
-        if reason:
+    def adapter(self, reason: Any) -> None:
+        if isinstance(reason, str) and reason:
             self.adapters.append(reason)
 
     def compare(self, quantity: str, student: Any, exact: torch.Tensor, torch32: torch.Tensor) -> bool:
