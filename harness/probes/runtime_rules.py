@@ -1,9 +1,9 @@
 """Child-side probe of `rules.runtime`: run a small workload under `harness.tracing.TorchCallRecorder`.
 
 The submission is imported again with the recorder active, so that what its modules do at import time
-(`torch.set_grad_enabled(True)`, a weight built with `torch.zeros`) is seen too. The workload is deliberately small:
-one forward and backward per block the submission has (built the way graders build them, through
-`harness.probes.block_adapters`), an SGD step on a short `Sequential`, then `Model()`,
+(`torch.set_grad_enabled(True)`, a weight built with `torch.zeros`) is seen too. The workload is
+deliberately small: one forward and backward per block the submission has (built the way graders build
+them, through `harness.probes.block_adapters`), an SGD step on a short `Sequential`, then `Model()`,
 `load_pretrained_model()`, one epoch of `train` on a few images and a `predict`. Every step runs on its
 own, so a failing block costs one step; after each, grad mode is checked and switched back off if the
 step left it on. The probe returns what it saw and judges nothing (`harness.runtime_rules` does).
