@@ -157,13 +157,7 @@ CAUSES = {
 }
 
 
-COVERED_BY_TABLES = {"model_wrong_shape", "model_nan"}
-"""Their verdicts are `test_predict_problem` rows; end to end they only cost time: they run with -m slow."""
-
-
-@pytest.mark.parametrize(
-    "fixture", [pytest.param(f, marks=pytest.mark.slow) if f in COVERED_BY_TABLES else f for f in EXPECTED]
-)
+@pytest.mark.parametrize("fixture", list(EXPECTED))
 def test_fixture_submissions_get_their_api_outcomes(fixture, data, tmp_path):
     results = api.run(context_for(fixture, tmp_path, data))
     assert [r.id for r in results] == [
