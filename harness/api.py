@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from torch import Tensor
 
 from harness.model_runs import Step, child_failure, load_error_message, run_steps, step_failure
+from harness.probes.block_adapters import CLASS_NAMES
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.workloads import predict_inputs, train_pairs
 
@@ -29,18 +30,15 @@ if TYPE_CHECKING:
 
 REQUIRED_NAMES: Mapping[str, tuple[str, ...]] = {
     "Model": (),
-    "Conv2d": ("Conv2D", "Convolution", "Conv"),
-    "ReLU": ("Relu", "RELU"),
-    "Sigmoid": (),
-    "MSE": ("MSELoss", "MSE_Loss", "MeanSquaredError"),
-    "SGD": ("Sgd", "SGDOptimizer"),
-    "Sequential": (),
+    **{
+        CLASS_NAMES[kind][0]: CLASS_NAMES[kind][1:]
+        for kind in ("conv2d", "relu", "sigmoid", "mse", "sgd", "sequential")
+    },
 }
-"""Names a grader imports from model.py, each with variants seen in 2022 submissions (named, not counted)."""
+"""Names a grader imports from model.py, with the variants the blocks adapter knows (named, not counted)."""
 
 UPSAMPLING_NAMES: Mapping[str, tuple[str, ...]] = {
-    "TransposeConv2d": ("ConvTranspose2d", "TransposedConv2d", "TransposeConv2D"),
-    "NearestUpsampling": ("NNUpsampling", "Upsample", "NearestUpsample"),
+    CLASS_NAMES[kind][0]: CLASS_NAMES[kind][1:] for kind in ("transpose_conv2d", "nearest_upsampling")
 }
 """The statement asks for one of these two."""
 
