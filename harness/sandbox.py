@@ -320,7 +320,9 @@ def run_probe(
         verdict, returncode, peak_mb = _watch(child, limits, started)
         duration = time.monotonic() - started
         _kill_session(child.pid)
-        run = _collect(root / "io", returncode, verdict, stdout.text(), stderr.text(), duration)
+        run = _collect(root / "io", returncode, verdict, stdout.text(), stderr.text(), duration, limits)
+        for key in ("error", "traceback_tail", "stdout_tail", "stderr_tail"):
+            run[key] = _without_sandbox_paths(run[key], root)
         return ChildRun(**{**run, "peak_memory_mb": peak_mb})
 
 
@@ -444,7 +446,7 @@ def _kill_session(session: int) -> None:
 
 
 def _collect(
-    io: Path, returncode: int, verdict: str | None, stdout: str, stderr: str, duration: float
+    io: Path, returncode: int, verdict: str | None, stdout: str, stderr: str, duration: float, limits: Limits
 ) -> dict[str, Any]:
     """Turn the child's files, exit status and the watcher's verdict into ChildRun fields."""
     isolation = _read_isolation(io / "isolation.json")
@@ -460,9 +462,11 @@ def _collect(
         "filesystem_isolated": isolation.get("filesystem", False),
     }
     if verdict == "timeout":
-        return {**fields, "status": "timeout", "error": f"still running after {duration:.1f} s: killed"}
+        error = f"still running at the {limits.wall_s:g} s time limit: killed"
+        return {**fields, "status": "timeout", "error": error}
     if verdict == "oom":
-        return {**fields, "status": "oom", "error": "used more memory than allowed: killed"}
+        error = f"used more than the {limits.memory_mb} MB memory limit: killed"
+        return {**fields, "status": "oom", "error": error}
     if returncode < 0:
         return {**fields, "status": "crash", "error": _signal_text(-returncode)}
     result = _load_result(io / "result.pt")
@@ -481,6 +485,14 @@ def _collect(
         "error": result["error"],
         "traceback_tail": result["traceback"],
     }
+
+
+def _without_sandbox_paths(text: str, root: Path) -> str:
+    """`text` with the child's temporary paths made relative: `Miniproject_2/model.py`, `<sandbox>/...`.
+
+    Keeps messages readable, and identical between runs (the temporary folder's name is random).
+    """
+    return text.replace(f"{root}/pkg/", "").replace(str(root), "<sandbox>")
 
 
 def _read_isolation(path: Path) -> dict[str, bool]:

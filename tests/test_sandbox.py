@@ -47,13 +47,13 @@ def test_misbehaviour_ends_as_its_status(fixture, target, status, error):
 def test_endless_train_is_killed_at_the_wall_time_limit():
     run = call("sandbox_sleep", "Model.train", 1, 2, 3, limits=Limits(wall_s=3))
     assert (run.status, run.value) == ("timeout", None)
-    assert run.error.startswith("still running after 3.")
+    assert run.error == "still running at the 3 s time limit: killed"
     assert 3 <= run.duration_s < 6
 
 
 def test_memory_hog_is_stopped_near_its_limit():
     run = call("sandbox_memory_hog", "Model.train", 1, 2, 3, limits=Limits(wall_s=20, memory_mb=1024))
-    assert (run.status, run.error) == ("oom", "used more memory than allowed: killed")
+    assert (run.status, run.error) == ("oom", "used more than the 1024 MB memory limit: killed")
     assert 1024 < run.peak_memory_mb < 2048
 
 
@@ -187,3 +187,9 @@ def test_fresh_interpreters_and_the_fork_server_agree(monkeypatch, fixture, targ
     fresh = call(fixture, target, *ARGUMENTS[target])
     assert (fresh.status, fresh.error, fresh.value) == (forked.status, forked.error, forked.value)
     assert fresh.stdout_tail == forked.stdout_tail
+
+
+def test_traceback_names_submission_files_not_temporary_paths():
+    run = call("sandbox_environment", "Model.fail")
+    assert 'File "Miniproject_2/model.py", line 21, in fail' in run.traceback_tail
+    assert "harness-child-" not in run.traceback_tail
