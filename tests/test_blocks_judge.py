@@ -53,11 +53,11 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-def check(kind: str, model: types.ModuleType):
+def check(kind: str, model: types.ModuleType, wall_s: float | None = None):
     """The `blocks.<kind>` result as `harness.blocks.run` would give it, with the probe in-process."""
     trials = grids.trials(kind, seed=0)
     with torch.no_grad():
-        value = getattr(probes, f"probe_{kind}")(model, grids.probe_args(trials, seed=0))
+        value = getattr(probes, f"probe_{kind}")(model, grids.probe_args(trials, seed=0, wall_s=wall_s))
     return judge_block(KINDS[kind], trials, ChildRun("ok", value, "", "", "", "", 0.0, False), 0.0)
 
 
@@ -223,6 +223,13 @@ class UpsamplingSamePadding(BASE.Upsampling):
         super().__init__(
             in_channels, out_channels, kernel_size, padding=kernel_size // 2, scale_factor=scale_factor
         )
+
+
+class ReLUStuckOnBigBatches(BASE.ReLU):
+    def forward(self, x):
+        while x.shape[0] >= 8:
+            pass
+        return super().forward(x)
 
 
 # ---- the specification ---------------------------------------------------------------------------------
@@ -531,3 +538,12 @@ def test_the_sgd_reference_is_torch_optim_sgd(settings):
             param.grad = grad.double()
         optimizer.step()
         assert all(torch.equal(a, b) for a, b in zip(ours, params, strict=True)), step
+
+
+def test_a_configuration_that_hangs_costs_only_its_row():
+    check("relu", variant())  # first, without a deadline: torch's lazy imports must not be interrupted
+    result = check("relu", variant(ReLU=ReLUStuckOnBigBatches), wall_s=8.0)
+    assert result.outcome is Outcome.FAIL
+    assert (
+        result.message == "ReLU() on (8, 3, 32, 32): did not finish within 2 s (3 of 4 configurations pass)"
+    )

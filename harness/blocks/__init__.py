@@ -110,7 +110,8 @@ def check_block(kind: BlockKind, ctx: CheckContext) -> CheckResult:
     started = time.perf_counter()
     trials = grids.trials(kind.kind, ctx.seed)
     limits = ctx.limits(kind.check_id)
-    child = run_probe(kind.probe, ctx.submission.package_dir, grids.probe_args(trials, ctx.seed), limits)
+    args = grids.probe_args(trials, ctx.seed, limits.wall_s)
+    child = run_probe(kind.probe, ctx.submission.package_dir, args, limits)
     return judge_block(kind, trials, child, time.perf_counter() - started)
 
 

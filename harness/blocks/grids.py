@@ -14,6 +14,7 @@ and the configuration's position, so a run is reproducible and the parent keeps 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -384,9 +385,14 @@ def trials(kind: str, seed: int) -> list[Trial]:
     ]
 
 
-def probe_args(trials_: Sequence[Trial], seed: int) -> dict[str, Any]:
-    """The arguments the child's `probe_<kind>` gets: plain data and tensors only."""
-    return {"seed": seed, "configs": [_config(t) for t in trials_]}
+def probe_args(trials_: Sequence[Trial], seed: int, wall_s: float | None = None) -> dict[str, Any]:
+    """The arguments the child's `probe_<kind>` gets: plain data and tensors only.
+
+    With `wall_s` (the child's wall-time limit) the child also learns when that limit ends, to share
+    its time between configurations (see `harness.probes.blocks`).
+    """
+    timing = {"wall_s": float(wall_s), "deadline": time.time() + wall_s} if wall_s else {}
+    return {"seed": seed, "configs": [_config(t) for t in trials_], **timing}
 
 
 def _trial(case: Case, generator: torch.Generator) -> Trial:

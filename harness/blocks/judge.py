@@ -250,9 +250,9 @@ def _opening(judgement: _Judgement, record: Mapping[str, Any]) -> tuple[str | No
     stage, error = _failed_stage(record)
     if stage == "constructor":
         judgement.problems.append((CRASHED, f"could not be built: {error}"))
-    elif stage == "setup":
+    elif stage in ("setup", "time"):
         judgement.problems.append((CRASHED, error))
-    return stage, error, judgement.verdict() if stage in ("constructor", "setup") else None
+    return stage, error, judgement.verdict() if stage in ("constructor", "setup", "time") else None
 
 
 def _evaluations(

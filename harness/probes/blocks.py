@@ -17,6 +17,7 @@ costs one row. Per configuration the record holds, as plain tensors and strings:
 from __future__ import annotations
 
 import inspect
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,6 +40,13 @@ from harness.probes.block_adapters import (
     signature_text,
 )
 from harness.probes.capture import describe_exception, plain
+from harness.probes.deadline import OverBudget, deadline
+
+CONFIG_SHARE = 0.25
+"""The largest share of the child's wall-time limit one configuration may take."""
+
+RESERVE_SHARE = 0.1
+"""The share of the wall-time limit kept for writing the result after the last configuration."""
 
 Record = dict[str, Any]
 Exercise = Callable[[type, str, Mapping[str, Any], ModuleType], Record]
@@ -101,25 +109,52 @@ def probe_sequential(model: ModuleType, args: Mapping[str, Any]) -> Record:
 
 
 def _probe_each(model: ModuleType, args: Mapping[str, Any], kind: str, exercise: Exercise) -> Record:
-    """Find the class for `kind` and run `exercise` on every configuration, one failure per row."""
+    """Find the class for `kind` and run `exercise` on every configuration, one failure per row.
+
+    With `args["deadline"]` (a `time.time()` the parent's wall-time limit ends at) each configuration
+    gets at most `CONFIG_SHARE` of `args["wall_s"]`, and the configurations left when the time is
+    nearly spent are reported as not run, so a slow block still returns every row it finished.
+    """
     cls, name = find_class(model, kind)
     if cls is None:
         public = sorted(n for n, v in vars(model).items() if isinstance(v, type) and not n.startswith("_"))
         return {"class": None, "classes": public, "configs": []}
     records = []
     for config in args["configs"]:
-        try:
-            records.append({"status": "ok", **exercise(cls, name, config, model)})
-        except Unsupported as exc:
-            records.append({"status": "unsupported", "stage": "constructor", "error": str(exc)})
-        except StageFailure as failure:
+        budget = _budget(args)
+        if budget is not None and budget <= 0:
             records.append(
-                {**failure.record, "status": "error", "stage": failure.stage, "error": failure.message}
+                {"status": "error", "stage": "time", "error": "not run: the block's time was spent"}
             )
-        except Exception as exc:  # the submission raised outside any stage (e.g. while reading a result)
-            error = describe_exception(exc, _package_dir(model))
-            records.append({"status": "error", "stage": "setup", "error": error})
+            continue
+        try:
+            with deadline(budget or 0):
+                records.append(_exercise_one(exercise, cls, name, config, model))
+        except OverBudget as exc:
+            records.append({"status": "error", "stage": "time", "error": str(exc)})
     return {"class": name, "signature": signature_text(cls), "configs": records}
+
+
+def _exercise_one(
+    exercise: Exercise, cls: type, name: str, config: Mapping[str, Any], model: ModuleType
+) -> Record:
+    """`exercise` on one configuration, its failure as a record."""
+    try:
+        return {"status": "ok", **exercise(cls, name, config, model)}
+    except Unsupported as exc:
+        return {"status": "unsupported", "stage": "constructor", "error": str(exc)}
+    except StageFailure as failure:
+        return {**failure.record, "status": "error", "stage": failure.stage, "error": failure.message}
+    except Exception as exc:  # the submission raised outside any stage (e.g. while reading a result)
+        return {"status": "error", "stage": "setup", "error": describe_exception(exc, _package_dir(model))}
+
+
+def _budget(args: Mapping[str, Any]) -> float | None:
+    """Seconds the next configuration may take (None: no limit given; <= 0: none left)."""
+    if not isinstance(args.get("deadline"), float | int) or not isinstance(args.get("wall_s"), float | int):
+        return None
+    left = args["deadline"] - time.time() - RESERVE_SHARE * args["wall_s"]
+    return min(left, CONFIG_SHARE * args["wall_s"])
 
 
 def _layer_exercise(call_key: str) -> Exercise:
