@@ -165,6 +165,7 @@ def _raise():
             id="parameter-objects",
         ),
         pytest.param(Block(lambda: [W, GW, B, GB]), "flat", None, id="flat-list"),
+        pytest.param(Block(lambda: [[(W, GW)], [], [[B, GB]]]), "nested", None, id="one-list-per-layer"),
         pytest.param(
             Block(_raise, w=W, dw=GW, b=B, db=GB),
             "attributes",

@@ -232,6 +232,11 @@ class ReLUStuckOnBigBatches(BASE.ReLU):
         return super().forward(x)
 
 
+class SequentialNestedParam(BASE.Sequential):
+    def param(self):
+        return [module.param() for module in self.modules]
+
+
 # ---- the specification ---------------------------------------------------------------------------------
 
 CASES = [
@@ -258,6 +263,14 @@ CASES = [
         "Sequential.param() raised TypeError: can only concatenate list",
         0.0,
         id="sequential-param-raises",
+    ),
+    pytest.param(
+        "sequential",
+        variant(Sequential=SequentialNestedParam),
+        Outcome.PASS,
+        "only through the adapter: Sequential.param() returns one list of pairs per layer",
+        1.0,
+        id="sequential-param-one-list-per-layer",
     ),
     pytest.param(
         "conv2d",

@@ -348,20 +348,23 @@ def _gradient_change(
         return f"has shape {tuple(grad.shape)}, which does not fit the parameter"
 
 
+ADAPTED_LAYOUTS = {
+    "objects": "returns parameter objects, not (tensor, gradient) pairs",
+    "nested": "returns one list of pairs per layer, not one list of pairs",
+    "flat": "returns a flat list, not (tensor, gradient) pairs",
+}
+"""What `param()` returned when it was read through the adapter (see `harness.probes.block_adapters`)."""
+
+
 def _judge_param_call(judgement: _Judgement, reading: Mapping[str, Any], has_parameters: bool) -> None:
     """`param()` must return (parameter, gradient) pairs; other layouts are read through the adapter."""
+    name = judgement.class_name
     if reading["error"] is not None:
-        judgement.fail(f"{judgement.class_name}.param() {reading['error']}")
+        judgement.fail(f"{name}.param() {reading['error']}")
         if has_parameters and reading["values"]:
-            judgement.adapter(
-                f"{judgement.class_name}.param() {reading['error']}; weights read from attributes"
-            )
-    elif reading["layout"] == "objects":
-        judgement.adapter(
-            f"{judgement.class_name}.param() returns parameter objects, not (tensor, gradient) pairs"
-        )
-    elif reading["layout"] == "flat":
-        judgement.adapter(f"{judgement.class_name}.param() returns a flat list, not (tensor, gradient) pairs")
+            judgement.adapter(f"{name}.param() {reading['error']}; weights read from attributes")
+    elif reading["layout"] in ADAPTED_LAYOUTS:
+        judgement.adapter(f"{name}.param() {ADAPTED_LAYOUTS[reading['layout']]}")
 
 
 def _locate_parameters(

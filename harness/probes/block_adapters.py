@@ -396,7 +396,8 @@ class ParameterList(list):
 class ParameterReading:
     """A block's parameters and gradients at one moment, as plain copies, and how they were read.
 
-    `layout`: "pairs" (what the statement asks), "objects" or "flat" (adapter use), "attributes" when
+    `layout`: "pairs" (what the statement asks); "nested" (one list of pairs per layer), "objects" or
+    "flat" (adapter use); "attributes" when
     `param()` failed and the values were found by attribute name (possibly none); `error` says how
     `param()` failed ("raised TypeError: ... (at model.py:12)", "returned None, expected ...").
     """
@@ -438,6 +439,8 @@ def _normalise_entries(entries: Any) -> tuple[list[tuple[Any, Any]], str]:
     entries = list(entries)
     if all(isinstance(e, tuple | list) and len(e) == 2 and isinstance(e[0], torch.Tensor) for e in entries):
         return [(e[0], e[1]) for e in entries], "pairs"
+    if entries and all(isinstance(e, tuple | list) and all(_is_pair(p) for p in e) for e in entries):
+        return [(p[0], p[1]) for e in entries for p in e], "nested"
     if entries and all(isinstance(e, torch.Tensor) for e in entries) and len(entries) % 2 == 0:
         flat = [(entries[i], entries[i + 1]) for i in range(0, len(entries), 2)]
         if all(v.shape == g.shape for v, g in flat):
@@ -447,6 +450,10 @@ def _normalise_entries(entries: Any) -> tuple[list[tuple[Any, Any]], str]:
         return objects, "objects"
     kinds = ", ".join(sorted({type(e).__name__ for e in entries}))
     raise ParameterFormatError(f"returned a list of {kinds}, expected (parameter, gradient) pairs")
+
+
+def _is_pair(entry: Any) -> bool:
+    return isinstance(entry, tuple | list) and len(entry) == 2 and isinstance(entry[0], torch.Tensor)
 
 
 def _attribute(holder: Any, names: Iterable[str]) -> torch.Tensor | None:
