@@ -106,9 +106,13 @@ def judge_pretrained(
 
 
 def samples(noisy: Tensor, output: Tensor, clean: Tensor, count: int = SAMPLE_IMAGES) -> dict[str, Tensor]:
-    """The first `count` images as uint8 for the PNG grid; outputs rounded and clamped to 0-255."""
-    shown = output[:count].double().nan_to_num(0.0).clamp(0, 255).round().to(torch.uint8)
-    return {"noisy": noisy[:count].clone(), "output": shown, "clean": clean[:count].clone()}
+    """`count` images spread evenly over the set, as uint8 for the PNG grid (outputs rounded, clamped).
+
+    Neighbouring validation images often come from the same photograph; evenly spaced ones show more.
+    """
+    picked = torch.linspace(0, len(noisy) - 1, min(count, len(noisy))).round().long()
+    shown = output[picked].double().nan_to_num(0.0).clamp(0, 255).round().to(torch.uint8)
+    return {"noisy": noisy[picked], "output": shown, "clean": clean[picked]}
 
 
 def judge_pretrained_run(

@@ -104,12 +104,14 @@ def test_training_gain_compares_outputs_on_the_same_scale():
     assert got is Outcome.PASS and details["before_db"] < 10
 
 
-def test_samples_are_uint8_and_clamped():
-    output = torch.tensor([-5.0, 0.4, 254.6, 300.0, float("nan")]).view(1, 1, 1, 5).expand(2, 3, 4, 5)
-    grid = quality.samples(torch.zeros(2, 3, 4, 5, dtype=torch.uint8), output, CLEAN[:2, :, :4, :5], count=1)
+def test_samples_are_uint8_clamped_and_spread_over_the_set():
+    output = torch.tensor([-5.0, 0.4, 254.6, 300.0, float("nan")]).view(1, 1, 1, 5).expand(5, 3, 4, 5)
+    noisy = torch.arange(5, dtype=torch.uint8).view(5, 1, 1, 1).expand(5, 3, 4, 5)
+    grid = quality.samples(noisy, output, noisy, count=3)
     assert {key: (t.dtype, tuple(t.shape)) for key, t in grid.items()} == {
-        key: (torch.uint8, (1, 3, 4, 5)) for key in ("noisy", "output", "clean")
+        key: (torch.uint8, (3, 3, 4, 5)) for key in ("noisy", "output", "clean")
     }
+    assert grid["noisy"][:, 0, 0, 0].tolist() == [0, 2, 4]
     assert grid["output"][0, 0, 0].tolist() == [0, 0, 255, 255, 0]
 
 
