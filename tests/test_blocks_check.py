@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.blocks import BLOCK_KINDS, run
+from harness.blocks import BLOCK_KINDS, check_block, run
 from harness.context import CheckContext
 from harness.results import Category, Fault, Outcome
 from harness.rubric import load_rubric, score
@@ -61,6 +61,14 @@ def test_the_2022_flaws_are_each_named_in_one_line(tmp_path):
     assert "(at model.py:29)" in by_id["blocks.conv2d"].message
     assert by_id["blocks.conv2d"].details["passed"] < by_id["blocks.conv2d"].details["total"]
     assert by_id["blocks.transpose-conv2d"].fault is Fault.NONE
+
+
+def test_the_same_seed_gives_the_same_details(tmp_path):
+    ctx = context(SUBMISSIONS / "blocks_torch_backed", tmp_path)
+    conv2d = next(kind for kind in BLOCK_KINDS if kind.kind == "conv2d")
+    first, second = check_block(conv2d, ctx), check_block(conv2d, ctx)
+    assert first.outcome is Outcome.PASS
+    assert (first.message, first.details) == (second.message, second.details)
 
 
 @pytest.mark.slow
