@@ -5,8 +5,16 @@ from __future__ import annotations
 import pytest
 import torch
 
-from harness.model_runs import Step, combined_limits, last_marked_step, run_steps, without_markers
-from harness.sandbox import Limits
+from harness.model_runs import (
+    Step,
+    child_failure,
+    combined_limits,
+    last_marked_step,
+    run_steps,
+    without_markers,
+)
+from harness.results import Category, Fault, Outcome
+from harness.sandbox import ChildRun, Limits
 from tests.model_fixtures import SUBMISSIONS
 
 
@@ -49,3 +57,33 @@ def test_steps_of_a_healthy_child_get_their_own_values():
     runs = run_steps(SUBMISSIONS / "model_torch_backed" / "Miniproject_2", steps, seed=0)
     assert [run.status for run in runs] == ["ok", "ok"]
     assert runs[0].value["names"] == runs[1].value["names"] and "Model" in runs[0].value["names"]
+
+
+def dead(status: str, error: str, traceback: str = "") -> ChildRun:
+    return ChildRun(status, None, error, traceback, "", "", 3.0, True)
+
+
+@pytest.mark.parametrize(
+    ("run", "outcome", "fault", "message"),
+    [
+        (dead("error", "SyntaxError: expected ':' (at model.py:4)", 'File "/x/lib/importlib/__init__.py"'),
+         Outcome.ERROR, Fault.SUBMISSION,
+         "model.py could not be imported: SyntaxError: expected ':' (at model.py:4)"),
+        (dead("error", "KeyError: 'cases'", 'File "/t/lib/harness/probes/model.py", line 90'),
+         Outcome.ERROR, Fault.SETUP, "train on 40 pairs failed in the harness: KeyError: 'cases'"),
+        (dead("timeout", "still running after 60.0 s: killed"),
+         Outcome.TIMEOUT, Fault.SUBMISSION, "train on 40 pairs did not finish within 60 s"),
+        (dead("oom", "used more memory than allowed: killed"),
+         Outcome.OOM, Fault.SUBMISSION, "train on 40 pairs used more than 1024 MB of memory"),
+        (dead("crash", "killed by SIGSEGV (segmentation fault)"),
+         Outcome.CRASH, Fault.SUBMISSION,
+         "train on 40 pairs crashed: killed by SIGSEGV (segmentation fault)"),
+    ],
+    ids=["import-error", "harness-bug", "timeout", "oom", "crash"],
+)  # fmt: skip
+def test_child_failure_says_what_died_and_whose_fault_it_is(run, outcome, fault, message):
+    result = child_failure(
+        "api.train", Category.API, run, "train on 40 pairs", Limits(wall_s=60, memory_mb=1024)
+    )
+    assert (result.outcome, result.fault, result.message) == (outcome, fault, message)
+    assert result.details["child_status"] == run.status
