@@ -49,6 +49,12 @@ class DilationFirst:
         self.got = dict(i=c_in, o=c_out, k=k_sz, s=stride, p=padding)
 
 
+class RequiredDevice:
+    def __init__(self, in_channels, out_channels, kernel_size, is_cuda, device, stride=1, padding=0):
+        assert device == "cpu" and is_cuda is False
+        self.got = dict(i=in_channels, o=out_channels, k=kernel_size, s=stride, p=padding)
+
+
 class Positional:
     def __init__(self, a, b, c, d, e):
         self.got = dict(i=a, o=b, k=c, s=d, p=e)
@@ -70,6 +76,7 @@ class Broken:
         pytest.param(TorchStyle, False, id="pytorch-signature"),
         pytest.param(Abbreviated, True, id="abbreviated-names-with-extras"),
         pytest.param(DilationFirst, True, id="another-order-by-name"),
+        pytest.param(RequiredDevice, True, id="required-device-and-is-cuda"),
         pytest.param(Positional, True, id="unknown-names-positional"),
     ],
 )

@@ -8,10 +8,12 @@ PyTorch-style use failed, the adapter tries, in this order, and reports the rule
 1. Class names: the statement's name first, then the variants in `CLASS_NAMES`.
 2. Constructor: PyTorch's call; then the same values bound by name through the signature, each
    argument under any of its `ARGUMENT_SYNONYMS` (`in_ch`, `c_in`, `kernel`, `k_sz`, `use_bias`, `eta`,
-   and `model`/`net` for SGD's parameters), unknown extras with defaults (`device`, `is_cuda`, init
-   options) left alone; then every value by position, in PyTorch's order.
+   and `model`/`net` for SGD's parameters), extras with defaults (init options) left alone and required
+   ones from `EXTRA_VALUES` (`device="cpu"`, `is_cuda=False`); then every value by position, in
+   PyTorch's order.
 3. Parameters: `param()` as pairs (tuples or lists, as the statement asks); then, flagged as adapter
-   use, parameter objects with a value and a gradient attribute, a flat list `[p1, g1, p2, g2, ...]`,
+   use, parameter objects with a value and a gradient attribute, one list of pairs per layer (a
+   Sequential), a flat list `[p1, g1, p2, g2, ...]`,
    and, when `param()` raises, attributes named like `weight|w|W` and `bias|b` with gradients named
    like `grad_weight|dw|weight_grad` (or the `.grad` of a parameter object).
 
@@ -123,6 +125,16 @@ ARGUMENT_SYNONYMS: Mapping[str, tuple[str, ...]] = {
     "nesterov": ("nesterov", "use_nesterov"),
 }
 """Per PyTorch argument name: the names submissions gave it (compared ignoring case and underscores)."""
+
+EXTRA_VALUES: Mapping[str, Any] = {
+    "device": "cpu",
+    "iscuda": False,
+    "cuda": False,
+    "usecuda": False,
+    "gpu": False,
+    "dtype": torch.float32,
+}
+"""Values for extra constructor arguments a submission requires but PyTorch's call does not have."""
 
 VALUE_ATTRIBUTES = ("value", "data", "param", "tensor", "weight", "w", "p")
 GRADIENT_ATTRIBUTES = ("grad", "gradient", "g", "dvalue", "d")
@@ -335,6 +347,8 @@ def _bind_by_name(
             if parameter.kind is parameter.POSITIONAL_ONLY:
                 return None
             kwargs[parameter.name] = value
+        elif normalised(parameter.name) in EXTRA_VALUES:
+            kwargs[parameter.name] = EXTRA_VALUES[normalised(parameter.name)]
         elif parameter.default is parameter.empty:
             return None
     explicit = set(call.keywords) | set(list(call.values)[: call.positional])
