@@ -178,7 +178,8 @@ def judge_load_pretrained(surface: Mapping[str, Any]) -> CheckResult:
             "api.load-pretrained",
             Category.API,
             Outcome.PASS,
-            "load_pretrained_model() loads bestmodel.pth from another working directory",
+            "load_pretrained_model() runs from another working directory"
+            + (" (there is no bestmodel.pth next to model.py)" if size is None else ""),
             details,
             load["seconds"],
             score=1.0,

@@ -110,6 +110,23 @@ def test_load_error_names_the_cause(error, size, expected):
     assert expected in load_error_message(error, size)
 
 
+@pytest.mark.parametrize(
+    ("size", "message"),
+    [(2229, "load_pretrained_model() runs from another working directory"),
+     (None, "load_pretrained_model() runs from another working directory (there is no bestmodel.pth")],
+    ids=["with-bestmodel", "without-bestmodel"],
+)  # fmt: skip
+def test_a_load_that_runs_passes_and_says_what_it_loaded(size, message):
+    surface = {
+        "names": ALL_NAMES,
+        "init": {"ok": True},
+        "load": {"ok": True, "seconds": 0.1},
+        "bestmodel_size": size,
+    }
+    result = api.judge_load_pretrained(surface)
+    assert result.outcome is Outcome.PASS and result.message.startswith(message)
+
+
 def _import_fixture(name: str):
     """Import a fixture submission's model.py in this process (probes are plain functions)."""
     path = SUBMISSIONS / name / "Miniproject_2" / "model.py"
