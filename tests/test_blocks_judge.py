@@ -398,6 +398,14 @@ CASES = [
     pytest.param("upsampling", variant(), Outcome.PASS, "5 of 5", 1.0, id="upsampling-nearest-then-conv"),
     pytest.param(
         "upsampling",
+        variant(Upsampling=BASE.NearestUpsampling),
+        Outcome.SKIPPED,
+        "Upsampling is another name for NearestUpsampling, which is checked as such",
+        0.0,
+        id="upsampling-alias-of-nearest",
+    ),
+    pytest.param(
+        "upsampling",
         variant(Upsampling=UpsamplingSamePadding),
         Outcome.PASS,
         "adapter: Upsampling(3, 4, kernel_size=3, padding=1, scale_factor=2) raised TypeError",

@@ -129,6 +129,12 @@ def judge_block(
         classes = [str(name) for name in value.get("classes") or []]
         message = f"no {kind.class_name} class in model.py (classes found: {', '.join(classes) or 'none'})"
         result = CheckResult(kind.check_id, Category.BLOCKS, Outcome.MISSING, message, {"classes": classes})
+    elif value.get("alias_of") is not None:
+        alias = str(value["alias_of"])
+        message = f"{kind.class_name} is another name for {alias}, which is checked as such"
+        result = CheckResult(
+            kind.check_id, Category.BLOCKS, Outcome.SKIPPED, message, {"alias_of": alias}, fault=Fault.NONE
+        )
     elif len(value.get("configs") or []) != len(trials):
         reported = len(value.get("configs") or [])
         message = f"{kind.class_name}: the child reported {reported} of {len(trials)} configurations"

@@ -85,9 +85,17 @@ def probe_sigmoid(model: ModuleType, args: Mapping[str, Any]) -> Record:
 def probe_upsampling(model: ModuleType, args: Mapping[str, Any]) -> Record:
     """`Upsampling` is nearest-up + conv when it takes a scale factor, else a transposed convolution
     (always when it subclasses the submission's own): `mode` says which one was exercised, and each
-    configuration carries a call for both (`scale_call`, `transposed_call`)."""
-    cls, _ = find_class(model, "upsampling")
-    transposed, _ = find_class(model, "transpose_conv2d")
+    configuration carries a call for both (`scale_call`, `transposed_call`). When `Upsampling` is
+    merely another name for one of the two other classes, only `alias_of` is reported."""
+    cls, name = find_class(model, "upsampling")
+    transposed, transposed_name = find_class(model, "transpose_conv2d")
+    nearest_cls, nearest_name = find_class(model, "nearest_upsampling")
+    if cls is not None and cls in (transposed, nearest_cls):
+        return {
+            "class": name,
+            "alias_of": transposed_name if cls is transposed else nearest_name,
+            "configs": [],
+        }
     subclass = cls is not None and transposed is not None and issubclass(cls, transposed)
     nearest = cls is not None and not subclass and "scale_factor" in _argument_names(cls)
     result = _probe_each(
