@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from harness.blocks import BLOCK_KINDS, check_block, run
 from harness.context import CheckContext
 from harness.results import Category, Fault, Outcome
@@ -71,7 +69,6 @@ def test_the_same_seed_gives_the_same_details(tmp_path):
     assert (first.message, first.details) == (second.message, second.details)
 
 
-@pytest.mark.slow
 def test_the_reference_submission_gets_every_block_point(tmp_path):
     rubric = load_rubric("ee559-2022")
     results = run(context(ROOT / "Miniproject_2", tmp_path))
