@@ -568,3 +568,18 @@ def test_a_configuration_that_hangs_costs_only_its_row():
     assert (
         result.message == "ReLU() on (8, 3, 32, 32): did not finish within 2 s (3 of 4 configurations pass)"
     )
+
+
+def test_a_harness_bug_in_one_block_costs_only_that_block(monkeypatch):
+    import harness.blocks as blocks
+
+    def broken(kind, ctx):
+        if kind.kind == "relu":
+            raise KeyError("grid")
+        return judge_block(kind, [], ChildRun("ok", {"class": None}, "", "", "", "", 0.0, False), 0.0)
+
+    monkeypatch.setattr(blocks, "check_block", broken)
+    results = {r.id: r for r in blocks.run(ctx=None)}
+    assert (results["blocks.relu"].outcome, results["blocks.relu"].fault) == (Outcome.ERROR, Fault.SETUP)
+    assert results["blocks.relu"].message == "ReLU: the harness failed: KeyError: 'grid'"
+    assert results["blocks.sigmoid"].outcome is Outcome.MISSING

@@ -101,8 +101,18 @@ OPTIONAL = ("blocks.upsampling",)
 def run(ctx: CheckContext) -> list[CheckResult]:
     """One `CheckResult` per block of `BLOCK_KINDS`, each from its own child process."""
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        results = list(pool.map(lambda kind: check_block(kind, ctx), BLOCK_KINDS))
+        results = list(pool.map(lambda kind: _check_or_report(kind, ctx), BLOCK_KINDS))
     return resolve_absent(results)
+
+
+def _check_or_report(kind: BlockKind, ctx: CheckContext) -> CheckResult:
+    """`check_block`, with a bug of the harness in one block reported as that block's set-up error."""
+    try:
+        return check_block(kind, ctx)
+    except Exception as exc:  # ours, not the submission's: the other blocks still get their results
+        first_line = (str(exc).splitlines() or [""])[0]
+        message = f"{kind.class_name}: the harness failed: {type(exc).__name__}: {first_line}"
+        return CheckResult(kind.check_id, Category.BLOCKS, Outcome.ERROR, message, fault=Fault.SETUP)
 
 
 def check_block(kind: BlockKind, ctx: CheckContext) -> CheckResult:
