@@ -61,13 +61,11 @@ def _degradation_params(
     """`--param sigma=15 --param max_factor=10` -> {"sigma": 15.0, "max_factor": 10.0}."""
     params = {}
     for value in values:
-        key, equals, number = value.partition("=")
+        key, _, number = value.partition("=")
         try:
-            params[key.strip()] = float(number)
+            params[key.strip()] = float(number)  # no "=" leaves number empty: refused here too
         except ValueError:
             raise click.BadParameter(f"{value!r} is not KEY=NUMBER") from None
-        if not equals:
-            raise click.BadParameter(f"{value!r} is not KEY=NUMBER")
     return params
 
 
