@@ -3,8 +3,9 @@
 The grids cover what the statement's blocks must handle, kept small enough that every block's child
 finishes in about a second: kernel sizes 1 to 5, rectangular kernels, strides 1 to 3, paddings, tuple
 arguments, dilations, no bias, batch sizes 1 to 8, odd and non-square inputs, the network's own layer
-shapes. Constructor calls are PyTorch's (`Conv2d(3, 8, kernel_size=5, stride=2)`), as the statement
-says graders instantiate blocks. Settings a block may lack without being wrong (dilation, `bias=False`,
+shapes. A Sequential chains only 3x3 convolutions (the network's), so that it does not inherit a
+Conv2d's trouble with other kernels. Constructor calls are PyTorch's (`Conv2d(3, 8, kernel_size=5,
+stride=2)`), as the statement says graders instantiate blocks. Settings a block may lack without being wrong (dilation, `bias=False`,
 `output_padding`, SGD's momentum/weight decay/Nesterov, scale factors other than 2) are `optional`: a
 submission whose constructor has no argument for one skips those configurations instead of failing.
 
@@ -366,7 +367,7 @@ GRIDS: Mapping[str, tuple[Case, ...]] = {
             (
                 conv2d(3, 8, 3, (), stride=2, padding=1),
                 activation("relu", "ReLU", ()),
-                conv2d(8, 3, 1, ()),
+                conv2d(8, 3, 3, (), padding=1),
                 activation("sigmoid", "Sigmoid", ()),
             ),
             (1, 3, 8, 8),
