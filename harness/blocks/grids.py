@@ -5,9 +5,10 @@ finishes in about a second: kernel sizes 1 to 5, rectangular kernels, strides 1 
 arguments, dilations, no bias, batch sizes 1 to 8, odd and non-square inputs, the network's own layer
 shapes. A Sequential chains only 3x3 convolutions (the network's), so that it does not inherit a
 Conv2d's trouble with other kernels. Constructor calls are PyTorch's (`Conv2d(3, 8, kernel_size=5,
-stride=2)`), as the statement says graders instantiate blocks. Settings a block may lack without being wrong (dilation, `bias=False`,
-`output_padding`, SGD's momentum/weight decay/Nesterov, scale factors other than 2) are `optional`: a
-submission whose constructor has no argument for one skips those configurations instead of failing.
+stride=2)`), as the statement says graders instantiate blocks. Settings a block may lack without
+being wrong (dilation, `bias=False`, `output_padding`, SGD's momentum/weight decay/Nesterov, scale
+factors other than 2) are `optional`: a submission whose constructor has no argument for one skips
+those configurations instead of failing.
 
 `trials(kind, seed)` attaches inputs and output gradients drawn from a generator seeded with `seed`
 and the configuration's position, so a run is reproducible and the parent keeps what it sent.
