@@ -115,12 +115,6 @@ class PhotoAtlas:
         symmetry = torch.randint(SYMMETRIES, (count,), generator=generator)
         return Crops(photo, factor, top, left, symmetry)
 
-    def _geometry(self, crops: Crops) -> tuple[Tensor, Tensor]:
-        """Per crop, `N×1×1×1`: the row stride of its photo and the flat index of its top-left pixel."""
-        width = self.widths[crops.photo]
-        first = self.pixel_offsets[crops.photo] + crops.top * width + crops.left
-        return width.view(-1, 1, 1, 1), first.view(-1, 1, 1, 1)
-
     def block_means(self, crops: Crops) -> Tensor:
         """The clean thumbnails: each block's mean, `N×3×32×32` float32 in [0, 255], photo orientation.
 
@@ -140,17 +134,19 @@ class PhotoAtlas:
 
     def block_picks(self, crops: Crops, generator: torch.Generator) -> Tensor:
         """One uniformly chosen source pixel per block (the same in all channels), `N×3×32×32` uint8,
-        photo orientation. The offset in a block is `⌊u·f / 2²⁰⌋` with `u` uniform in `0..2²⁰−1`."""
+        photo orientation. The offset in a block is `⌊u·f / 2²⁰⌋` with `u` uniform in `0..2²⁰−1`: each
+        of the `f` offsets has probability `1/f` to within `f/2²⁰`."""
         photo = crops.photo
         f = crops.factor.view(-1, 1, 1)
         block = torch.arange(SIZE)
         offsets = torch.randint(1 << 20, (2, len(crops), SIZE, SIZE), generator=generator)
         y = block.view(1, -1, 1) * f + ((offsets[0] * f) >> 20)
         x = block.view(1, 1, -1) * f + ((offsets[1] * f) >> 20)
-        width, first = self._geometry(crops)
-        plane = (self.heights[photo] * self.widths[photo]).view(-1, 1, 1, 1)
-        channel = torch.arange(3).view(1, 3, 1, 1)
-        return _gather(self.pixels, first + channel * plane + (y.unsqueeze(1) * width + x.unsqueeze(1)))
+        width = self.widths[photo].view(-1, 1, 1, 1)
+        plane = self.heights[photo].view(-1, 1, 1, 1) * width
+        first = self.pixel_offsets[photo].view(-1, 1, 1, 1) + crops.top.view(-1, 1, 1, 1) * width
+        first = first + crops.left.view(-1, 1, 1, 1) + torch.arange(3).view(1, 3, 1, 1) * plane
+        return _gather(self.pixels, first + (y.unsqueeze(1) * width + x.unsqueeze(1)))
 
     def orient(self, crops: Crops, images: Tensor) -> Tensor:
         """`images` (`N×C×32×32`, photo orientation) shown under each crop's symmetry."""
