@@ -12,6 +12,7 @@ from .others.nearest_upsampling import NearestUpsampling
 from .others.optim import SGD
 from .others.sequential import Sequential
 from .others.training import (
+    DIHEDRAL_TRANSFORMS,
     ProgressLine,
     Recipe,
     apply_transform,
@@ -23,6 +24,7 @@ from .others.training import (
     save_weights,
     steps_in,
     to_unit_range,
+    undo_transform,
 )
 from .others.transpose_conv import TransposeConv2d
 from .others.upsampling import Upsampling
@@ -135,7 +137,8 @@ class Model:
         """Denoise N×3×H×W images (uint8 or float, 0–255; any N, H, W ≥ 1): float 0–255 out, same shape.
 
         Sizes that are not multiples of 4 are mirror-padded up to one and cropped back; images go through
-        the network in batches of about `PREDICT_PIXELS_PER_BATCH` pixels.
+        the network in batches of about `PREDICT_PIXELS_PER_BATCH` pixels. The output is the self-ensemble
+        `(1/8)·Σ_t T_t⁻¹(f(T_t(x)))` over the eight symmetries T_t of the square (+0.2 dB, 8× the work).
         """
         height, width = test_input.shape[2], test_input.shape[3]
         per_batch = max(1, PREDICT_PIXELS_PER_BATCH // (height * width))
@@ -144,7 +147,11 @@ class Model:
             images = pad_to_multiple(
                 to_unit_range(test_input[start : start + per_batch], self.device), DOWNSCALING
             )
+            ensemble = images.new_zeros(images.shape)
+            for transform in range(DIHEDRAL_TRANSFORMS):
+                output = self.network.forward(apply_transform(images, transform))
+                ensemble += undo_transform(output, transform)
             outputs.append(
-                self.network.forward(images)[:, :, :height, :width].mul(255.0).to(test_input.device)
+                ensemble[:, :, :height, :width].mul(255.0 / DIHEDRAL_TRANSFORMS).to(test_input.device)
             )
         return cat(outputs)

@@ -77,9 +77,9 @@ class UNet(nn.Module):
         def block(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
             return nn.Sequential(nn.Conv2d(cin, cout, 3, stride=stride, padding=1), nn.ReLU())
 
-        self.full = nn.Sequential(block(3, c), block(c, c))
-        self.half = nn.Sequential(block(c, 2 * c, 2), block(2 * c, 2 * c))
-        self.quarter = block(2 * c, 4 * c, 2)
+        self.at_full = nn.Sequential(block(3, c), block(c, c))
+        self.at_half = nn.Sequential(block(c, 2 * c, 2), block(2 * c, 2 * c))
+        self.at_quarter = block(2 * c, 4 * c, 2)
         self.up_half = nn.Sequential(nn.Upsample(scale_factor=2), block(4 * c, 2 * c))
         self.merge_half = block(4 * c, 2 * c)
         self.up_full = nn.Sequential(nn.Upsample(scale_factor=2), block(2 * c, c))
@@ -87,9 +87,9 @@ class UNet(nn.Module):
         self.out = nn.Conv2d(c, 3, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        full = self.full(x)
-        half = self.half(full)
-        merged_half = self.merge_half(torch.cat([self.up_half(self.quarter(half)), half], 1))
+        full = self.at_full(x)
+        half = self.at_half(full)
+        merged_half = self.merge_half(torch.cat([self.up_half(self.at_quarter(half)), half], 1))
         merged_full = self.merge_full(torch.cat([self.up_full(merged_half), full], 1))
         return torch.sigmoid(self.out(merged_full))
 
