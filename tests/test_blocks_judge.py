@@ -216,6 +216,19 @@ class Conv2dFlatWeight(BASE.Conv2d):
         return super()._function(x, weight.reshape(self.shape), bias)
 
 
+class Conv2dColumnsFirstWeight(BASE.Conv2d):
+    """Keeps the weight as the (in·kh·kw, out) matrix of `cols.transpose(1, 2) @ W`."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, **kwargs):
+        super().__init__(in_channels, out_channels, kernel_size, **kwargs)
+        self.shape = self.weight.shape
+        self.weight = self.weight.reshape(self.shape[0], -1).t().contiguous()
+        self.weight_grad = torch.zeros_like(self.weight)
+
+    def _function(self, x, weight, bias=None):
+        return super()._function(x, weight.t().reshape(self.shape), bias)
+
+
 class UpsamplingSamePadding(BASE.Upsampling):
     """`Upsampling(in_channels, out_channels, kernel_size, scale_factor)`, padding always k // 2."""
 
@@ -414,6 +427,14 @@ CASES = [
     ),
     pytest.param(
         "conv2d", variant(Conv2d=Conv2dFlatWeight), Outcome.PASS, "16 of 16", 1.0, id="conv2d-flat-weight"
+    ),
+    pytest.param(
+        "conv2d",
+        variant(Conv2d=Conv2dColumnsFirstWeight),
+        Outcome.PASS,
+        "16 of 16",
+        1.0,
+        id="conv2d-weight-as-columns-by-out",
     ),
     pytest.param(
         "transpose_conv2d",

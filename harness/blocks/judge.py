@@ -397,20 +397,36 @@ def _choose_layout(
     tensors: Mapping[str, Any],
     output: Any,
 ) -> list[Layout]:
-    """How to read each parameter in PyTorch's layout. A transposed convolution's weight may be stored
-    (in, out, kh, kw) like PyTorch's or (out, in, kh, kw): the one the block's output agrees with."""
+    """How to read each parameter in PyTorch's layout: the first of `_weight_layouts` that the
+    block's own output agrees with (PyTorch's when none does, so the mismatch is reported)."""
     shapes = case.parameter_shapes()
     layouts = [_reshaper(shape) for shape in shapes]
-    if case.reference != "transpose_conv2d" or not isinstance(output, torch.Tensor):
+    if not shapes or not isinstance(output, torch.Tensor):
         return layouts
-    in_channels, out_channels, kh, kw = shapes[0]
-    swapped = [lambda t: t.reshape(out_channels, in_channels, kh, kw).transpose(0, 1), *layouts[1:]]
-    for candidate in (layouts, swapped):
+    for weight_layout in _weight_layouts(case.reference, shapes[0], values[indices[0]]):
+        candidate = [weight_layout, *layouts[1:]]
         params = [layout(values[i]) for i, layout in zip(indices, candidate, strict=True)]
         exact = reference.evaluate(function, tensors["x"], params, tensors["g1"], torch.float64)
         rounded = reference.evaluate(function, tensors["x"], params, tensors["g1"], torch.float32)
         if output.shape == exact.output.shape and compare(output, exact.output, rounded.output).passed:
             return candidate
+    return layouts
+
+
+def _weight_layouts(reference_name: str, shape: Sequence[int], stored: torch.Tensor) -> list[Layout]:
+    """Readings of a stored weight as PyTorch's (c0, c1, kh, kw), most likely first.
+
+    Any storage with the right element count in PyTorch's order (4-D, or the (c0, c1·kh·kw) matrix an
+    unfold implementation multiplies with); a matrix stored the other way round, (c1·kh·kw, c0); and
+    for a transposed convolution, whose PyTorch layout is (in, out, kh, kw), the (out, in, kh, kw)
+    order of a convolution.
+    """
+    c0, c1, kh, kw = shape
+    layouts = [_reshaper(shape)]
+    if stored.dim() == 2 and stored.shape[1] == c0:
+        layouts.append(lambda t: t.transpose(0, 1).reshape(c0, c1, kh, kw))
+    if reference_name == "transpose_conv2d":
+        layouts.append(lambda t: t.reshape(c1, c0, kh, kw).transpose(0, 1))
     return layouts
 
 
