@@ -217,17 +217,19 @@ def test_parameterless_blocks_have_no_pairs(make):
 
 
 @pytest.mark.parametrize(
-    ("block", "weight_shape", "fan_in"),
+    ("make", "weight_shape", "fan_in"),
     [
-        (Conv2d(64, 32, 3), (32, 64, 3, 3), 64 * 9),
-        (Conv2d(12, 8, (5, 2), groups=4), (8, 3, 5, 2), 3 * 10),
-        (TransposeConv2d(32, 64, 2, stride=2), (32, 64, 2, 2), 64 * 4),
-        (TransposeConv2d(12, 8, 3, groups=2), (12, 4, 3, 3), 4 * 9),
-        (Upsampling(16, 48), (48, 16, 3, 3), 16 * 9),
+        (lambda: Conv2d(64, 32, 3), (32, 64, 3, 3), 64 * 9),
+        (lambda: Conv2d(12, 8, (5, 2), groups=4), (8, 3, 5, 2), 3 * 10),
+        (lambda: TransposeConv2d(32, 64, 2, stride=2), (32, 64, 2, 2), 64 * 4),
+        (lambda: TransposeConv2d(12, 8, 3, groups=2), (12, 4, 3, 3), 4 * 9),
+        (lambda: Upsampling(16, 48), (48, 16, 3, 3), 16 * 9),
     ],
     ids=["conv", "conv-grouped-rect", "transpose", "transpose-grouped", "upsampling"],
 )
-def test_weight_and_bias_are_pytorch_shaped_and_initialised(block, weight_shape, fan_in):
+def test_weight_and_bias_are_pytorch_shaped_and_initialised(make, weight_shape, fan_in):
+    torch.manual_seed(0)
+    block = make()
     bound = 1 / math.sqrt(fan_in)
     assert tuple(block.weight.shape) == weight_shape and tuple(block.bias.shape) == (block.bias.numel(),)
     for tensor in (block.weight, block.bias):

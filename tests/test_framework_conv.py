@@ -225,7 +225,7 @@ def conv_configs(draw):
     return config
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, derandomize=True)
 @given(config=conv_configs(), seed=st.integers(0, 2**16))
 def test_conv2d_matches_torch_on_generated_shapes(config, seed):
     if not _conv_valid(config):
@@ -237,7 +237,7 @@ def test_conv2d_matches_torch_on_generated_shapes(config, seed):
     assert compare_with_torch(ours, theirs, _input(config, torch.float64, seed)).largest < FLOAT64_TOLERANCE
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, derandomize=True)
 @given(config=conv_configs(), output_padding=st.tuples(st.integers(0, 2), st.integers(0, 2)))
 def test_transpose_conv2d_matches_torch_on_generated_shapes(config, output_padding):
     config = dict(config, output_padding=output_padding)

@@ -2,6 +2,7 @@
 
 from .conv_base import ConvBase
 from .im2col import col2im, im2col, nchw, nhwc
+from .matmul import transposed_matmul
 
 _SMALL_INPUT = 20480
 """Inputs of at most this many numbers (PyTorch's own threshold for its reference kernel) use PyTorch's
@@ -136,6 +137,6 @@ class Conv2d(ConvBase):
         return nhwc(grad_output).reshape(-1, g, self.out_channels // g).permute(1, 0, 2)
 
     def _accumulate_parameter_gradients(self, grad) -> None:
-        self._accumulate("weight", self._weight_gradient(self._cols.transpose(1, 2).bmm(grad)))
+        self._accumulate("weight", self._weight_gradient(transposed_matmul(self._cols, grad)))
         if self.bias is not None:
             self._accumulate("bias", grad.sum(1))

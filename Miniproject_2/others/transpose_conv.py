@@ -2,6 +2,7 @@
 
 from .conv_base import ConvBase, pair
 from .im2col import col2im, im2col, nchw, nhwc
+from .matmul import transposed_matmul
 
 
 class TransposeConv2d(ConvBase):
@@ -133,7 +134,7 @@ class TransposeConv2d(ConvBase):
 
     def _accumulate_parameter_gradients(self, cols, grad_output) -> None:
         g, (kh, kw) = self.groups, self.kernel_size
-        grad_weights = self._pixels.transpose(1, 2).bmm(cols)
+        grad_weights = transposed_matmul(self._pixels, cols)
         self._accumulate(
             "weight", grad_weights.view(g, -1, kh, kw, self.out_channels // g).permute(0, 1, 4, 2, 3)
         )

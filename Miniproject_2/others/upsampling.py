@@ -3,6 +3,7 @@
 
 from .conv import Conv2d
 from .im2col import col2im, nchw, nhwc
+from .matmul import transposed_matmul
 from .module import Module
 from .nearest_upsampling import NearestUpsampling
 
@@ -114,15 +115,14 @@ class Upsampling(Module):
         self._sub_pixel = self._sub_pixel_weights()
         n, _, h, w = x.shape
         o = self.conv.out_channels
+        if self.scatter:
+            return nchw(self._scatter_forward(x).reshape(n, 2 * h, 2 * w, o))
         out = x.new_empty((n, h, 2, w, 2, o))
         if self.conv.bias is None:
             out.zero_()
         else:
             out.copy_(self.conv.bias.expand(out.shape))
-        if self.scatter:
-            self._scatter_forward(x, out)
-        else:
-            self._gather_forward(x, out)
+        self._gather_forward(x, out)
         return nchw(out.view(n, 2 * h, 2 * w, o))
 
     def backward(self, grad_output):
@@ -155,7 +155,7 @@ class Upsampling(Module):
         grad_sub_pixel = self._workspace("grad_output", (2, 2, n, h, w, o), grad)
         grad_sub_pixel.copy_(grad.permute(2, 4, 0, 1, 3, 5))
         grad_sub_pixel = grad_sub_pixel.view(4, n * h * w, o)
-        self._accumulate_sub_pixel_gradient(self._cols.transpose(1, 2).bmm(grad_sub_pixel))
+        self._accumulate_sub_pixel_gradient(transposed_matmul(self._cols, grad_sub_pixel))
         grad_cols = grad_sub_pixel.bmm(self._sub_pixel.transpose(1, 2))
         grad_input = grad.new_zeros((n, h, w, c))
         for r in range(2):
@@ -177,38 +177,61 @@ class Upsampling(Module):
         o, c = self.conv.weight.shape[:2]
         return self._sub_pixel.view(2, 2, 2, 2, c, o).permute(4, 0, 1, 2, 3, 5).reshape(c, 16 * o)
 
-    def _scatter_forward(self, x, out) -> None:
+    def _scatter_forward(self, x):
+        """Products P = X_pad · [W_rs,ij] over the zero-padded input grid, then sub-pixel (r, s) of output
+        (y, x) sums tap (i, j) at grid position (y + r + i, x + s + j). P and the output are stored
+        channel-major when C_out is shorter than an image row, pixel-major otherwise, so each of the 16
+        strided adds runs along the longer contiguous axis. Returns the output (N, H, 2, W, 2, O)."""
         n, c, h, w = x.shape
         o = self.conv.out_channels
-        self._pixels = nhwc(x).reshape(n * h * w, c)
-        products = self._workspace("products", (n * h * w, 16 * o), x)
-        products.addmm_(self._pixels, self._all_taps(), beta=0)
-        products = products.view(n, h, w, 2, 2, 2, 2, o)
+        self._channel_major = o < w
+        self._padded = self._workspace("padded_input", (n, h + 2, w + 2, c), x)
+        self._padded[:, 1 : h + 1, 1 : w + 1].copy_(nhwc(x))
+        pixels, taps = self._padded.view(-1, c), self._all_taps()
+        if self._channel_major:
+            products = self._workspace("products", (16 * o, pixels.shape[0]), x).addmm_(
+                taps.t(), pixels.t(), beta=0
+            )
+            products = products.view(2, 2, 2, 2, o, n, h + 2, w + 2).permute(0, 1, 2, 3, 5, 6, 7, 4)
+            out = x.new_empty((o, n, h, 2, w, 2)).permute(1, 2, 3, 4, 5, 0)
+        else:
+            products = self._workspace("products", (pixels.shape[0], 16 * o), x).addmm_(pixels, taps, beta=0)
+            products = products.view(n, h + 2, w + 2, 2, 2, 2, 2, o).permute(3, 4, 5, 6, 0, 1, 2, 7)
+            out = x.new_empty((n, h, 2, w, 2, o))
+        if self.conv.bias is None:
+            out.zero_()
+        else:
+            out.copy_(self.conv.bias.expand(out.shape))
         for r in range(2):
             for s in range(2):
                 for i in range(2):
-                    rows, source_rows = _shifted(h, r + i - 1)
                     for j in range(2):
-                        columns, source_columns = _shifted(w, s + j - 1)
-                        out[:, rows, r, columns, s].add_(products[:, source_rows, source_columns, r, s, i, j])
+                        out[:, :, r, :, s].add_(products[r, s, i, j, :, r + i : r + i + h, s + j : s + j + w])
+        return out
 
     def _scatter_backward(self, grad):
+        """The adjoint: G holds dY of sub-pixel (r, s) at grid position (y + r + i, x + s + j) for tap
+        (i, j), zero elsewhere; dL/dx = crop(G · [W_rs,ij]ᵀ), dL/d[W_rs,ij] = X_padᵀ · G."""
         n, h, _, w, _, o = grad.shape
-        gathered = self._workspace("gathered_grad", (n, h, w, 2, 2, 2, 2, o), grad)
+        c = self.conv.in_channels
+        grid = n * (h + 2) * (w + 2)
+        if self._channel_major:
+            matrix = self._workspace("gathered_grad", (16 * o, grid), grad)
+            gathered = matrix.view(2, 2, 2, 2, o, n, h + 2, w + 2).permute(0, 1, 2, 3, 5, 6, 7, 4)
+            matrix = matrix.t()
+        else:
+            matrix = self._workspace("gathered_grad", (grid, 16 * o), grad)
+            gathered = matrix.view(n, h + 2, w + 2, 2, 2, 2, 2, o).permute(3, 4, 5, 6, 0, 1, 2, 7)
         for r in range(2):
             for s in range(2):
                 for i in range(2):
-                    rows, source_rows = _shifted(h, r + i - 1)
                     for j in range(2):
-                        columns, source_columns = _shifted(w, s + j - 1)
-                        gathered[:, source_rows, source_columns, r, s, i, j].copy_(
-                            grad[:, rows, r, columns, s]
+                        gathered[r, s, i, j, :, r + i : r + i + h, s + j : s + j + w].copy_(
+                            grad[:, :, r, :, s]
                         )
-        gathered = gathered.view(n * h * w, 16 * o)
-        all_taps = self._all_taps()
-        grad_taps = self._pixels.t().matmul(gathered)
-        c = self.conv.in_channels
+        grad_taps = transposed_matmul(self._padded.view(grid, c), matrix)
         self._accumulate_sub_pixel_gradient(
             grad_taps.view(c, 2, 2, 2, 2, o).permute(1, 2, 3, 4, 0, 5).reshape(4, 4 * c, o)
         )
-        return gathered.matmul(all_taps.t()).view(n, h, w, c)
+        grad_padded = matrix.matmul(self._all_taps().t()).view(n, h + 2, w + 2, c)
+        return grad_padded[:, 1 : h + 1, 1 : w + 1]

@@ -1,0 +1,108 @@
+"""What the speed benchmarks time: one training step of the Model's network, and each convolution layer
+of it (forward + backward), in our framework and in torch.nn + autograd (NCHW and channels_last).
+
+Each builder returns a zero-argument callable that performs one step on fixed random data, so the
+benchmark times only the step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from experiments.contenders import Width, required_topology
+from Miniproject_2.model import ARCHITECTURE, MSE, SGD, Conv2d, Upsampling, build_network
+
+IMPLEMENTATIONS = ("ours", "torch-nchw", "torch-channels-last")
+LEARNING_RATE, MOMENTUM = 0.05, 0.9
+
+
+def _images(batch: int, channels: int = 3, size: int = 32, channels_last: bool = False) -> torch.Tensor:
+    images = torch.rand((batch, channels, size, size), generator=torch.Generator().manual_seed(batch))
+    return images.contiguous(memory_format=torch.channels_last) if channels_last else images
+
+
+def training_step(implementation: str, batch: int) -> Callable[[], None]:
+    """One SGD step (momentum 0.9) on the MSE between the network's output and a target batch."""
+    inputs, targets = _images(batch), _images(batch)
+    if implementation == "ours":
+        network, loss = build_network(ARCHITECTURE), MSE()
+        optimizer = SGD(network.param(), lr=LEARNING_RATE, momentum=MOMENTUM)
+
+        def step() -> None:
+            optimizer.zero_grad()
+            loss.forward(network.forward(inputs), targets)
+            network.backward_parameters(loss.backward())
+            optimizer.step()
+
+        return step
+    first, second = ARCHITECTURE["channels"]
+    network = required_topology(Width(first, second, ARCHITECTURE["down_kernel"], ARCHITECTURE["up_kernel"]))
+    if implementation == "torch-channels-last":
+        network = network.to(memory_format=torch.channels_last)
+        inputs, targets = (t.contiguous(memory_format=torch.channels_last) for t in (inputs, targets))
+    optimizer = torch.optim.SGD(network.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
+
+    def torch_step() -> None:
+        with torch.enable_grad():
+            optimizer.zero_grad()
+            torch.nn.functional.mse_loss(network(inputs), targets).backward()
+            optimizer.step()
+
+    return torch_step
+
+
+def network_layers() -> dict[str, tuple]:
+    """Layer name -> (in channels, out channels, input size, kind) of the Model's four convolutions."""
+    first, second = ARCHITECTURE["channels"]
+    return {
+        f"conv-3to{first}-s2": (3, first, 32, "down"),
+        f"conv-{first}to{second}-s2": (first, second, 16, "down"),
+        f"upsampling-{second}to{first}": (second, first, 8, "up"),
+        f"upsampling-{first}to3": (first, 3, 16, "up"),
+    }
+
+
+def layer_step(implementation: str, layer: str, batch: int) -> Callable[[], None]:
+    """Forward and backward of one layer (parameter gradients always, the input gradient except for the
+    first layer, whose input is data), on an input in each implementation's preferred layout."""
+    c_in, c_out, size, kind = network_layers()[layer]
+    needs_input_grad = c_in != 3
+    kernel = ARCHITECTURE["down_kernel" if kind == "down" else "up_kernel"]
+    if implementation == "ours":
+        block = (
+            Conv2d(c_in, c_out, kernel, stride=2, padding=(kernel - 1) // 2)
+            if kind == "down"
+            else Upsampling(c_in, c_out, kernel, scale_factor=2, padding=kernel // 2)
+        )
+        x = _images(batch, c_in, size, channels_last=True)
+        grad = _images(batch, c_out, block.forward(x).shape[-1], channels_last=True)
+        backward = block.backward if needs_input_grad else block.backward_parameters
+
+        def step() -> None:
+            block.forward(x)
+            backward(grad)
+
+        return step
+    channels_last = implementation == "torch-channels-last"
+    conv = torch.nn.Conv2d(
+        c_in,
+        c_out,
+        kernel,
+        stride=2 if kind == "down" else 1,
+        padding=(kernel - 1) // 2 if kind == "down" else kernel // 2,
+    )
+    module = conv if kind == "down" else torch.nn.Sequential(torch.nn.Upsample(scale_factor=2), conv)
+    if channels_last:
+        module = module.to(memory_format=torch.channels_last)
+    x = _images(batch, c_in, size, channels_last).requires_grad_(needs_input_grad)
+    with torch.no_grad():
+        grad = _images(batch, c_out, module(x).shape[-1], channels_last)
+
+    def torch_step() -> None:
+        with torch.enable_grad():
+            module.zero_grad(set_to_none=True)
+            module(x).backward(grad)
+
+    return torch_step
