@@ -229,6 +229,20 @@ class Conv2dColumnsFirstWeight(BASE.Conv2d):
         return super()._function(x, weight.t().reshape(self.shape), bias)
 
 
+class ReLUParamBreaksAfterBackward(BASE.ReLU):
+    def backward(self, grad_output):
+        self.done = True
+        return super().backward(grad_output)
+
+    def _pairs(self):
+        return []
+
+    def param(self):
+        if getattr(self, "done", False):
+            raise AttributeError("'ReLU' object has no attribute 'grads'")
+        return []
+
+
 class UpsamplingSamePadding(BASE.Upsampling):
     """`Upsampling(in_channels, out_channels, kernel_size, scale_factor)`, padding always k // 2."""
 
@@ -383,6 +397,14 @@ CASES = [
         "ReLU.param() returned None, expected a list of (parameter, gradient) pairs",
         0.0,
         id="relu-param-none",
+    ),
+    pytest.param(
+        "relu",
+        variant(ReLU=ReLUParamBreaksAfterBackward),
+        Outcome.FAIL,
+        "ReLU.param() raised AttributeError: 'ReLU' object has no attribute 'grads'",
+        0.0,
+        id="relu-param-breaks-after-backward",
     ),
     pytest.param(
         "relu",

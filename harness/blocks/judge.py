@@ -310,6 +310,8 @@ def _judge_gradients(
             judgement.crash(stage, error)
             return
         if reading["error"] is not None:
+            if readings[0]["error"] is None:  # a param() that broke only after a backward
+                judgement.fail(f"{judgement.class_name}.param() {reading['error']} after a backward")
             return
         for position, (index, layout, name) in enumerate(zip(indices, layouts, names, strict=True)):
             quantity = f"{name} gradient" if number == 1 else f"{name} gradient after a second backward"
