@@ -121,6 +121,7 @@ UPSAMPLING_CASES = {
     "x2-k3-gather-nobias-1x1": (dict(in_channels=3, out_channels=5, bias=False), (1, 3, 1, 1), "gather"),
     "x2-k3-scatter": (dict(in_channels=8, out_channels=3), (2, 8, 5, 7), "scatter"),
     "x2-k3-scatter-batch3": (dict(in_channels=6, out_channels=4, padding=1), (3, 6, 8, 8), "scatter"),
+    "x2-k3-scatter-pixel-major": (dict(in_channels=8, out_channels=6), (2, 8, 3, 4), "scatter"),
     "x2-k3-scatter-nobias-1x1": (dict(in_channels=6, out_channels=2, bias=False), (1, 6, 1, 1), "scatter"),
     "x2-k3-scatter-2x1": (dict(in_channels=5, out_channels=1), (2, 5, 2, 1), "scatter"),
     "k5": (dict(in_channels=4, out_channels=6, kernel_size=5, padding=2), (2, 4, 5, 5), "composed"),

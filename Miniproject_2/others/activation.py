@@ -4,11 +4,13 @@ from .module import Module
 
 
 class ReLU(Module):
-    """y = max(x, 0);  dL/dx = dL/dy · [y > 0] (0 at x = 0, as PyTorch)."""
+    """y = max(x, 0);  dL/dx = dL/dy · [x > 0] (0 at x = 0, as PyTorch), the mask kept in x's dtype as
+    sign(y) ∈ {0, 1} (a float product is several times faster than one with a boolean mask)."""
 
     def forward(self, x):
-        self._positive = x > 0
-        return x.clamp(min=0)
+        output = x.clamp(min=0)
+        self._positive = output.sign()
+        return output
 
     def backward(self, grad_output):
         return grad_output * self._positive

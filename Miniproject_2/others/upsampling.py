@@ -178,60 +178,65 @@ class Upsampling(Module):
         return self._sub_pixel.view(2, 2, 2, 2, c, o).permute(4, 0, 1, 2, 3, 5).reshape(c, 16 * o)
 
     def _scatter_forward(self, x):
-        """Products P = X_pad · [W_rs,ij] over the zero-padded input grid, then sub-pixel (r, s) of output
-        (y, x) sums tap (i, j) at grid position (y + r + i, x + s + j). P and the output are stored
-        channel-major when C_out is shorter than an image row, pixel-major otherwise, so each of the 16
-        strided adds runs along the longer contiguous axis. Returns the output (N, H, 2, W, 2, O)."""
+        """Products P = X · [W_rs,ij] at every input pixel, then sub-pixel (r, s) of output (y, x) sums
+        tap (i, j) of input pixel (y + r + i − 1, x + s + j − 1) where it exists. P and the output are
+        stored channel-major when C_out is shorter than an image row, pixel-major otherwise, so each of
+        the 16 strided adds runs along the longer contiguous axis. Returns the output (N, H, 2, W, 2, O)."""
         n, c, h, w = x.shape
         o = self.conv.out_channels
         self._channel_major = o < w
-        self._padded = self._workspace("padded_input", (n, h + 2, w + 2, c), x)
-        self._padded[:, 1 : h + 1, 1 : w + 1].copy_(nhwc(x))
-        pixels, taps = self._padded.view(-1, c), self._all_taps()
+        self._pixels = nhwc(x).reshape(n * h * w, c)
+        taps = self._all_taps()
         if self._channel_major:
-            products = self._workspace("products", (16 * o, pixels.shape[0]), x).addmm_(
-                taps.t(), pixels.t(), beta=0
+            products = self._workspace("products", (16 * o, n * h * w), x).addmm_(
+                taps.t(), self._pixels.t(), beta=0
             )
-            products = products.view(2, 2, 2, 2, o, n, h + 2, w + 2).permute(0, 1, 2, 3, 5, 6, 7, 4)
+            products = products.view(2, 2, 2, 2, o, n, h, w).permute(0, 1, 2, 3, 5, 6, 7, 4)
             out = x.new_empty((o, n, h, 2, w, 2)).permute(1, 2, 3, 4, 5, 0)
         else:
-            products = self._workspace("products", (pixels.shape[0], 16 * o), x).addmm_(pixels, taps, beta=0)
-            products = products.view(n, h + 2, w + 2, 2, 2, 2, 2, o).permute(3, 4, 5, 6, 0, 1, 2, 7)
+            products = self._workspace("products", (n * h * w, 16 * o), x).addmm_(self._pixels, taps, beta=0)
+            products = products.view(n, h, w, 2, 2, 2, 2, o).permute(3, 4, 5, 6, 0, 1, 2, 7)
             out = x.new_empty((n, h, 2, w, 2, o))
         if self.conv.bias is None:
             out.zero_()
         else:
             out.copy_(self.conv.bias.expand(out.shape))
-        for r in range(2):
-            for s in range(2):
-                for i in range(2):
-                    for j in range(2):
-                        out[:, :, r, :, s].add_(products[r, s, i, j, :, r + i : r + i + h, s + j : s + j + w])
+        for (r, s, i, j), (rows, columns), (source_rows, source_columns) in self._tap_shifts(h, w):
+            out[:, rows, r, columns, s].add_(products[r, s, i, j, :, source_rows, source_columns])
         return out
 
-    def _scatter_backward(self, grad):
-        """The adjoint: G holds dY of sub-pixel (r, s) at grid position (y + r + i, x + s + j) for tap
-        (i, j), zero elsewhere; dL/dx = crop(G · [W_rs,ij]ᵀ), dL/d[W_rs,ij] = X_padᵀ · G."""
-        n, h, _, w, _, o = grad.shape
-        c = self.conv.in_channels
-        grid = n * (h + 2) * (w + 2)
-        if self._channel_major:
-            matrix = self._workspace("gathered_grad", (16 * o, grid), grad)
-            gathered = matrix.view(2, 2, 2, 2, o, n, h + 2, w + 2).permute(0, 1, 2, 3, 5, 6, 7, 4)
-            matrix = matrix.t()
-        else:
-            matrix = self._workspace("gathered_grad", (grid, 16 * o), grad)
-            gathered = matrix.view(n, h + 2, w + 2, 2, 2, 2, 2, o).permute(3, 4, 5, 6, 0, 1, 2, 7)
+    @staticmethod
+    def _tap_shifts(h: int, w: int) -> list:
+        """((r, s, i, j), target slices, source slices) pairing low-resolution output (y, x) with the input
+        pixel (y + r + i − 1, x + s + j − 1) it reads, both inside the image."""
+        shifts = []
         for r in range(2):
             for s in range(2):
                 for i in range(2):
                     for j in range(2):
-                        gathered[r, s, i, j, :, r + i : r + i + h, s + j : s + j + w].copy_(
-                            grad[:, :, r, :, s]
+                        (rows, source_rows), (columns, source_columns) = (
+                            _shifted(h, r + i - 1),
+                            _shifted(w, s + j - 1),
                         )
-        grad_taps = transposed_matmul(self._padded.view(grid, c), matrix)
+                        shifts.append(((r, s, i, j), (rows, columns), (source_rows, source_columns)))
+        return shifts
+
+    def _scatter_backward(self, grad):
+        """The adjoint: G holds, at input pixel p and tap (r, s, i, j), the gradient of the output that
+        read p through that tap (zero where none did); dL/dx = G · [W_rs,ij]ᵀ, dL/d[W_rs,ij] = Xᵀ · G."""
+        n, h, _, w, _, o = grad.shape
+        c = self.conv.in_channels
+        if self._channel_major:
+            matrix = self._workspace("gathered_grad", (16 * o, n * h * w), grad)
+            gathered = matrix.view(2, 2, 2, 2, o, n, h, w).permute(0, 1, 2, 3, 5, 6, 7, 4)
+            matrix = matrix.t()
+        else:
+            matrix = self._workspace("gathered_grad", (n * h * w, 16 * o), grad)
+            gathered = matrix.view(n, h, w, 2, 2, 2, 2, o).permute(3, 4, 5, 6, 0, 1, 2, 7)
+        for (r, s, i, j), (rows, columns), (source_rows, source_columns) in self._tap_shifts(h, w):
+            gathered[r, s, i, j, :, source_rows, source_columns].copy_(grad[:, rows, r, columns, s])
+        grad_taps = transposed_matmul(self._pixels, matrix)
         self._accumulate_sub_pixel_gradient(
             grad_taps.view(c, 2, 2, 2, 2, o).permute(1, 2, 3, 4, 0, 5).reshape(4, 4 * c, o)
         )
-        grad_padded = matrix.matmul(self._all_taps().t()).view(n, h + 2, w + 2, c)
-        return grad_padded[:, 1 : h + 1, 1 : w + 1]
+        return matrix.matmul(self._all_taps().t()).view(n, h, w, c)
