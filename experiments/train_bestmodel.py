@@ -22,17 +22,19 @@ import torch
 
 from experiments.budget_training import scores
 from harness.dataset import TRAIN_FILE, VAL_FILE, load_train, load_val
-from Miniproject_2.model import Model
+from Miniproject_2.model import Model, build_network
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path, help="folder made by `harness data make`")
-    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--epochs", type=float, default=8, help="passes over the data (may be fractional)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0, help="torch.manual_seed for the initial weights")
     parser.add_argument("--out", type=Path, help="weights file (default: Miniproject_2/bestmodel.pth)")
     parser.add_argument("--results", type=Path, help="JSON-lines file the run's record is appended to")
+    parser.add_argument("--channels", help="first,second: another width than the Model's (ablations)")
+    parser.add_argument("--label", default="ours", help="name of the run in the results")
     arguments = parser.parse_args()
 
     torch.set_num_threads(arguments.threads)
@@ -41,19 +43,24 @@ def main() -> None:
     noisy_a, noisy_b = load_train(arguments.data / TRAIN_FILE)
     noisy, clean = load_val(arguments.data / VAL_FILE)
     model = Model()
+    if arguments.channels:
+        channels = tuple(int(part) for part in arguments.channels.split(","))
+        model.architecture = {**model.architecture, "channels": channels}
+        model.network = build_network(model.architecture).to(model.device)
     model.verbose = True
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     model.train(noisy_a, noisy_b, arguments.epochs)
-    wall_s = time.perf_counter() - started
+    wall_s, cpu_s = time.perf_counter() - started, time.process_time() - started_cpu
     model.save_model(arguments.out)
     record = {
-        "label": "ours",
+        "label": arguments.label,
         "architecture": model.architecture,
         "recipe": asdict(model.recipe),
         "epochs": arguments.epochs,
-        "images": arguments.epochs * len(noisy_a),
+        "images": round(arguments.epochs * len(noisy_a)),
         "threads": arguments.threads,
         "wall_s": round(wall_s, 1),
+        "cpu_s": round(cpu_s, 1),
         "final_loss": model.losses[-1],
         "psnr": scores(model.predict(noisy), clean),
     }

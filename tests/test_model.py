@@ -67,16 +67,17 @@ def parameters_of(model: Model) -> dict[str, torch.Tensor]:
         (16, 16, 2, [16, 16]),
         (21, 16, 1, [16, 5]),
         (10, 4, 2, [4, 4, 2, 4, 4, 2]),
+        (10, 4, 1.5, [4, 4, 2, 4, 4]),
     ],
-    ids=["one-image", "exact-batches", "ragged-last-batch", "ragged-two-epochs"],
+    ids=["one-image", "exact-batches", "ragged-last-batch", "ragged-two-epochs", "one-and-a-half-epochs"],
 )
 def test_batch_plan_covers_every_image_once_per_epoch(size, batch_size, epochs, batch_sizes):
     recipe = Recipe(batch_size=batch_size)
     batches = list(batch_plan(size, epochs, recipe))
     assert [len(batch.indices) for batch in batches] == batch_sizes
     assert len(batches) == steps_in(size, epochs, batch_size)
-    per_epoch = len(batches) // epochs
-    for epoch in range(epochs):
+    per_epoch = math.ceil(size / batch_size)
+    for epoch in range(int(epochs)):
         seen = [i for batch in batches[epoch * per_epoch : (epoch + 1) * per_epoch] for i in batch.indices]
         assert sorted(seen) == list(range(size))
 

@@ -55,28 +55,33 @@ class Batch:
     swapped: bool
 
 
-def batch_plan(size: int, num_epochs: int, recipe: Recipe) -> Iterator[Batch]:
+def batch_plan(size: int, num_epochs: float, recipe: Recipe) -> Iterator[Batch]:
     """The batches of `num_epochs` passes over `size` images, each pass in a fresh seeded order.
 
     Every image appears once per epoch; the last batch of an epoch is smaller when `size` is not a multiple
-    of the batch size. With `augment`, each batch draws one of the eight dihedral transforms; with
-    `swap_pairs`, a coin decides whether the first or the second noisy version is the input.
+    of the batch size. A fractional `num_epochs` ends with the first batches of one more pass (experiments
+    use it to fit a compute budget). With `augment`, each batch draws one of the eight dihedral transforms;
+    with `swap_pairs`, a coin decides whether the first or the second noisy version is the input.
     """
     if size < 1:
         raise ValueError("training needs at least one image")
     rng = random.Random(recipe.seed)
-    for _ in range(num_epochs):
+    remaining = steps_in(size, num_epochs, recipe.batch_size)
+    while remaining > 0:
         order = list(range(size))
         rng.shuffle(order)
         for start in range(0, size, recipe.batch_size):
+            if remaining == 0:
+                return
+            remaining -= 1
             transform = rng.randrange(DIHEDRAL_TRANSFORMS) if recipe.augment else 0
             swapped = recipe.swap_pairs and rng.random() < 0.5
             yield Batch(order[start : start + recipe.batch_size], transform, swapped)
 
 
-def steps_in(size: int, num_epochs: int, batch_size: int) -> int:
-    """How many batches `batch_plan` yields."""
-    return num_epochs * math.ceil(size / batch_size)
+def steps_in(size: int, num_epochs: float, batch_size: int) -> int:
+    """How many batches `batch_plan` yields: `⌈num_epochs · ⌈size / batch_size⌉⌉`."""
+    return math.ceil(num_epochs * math.ceil(size / batch_size))
 
 
 def learning_rate_at(recipe: Recipe, step: int, progress: float) -> float:
