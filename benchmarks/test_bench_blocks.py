@@ -10,5 +10,5 @@ from speed_cases import IMPLEMENTATIONS, layer_step, network_layers
 def test_layer_forward_backward(benchmark, record_speed, implementation, layer, threads):
     batch = 32
     step = layer_step(implementation, layer, batch)
-    benchmark.pedantic(step, rounds=10, warmup_rounds=2)
+    benchmark.pedantic(step, rounds=30, warmup_rounds=2)
     record_speed(f"{layer}, batch {batch}, {threads} thread(s)", implementation, benchmark)

@@ -9,5 +9,5 @@ from speed_cases import IMPLEMENTATIONS, training_step
 @pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
 def test_training_step(benchmark, record_speed, implementation, batch, threads):
     step = training_step(implementation, batch)
-    benchmark.pedantic(step, rounds=max(5, 320 // batch), warmup_rounds=2)
+    benchmark.pedantic(step, rounds=max(10, 960 // batch), warmup_rounds=2)
     record_speed(f"training step, batch {batch}, {threads} thread(s)", implementation, benchmark)

@@ -17,14 +17,16 @@ class ReLU(Module):
 
 
 class Sigmoid(Module):
-    """y = 1 / (1 + e^(−x)), evaluated as e^(−|x|) / (1 + e^(−|x|)) for x < 0 so no exponent overflows
-    (finite and warning-free for |x| = 1e4);  dL/dx = dL/dy · y · (1 − y)."""
+    """y = 1 / (1 + e^(−x));  dL/dx = dL/dy · y · (1 − y).
+
+    For x ≪ 0, e^(−x) overflows to +inf and y = 1/inf = 0 exactly, which is the correctly rounded value
+    (σ(−1e4) ≈ e^(−1e4) is far below the smallest float): no NaN, and tensors never warn on overflow.
+    For x > 0 the denominator lies in (1, 2], so the result keeps full relative precision everywhere.
+    """
 
     def forward(self, x):
-        decay = x.abs().neg_().exp_()
-        positive_branch = (decay + 1).reciprocal_()
-        self._output = positive_branch.where(x >= 0, decay * positive_branch)
+        self._output = x.neg().exp_().add_(1).reciprocal_()
         return self._output
 
     def backward(self, grad_output):
-        return grad_output * self._output * (1 - self._output)
+        return (1 - self._output).mul_(self._output).mul_(grad_output)

@@ -12,6 +12,15 @@ _SUB_PIXEL_TAPS = ((1, 0, 0), (0, 1, 1), (1, 1, 0), (0, 0, 1))
 (i ∈ {0, 1}) through these combinations of the three kernel rows."""
 
 
+def _sandwich(left, square):
+    """left · square · leftᵀ for every trailing (b, b) matrix of `square`, left (a, b) -> (..., a, a),
+    as two flat matmuls (a batched broadcast matmul of thousands of 3×3 blocks is several times slower)."""
+    a, b = left.shape
+    half = square.reshape(-1, b).matmul(left.t())
+    full = half.view(-1, b, a).transpose(1, 2).reshape(-1, b).matmul(left.t())
+    return full.view(*square.shape[:-2], a, a).transpose(-1, -2)
+
+
 def _shifted(size: int, shift: int) -> tuple:
     """(target, source) slices pairing low-resolution position y with y + shift, both inside [0, size)."""
     return slice(max(0, -shift), size - max(0, shift)), slice(max(0, shift), size + min(0, shift))
@@ -97,17 +106,15 @@ class Upsampling(Module):
     def _sub_pixel_weights(self):
         """W (O, C, 3, 3) -> W_rs as (4 sub-pixels (r, s), 2·2·C taps (i, j, c), O)."""
         weight = self.conv.weight
-        taps = weight.new_tensor(_SUB_PIXEL_TAPS)
-        folded = taps.matmul(weight).matmul(taps.t())
+        folded = _sandwich(weight.new_tensor(_SUB_PIXEL_TAPS), weight)
         o, c = weight.shape[:2]
         return folded.view(o, c, 2, 2, 2, 2).permute(2, 4, 3, 5, 1, 0).reshape(4, 4 * c, o)
 
     def _accumulate_sub_pixel_gradient(self, grad_sub_pixel) -> None:
         """dL/dW_rs (4, 4·C, O) -> dL/dW = Σ R_rᵀ · dL/dW_rs · R_s, accumulated into the conv's gradient."""
         o, c = self.conv.weight.shape[:2]
-        taps = grad_sub_pixel.new_tensor(_SUB_PIXEL_TAPS)
         grad = grad_sub_pixel.view(2, 2, 2, 2, c, o).permute(5, 4, 0, 2, 1, 3).reshape(o, c, 4, 4)
-        self.conv._accumulate("weight", taps.t().matmul(grad).matmul(taps))
+        self.conv._accumulate("weight", _sandwich(grad.new_tensor(_SUB_PIXEL_TAPS).t(), grad))
 
     def forward(self, x):
         if not self.fused:
