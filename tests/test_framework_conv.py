@@ -100,8 +100,17 @@ def _input(c, dtype, seed=0):
     return torch.randn((c["batch"], c["c_in"], *c["size"]), generator=generator, dtype=dtype)
 
 
+@pytest.fixture(params=["pytorch-order", "channels-last-order"])
+def column_order(request, monkeypatch):
+    """Run a test once with PyTorch's column order and once with the channels-last order (which the
+    small grid inputs would otherwise never reach)."""
+    limit = 2**62 if request.param == "pytorch-order" else -1
+    monkeypatch.setattr(Conv2d, "pytorch_order_max_numel", limit)
+    return request.param
+
+
 @pytest.mark.parametrize("config", CONV_GRID, ids=_conv_id)
-def test_conv2d_matches_torch_in_float64(config):
+def test_conv2d_matches_torch_in_float64(config, column_order):
     ours, theirs = make_conv_pair(config, torch.float64)
     assert compare_with_torch(ours, theirs, _input(config, torch.float64)).largest < FLOAT64_TOLERANCE
 
@@ -225,9 +234,18 @@ def conv_configs(draw):
     return config
 
 
+@pytest.mark.parametrize("order_limit", [2**62, -1], ids=["pytorch-order", "channels-last-order"])
 @settings(max_examples=60, deadline=None, derandomize=True)
 @given(config=conv_configs(), seed=st.integers(0, 2**16))
-def test_conv2d_matches_torch_on_generated_shapes(config, seed):
+def test_conv2d_matches_torch_on_generated_shapes(config, seed, order_limit):
+    default, Conv2d.pytorch_order_max_numel = Conv2d.pytorch_order_max_numel, order_limit
+    try:
+        _check_generated_conv(config, seed)
+    finally:
+        Conv2d.pytorch_order_max_numel = default
+
+
+def _check_generated_conv(config, seed):
     if not _conv_valid(config):
         with pytest.raises(ValueError):
             ours, _ = make_conv_pair(config, torch.float64)

@@ -4,10 +4,6 @@ from .conv_base import ConvBase
 from .im2col import col2im, im2col, nchw, nhwc
 from .matmul import transposed_matmul
 
-_SMALL_INPUT = 20480
-"""Inputs of at most this many numbers (PyTorch's own threshold for its reference kernel) use PyTorch's
-column order, so float32 results agree with `F.conv2d` to rounding."""
-
 
 class Conv2d(ConvBase):
     """`Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
@@ -16,7 +12,13 @@ class Conv2d(ConvBase):
     Shapes: x (N, C_in, H, W) -> y (N, C_out, Ho, Wo), Ho = ⌊(H + p_top + p_bottom − d·(k − 1) − 1)/s⌋ + 1.
     Forward:  Y = cols · Wg + b per group g, cols = im2col(pad(x)) of shape (N·Ho·Wo, kh·kw·C_in/G).
     Backward: dL/dWg = colsᵀ · dY;  dL/db = Σ_{n,y,x} dY;  dL/dx = col2im(dY · Wgᵀ) (padding clipped).
+
+    Inputs of at most `pytorch_order_max_numel` numbers (PyTorch's own threshold for its reference
+    kernel) order the columns as PyTorch does, so small float32 results agree with `F.conv2d` to rounding;
+    larger ones use the faster channels-last order.
     """
+
+    pytorch_order_max_numel = 20480
 
     def __init__(
         self,
@@ -87,7 +89,7 @@ class Conv2d(ConvBase):
         if ho < 1 or wo < 1:
             raise ValueError(f"input {h}x{w} is smaller than the (dilated) kernel")
         g, (kh, kw) = self.groups, self.kernel_size
-        self._channel_major = x.numel() <= _SMALL_INPUT
+        self._channel_major = x.numel() <= self.pytorch_order_max_numel
         cols = self._workspace("cols", (g, n * ho * wo, kh * kw * c // g), x)
         self._cols = im2col(
             self._padded_input(x),
