@@ -127,6 +127,7 @@ class Conv2d(ConvBase):
             (pads[0], pads[2]),
             self._output_hw,
             self._channel_major,
+            self._plans,
         )
         return nchw(grad_input)
 

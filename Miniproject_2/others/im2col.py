@@ -15,6 +15,8 @@ the last bit (the course's check compares with `allclose` at default tolerances)
 per tap, each clipped to the rows and columns that land inside the target (no padded copy, no `fold`).
 """
 
+from .strided_plan import strided_pairs
+
 
 def nhwc(x):
     """(N, C, H, W) logical tensor -> (N, H, W, C) view; free for a channels-last tensor."""
@@ -76,17 +78,27 @@ def col2im(
     padding: tuple,
     out_hw: tuple,
     channel_major: bool,
+    plans: dict,
 ) -> None:
     """target += im2col⁺(cols): adds the column matrix (G, N·Ho·Wo, kh·kw·Cg) of a convolution with this
-    geometry and zero padding (ph, pw) into the NHWC `target` (N, H, W, G·Cg)."""
-    groups = cols.shape[0]
-    n, h, w, c = target.shape
-    (kh, kw), (sh, sw), (dh, dw), (ph, pw), (ho, wo) = kernel, stride, dilation, padding, out_hw
-    if channel_major:
-        taps = cols.view(groups, n, ho, wo, c // groups, kh, kw).permute(1, 2, 3, 5, 6, 0, 4)
-    else:
-        taps = cols.view(groups, n, ho, wo, kh, kw, c // groups).permute(1, 2, 3, 4, 5, 0, 6)
-    grouped = target.view(n, h, w, groups, c // groups)
-    for i, rows, source_rows in _clipped_taps(h, ho, kh, sh, dh, ph):
-        for j, columns, source_columns in _clipped_taps(w, wo, kw, sw, dw, pw):
-            grouped[:, rows, columns].add_(taps[:, source_rows, source_columns, i, j])
+    geometry and zero padding (ph, pw) into the NHWC `target` (N, H, W, G·Cg). `plans` caches the taps'
+    strided views (see `strided_plan`)."""
+
+    def tap_views(target, cols) -> list:
+        groups = cols.shape[0]
+        n, h, w, c = target.shape
+        (kh, kw), (sh, sw), (dh, dw), (ph, pw), (ho, wo) = kernel, stride, dilation, padding, out_hw
+        if channel_major:
+            taps = cols.view(groups, n, ho, wo, c // groups, kh, kw).permute(1, 2, 3, 5, 6, 0, 4)
+        else:
+            taps = cols.view(groups, n, ho, wo, kh, kw, c // groups).permute(1, 2, 3, 4, 5, 0, 6)
+        grouped = target.view(n, h, w, groups, c // groups)
+        return [
+            (grouped[:, rows, columns], taps[:, source_rows, source_columns, i, j])
+            for i, rows, source_rows in _clipped_taps(h, ho, kh, sh, dh, ph)
+            for j, columns, source_columns in _clipped_taps(w, wo, kw, sw, dw, pw)
+        ]
+
+    name = ("col2im", kernel, stride, dilation, padding, out_hw, channel_major)
+    for target_view, tap in strided_pairs(plans, name, target, cols, tap_views):
+        target_view.add_(tap)

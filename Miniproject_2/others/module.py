@@ -15,6 +15,7 @@ class Module:
     def __init__(self) -> None:
         self._gradients: dict = {}
         self._workspaces: dict = {}
+        self._plans: dict = {}
 
     def __call__(self, *inputs):
         return self.forward(*inputs)

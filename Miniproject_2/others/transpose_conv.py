@@ -103,6 +103,7 @@ class TransposeConv2d(ConvBase):
             self.padding,
             (h, w),
             False,
+            self._plans,
         )
         if self.bias is not None:
             out += self.bias

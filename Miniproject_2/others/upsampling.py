@@ -6,6 +6,7 @@ from .im2col import col2im, nchw, nhwc
 from .matmul import transposed_matmul
 from .module import Module
 from .nearest_upsampling import NearestUpsampling
+from .strided_plan import strided_pairs
 
 _SUB_PIXEL_TAPS = ((1, 0, 0), (0, 1, 1), (1, 1, 0), (0, 0, 1))
 """R, rows (r, i): output row 2a + r of the upsampled-then-convolved image reads input row a − 1 + r + i
@@ -176,6 +177,7 @@ class Upsampling(Module):
                     (1 - r, 1 - s),
                     (h, w),
                     False,
+                    self._plans,
                 )
         return grad_input
 
@@ -208,9 +210,16 @@ class Upsampling(Module):
             out.zero_()
         else:
             out.copy_(self.conv.bias.expand(out.shape))
-        for (r, s, i, j), (rows, columns), (source_rows, source_columns) in self._tap_shifts(h, w):
-            out[:, rows, r, columns, s].add_(products[r, s, i, j, :, source_rows, source_columns])
+        for target, source in strided_pairs(self._plans, "scatter", out, products, self._scatter_views):
+            target.add_(source)
         return out
+
+    def _scatter_views(self, out, products) -> list:
+        h, w = out.shape[1], out.shape[3]
+        return [
+            (out[:, rows, r, columns, s], products[r, s, i, j, :, source_rows, source_columns])
+            for (r, s, i, j), (rows, columns), (source_rows, source_columns) in self._tap_shifts(h, w)
+        ]
 
     @staticmethod
     def _tap_shifts(h: int, w: int) -> list:
@@ -228,6 +237,9 @@ class Upsampling(Module):
                         shifts.append(((r, s, i, j), (rows, columns), (source_rows, source_columns)))
         return shifts
 
+    def _gather_views(self, gathered, grad) -> list:
+        return [(source, target) for target, source in self._scatter_views(grad, gathered)]
+
     def _scatter_backward(self, grad):
         """The adjoint: G holds, at input pixel p and tap (r, s, i, j), the gradient of the output that
         read p through that tap (zero where none did); dL/dx = G · [W_rs,ij]ᵀ, dL/d[W_rs,ij] = Xᵀ · G."""
@@ -240,8 +252,8 @@ class Upsampling(Module):
         else:
             matrix = self._workspace("gathered_grad", (n * h * w, 16 * o), grad)
             gathered = matrix.view(n, h, w, 2, 2, 2, 2, o).permute(3, 4, 5, 6, 0, 1, 2, 7)
-        for (r, s, i, j), (rows, columns), (source_rows, source_columns) in self._tap_shifts(h, w):
-            gathered[r, s, i, j, :, source_rows, source_columns].copy_(grad[:, rows, r, columns, s])
+        for target, source in strided_pairs(self._plans, "gather grad", gathered, grad, self._gather_views):
+            target.copy_(source)
         grad_taps = transposed_matmul(self._pixels, matrix)
         self._accumulate_sub_pixel_gradient(
             grad_taps.view(c, 2, 2, 2, 2, o).permute(1, 2, 3, 4, 0, 5).reshape(4, 4 * c, o)
