@@ -23,6 +23,7 @@ import torch
 from experiments.budget_training import scores
 from harness.dataset import TRAIN_FILE, VAL_FILE, load_train, load_val
 from Miniproject_2.model import Model, build_network
+from Miniproject_2.others.training import load_weights
 
 
 def main() -> None:
@@ -35,6 +36,7 @@ def main() -> None:
     parser.add_argument("--results", type=Path, help="JSON-lines file the run's record is appended to")
     parser.add_argument("--channels", help="first,second: another width than the Model's (ablations)")
     parser.add_argument("--label", default="ours", help="name of the run in the results")
+    parser.add_argument("--evaluate", type=Path, help="score this weights file instead of training")
     arguments = parser.parse_args()
 
     torch.set_num_threads(arguments.threads)
@@ -47,23 +49,29 @@ def main() -> None:
         channels = tuple(int(part) for part in arguments.channels.split(","))
         model.architecture = {**model.architecture, "channels": channels}
         model.network = build_network(model.architecture).to(model.device)
-    model.verbose = True
-    started, started_cpu = time.perf_counter(), time.process_time()
-    model.train(noisy_a, noisy_b, arguments.epochs)
-    wall_s, cpu_s = time.perf_counter() - started, time.process_time() - started_cpu
-    model.save_model(arguments.out)
-    record = {
-        "label": arguments.label,
-        "architecture": model.architecture,
-        "recipe": asdict(model.recipe),
-        "epochs": arguments.epochs,
-        "images": round(arguments.epochs * len(noisy_a)),
-        "threads": arguments.threads,
-        "wall_s": round(wall_s, 1),
-        "cpu_s": round(cpu_s, 1),
-        "final_loss": model.losses[-1],
-        "psnr": scores(model.predict(noisy), clean),
-    }
+    record = {"label": arguments.label, "architecture": model.architecture}
+    if arguments.evaluate:
+        model.network.load_state_dict(load_weights(arguments.evaluate, model.architecture))
+        record["weights"] = str(arguments.evaluate)
+    else:
+        model.verbose = True
+        started, started_cpu = time.perf_counter(), time.process_time()
+        model.train(noisy_a, noisy_b, arguments.epochs)
+        wall_s, cpu_s = time.perf_counter() - started, time.process_time() - started_cpu
+        model.save_model(arguments.out)
+        record |= {
+            "recipe": asdict(model.recipe),
+            "epochs": arguments.epochs,
+            "images": round(arguments.epochs * len(noisy_a)),
+            "threads": arguments.threads,
+            "wall_s": round(wall_s, 1),
+            "cpu_s": round(cpu_s, 1),
+            "final_loss": model.losses[-1],
+        }
+    model.self_ensemble = False
+    record["psnr"] = scores(model.predict(noisy), clean)
+    model.self_ensemble = True
+    record["psnr_self_ensemble"] = scores(model.predict(noisy), clean)
     if arguments.results:
         with arguments.results.open("a") as file:
             file.write(json.dumps(record) + "\n")
