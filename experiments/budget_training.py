@@ -24,6 +24,7 @@ from harness.dataset import load_train, load_val
 from harness.psnr import METRICS
 from Miniproject_2.others.training import (
     DIHEDRAL_TRANSFORMS,
+    Recipe,
     apply_transform,
     batch_plan,
     learning_rate_at,
@@ -77,14 +78,19 @@ def scores(denoised: torch.Tensor, clean: torch.Tensor) -> dict[str, float]:
     return {name: round(metric(denoised, clean.float()), 3) for name, metric in METRICS.items()}
 
 
-def with_overrides(contender: Contender, settings: list[str], width: str | None) -> Contender:
-    """`contender` with recipe fields set from `name=value` strings and, for our topology, another width."""
-    types = {field.name: type(getattr(contender.recipe, field.name)) for field in fields(contender.recipe)}
+def recipe_with(recipe: Recipe, settings: list[str]) -> Recipe:
+    """`recipe` with fields set from `name=value` strings (`learning_rate=4`, `augment=false`)."""
+    types = {field.name: type(getattr(recipe, field.name)) for field in fields(recipe)}
     changes = {}
     for setting in settings:
         name, value = setting.split("=", 1)
         changes[name] = value.lower() in ("1", "true", "yes") if types[name] is bool else types[name](value)
-    contender = replace(contender, recipe=replace(contender.recipe, **changes))
+    return replace(recipe, **changes)
+
+
+def with_overrides(contender: Contender, settings: list[str], width: str | None) -> Contender:
+    """`contender` with recipe fields set from `name=value` strings and, for our topology, another width."""
+    contender = replace(contender, recipe=recipe_with(contender.recipe, settings))
     if width:
         numbers = [int(part) for part in width.split(",")]
         contender = replace(contender, network=lambda: required_topology(Width(*numbers)))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 import torch
 from torch import nn
 
+from Miniproject_2.model import ARCHITECTURE
 from Miniproject_2.others.training import Recipe
 
 
@@ -123,7 +124,7 @@ class Contender:
         return factory(self.recipe)(parameters)
 
 
-OUR_WIDTH = Width(32, 64)
+OUR_WIDTH = Width(*ARCHITECTURE["channels"], ARCHITECTURE["down_kernel"], ARCHITECTURE["up_kernel"])
 OUR_RECIPE = Recipe()
 PLAIN_2022 = Recipe(augment=False, swap_pairs=False, warmup_steps=0, final_fraction=1.0, momentum=0.0)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from experiments.budget_training import scores
+from experiments.budget_training import recipe_with, scores
 from harness.dataset import TRAIN_FILE, VAL_FILE, load_train, load_val
 from Miniproject_2.model import Model, build_network
 from Miniproject_2.others.training import load_weights
@@ -36,6 +36,7 @@ def main() -> None:
     parser.add_argument("--results", type=Path, help="JSON-lines file the run's record is appended to")
     parser.add_argument("--channels", help="first,second: another width than the Model's (ablations)")
     parser.add_argument("--label", default="ours", help="name of the run in the results")
+    parser.add_argument("--set", action="append", default=[], help="recipe field override, name=value")
     parser.add_argument("--evaluate", type=Path, help="score this weights file instead of training")
     arguments = parser.parse_args()
 
@@ -45,6 +46,7 @@ def main() -> None:
     noisy_a, noisy_b = load_train(arguments.data / TRAIN_FILE)
     noisy, clean = load_val(arguments.data / VAL_FILE)
     model = Model()
+    model.recipe = recipe_with(model.recipe, arguments.set)
     if arguments.channels:
         channels = tuple(int(part) for part in arguments.channels.split(","))
         model.architecture = {**model.architecture, "channels": channels}
