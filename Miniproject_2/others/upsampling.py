@@ -1,6 +1,8 @@
 """Nearest upsampling followed by a convolution (the statement's `Upsampling`), with the common case
 (×2, 3×3 kernel, padding 1, stride 1) fused into four 2×2 sub-pixel convolutions at low resolution."""
 
+from torch import cat
+
 from .conv import Conv2d
 from .im2col import col2im, nchw, nhwc
 from .matmul import transposed_matmul
@@ -8,18 +10,19 @@ from .module import Module
 from .nearest_upsampling import NearestUpsampling
 from .strided_plan import strided_pairs
 
-_SUB_PIXEL_TAPS = ((1, 0, 0), (0, 1, 1), (1, 1, 0), (0, 0, 1))
-"""R, rows (r, i): output row 2a + r of the upsampled-then-convolved image reads input row a − 1 + r + i
-(i ∈ {0, 1}) through these combinations of the three kernel rows."""
+
+def _fold(kernel, dim: int):
+    """R along `dim` (size 3 -> 4): output row 2a + r of the upsampled-then-convolved image reads input
+    row a − 1 + r + i (i ∈ {0, 1}) through kernel rows k: (r, i) = (0, 0) ← k0, (0, 1) ← k1 + k2,
+    (1, 0) ← k0 + k1, (1, 1) ← k2. Slices and adds: a 3-wide matmul is mostly call overhead."""
+    k0, k1, k2 = (kernel.narrow(dim, k, 1) for k in range(3))
+    return cat([k0, k1 + k2, k0 + k1, k2], dim)
 
 
-def _sandwich(left, square):
-    """left · square · leftᵀ for every trailing (b, b) matrix of `square`, left (a, b) -> (..., a, a),
-    as two flat matmuls (a batched broadcast matmul of thousands of 3×3 blocks is several times slower)."""
-    a, b = left.shape
-    half = square.reshape(-1, b).matmul(left.t())
-    full = half.view(-1, b, a).transpose(1, 2).reshape(-1, b).matmul(left.t())
-    return full.view(*square.shape[:-2], a, a).transpose(-1, -2)
+def _unfold(grad, dim: int):
+    """Rᵀ along `dim` (size 4 -> 3), the adjoint of `_fold`."""
+    g00, g01, g10, g11 = (grad.narrow(dim, t, 1) for t in range(4))
+    return cat([g00 + g10, g01 + g10, g01 + g11], dim)
 
 
 def _shifted(size: int, shift: int) -> tuple:
@@ -34,9 +37,9 @@ class Upsampling(Module):
 
     `weight` and `bias` are the convolution's. For ×2 with a 3×3 kernel, padding 1, stride 1, dilation 1
     and one group (`fused`), the upsampled image is never built: output pixel (2a + r, 2b + s) is a 2×2
-    convolution of the input around (a, b) with the folded kernel W_rs = R_r · W · R_sᵀ, so every output
-    costs 4·C_in instead of 9·C_in products. With X the (N·H·W, C_in) input pixels and dY_rs the
-    gradient of sub-pixel (r, s):
+    convolution of the input around (a, b) with the folded kernel W_rs = R_r · W · R_sᵀ (`_fold`), so
+    every output costs 4·C_in instead of 9·C_in products. With X the (N·H·W, C_in) input pixels and
+    dY_rs the gradient of sub-pixel (r, s):
 
     - C_out ≥ C_in, gather form: Y_rs = cols_rs · W_rs + b, cols_rs the 2×2 im2col (4·C_in wide);
       dL/dW_rs = cols_rsᵀ · dY_rs, dL/dx = col2im(dY_rs · W_rsᵀ).
@@ -104,23 +107,18 @@ class Upsampling(Module):
     def bias(self, value) -> None:
         self.conv.bias = value
 
-    def _sub_pixel_weights(self):
-        """W (O, C, 3, 3) -> W_rs as (4 sub-pixels (r, s), 2·2·C taps (i, j, c), O)."""
-        weight = self.conv.weight
-        folded = _sandwich(weight.new_tensor(_SUB_PIXEL_TAPS), weight)
-        o, c = weight.shape[:2]
-        return folded.view(o, c, 2, 2, 2, 2).permute(2, 4, 3, 5, 1, 0).reshape(4, 4 * c, o)
+    def _folded_taps(self):
+        """W (O, C, 3, 3) -> every W_rs,ij as (C, 4 (r, i), 4 (s, j), O)."""
+        return _fold(_fold(self.conv.weight.permute(1, 2, 3, 0), 1), 2)
 
-    def _accumulate_sub_pixel_gradient(self, grad_sub_pixel) -> None:
-        """dL/dW_rs (4, 4·C, O) -> dL/dW = Σ R_rᵀ · dL/dW_rs · R_s, accumulated into the conv's gradient."""
-        o, c = self.conv.weight.shape[:2]
-        grad = grad_sub_pixel.view(2, 2, 2, 2, c, o).permute(5, 4, 0, 2, 1, 3).reshape(o, c, 4, 4)
-        self.conv._accumulate("weight", _sandwich(grad.new_tensor(_SUB_PIXEL_TAPS).t(), grad))
+    def _accumulate_folded_gradient(self, grad_folded) -> None:
+        """dL/dW_rs,ij as (C, 4 (r, i), 4 (s, j), O) -> dL/dW = Σ R_rᵀ · dL/dW_rs · R_s, accumulated."""
+        self.conv._accumulate("weight", _unfold(_unfold(grad_folded, 1), 2).permute(3, 0, 1, 2))
 
     def forward(self, x):
         if not self.fused:
             return self.conv.forward(self.upsample.forward(x))
-        self._sub_pixel = self._sub_pixel_weights()
+        self._folded = self._folded_taps()
         n, _, h, w = x.shape
         o = self.conv.out_channels
         if self.scatter:
@@ -154,6 +152,8 @@ class Upsampling(Module):
                     window.as_strided((n, h, w, 2, 2, c), (*window.stride()[:3], *window.stride()[1:]))
                 )
         self._cols = self._cols.view(4, n * h * w, 4 * c)
+        # W_rs as (4 sub-pixels (r, s), 4·C taps (i, j, c), O), rows ordered like the columns.
+        self._sub_pixel = self._folded.view(c, 2, 2, 2, 2, -1).permute(1, 3, 2, 4, 0, 5).reshape(4, 4 * c, -1)
         sub_pixel_outputs = self._cols.bmm(self._sub_pixel).view(2, 2, n, h, w, -1)
         out += sub_pixel_outputs.permute(2, 3, 0, 4, 1, 5)
 
@@ -163,7 +163,8 @@ class Upsampling(Module):
         grad_sub_pixel = self._workspace("grad_output", (2, 2, n, h, w, o), grad)
         grad_sub_pixel.copy_(grad.permute(2, 4, 0, 1, 3, 5))
         grad_sub_pixel = grad_sub_pixel.view(4, n * h * w, o)
-        self._accumulate_sub_pixel_gradient(transposed_matmul(self._cols, grad_sub_pixel))
+        grad_weights = transposed_matmul(self._cols, grad_sub_pixel).view(2, 2, 2, 2, c, o)
+        self._accumulate_folded_gradient(grad_weights.permute(4, 0, 2, 1, 3, 5).reshape(c, 4, 4, o))
         grad_cols = grad_sub_pixel.bmm(self._sub_pixel.transpose(1, 2))
         grad_input = grad.new_zeros((n, h, w, c))
         for r in range(2):
@@ -181,11 +182,6 @@ class Upsampling(Module):
                 )
         return grad_input
 
-    def _all_taps(self):
-        """W_rs,ij side by side: (C, 16·O), columns ordered (r, s, i, j, o)."""
-        o, c = self.conv.weight.shape[:2]
-        return self._sub_pixel.view(2, 2, 2, 2, c, o).permute(4, 0, 1, 2, 3, 5).reshape(c, 16 * o)
-
     def _scatter_forward(self, x):
         """Products P = X · [W_rs,ij] at every input pixel, then sub-pixel (r, s) of output (y, x) sums
         tap (i, j) of input pixel (y + r + i − 1, x + s + j − 1) where it exists. P and the output are
@@ -195,16 +191,16 @@ class Upsampling(Module):
         o = self.conv.out_channels
         self._channel_major = o < w
         self._pixels = nhwc(x).reshape(n * h * w, c)
-        taps = self._all_taps()
+        self._taps = taps = self._folded.reshape(c, 16 * o)
         if self._channel_major:
             products = self._workspace("products", (16 * o, n * h * w), x).addmm_(
                 taps.t(), self._pixels.t(), beta=0
             )
-            products = products.view(2, 2, 2, 2, o, n, h, w).permute(0, 1, 2, 3, 5, 6, 7, 4)
+            products = products.view(2, 2, 2, 2, o, n, h, w).permute(0, 2, 1, 3, 5, 6, 7, 4)
             out = x.new_empty((o, n, h, 2, w, 2)).permute(1, 2, 3, 4, 5, 0)
         else:
             products = self._workspace("products", (n * h * w, 16 * o), x).addmm_(self._pixels, taps, beta=0)
-            products = products.view(n, h, w, 2, 2, 2, 2, o).permute(3, 4, 5, 6, 0, 1, 2, 7)
+            products = products.view(n, h, w, 2, 2, 2, 2, o).permute(3, 5, 4, 6, 0, 1, 2, 7)
             out = x.new_empty((n, h, 2, w, 2, o))
         if self.conv.bias is None:
             out.zero_()
@@ -247,15 +243,13 @@ class Upsampling(Module):
         c = self.conv.in_channels
         if self._channel_major:
             matrix = self._workspace("gathered_grad", (16 * o, n * h * w), grad)
-            gathered = matrix.view(2, 2, 2, 2, o, n, h, w).permute(0, 1, 2, 3, 5, 6, 7, 4)
+            gathered = matrix.view(2, 2, 2, 2, o, n, h, w).permute(0, 2, 1, 3, 5, 6, 7, 4)
             matrix = matrix.t()
         else:
             matrix = self._workspace("gathered_grad", (n * h * w, 16 * o), grad)
-            gathered = matrix.view(n, h, w, 2, 2, 2, 2, o).permute(3, 4, 5, 6, 0, 1, 2, 7)
+            gathered = matrix.view(n, h, w, 2, 2, 2, 2, o).permute(3, 5, 4, 6, 0, 1, 2, 7)
         for target, source in strided_pairs(self._plans, "gather grad", gathered, grad, self._gather_views):
             target.copy_(source)
         grad_taps = transposed_matmul(self._pixels, matrix)
-        self._accumulate_sub_pixel_gradient(
-            grad_taps.view(c, 2, 2, 2, 2, o).permute(1, 2, 3, 4, 0, 5).reshape(4, 4 * c, o)
-        )
-        return matrix.matmul(self._all_taps().t()).view(n, h, w, c)
+        self._accumulate_folded_gradient(grad_taps.view(c, 4, 4, o))
+        return matrix.matmul(self._taps.t()).view(n, h, w, c)
