@@ -1,8 +1,6 @@
 """Nearest upsampling followed by a convolution (the statement's `Upsampling`), with the common case
 (×2, 3×3 kernel, padding 1, stride 1) fused into four 2×2 sub-pixel convolutions at low resolution."""
 
-from torch import cat
-
 from .conv import Conv2d
 from .im2col import col2im, nchw, nhwc
 from .matmul import transposed_matmul
@@ -10,19 +8,17 @@ from .module import Module
 from .nearest_upsampling import NearestUpsampling
 from .strided_plan import strided_pairs
 
+_SUB_PIXEL_TAPS = ((1, 0, 0), (0, 1, 1), (1, 1, 0), (0, 0, 1))
+"""R, rows (r, i): output row 2a + r of the upsampled-then-convolved image reads input row a − 1 + r + i
+(i ∈ {0, 1}) through these combinations of the three kernel rows."""
 
-def _fold(kernel, dim: int):
-    """R along `dim` (size 3 -> 4): output row 2a + r of the upsampled-then-convolved image reads input
-    row a − 1 + r + i (i ∈ {0, 1}) through kernel rows k: (r, i) = (0, 0) ← k0, (0, 1) ← k1 + k2,
-    (1, 0) ← k0 + k1, (1, 1) ← k2. Slices and adds: a 3-wide matmul is mostly call overhead."""
-    k0, k1, k2 = (kernel.narrow(dim, k, 1) for k in range(3))
-    return cat([k0, k1 + k2, k0 + k1, k2], dim)
-
-
-def _unfold(grad, dim: int):
-    """Rᵀ along `dim` (size 4 -> 3), the adjoint of `_fold`."""
-    g00, g01, g10, g11 = (grad.narrow(dim, t, 1) for t in range(4))
-    return cat([g00 + g10, g01 + g10, g01 + g11], dim)
+_FOLD = tuple(
+    tuple(rows[k] * columns[m] for k in range(3) for m in range(3))
+    for rows in _SUB_PIXEL_TAPS
+    for columns in _SUB_PIXEL_TAPS
+)
+"""R ⊗ R (16, 9): the sub-pixel kernels W_rs,ij = Σ_kl R[(r, i), k] · R[(s, j), l] · W_kl, rows ordered
+(r, i, s, j), columns (k, l)."""
 
 
 def _shifted(size: int, shift: int) -> tuple:
@@ -37,7 +33,7 @@ class Upsampling(Module):
 
     `weight` and `bias` are the convolution's. For ×2 with a 3×3 kernel, padding 1, stride 1, dilation 1
     and one group (`fused`), the upsampled image is never built: output pixel (2a + r, 2b + s) is a 2×2
-    convolution of the input around (a, b) with the folded kernel W_rs = R_r · W · R_sᵀ (`_fold`), so
+    convolution of the input around (a, b) with the folded kernel W_rs = R_r · W · R_sᵀ (`_FOLD`), so
     every output costs 4·C_in instead of 9·C_in products. With X the (N·H·W, C_in) input pixels and
     dY_rs the gradient of sub-pixel (r, s):
 
@@ -65,6 +61,7 @@ class Upsampling(Module):
         dtype=None,
     ) -> None:
         super().__init__()
+        self._fold_matrices: dict = {}
         self.upsample = NearestUpsampling(scale_factor=scale_factor)
         self.conv = Conv2d(
             in_channels,
@@ -107,13 +104,24 @@ class Upsampling(Module):
     def bias(self, value) -> None:
         self.conv.bias = value
 
+    def _fold_matrix(self, like):
+        """`_FOLD` in `like`'s dtype and device, built once per dtype and device."""
+        key = (like.dtype, like.device)
+        if key not in self._fold_matrices:
+            self._fold_matrices[key] = like.new_tensor(_FOLD)
+        return self._fold_matrices[key]
+
     def _folded_taps(self):
-        """W (O, C, 3, 3) -> every W_rs,ij as (C, 4 (r, i), 4 (s, j), O)."""
-        return _fold(_fold(self.conv.weight.permute(1, 2, 3, 0), 1), 2)
+        """W (O, C, 3, 3) -> every W_rs,ij as (16 (r, i, s, j), C, O): one 9-deep matmul."""
+        o, c = self.conv.weight.shape[:2]
+        flat = self.conv.weight.permute(2, 3, 1, 0).reshape(9, c * o)
+        return self._fold_matrix(flat).matmul(flat).view(16, c, o)
 
     def _accumulate_folded_gradient(self, grad_folded) -> None:
-        """dL/dW_rs,ij as (C, 4 (r, i), 4 (s, j), O) -> dL/dW = Σ R_rᵀ · dL/dW_rs · R_s, accumulated."""
-        self.conv._accumulate("weight", _unfold(_unfold(grad_folded, 1), 2).permute(3, 0, 1, 2))
+        """dL/dW_rs,ij as (16 (r, i, s, j), C·O) -> dL/dW = (R ⊗ R)ᵀ · that, accumulated into the conv."""
+        o, c = self.conv.weight.shape[:2]
+        grad = self._fold_matrix(grad_folded).t().matmul(grad_folded)
+        self.conv._accumulate("weight", grad.view(3, 3, c, o).permute(3, 2, 0, 1))
 
     def forward(self, x):
         if not self.fused:
@@ -153,7 +161,7 @@ class Upsampling(Module):
                 )
         self._cols = self._cols.view(4, n * h * w, 4 * c)
         # W_rs as (4 sub-pixels (r, s), 4·C taps (i, j, c), O), rows ordered like the columns.
-        self._sub_pixel = self._folded.view(c, 2, 2, 2, 2, -1).permute(1, 3, 2, 4, 0, 5).reshape(4, 4 * c, -1)
+        self._sub_pixel = self._folded.view(2, 2, 2, 2, c, -1).permute(0, 2, 1, 3, 4, 5).reshape(4, 4 * c, -1)
         sub_pixel_outputs = self._cols.bmm(self._sub_pixel).view(2, 2, n, h, w, -1)
         out += sub_pixel_outputs.permute(2, 3, 0, 4, 1, 5)
 
@@ -164,7 +172,7 @@ class Upsampling(Module):
         grad_sub_pixel.copy_(grad.permute(2, 4, 0, 1, 3, 5))
         grad_sub_pixel = grad_sub_pixel.view(4, n * h * w, o)
         grad_weights = transposed_matmul(self._cols, grad_sub_pixel).view(2, 2, 2, 2, c, o)
-        self._accumulate_folded_gradient(grad_weights.permute(4, 0, 2, 1, 3, 5).reshape(c, 4, 4, o))
+        self._accumulate_folded_gradient(grad_weights.permute(0, 2, 1, 3, 4, 5).reshape(16, c * o))
         grad_cols = grad_sub_pixel.bmm(self._sub_pixel.transpose(1, 2))
         grad_input = grad.new_zeros((n, h, w, c))
         for r in range(2):
@@ -191,7 +199,7 @@ class Upsampling(Module):
         o = self.conv.out_channels
         self._channel_major = o < w
         self._pixels = nhwc(x).reshape(n * h * w, c)
-        self._taps = taps = self._folded.reshape(c, 16 * o)
+        self._taps = taps = self._folded.permute(1, 0, 2).reshape(c, 16 * o)
         if self._channel_major:
             products = self._workspace("products", (16 * o, n * h * w), x).addmm_(
                 taps.t(), self._pixels.t(), beta=0
@@ -251,5 +259,5 @@ class Upsampling(Module):
         for target, source in strided_pairs(self._plans, "gather grad", gathered, grad, self._gather_views):
             target.copy_(source)
         grad_taps = transposed_matmul(self._pixels, matrix)
-        self._accumulate_folded_gradient(grad_taps.view(c, 4, 4, o))
+        self._accumulate_folded_gradient(grad_taps.view(c, 16, o).permute(1, 0, 2).reshape(16, c * o))
         return matrix.matmul(self._taps.t()).view(n, h, w, c)
