@@ -1,12 +1,7 @@
-"""Benchmark plumbing. The machine is shared, so a ratio of two separately timed benchmarks mostly
-measures the load that happened to hit each. `interleaved_best` therefore times the implementations
-round-robin (ours, torch NCHW, torch channels_last, ours, ...) and keeps each one's best round; the
-session ends with a table of those ratios."""
+"""Benchmark plumbing: a thread-count fixture, and a session-end table of our time / torch's time from
+the best rounds that `speed_cases.interleaved_best` measured."""
 
 from __future__ import annotations
-
-import time
-from collections.abc import Callable
 
 import pytest
 import torch
@@ -22,19 +17,6 @@ def threads(request):
     torch.set_num_threads(request.param)
     yield request.param
     torch.set_num_threads(previous)
-
-
-def interleaved_best(steps: dict[str, Callable[[], None]], rounds: int, warmup: int = 2) -> dict[str, float]:
-    """Best seconds of each step over `rounds` round-robin rounds, after `warmup` untimed ones."""
-    best = dict.fromkeys(steps, float("inf"))
-    for round_index in range(warmup + rounds):
-        for name, step in steps.items():
-            start = time.perf_counter()
-            step()
-            elapsed = time.perf_counter() - start
-            if round_index >= warmup:
-                best[name] = min(best[name], elapsed)
-    return best
 
 
 @pytest.fixture

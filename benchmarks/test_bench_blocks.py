@@ -3,8 +3,7 @@
 pytest-benchmark times our layer; the ratio table compares the three implementations round-robin."""
 
 import pytest
-from conftest import interleaved_best
-from speed_cases import IMPLEMENTATIONS, layer_step, network_layers
+from speed_cases import IMPLEMENTATIONS, interleaved_best, layer_step, network_layers
 
 BATCH = 32
 

@@ -3,8 +3,7 @@
 pytest-benchmark times our step; the ratio table compares the three implementations round-robin."""
 
 import pytest
-from conftest import interleaved_best
-from speed_cases import IMPLEMENTATIONS, training_step
+from speed_cases import IMPLEMENTATIONS, interleaved_best, training_step
 
 
 @pytest.mark.parametrize("threads", [1, 2], indirect=True, ids=lambda t: f"{t}thread")
