@@ -128,7 +128,7 @@ class Model:
             optimizer.zero_grad()
             outputs = self.network.forward(inputs)
             loss = self.loss.forward(outputs, targets)
-            self.network.backward(self.loss.backward())
+            self.network.backward_parameters(self.loss.backward())  # the input is data: no dL/dx
             optimizer.step()
             losses[step] = loss
             progress.update(step, len(batch.indices), loss)
