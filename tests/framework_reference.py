@@ -104,3 +104,13 @@ def _flatten(run) -> list:
 
 def _largest_difference(values: list, reference: list) -> float:
     return max((v.double() - r).abs().max().item() for v, r in zip(values, reference, strict=True))
+
+
+def one_thread():
+    """Generator for a module-scoped fixture: torch on one thread for the module, then restored. These
+    tests run thousands of tiny float64 operations, which a second OpenMP thread only slows down (and
+    much more so on a shared machine)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

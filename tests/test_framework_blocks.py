@@ -12,7 +12,7 @@ import warnings
 
 import pytest
 import torch
-from framework_reference import compare_with_torch, float32_error_ratio
+from framework_reference import compare_with_torch, float32_error_ratio, one_thread
 
 from Miniproject_2.model import (
     MSE,
@@ -24,6 +24,8 @@ from Miniproject_2.model import (
     TransposeConv2d,
     Upsampling,
 )
+
+_one_thread = pytest.fixture(scope="module", autouse=True)(one_thread)
 
 TOLERANCE = 1e-10
 FLOAT32_ERROR_MULTIPLE = 8.0

@@ -9,11 +9,13 @@ import random
 
 import pytest
 import torch
-from framework_reference import compare_with_torch, float32_error_ratio
+from framework_reference import compare_with_torch, float32_error_ratio, one_thread
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from Miniproject_2.model import Conv2d, TransposeConv2d
+
+_one_thread = pytest.fixture(scope="module", autouse=True)(one_thread)
 
 FLOAT64_TOLERANCE = 1e-10
 FLOAT32_ERROR_MULTIPLE = 8.0

@@ -2,9 +2,11 @@
 
 import pytest
 import torch
-from framework_reference import copy_parameters
+from framework_reference import copy_parameters, one_thread
 
 from Miniproject_2.model import MSE, SGD, Conv2d, ReLU, Sequential
+
+_one_thread = pytest.fixture(scope="module", autouse=True)(one_thread)
 
 STEPS = 20
 
