@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 
-ARCHITECTURE = {"channels": (32, 64), "down_kernel": 3, "up_kernel": 3}
+ARCHITECTURE = {"channels": (64, 128), "down_kernel": 3, "up_kernel": 3}
 """The network's widths and kernels: Conv(3→c₁, k, stride 2) → Conv(c₁→c₂, k, stride 2) → Upsampling(c₂→c₁)
 → Upsampling(c₁→3), each upsampling nearest ×2 followed by a `up_kernel` convolution."""
 

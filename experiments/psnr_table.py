@@ -1,5 +1,6 @@
 """Render the JSON-lines records of `budget_training`, `gaussian_blur` and `train_bestmodel` as the
-Markdown PSNR table of Miniproject_2/README.md (the last record of each label wins).
+Markdown PSNR table of Miniproject_2/README.md (records of one label are merged, later fields winning, so
+a re-scoring with `train_bestmodel --evaluate` completes its training record).
 
     python -m experiments.psnr_table R.jsonl
 """
@@ -15,7 +16,9 @@ from tabulate import tabulate
 
 def table_rows(records: list[dict]) -> list[list]:
     """One row per label: grading and statement PSNR, their self-ensemble versions, images seen."""
-    latest = {record["label"]: record for record in records}
+    latest: dict[str, dict] = {}
+    for record in records:
+        latest[record["label"]] = {**latest.get(record["label"], {}), **record}
     rows = []
     for label, record in latest.items():
         ensemble = record.get("psnr_self_ensemble", {})
