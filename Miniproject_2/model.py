@@ -98,7 +98,7 @@ class Model:
         target = Path(__file__).resolve().parent / "bestmodel.pth" if path is None else Path(path)
         save_weights(target, self.network.state_dict(), self.architecture, self.recipe)
 
-    def train(self, train_input, train_target, num_epochs: float = 10) -> None:
+    def train(self, train_input, train_target, num_epochs: float = 12) -> None:
         """Train on pairs of noisy images (N×3×H×W, uint8 or float in 0–255, H and W multiples of 4).
 
         Batches are converted to float on the fly, so memory beyond the inputs stays a few batches. The loss

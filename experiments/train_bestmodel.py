@@ -3,7 +3,7 @@
 The data come from `harness data make`; the committed weights were made by (see Miniproject_2/README.md)
 
     harness data make /tmp/cbsd68 --images ../shared/images/CBSD68 --train 50000 --val 2000 --seed 0
-    python -m experiments.train_bestmodel /tmp/cbsd68 --epochs 8 --threads 2
+    python -m experiments.train_bestmodel /tmp/cbsd68 --epochs 12 --threads 1
 
 The recipe is the Model's default (`Recipe()`); initial weights follow `torch.manual_seed(seed)`. After
 training, both PSNR metrics on the val split (photographs never trained on) are printed and appended, with
@@ -29,8 +29,8 @@ from Miniproject_2.others.training import load_weights
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path, help="folder made by `harness data make`")
-    parser.add_argument("--epochs", type=float, default=8, help="passes over the data (may be fractional)")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--epochs", type=float, default=12, help="passes over the data (may be fractional)")
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0, help="torch.manual_seed for the initial weights")
     parser.add_argument("--out", type=Path, help="weights file (default: Miniproject_2/bestmodel.pth)")
     parser.add_argument("--results", type=Path, help="JSON-lines file the run's record is appended to")
