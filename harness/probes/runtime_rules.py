@@ -12,11 +12,8 @@ step left it on. The probe returns what it saw and judges nothing (`harness.runt
 from __future__ import annotations
 
 import importlib
-import signal
 import sys
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -25,6 +22,7 @@ import torch
 
 from harness.probes.block_adapters import ConstructorCall, ParameterList, build, find_class
 from harness.probes.capture import describe_exception
+from harness.probes.deadline import OverBudget, deadline
 from harness.tracing import TorchCallRecorder
 
 TRAIN_IMAGES = 100
@@ -90,30 +88,6 @@ def _reimport(model: ModuleType) -> ModuleType:
     return fresh
 
 
-class StepOverBudget(BaseException):
-    """Raised inside the submission's code when a step runs past its budget (a BaseException, so that
-    a submission's `except Exception` does not swallow it)."""
-
-
-@contextmanager
-def _budget(seconds: float) -> Iterator[None]:
-    """Raise `StepOverBudget` in the running code after `seconds` (main thread only: SIGALRM)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def expire(signum: int, frame: Any) -> None:
-        raise StepOverBudget(f"did not finish within {seconds:g} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 class _Workload:
     """The recorder, the steps run so far and which steps left grad mode on."""
 
@@ -129,9 +103,9 @@ class _Workload:
         value, error = None, ""
         with self.recorder.stepping(step):
             try:
-                with _budget(budget_s):
+                with deadline(budget_s):
                     value = action()
-            except StepOverBudget as exc:
+            except OverBudget as exc:
                 error = f"{exc} (stopped so that the other steps still run)"
             except Exception as exc:  # the submission's failure costs only this step
                 error = describe_exception(exc, self.package_dir)
