@@ -30,8 +30,15 @@ def _read(path: Path) -> object:
     try:
         return torch.load(path, weights_only=True)
     except (RuntimeError, pickle.UnpicklingError, EOFError, OSError, ValueError, zipfile.BadZipFile) as error:
-        reason = str(error).strip().splitlines()[0][:120] if str(error).strip() else error.__class__.__name__
+        reason = _first_sentence(str(error)) or error.__class__.__name__
         raise DataError(path, f"not a readable torch file (truncated or corrupt?): {reason}") from None
+
+
+def _first_sentence(text: str, limit: int = 120) -> str:
+    """The first sentence of an error text, for a one-line message (torch's carry long advice)."""
+    line = (text.strip().splitlines() or [""])[0]
+    sentence = line.split(". ")[0].rstrip(".")
+    return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"
 
 
 def _check_images(path: Path, name: str, images: object) -> Tensor:
