@@ -4,14 +4,19 @@ Student code never runs in the harness's own process. `run_probe` copies the sub
 `Miniproject_2` folder into a fresh temporary folder, starts `harness.probes.child` there in a new
 session with a scrubbed environment, and watches it:
 
-- wall time: past `Limits.wall_s` the whole process group (and anything left in its session) is killed
-  with SIGKILL -> status "timeout";
-- memory: the resident set of every process in the child's session is summed from /proc every few
-  milliseconds; past `Limits.memory_mb` the session is killed -> "oom". An address-space rlimit in the
-  child (`MEMORY_RLIMIT_FACTOR` times the limit) stops allocations too fast for polling;
+- wall time: past `Limits.wall_s` the child's processes are killed with SIGKILL -> status "timeout";
+- memory: the resident set of every process of the child is summed from /proc every few milliseconds;
+  past `Limits.memory_mb` they are killed -> "oom". An address-space rlimit in the child
+  (`MEMORY_RLIMIT_FACTOR` times the limit) stops allocations too fast for polling;
 - output: stdout and stderr are drained by two threads that keep only the first and last
   `Limits.output_bytes / 2` bytes of each, so a print flood costs neither memory nor disk;
 - death by a signal, or an exit without a result file -> "crash".
+
+The child's processes are those of its session and every process in its private network namespace: a
+process that starts a session of its own (`setsid`, a daemon's double fork) leaves the session but not
+the namespace, so it is counted and killed too. Whatever is left is killed when the probe ends. The
+child waits, after isolating itself and before any submission code runs, until the parent has read
+that namespace from /proc (the go file), so even a child that ends at once leaves nothing behind.
 
 The child isolates itself before importing the submission (see `harness.probes.isolation`): no network,
 a read-only view of every file outside its temporary folder, no capabilities. The result comes back as a
@@ -50,9 +55,12 @@ from harness.submission import special_files
 MEMORY_RLIMIT_FACTOR = 2
 MEMORY_RLIMIT_MIN_EXTRA_MB = 2048
 POLL_S = 0.02
+START_POLL_S = 0.002
+"""Polling interval until the child has isolated itself (it waits for the go file then)."""
 SCAN_EVERY = 10
 PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 DRAIN_JOIN_S = 2.0
+OWN_NET_NAMESPACE = os.readlink("/proc/self/ns/net") if os.path.exists("/proc/self/ns/net") else None
 PASSED_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "TZ", "CUDA_VISIBLE_DEVICES")
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 CHILD_BOOTSTRAP = (
@@ -317,9 +325,9 @@ def run_probe(
             os.close(err_write)
         stdout = _OutputCapture(out_read, limits.output_bytes)
         stderr = _OutputCapture(err_read, limits.output_bytes)
-        verdict, returncode, peak_mb = _watch(child, limits, started)
+        verdict, returncode, peak_mb, namespace = _watch(child, limits, started, root / "io")
         duration = time.monotonic() - started
-        _kill_session(child.pid)
+        _kill_all(child.pid, namespace)
         run = _collect(root / "io", returncode, verdict, stdout.text(), stderr.text(), duration, limits)
         for key in ("error", "traceback_tail", "stdout_tail", "stderr_tail"):
             run[key] = _without_sandbox_paths(run[key], root)
@@ -349,6 +357,7 @@ def _prepare(
         "args_file": str(root / "io" / "args.pt"),
         "result_file": str(root / "io" / "result.pt"),
         "isolation_file": str(root / "io" / "isolation.json"),
+        "go_file": str(root / "io" / "go"),
         "import_model": import_model,
         "threads": limits.threads,
         "address_space_mb": address_space_mb,
@@ -380,36 +389,57 @@ def _child_environment(root: Path, limits: Limits) -> dict[str, str]:
 
 
 def _watch(
-    child: _FreshChild | _ForkedChild, limits: Limits, started: float
-) -> tuple[str | None, int, float]:
-    """Wait for the child; kill its session on a limit.
+    child: _FreshChild | _ForkedChild, limits: Limits, started: float, io: Path
+) -> tuple[str | None, int, float, str | None]:
+    """Wait for the child; kill its processes on a limit.
 
-    Returns ("timeout"|"oom"|None, exit code, peak RSS in MB). The resident memory of the known session
-    processes is read at every poll; the (costlier) scan of /proc for new ones every `SCAN_EVERY` polls.
+    Returns ("timeout"|"oom"|None, exit code, peak RSS in MB, the child's private network namespace or
+    None). Once the child's isolation file appears, its namespace is read and the go file written. The
+    resident memory of the known processes is read at every poll; the (costlier) scan of /proc for new
+    ones every `SCAN_EVERY` polls.
     """
     peak_mb = 0.0
     members = [child.pid]
+    namespace = None
+    go = io / "go"
     for poll in itertools.count():
-        returncode = child.wait(POLL_S)
+        if not go.exists() and (io / "isolation.json").exists():
+            namespace = _private_namespace(child.pid)
+            go.touch()
+        returncode = child.wait(POLL_S if go.exists() else START_POLL_S)
         if returncode is not None:
-            return None, returncode, peak_mb
+            return None, returncode, peak_mb, namespace
         verdict = None
         if time.monotonic() - started > limits.wall_s:
             verdict = "timeout"
         else:
             if poll % SCAN_EVERY == 0:
-                members = _session_processes(child.pid) or [child.pid]
+                members = _child_processes(child.pid, namespace) or [child.pid]
             peak_mb = max(peak_mb, _rss_mb(members))
             verdict = "oom" if peak_mb > limits.memory_mb else None
         if verdict is not None:
-            _kill_session(child.pid)
+            _kill_all(child.pid, namespace)
             returncode = child.wait(KILL_WAIT_S)
-            return verdict, -signal.SIGKILL if returncode is None else returncode, peak_mb
+            return verdict, -signal.SIGKILL if returncode is None else returncode, peak_mb, namespace
     raise AssertionError("unreachable")
 
 
-def _session_processes(session: int) -> list[int]:
-    """Process ids whose session id is `session` (the child started a new session: sid == its pid)."""
+def _private_namespace(pid: int) -> str | None:
+    """The network namespace of process `pid` once it differs from the harness's own, else None.
+
+    Read from the live process, never from anything the child wrote: a namespace named by submission
+    code could be any other container's, and every process in it would be killed.
+    """
+    try:
+        theirs = os.readlink(f"/proc/{pid}/ns/net")
+    except OSError:
+        return None
+    return theirs if OWN_NET_NAMESPACE is not None and theirs != OWN_NET_NAMESPACE else None
+
+
+def _child_processes(session: int, namespace: str | None) -> list[int]:
+    """Process ids in session `session` (the child started a new session: sid == its pid) or in the
+    network namespace `namespace`."""
     found = []
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -417,10 +447,13 @@ def _session_processes(session: int) -> list[int]:
         try:
             with open(f"/proc/{entry.name}/stat", "rb") as stat:
                 fields = stat.read().rsplit(b")", 1)[1].split()
-        except (OSError, IndexError):
+            in_session = int(fields[3]) == session  # after "pid (comm)": state ppid pgrp session ...
+            if in_session or (
+                namespace is not None and os.readlink(f"/proc/{entry.name}/ns/net") == namespace
+            ):
+                found.append(int(entry.name))
+        except (OSError, IndexError, ValueError):
             continue
-        if int(fields[3]) == session:  # after "pid (comm)": state ppid pgrp session ...
-            found.append(int(entry.name))
     return found
 
 
@@ -436,11 +469,11 @@ def _rss_mb(pids: list[int]) -> float:
     return pages * PAGE_BYTES / 2**20
 
 
-def _kill_session(session: int) -> None:
-    """SIGKILL the child's process group and any process left in its session."""
+def _kill_all(session: int, namespace: str | None) -> None:
+    """SIGKILL the child's process group and every process left in its session or its namespace."""
     with contextlib.suppress(OSError):
         os.killpg(session, signal.SIGKILL)
-    for pid in _session_processes(session):
+    for pid in _child_processes(session, namespace):
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -55,6 +58,30 @@ def test_memory_hog_is_stopped_near_its_limit():
     run = call("sandbox_memory_hog", "Model.train", 1, 2, 3, limits=Limits(wall_s=20, memory_mb=1024))
     assert (run.status, run.error) == ("oom", "used more than the 1024 MB memory limit: killed")
     assert 1024 < run.peak_memory_mb < 2048
+
+
+def test_a_daemon_that_leaves_the_session_is_killed_with_the_child():
+    run = call("sandbox_daemon", "Model.train", 1, 2, 3)
+    daemon = run.value["result"]
+    if not run.network_isolated:
+        os.kill(daemon, signal.SIGKILL)
+        pytest.skip("no private network namespace here (not root): a daemon in a new session escapes")
+    assert run.status == "ok"
+    assert _dead_or_zombie(daemon)
+
+
+def _dead_or_zombie(pid: int, wait_s: float = 2.0) -> bool:
+    """Whether `pid` is gone or a zombie (killed, not yet reaped by its new parent) within `wait_s`."""
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
+        except OSError:
+            return True
+        if state == b"Z":
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def test_print_flood_keeps_only_head_and_tail():

@@ -4,7 +4,8 @@ Run as `python -m harness.probes.child SPEC.json` (the sandbox starts it through
 only the harness on `sys.path`). SPEC names the probe, the package copy, the scratch folder and the
 files to exchange. The child writes two files the parent reads:
 
-- the isolation file (JSON), before any submission code runs: which OS isolation steps took effect;
+- the isolation file (JSON), before any submission code runs: which OS isolation steps took effect
+  (it then waits for the parent's go file, see `harness.sandbox`);
 - the result file (`torch.save` of {"status", "value", "error", "traceback"}), where status is
   "ok", "error" or "oom". The parent loads it with `weights_only=True` and checks it again.
 
@@ -19,6 +20,7 @@ import json
 import os
 import random
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +31,7 @@ from harness.probes.capture import describe_exception, unsupported_data
 from harness.probes.isolation import isolate, limit_resources
 
 TRACEBACK_CHARS = 4000
+GO_WAIT_S = 10.0
 ALLOCATION_FAILURES = ("can't allocate memory", "not enough memory", "out of memory")
 
 
@@ -37,6 +40,7 @@ def main(argv: list[str] | None = None) -> None:
     spec = json.loads(Path((argv or sys.argv)[1]).read_text())
     isolation = isolate(Path(spec["root"]))
     Path(spec["isolation_file"]).write_text(json.dumps(isolation))
+    _wait_for(Path(spec["go_file"]))
     limit_resources(spec["address_space_mb"])
     os.chdir(spec["scratch"])
     sys.path[:] = [spec["package_root"]] + [entry for entry in sys.path if entry not in ("", ".")]
@@ -59,6 +63,13 @@ def main(argv: list[str] | None = None) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
+
+
+def _wait_for(go_file: Path) -> None:
+    """Wait until the parent has seen this process isolated (it writes `go_file`); at most `GO_WAIT_S`."""
+    deadline = time.monotonic() + GO_WAIT_S
+    while not go_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.001)
 
 
 def _resolve(probe: str) -> Callable[[ModuleType | None, dict[str, Any]], Any]:
