@@ -117,6 +117,14 @@ class MSESum(BASE.MSE):
         return 2 * self._difference
 
 
+class MSEReturnsAlwaysEqual(BASE.MSE):
+    """The `__eq__` cheat: a loss that claims to equal anything a grading script compares it with."""
+
+    def forward(self, prediction, target):
+        super().forward(prediction, target)
+        return type("AlwaysEqual", (), {"__eq__": lambda self, other: True, "__hash__": None})()
+
+
 class MSEWithGradArgument(BASE.MSE):
     def backward(self, grad_output):
         return grad_output * super().backward()
@@ -341,6 +349,14 @@ CASES = [
     ),
     pytest.param(
         "mse", variant(MSE=MSEWithGradArgument), Outcome.PASS, "4 of 4", 1.0, id="mse-backward-takes-grad"
+    ),
+    pytest.param(
+        "mse",
+        variant(MSE=MSEReturnsAlwaysEqual),
+        Outcome.ERROR,
+        "crashed in forward: forward returned AlwaysEqual, not a tensor",
+        0.0,
+        id="mse-returns-always-equal",
     ),
     pytest.param(
         "sgd",

@@ -158,13 +158,13 @@ def judge_loss(trial: Trial, record: Mapping[str, Any], class_name: str, torch_n
     one = torch.tensor(1.0)
     exact = reference.evaluate(function, tensors["x"], (), one, torch.float64)
     rounded = reference.evaluate(function, tensors["x"], (), one, torch.float32)
+    if stage == "forward":  # no loss came back: the crash is the cause, not a missing loss
+        judgement.crash(stage, error)
+        return judgement.verdict()
     output = record.get("output")
     if isinstance(output, torch.Tensor) and output.numel() == 1:
         output = output.reshape(())
     judgement.compare("loss", output, exact.output, rounded.output)
-    if stage == "forward":
-        judgement.crash(stage, error)
-        return judgement.verdict()
     judgement.compare("gradient", record.get("grad_input"), exact.grad_input, rounded.grad_input)
     if record.get("input_changed_by_forward"):
         judgement.fail(f"{class_name} changed its prediction argument in place")
