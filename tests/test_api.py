@@ -12,6 +12,7 @@ import torch
 from harness import api
 from harness.model_runs import load_error_message
 from harness.probes import model as probes
+from harness.probes.capture import describe_exception
 from harness.results import Outcome
 from tests.model_fixtures import SUBMISSIONS, context_for, write_course_data
 
@@ -108,6 +109,20 @@ def test_predict_verdict_scores_the_fraction_of_inputs_right():
 )  # fmt: skip
 def test_load_error_names_the_cause(error, size, expected):
     assert expected in load_error_message(error, size)
+
+
+def test_a_missing_file_is_named_inside_the_submission_not_the_childs_copy(tmp_path):
+    package = tmp_path / "harness-child-x" / "pkg" / "Miniproject_2"
+    package.mkdir(parents=True)
+    with pytest.raises(FileNotFoundError) as caught:
+        open(package / "bestmodel.pth", "rb")  # noqa: SIM115
+    described = describe_exception(caught.value, package)
+    assert (
+        described == "FileNotFoundError: [Errno 2] No such file or directory: 'Miniproject_2/bestmodel.pth'"
+    )
+    assert load_error_message(described, None) == (
+        f"load_pretrained_model() failed: there is no bestmodel.pth next to model.py ({described})"
+    )
 
 
 @pytest.mark.parametrize(

@@ -82,16 +82,28 @@ def describe_exception(exc: BaseException, package_dir: Path | str) -> str:
     """One line: `"<ExcType>: <first line of message> (at model.py:LINE)"`.
 
     The location is the innermost frame in the submission's own files (relative to `package_dir`), so
-    a student sees where their code failed even when torch raised the error deeper down.
+    a student sees where their code failed even when torch raised the error deeper down. Paths inside
+    `package_dir` in the message (a `FileNotFoundError` of a missing `bestmodel.pth`) are written from
+    the package's own folder name, `Miniproject_2/bestmodel.pth`: the child's temporary copy means
+    nothing to a student and would make two runs' reports differ.
     """
     text_of_exc = exc.msg if isinstance(exc, SyntaxError) and exc.msg else str(exc)
-    lines = text_of_exc.strip().splitlines()
+    lines = _submission_paths(text_of_exc, package_dir).strip().splitlines()
     message = lines[0] if lines else ""
     if len(message) > MESSAGE_CHARS:
         message = message[: MESSAGE_CHARS - 3] + "..."
     text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
     location = submission_frame(exc, package_dir)
     return f"{text} (at {location})" if location else text
+
+
+def _submission_paths(text: str, package_dir: Path | str) -> str:
+    """`text` with the absolute path of `package_dir` (as given and resolved) replaced by its name."""
+    given = Path(package_dir)
+    for spelling in dict.fromkeys((str(given.resolve()), str(given))):
+        if spelling not in (".", "/"):
+            text = text.replace(spelling, given.name)
+    return text
 
 
 def _relative_to(filename: str, root: Path) -> str | None:
