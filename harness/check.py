@@ -111,6 +111,18 @@ def data_paths(data_dir: Path) -> tuple[Path, Path]:
     return train_path, val_path
 
 
+def group_checks(groups: Sequence[str] | None = None) -> tuple[str, ...]:
+    """The check ids that the check group modules `groups` (default: all of `GROUPS`) produce, in report
+    order: what a run restricted with `check_submission(..., groups=...)` actually judges (the
+    rubric's other checks come back as "produced no result" set-up errors)."""
+    prefixes = tuple(
+        prefix
+        for group in (GROUPS if groups is None else groups)
+        for prefix in GROUPS.get(group, (f"{group}.",))
+    )
+    return tuple(check_id for check_id in CHECK_CATEGORIES if check_id.startswith(prefixes))
+
+
 def _isolation_run(package_dir: Path) -> ChildRun:
     """A child that imports nothing of the submission, run last (the fork server is warm then): what
     the OS let the children cut off, and how long starting one child takes."""
@@ -139,13 +151,12 @@ def _setup_errors(group: str, error: Exception, elapsed: float) -> list[CheckRes
     return [
         CheckResult(
             id=check_id,
-            category=category,
+            category=CHECK_CATEGORIES[check_id],
             outcome=Outcome.ERROR,
             message=message,
             details={"group": group, "exception": type(error).__name__},
             duration_s=elapsed,
             fault=Fault.SETUP,
         )
-        for check_id, category in CHECK_CATEGORIES.items()
-        if check_id.startswith(GROUPS.get(group, (f"{group}.",)))
+        for check_id in group_checks([group])
     ]

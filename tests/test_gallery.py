@@ -1,0 +1,223 @@
+"""The faulty-submission gallery: each fault a student can hand in, graded end to end as `harness check` does.
+
+One row per fault of the project's list (issue 4): the fixture under `tests/submissions/`, the check groups
+that matter for it (the others are left out to keep the module fast; `group_checks` says which checks they
+judge), and for the checks that show the fault, their outcome, whose fault it is and key phrases of the
+one-line message a student reads. Every row also asserts that each other check of those groups still ran
+(a dead child costs only its own check), that no message leaks a traceback or the child's temporary
+folder, and that the report validates against `harness/schema/report.schema.json`. The reference
+submission is the last row: it passes every check of the groups it runs (its full points with every
+group are `test_check_cli.test_reference_gets_full_points`, marked slow).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from harness.check import check_submission, group_checks
+from harness.report import Report, report_to_json, validate_report_json
+from harness.results import Fault, Outcome
+from tests.model_fixtures import SUBMISSIONS, tight_rubric, write_course_data
+
+REFERENCE = Path(__file__).resolve().parents[1] / "Miniproject_2"
+WALL_S = 15
+MEMORY_MB = 1536
+RUBRIC = tight_rubric(wall_s=WALL_S, memory_mb=MEMORY_MB)
+"""The shipped rubric with every child held to 15 s and 1.5 GB, so a timeout or a memory hog shows fast."""
+
+LAYOUT, RULES, RUNTIME, API = "harness.layout", "harness.rules", "harness.runtime_rules", "harness.api"
+BLOCKS, TIMING, QUALITY = "harness.blocks", "harness.timing", "harness.quality"
+
+
+@dataclass(frozen=True)
+class Expect:
+    """One check's expected verdict: its outcome, whose fault, and phrases its message must contain."""
+
+    outcome: Outcome
+    phrases: tuple[str, ...] = ()
+    fault: Fault = Fault.SUBMISSION
+
+
+def fails(outcome: Outcome, *phrases: str) -> Expect:
+    """A check the submission made fail with `outcome`, its message naming the cause by `phrases`."""
+    return Expect(outcome, phrases)
+
+
+@dataclass(frozen=True)
+class Case:
+    """A gallery row: grade `fixture` (a folder of `tests/submissions/`, or a path) with `groups` only."""
+
+    fixture: str | Path
+    groups: tuple[str, ...]
+    expected: Mapping[str, Expect] = field(default_factory=dict)
+
+    @property
+    def path(self) -> Path:
+        return self.fixture if isinstance(self.fixture, Path) else SUBMISSIONS / self.fixture
+
+
+CASES: dict[str, Case] = {
+    "syntax-error": Case("sandbox_syntax_error", (LAYOUT, RULES, RUNTIME, API), {
+        "layout.files": Expect(Outcome.PASS, fault=Fault.NONE),
+        "rules.static": fails(Outcome.ERROR, "model.py: SyntaxError", "line 4", "cannot be checked"),
+        "rules.runtime": fails(Outcome.ERROR, "could not be imported: SyntaxError", "(at model.py:4)"),
+        "api.import-names": fails(Outcome.ERROR, "could not be imported: SyntaxError", "(at model.py:4)"),
+        "api.predict": fails(Outcome.SKIPPED, "not run: model.py could not be imported"),
+    }),
+    "no-model-class": Case("model_no_model_class", (API,), {
+        "api.import-names": fails(Outcome.FAIL, "model.py does not export Model"),
+        "api.model-init": fails(Outcome.MISSING, "model.py has no Model class"),
+        "api.train": fails(Outcome.SKIPPED, "not run: model.py has no Model class"),
+    }),
+    "predict-in-0-1": Case("model_predict_unit_range", (API,), {
+        "api.predict": fails(Outcome.FAIL, "returned values in [0, 1]", "scale outputs to 0-255"),
+        "api.train": Expect(Outcome.PASS, fault=Fault.NONE),
+    }),
+    "wrong-output-shape": Case("model_wrong_shape", (API,), {
+        "api.predict": fails(Outcome.FAIL, "returned shape 1x3x32x32, not the input's shape"),
+    }),
+    "nan-output": Case("model_nan", (API,), {
+        "api.predict": fails(Outcome.FAIL, "NaN or infinite values"),
+    }),
+    "import-torch-nn": Case("rules_import_torch_nn", (RULES, RUNTIME), {
+        "rules.static": fails(Outcome.FORBIDDEN, "model.py:2", "`import torch.nn`"),
+        "rules.runtime": fails(Outcome.FORBIDDEN, "model.py:5", "uses a torch.nn module"),
+    }),
+    "hidden-conv2d": Case("rules_hidden_conv2d", (RULES, RUNTIME), {
+        "rules.static": fails(Outcome.FORBIDDEN, "model.py:4", "imports torch.nn.functional by name"),
+        "rules.runtime": fails(Outcome.FORBIDDEN, "model.py:14", "reaches torch.nn.functional.conv2d"),
+    }),
+    "autograd": Case("rules_autograd", (RULES, RUNTIME), {
+        "rules.static": fails(Outcome.FORBIDDEN, "model.py:2", "`import torch`"),
+        "rules.runtime": fails(Outcome.FORBIDDEN, "model.py:11", "torch.enable_grad", "switches autograd on"),
+    }),
+    "train-never-returns": Case("sandbox_sleep", (API, TIMING), {
+        "api.train": fails(Outcome.TIMEOUT, f"train on 40 pairs did not finish within {WALL_S} s"),
+        "timing.train-epoch": fails(Outcome.TIMEOUT, f"did not finish within {WALL_S} s"),
+        "api.model-init": Expect(Outcome.PASS, fault=Fault.NONE),
+    }),
+    "memory-hog": Case("sandbox_memory_hog", (API,), {
+        "api.train": fails(Outcome.OOM, f"used more than {MEMORY_MB} MB of memory"),
+        "api.model-init": Expect(Outcome.PASS, fault=Fault.NONE),
+    }),
+    "print-flood": Case("sandbox_print_flood", (API,), {
+        # About 100 MB printed per call: only head and tail are kept, and predict is judged on what it
+        # returned (its input, uint8), like any other predict.
+        "api.predict": fails(Outcome.FAIL, "returned a uint8 tensor, not a float tensor"),
+        "api.train": Expect(Outcome.PASS, fault=Fault.NONE),
+    }),
+    "os-exit": Case("sandbox_os_exit", (API,), {
+        "api.train": fails(Outcome.CRASH, "train on 40 pairs crashed: exited with code 3"),
+    }),
+    "segmentation-fault": Case("sandbox_segfault", (API,), {
+        "api.predict": fails(Outcome.CRASH, "crashed: killed by SIGSEGV (segmentation fault)"),
+        "api.train": Expect(Outcome.PASS, fault=Fault.NONE),
+    }),
+    "no-bestmodel": Case("model_no_bestmodel", (LAYOUT, API, QUALITY), {
+        "layout.bestmodel": fails(Outcome.MISSING, "bestmodel.pth missing from Miniproject_2/"),
+        "api.load-pretrained": fails(
+            Outcome.MISSING, "there is no bestmodel.pth next to model.py", "'Miniproject_2/bestmodel.pth'"
+        ),
+        "psnr.pretrained": fails(Outcome.ERROR, "there is no bestmodel.pth next to model.py"),
+        "api.predict": Expect(Outcome.PASS, fault=Fault.NONE),
+    }),
+    "relu-in-place": Case("blocks_2022_flaws", (BLOCKS,), {
+        "blocks.relu": fails(Outcome.FAIL, "ReLU.forward changed its input in place"),
+    }),
+    "sequential-param-raises": Case("blocks_2022_flaws", (BLOCKS,), {
+        "blocks.sequential": fails(Outcome.FAIL, "Sequential.param() raised TypeError", "(at model.py:121)"),
+    }),
+    "eq-cheat-blocks": Case("blocks_eq_cheat", (BLOCKS,), {
+        "blocks.mse": fails(Outcome.ERROR, "crashed in forward: forward returned AlwaysEqual, not a tensor"),
+        "blocks.sigmoid": fails(Outcome.FAIL, "output differs from torch.nn.Sigmoid"),
+    }),
+    "eq-cheat-model": Case("sandbox_eq_cheat", (API,), {
+        # predict returns a 2-element Tensor subclass: judged as the plain tensor it holds.
+        "api.predict": fails(Outcome.FAIL, "returned shape 2, not the input's shape"),
+    }),
+    "cuda-weights": Case("model_cuda_weights", (API,), {
+        "api.load-pretrained": fails(Outcome.ERROR, "saved on CUDA", "CPU-only machine", "map_location"),
+    }),
+    "absolute-path": Case("model_absolute_path", (API,), {
+        "api.load-pretrained": fails(
+            Outcome.ERROR, "'/home/student/EE559/Miniproject_2/bestmodel.pth'", "build it from __file__"
+        ),
+    }),
+    "working-directory-path": Case("model_hardcoded_path", (API,), {
+        "api.load-pretrained": fails(
+            Outcome.ERROR, "relative to the working directory", "'bestmodel.pth' (at model.py:19)"
+        ),
+    }),
+    "empty-bestmodel": Case("model_empty_bestmodel", (LAYOUT, API), {
+        "layout.bestmodel": fails(Outcome.FAIL, "bestmodel.pth is empty (0 bytes)"),
+        "api.load-pretrained": fails(Outcome.ERROR, "bestmodel.pth is empty (0 bytes)"),
+    }),
+    "reference": Case(REFERENCE, (LAYOUT, RULES, RUNTIME, API), {
+        check_id: Expect(Outcome.PASS, fault=Fault.NONE)
+        for check_id in group_checks((LAYOUT, RULES, RUNTIME, API))
+        if check_id != "layout.folder-name"  # a bare Miniproject_2 folder has no Proj_ name to check
+    }),
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def grade(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Case], Report]:
+    """`check_submission` of a case on tiny course data, once per (submission, groups) in this module."""
+    data = tmp_path_factory.mktemp("gallery-data")
+    write_course_data(data, train=64, val=16)
+    reports: dict[tuple[Path, tuple[str, ...]], Report] = {}
+
+    def run(case: Case) -> Report:
+        key = (case.path, case.groups)
+        if key not in reports:
+            reports[key] = check_submission(case.path, data, RUBRIC, reference_dir=None, groups=case.groups)
+        return reports[key]
+
+    return run
+
+
+@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
+def test_gallery_submission_gets_its_expected_outcomes(grade: Callable[[Case], Report], case: Case) -> None:
+    report = grade(case)
+    by_id = {scored.result.id: scored.result for scored in report.checks}
+    for check_id, expect in case.expected.items():
+        result = by_id[check_id]
+        assert (result.outcome, result.fault) == (expect.outcome, expect.fault), (check_id, result.message)
+        for phrase in expect.phrases:
+            assert phrase in result.message, (check_id, result.message)
+    judged = group_checks(case.groups)
+    assert set(case.expected) <= set(judged)
+    for check_id in judged:
+        result = by_id[check_id]
+        assert result.fault is not Fault.SETUP, f"{check_id} did not run: {result.message}"
+        assert "\n" not in result.message and "Traceback" not in result.message, check_id
+        assert "harness-child-" not in result.message, (check_id, result.message)
+    validate_report_json(report_to_json(report, validate=False))
+
+
+def test_gallery_covers_every_fault_of_the_list() -> None:
+    """The issue's list, each fault with a row (a reader checks the ids against it)."""
+    faults = {
+        "syntax-error", "no-model-class", "predict-in-0-1", "wrong-output-shape", "nan-output",
+        "import-torch-nn", "hidden-conv2d", "autograd", "train-never-returns", "memory-hog", "print-flood",
+        "os-exit", "segmentation-fault", "no-bestmodel", "relu-in-place", "sequential-param-raises",
+        "eq-cheat-blocks", "cuda-weights", "absolute-path", "working-directory-path", "empty-bestmodel",
+    }  # fmt: skip
+    assert faults <= set(CASES)
+    assert all(CASES[fault].expected for fault in faults)
+    assert all(
+        any(expect.outcome is not Outcome.PASS for expect in CASES[fault].expected.values())
+        for fault in faults
+    )
+
+
+def test_reference_scores_every_point_of_the_groups_it_runs(grade: Callable[[Case], Report]) -> None:
+    report = grade(CASES["reference"])
+    judged = [
+        scored for scored in report.checks if scored.result.id in group_checks(CASES["reference"].groups)
+    ]
+    assert sum(s.points for s in judged) == sum(s.max_points for s in judged) > 0
