@@ -180,6 +180,7 @@ PARAMETRIZED_BLOCKS = {
     "conv": lambda: Conv2d(4, 6, 3, padding=1, dtype=torch.float64),
     "conv-grouped-nobias": lambda: Conv2d(4, 6, (3, 2), groups=2, bias=False, dtype=torch.float64),
     "transpose-conv": lambda: TransposeConv2d(4, 6, 3, stride=2, dtype=torch.float64),
+    "transpose-conv-fused": lambda: TransposeConv2d(4, 6, 4, stride=2, padding=1, dtype=torch.float64),
     "upsampling": lambda: Upsampling(4, 6, dtype=torch.float64),
     "sequential": lambda: Sequential(
         Conv2d(4, 4, 3, dtype=torch.float64), ReLU(), Upsampling(4, 4, dtype=torch.float64)

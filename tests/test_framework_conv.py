@@ -218,6 +218,32 @@ def test_transpose_conv2d_float32_error_is_a_small_multiple_of_torchs(config):
     assert ratio <= FLOAT32_ERROR_MULTIPLE
 
 
+FUSED_TRANSPOSE_CASES = {
+    # id: config of a kernel-4, stride-2, padding-1 transposed convolution (the sub-pixel path)
+    "scatter-channel-major": dict(TRANSPOSE_BASE, c_in=8, c_out=3, kernel=4, output_padding=0, size=(5, 7)),
+    "scatter-pixel-major": dict(TRANSPOSE_BASE, c_in=8, c_out=6, kernel=4, output_padding=0, size=(3, 4)),
+    "scatter-nobias-1x1": dict(
+        TRANSPOSE_BASE, c_in=6, c_out=2, kernel=4, output_padding=0, bias=False, batch=1, size=(1, 1)
+    ),
+    "gather": dict(TRANSPOSE_BASE, c_in=4, c_out=6, kernel=4, output_padding=0, size=(5, 7)),
+    "gather-batch8-2x1": dict(
+        TRANSPOSE_BASE, c_in=3, c_out=5, kernel=4, output_padding=0, batch=8, size=(2, 1)
+    ),
+}
+
+
+@pytest.mark.parametrize("config", FUSED_TRANSPOSE_CASES.values(), ids=FUSED_TRANSPOSE_CASES.keys())
+def test_fused_transpose_conv2d_matches_torch(config):
+    ours, theirs = make_transpose_pair(config, torch.float64)
+    assert ours.fused
+    assert compare_with_torch(ours, theirs, _input(config, torch.float64)).largest < FLOAT64_TOLERANCE
+
+    def make(which):
+        return lambda dtype: make_transpose_pair(config, dtype)[which]
+
+    assert float32_error_ratio(make(0), make(1), _input(config, torch.float64)) <= FLOAT32_ERROR_MULTIPLE
+
+
 @st.composite
 def conv_configs(draw):
     groups = draw(st.sampled_from([1, 2, 3]))

@@ -3,6 +3,7 @@
 from .conv_base import ConvBase, pair
 from .im2col import col2im, im2col, nchw, nhwc
 from .matmul import transposed_matmul
+from .sub_pixel import TRANSPOSED_4X4_ROWS, SubPixelConv
 
 
 class TransposeConv2d(ConvBase):
@@ -12,6 +13,10 @@ class TransposeConv2d(ConvBase):
     Shapes: x (N, C_in, H, W) -> y (N, C_out, Ho, Wo), Ho = (H − 1)·s − 2p + d·(k − 1) + output_padding + 1.
     Forward:  y = col2im_p(Xg · Wg) + b, Xg the (N·H·W, C_in/G) pixels of group g, the padding cropped.
     Backward: cols = im2col(uncrop_p(dY));  dL/dx = cols · Wgᵀ;  dL/dWg = Xgᵀ · cols;  dL/db = Σ dY.
+
+    Kernel 4, stride 2, padding 1, one group (`fused`, Ho = 2H) runs as four 2×2 sub-pixel convolutions
+    at the input's resolution (`SubPixelConv` with `TRANSPOSED_4X4_ROWS`): 4·C_in products per output,
+    no column matrix of the 16 taps.
     """
 
     def __init__(
@@ -45,6 +50,15 @@ class TransposeConv2d(ConvBase):
         for op, s, d in zip(self.output_padding, self.stride, self.dilation, strict=True):
             if not 0 <= op < max(s, d):
                 raise ValueError("output_padding must be smaller than either stride or dilation")
+        self.fused = (
+            self.kernel_size == (4, 4)
+            and self.stride == (2, 2)
+            and self.padding == (1, 1)
+            and self.dilation == (1, 1)
+            and self.output_padding == (0, 0)
+            and groups == 1
+        )
+        self._sub_pixel = SubPixelConv(self, TRANSPOSED_4X4_ROWS, False) if self.fused else None
 
     def output_size(self, height: int, width: int) -> tuple:
         sizes = []
@@ -86,6 +100,8 @@ class TransposeConv2d(ConvBase):
         n, c, h, w = x.shape
         if c != self.in_channels:
             raise ValueError(f"TransposeConv2d expects {self.in_channels} input channels, got {c}")
+        if self._sub_pixel is not None:
+            return self._sub_pixel.forward(x)
         ho, wo = self.output_size(h, w)
         if ho < 1 or wo < 1:
             raise ValueError(f"output size {ho}x{wo} is not positive")
@@ -110,6 +126,8 @@ class TransposeConv2d(ConvBase):
         return nchw(out)
 
     def backward(self, grad_output):
+        if self._sub_pixel is not None:
+            return self._sub_pixel.backward(grad_output)
         cols = self._grad_columns(grad_output)
         self._accumulate_parameter_gradients(cols, grad_output)
         n, (h, w) = grad_output.shape[0], self._input_hw
@@ -119,6 +137,9 @@ class TransposeConv2d(ConvBase):
         return nchw(grad_input)
 
     def backward_parameters(self, grad_output) -> None:
+        if self._sub_pixel is not None:
+            self._sub_pixel.backward(grad_output)
+            return
         self._accumulate_parameter_gradients(self._grad_columns(grad_output), grad_output)
 
     def _grad_columns(self, grad_output):

@@ -1,0 +1,217 @@
+"""A ×2 upsampling layer computed at low resolution, as four 2×2 sub-pixel convolutions.
+
+Both upsampling layers of the course's topology have this form when their geometry allows it:
+
+- `Upsampling` ×2 then a 3×3 convolution, padding 1: output row 2a + r reads input rows a − 1 + r + i
+  (i ∈ {0, 1}) through combinations of the three kernel rows (`NEAREST_3X3_ROWS`);
+- `TransposeConv2d` with kernel 4, stride 2, padding 1: output row 2a + r reads input rows a − 1 + r + i
+  through one kernel row each (`TRANSPOSED_4X4_ROWS`).
+
+With R the (4 (r, i), k) row matrix of either case, the sixteen sub-pixel kernels are
+W_rs,ij = Σ_kl R[(r, i), k] · R[(s, j), l] · W_kl: one (R ⊗ R)·W matmul, whose transpose maps their
+gradients back to dL/dW. Every output pixel then costs 4·C_in products.
+"""
+
+from .im2col import col2im, nchw, nhwc
+from .matmul import transposed_matmul
+from .module import Module
+from .strided_plan import strided_pairs
+
+NEAREST_3X3_ROWS = ((1, 0, 0), (0, 1, 1), (1, 1, 0), (0, 0, 1))
+"""R for nearest ×2 then a 3×3 convolution, padding 1: (r, i) rows, kernel rows k."""
+
+TRANSPOSED_4X4_ROWS = ((0, 0, 0, 1), (0, 1, 0, 0), (0, 0, 1, 0), (1, 0, 0, 0))
+"""R for a transposed convolution, kernel 4, stride 2, padding 1: output row 2a + r receives input row
+a − 1 + r + i through kernel row k = 3 − r − 2i (2a + r = 2·(a − 1 + r + i) − 1 + k)."""
+
+
+def _shifted(size: int, shift: int) -> tuple:
+    """(target, source) slices pairing low-resolution position y with y + shift, both inside [0, size)."""
+    return slice(max(0, -shift), size - max(0, shift)), slice(max(0, shift), size + min(0, shift))
+
+
+class SubPixelConv(Module):
+    """The computation of a ×2 upsampling layer `owner` (which holds `weight`, `bias` and the gradient
+    buffers) from its sub-pixel kernels W_rs (`rows` is R; `weight_is_out_in`: the weight is
+    (C_out, C_in, k, k) as `Conv2d`'s, else (C_in, C_out, k, k) as `TransposeConv2d`'s).
+
+    With X the (N·H·W, C_in) input pixels and dY_rs the gradient of sub-pixel (r, s):
+
+    - C_out ≥ C_in, gather form: Y_rs = cols_rs · W_rs + b, cols_rs the 2×2 im2col (4·C_in wide);
+      dL/dW_rs = cols_rsᵀ · dY_rs, dL/dx = col2im(dY_rs · W_rsᵀ).
+    - C_out < C_in, scatter form (the narrower matrix is the one materialised): P = X · [W_rs,ij], then
+      Y_rs = Σ_ij shift_ij(P_rs,ij) + b;  with G = shift⁻¹(dY) (16·C_out wide),
+      dL/dx = G · [W_rs,ij]ᵀ, dL/d[W_rs,ij] = Xᵀ · G.
+
+    Either way dL/dW = (R ⊗ R)ᵀ · dL/d[W_rs,ij]. Shapes: x (N, C_in, H, W) -> y (N, C_out, 2H, 2W).
+    """
+
+    def __init__(self, owner, rows: tuple, weight_is_out_in: bool) -> None:
+        super().__init__()
+        self.owner = owner
+        self.kernel = len(rows[0])
+        self.fold = tuple(
+            tuple(row[k] * column[m] for k in range(self.kernel) for m in range(self.kernel))
+            for row in rows
+            for column in rows
+        )
+        # The weight's axes into (k, l, C_in, C_out), and back.
+        self._to_taps = (2, 3, 1, 0) if weight_is_out_in else (2, 3, 0, 1)
+        self._from_taps = (3, 2, 0, 1) if weight_is_out_in else (2, 3, 0, 1)
+        self.scatter = owner.out_channels < owner.in_channels
+        self._fold_matrices: dict = {}
+
+    def _fold_matrix(self, like):
+        """R ⊗ R (16 (r, i, s, j), k·k) in `like`'s dtype and device, built once per dtype and device."""
+        key = (like.dtype, like.device)
+        if key not in self._fold_matrices:
+            self._fold_matrices[key] = like.new_tensor(self.fold)
+        return self._fold_matrices[key]
+
+    def _folded_taps(self):
+        """W -> every W_rs,ij as (16 (r, i, s, j), C_in, C_out): one k·k-deep matmul."""
+        c, o = self.owner.in_channels, self.owner.out_channels
+        flat = self.owner.weight.permute(self._to_taps).reshape(self.kernel**2, c * o)
+        return self._fold_matrix(flat).matmul(flat).view(16, c, o)
+
+    def _accumulate_folded_gradient(self, grad_folded) -> None:
+        """dL/dW_rs,ij as (16 (r, i, s, j), C_in·C_out) -> dL/dW = (R ⊗ R)ᵀ · that, into the owner."""
+        c, o = self.owner.in_channels, self.owner.out_channels
+        grad = self._fold_matrix(grad_folded).t().matmul(grad_folded)
+        grad = grad.view(self.kernel, self.kernel, c, o).permute(self._from_taps)
+        self.owner._accumulate("weight", grad)
+
+    def forward(self, x):
+        self._folded = self._folded_taps()
+        n, _, h, w = x.shape
+        o = self.owner.out_channels
+        if self.scatter:
+            return nchw(self._scatter_forward(x).reshape(n, 2 * h, 2 * w, o))
+        out = x.new_empty((n, h, 2, w, 2, o))
+        self._fill_bias(out)
+        self._gather_forward(x, out)
+        return nchw(out.view(n, 2 * h, 2 * w, o))
+
+    def backward(self, grad_output):
+        n, o, ho, wo = grad_output.shape
+        grad = nhwc(grad_output).reshape(n, ho // 2, 2, wo // 2, 2, o)
+        if self.owner.bias is not None:
+            self.owner._accumulate("bias", grad.sum((0, 1, 2, 3, 4)))
+        return nchw(self._scatter_backward(grad) if self.scatter else self._gather_backward(grad))
+
+    def _fill_bias(self, out) -> None:
+        if self.owner.bias is None:
+            out.zero_()
+        else:
+            out.copy_(self.owner.bias.expand(out.shape))
+
+    def _gather_forward(self, x, out) -> None:
+        n, c, h, w = x.shape
+        padded = self._workspace("padded_input", (n, h + 2, w + 2, c), x)
+        padded[:, 1 : h + 1, 1 : w + 1].copy_(nhwc(x))
+        self._cols = self._workspace("cols", (2, 2, n, h, w, 2, 2, c), x)
+        for r in range(2):
+            for s in range(2):
+                window = padded[:, r : r + h + 1, s : s + w + 1]
+                self._cols[r, s].copy_(
+                    window.as_strided((n, h, w, 2, 2, c), (*window.stride()[:3], *window.stride()[1:]))
+                )
+        self._cols = self._cols.view(4, n * h * w, 4 * c)
+        # W_rs as (4 sub-pixels (r, s), 4·C taps (i, j, c), O), rows ordered like the columns.
+        self._sub_pixel = self._folded.view(2, 2, 2, 2, c, -1).permute(0, 2, 1, 3, 4, 5).reshape(4, 4 * c, -1)
+        sub_pixel_outputs = self._cols.bmm(self._sub_pixel).view(2, 2, n, h, w, -1)
+        out += sub_pixel_outputs.permute(2, 3, 0, 4, 1, 5)
+
+    def _gather_backward(self, grad):
+        n, h, _, w, _, o = grad.shape
+        c = self.owner.in_channels
+        grad_sub_pixel = self._workspace("grad_output", (2, 2, n, h, w, o), grad)
+        grad_sub_pixel.copy_(grad.permute(2, 4, 0, 1, 3, 5))
+        grad_sub_pixel = grad_sub_pixel.view(4, n * h * w, o)
+        grad_weights = transposed_matmul(self._cols, grad_sub_pixel).view(2, 2, 2, 2, c, o)
+        self._accumulate_folded_gradient(grad_weights.permute(0, 2, 1, 3, 4, 5).reshape(16, c * o))
+        grad_cols = grad_sub_pixel.bmm(self._sub_pixel.transpose(1, 2))
+        grad_input = grad.new_zeros((n, h, w, c))
+        for r in range(2):
+            for s in range(2):
+                col2im(
+                    grad_cols[2 * r + s].unsqueeze(0),
+                    grad_input,
+                    (2, 2),
+                    (1, 1),
+                    (1, 1),
+                    (1 - r, 1 - s),
+                    (h, w),
+                    False,
+                    self._plans,
+                )
+        return grad_input
+
+    def _scatter_forward(self, x):
+        """Products P = X · [W_rs,ij] at every input pixel, then sub-pixel (r, s) of output (y, x) sums
+        tap (i, j) of input pixel (y + r + i − 1, x + s + j − 1) where it exists. P and the output are
+        stored channel-major when C_out is shorter than an image row, pixel-major otherwise, so each of
+        the 16 strided adds runs along the longer contiguous axis. Returns the output (N, H, 2, W, 2, O)."""
+        n, c, h, w = x.shape
+        o = self.owner.out_channels
+        self._channel_major = o < w
+        self._pixels = nhwc(x).reshape(n * h * w, c)
+        self._taps = taps = self._folded.permute(1, 0, 2).reshape(c, 16 * o)
+        if self._channel_major:
+            products = self._workspace("products", (16 * o, n * h * w), x).addmm_(
+                taps.t(), self._pixels.t(), beta=0
+            )
+            products = products.view(2, 2, 2, 2, o, n, h, w).permute(0, 2, 1, 3, 5, 6, 7, 4)
+            out = x.new_empty((o, n, h, 2, w, 2)).permute(1, 2, 3, 4, 5, 0)
+        else:
+            products = self._workspace("products", (n * h * w, 16 * o), x).addmm_(self._pixels, taps, beta=0)
+            products = products.view(n, h, w, 2, 2, 2, 2, o).permute(3, 5, 4, 6, 0, 1, 2, 7)
+            out = x.new_empty((n, h, 2, w, 2, o))
+        self._fill_bias(out)
+        for target, source in strided_pairs(self._plans, "scatter", out, products, self._scatter_views):
+            target.add_(source)
+        return out
+
+    def _scatter_views(self, out, products) -> list:
+        h, w = out.shape[1], out.shape[3]
+        return [
+            (out[:, rows, r, columns, s], products[r, s, i, j, :, source_rows, source_columns])
+            for (r, s, i, j), (rows, columns), (source_rows, source_columns) in self._tap_shifts(h, w)
+        ]
+
+    @staticmethod
+    def _tap_shifts(h: int, w: int) -> list:
+        """((r, s, i, j), target slices, source slices) pairing low-resolution output (y, x) with the input
+        pixel (y + r + i − 1, x + s + j − 1) it reads, both inside the image."""
+        shifts = []
+        for r in range(2):
+            for s in range(2):
+                for i in range(2):
+                    for j in range(2):
+                        (rows, source_rows), (columns, source_columns) = (
+                            _shifted(h, r + i - 1),
+                            _shifted(w, s + j - 1),
+                        )
+                        shifts.append(((r, s, i, j), (rows, columns), (source_rows, source_columns)))
+        return shifts
+
+    def _gather_views(self, gathered, grad) -> list:
+        return [(source, target) for target, source in self._scatter_views(grad, gathered)]
+
+    def _scatter_backward(self, grad):
+        """The adjoint: G holds, at input pixel p and tap (r, s, i, j), the gradient of the output that
+        read p through that tap (zero where none did); dL/dx = G · [W_rs,ij]ᵀ, dL/d[W_rs,ij] = Xᵀ · G."""
+        n, h, _, w, _, o = grad.shape
+        c = self.owner.in_channels
+        if self._channel_major:
+            matrix = self._workspace("gathered_grad", (16 * o, n * h * w), grad)
+            gathered = matrix.view(2, 2, 2, 2, o, n, h, w).permute(0, 2, 1, 3, 5, 6, 7, 4)
+            matrix = matrix.t()
+        else:
+            matrix = self._workspace("gathered_grad", (n * h * w, 16 * o), grad)
+            gathered = matrix.view(n, h, w, 2, 2, 2, 2, o).permute(3, 5, 4, 6, 0, 1, 2, 7)
+        for target, source in strided_pairs(self._plans, "gather grad", gathered, grad, self._gather_views):
+            target.copy_(source)
+        grad_taps = transposed_matmul(self._pixels, matrix)
+        self._accumulate_folded_gradient(grad_taps.view(c, 16, o).permute(1, 0, 2).reshape(16, c * o))
+        return matrix.matmul(self._taps.t()).view(n, h, w, c)
