@@ -13,6 +13,7 @@ from .others.optim import SGD
 from .others.sequential import Sequential
 from .others.training import (
     DIHEDRAL_TRANSFORMS,
+    Batch,
     ProgressLine,
     Recipe,
     apply_transform,
@@ -44,9 +45,10 @@ __all__ = [
 ]
 
 
-ARCHITECTURE = {"channels": (64, 128), "down_kernel": 3, "up_kernel": 3}
+ARCHITECTURE = {"channels": (64, 128), "down_kernel": 3, "up_kernel": 3, "upsampling": "nearest"}
 """The network's widths and kernels: Conv(3→c₁, k, stride 2) → Conv(c₁→c₂, k, stride 2) → Upsampling(c₂→c₁)
-→ Upsampling(c₁→3), each upsampling nearest ×2 followed by a `up_kernel` convolution."""
+→ Upsampling(c₁→3), each upsampling ×2 either `"nearest"` (nearest ×2 then an `up_kernel` convolution) or
+`"transposed"` (a transposed convolution of kernel `up_kernel`, stride 2, padding (up_kernel − 2)/2)."""
 
 DOWNSCALING = 4
 """The two stride-2 convolutions shrink H and W by 4: `predict` pads other sizes up to a multiple of 4."""
@@ -60,14 +62,20 @@ def build_network(architecture: dict) -> Sequential:
     N×3×H×W images in [0, 1] to N×3×H×W in (0, 1) for H, W multiples of 4."""
     first, second = architecture["channels"]
     down, up = architecture["down_kernel"], architecture["up_kernel"]
+
+    def upsampling(in_channels: int, out_channels: int) -> Module:
+        if architecture["upsampling"] == "transposed":
+            return TransposeConv2d(in_channels, out_channels, up, stride=2, padding=(up - 2) // 2)
+        return Upsampling(in_channels, out_channels, up, scale_factor=2, padding=up // 2)
+
     return Sequential(
         Conv2d(3, first, down, stride=2, padding=(down - 1) // 2),
         ReLU(),
         Conv2d(first, second, down, stride=2, padding=(down - 1) // 2),
         ReLU(),
-        Upsampling(second, first, up, scale_factor=2, padding=up // 2),
+        upsampling(second, first),
         ReLU(),
-        Upsampling(first, 3, up, scale_factor=2, padding=up // 2),
+        upsampling(first, 3),
         Sigmoid(),
     )
 
@@ -110,29 +118,39 @@ class Model:
                 f"and {tuple(train_target.shape)}"
             )
         recipe = self.recipe
-        optimizer = SGD(
+        optimizer = self.make_optimizer()
+        total_steps = steps_in(train_input.shape[0], num_epochs, recipe.batch_size)
+        progress = ProgressLine(total_steps, self.verbose)
+        losses = empty(total_steps, device=self.device)
+        for step, batch in enumerate(batch_plan(train_input.shape[0], num_epochs, recipe)):
+            optimizer.lr = learning_rate_at(recipe, step, step / total_steps)
+            losses[step] = self.train_step(optimizer, train_input, train_target, batch)
+            progress.update(step, len(batch.indices), losses[step])
+        self.losses = losses.tolist()
+
+    def make_optimizer(self) -> SGD:
+        """`SGD` over the network's parameters with the recipe's settings (the rate is set every step)."""
+        recipe = self.recipe
+        return SGD(
             self.network.param(),
             lr=recipe.learning_rate,
             momentum=recipe.momentum,
             nesterov=recipe.nesterov,
             weight_decay=recipe.weight_decay,
         )
-        total_steps = steps_in(train_input.shape[0], num_epochs, recipe.batch_size)
-        progress = ProgressLine(total_steps, self.verbose)
-        losses = empty(total_steps, device=self.device)
-        for step, batch in enumerate(batch_plan(train_input.shape[0], num_epochs, recipe)):
-            optimizer.lr = learning_rate_at(recipe, step, step / total_steps)
-            source, target = (train_target, train_input) if batch.swapped else (train_input, train_target)
-            inputs = apply_transform(to_unit_range(source[batch.indices], self.device), batch.transform)
-            targets = apply_transform(to_unit_range(target[batch.indices], self.device), batch.transform)
-            optimizer.zero_grad()
-            outputs = self.network.forward(inputs)
-            loss = self.loss.forward(outputs, targets)
-            self.network.backward_parameters(self.loss.backward())  # the input is data: no dL/dx
-            optimizer.step()
-            losses[step] = loss
-            progress.update(step, len(batch.indices), loss)
-        self.losses = losses.tolist()
+
+    def train_step(self, optimizer: SGD, train_input, train_target, batch: Batch):
+        """One step of `optimizer` on `batch` of the pairs (Noise2Noise: either side is the input, as
+        `batch.swapped` says, seen through `batch.transform`); returns the loss, a 0-dim tensor."""
+        source, target = (train_target, train_input) if batch.swapped else (train_input, train_target)
+        inputs = apply_transform(to_unit_range(source[batch.indices], self.device), batch.transform)
+        targets = apply_transform(to_unit_range(target[batch.indices], self.device), batch.transform)
+        optimizer.zero_grad()
+        outputs = self.network.forward(inputs)
+        loss = self.loss.forward(outputs, targets)
+        self.network.backward_parameters(self.loss.backward())  # the input is data: no dL/dx
+        optimizer.step()
+        return loss
 
     def predict(self, test_input):
         """Denoise N×3×H×W images (uint8 or float, 0–255; any N, H, W ≥ 1): float 0–255 out, same shape.

@@ -14,8 +14,8 @@ from collections.abc import Callable
 
 import torch
 
-from experiments.contenders import Width, required_topology
-from Miniproject_2.model import ARCHITECTURE, MSE, SGD, Conv2d, Upsampling, build_network
+from experiments.contenders import Width, course_topology
+from Miniproject_2.model import ARCHITECTURE, MSE, SGD, build_network
 
 IMPLEMENTATIONS = ("ours", "torch-nchw", "torch-channels-last")
 LEARNING_RATE, MOMENTUM = 0.05, 0.9
@@ -53,8 +53,7 @@ def training_step(implementation: str, batch: int) -> Callable[[], None]:
             optimizer.step()
 
         return step
-    first, second = ARCHITECTURE["channels"]
-    network = required_topology(Width(first, second, ARCHITECTURE["down_kernel"], ARCHITECTURE["up_kernel"]))
+    network = course_topology(Width.of(ARCHITECTURE))
     if implementation == "torch-channels-last":
         network = network.to(memory_format=torch.channels_last)
         inputs, targets = (t.contiguous(memory_format=torch.channels_last) for t in (inputs, targets))
@@ -69,29 +68,35 @@ def training_step(implementation: str, batch: int) -> Callable[[], None]:
     return torch_step
 
 
+LAYER_INDICES = (0, 2, 4, 6)
+"""Positions of the four convolution layers in `build_network`'s and `course_topology`'s Sequential."""
+
+
 def network_layers() -> dict[str, tuple]:
-    """Layer name -> (in channels, out channels, input size, kind) of the Model's four convolutions."""
+    """Layer name -> (position in the network, in channels, out channels, input size) of the Model's four
+    convolution layers, on 32×32 images."""
     first, second = ARCHITECTURE["channels"]
+    up = "transposed" if ARCHITECTURE["upsampling"] == "transposed" else "upsampling"
+    shapes = [
+        (3, first, 32, "conv", "-s2"),
+        (first, second, 16, "conv", "-s2"),
+        (second, first, 8, up, ""),
+        (first, 3, 16, up, ""),
+    ]
     return {
-        f"conv-3to{first}-s2": (3, first, 32, "down"),
-        f"conv-{first}to{second}-s2": (first, second, 16, "down"),
-        f"upsampling-{second}to{first}": (second, first, 8, "up"),
-        f"upsampling-{first}to3": (first, 3, 16, "up"),
+        f"{kind}-{c_in}to{c_out}{suffix}": (index, c_in, c_out, size)
+        for index, (c_in, c_out, size, kind, suffix) in zip(LAYER_INDICES, shapes, strict=True)
     }
 
 
 def layer_step(implementation: str, layer: str, batch: int) -> Callable[[], None]:
-    """Forward and backward of one layer (parameter gradients always, the input gradient except for the
-    first layer, whose input is data), on an input in each implementation's preferred layout."""
-    c_in, c_out, size, kind = network_layers()[layer]
-    needs_input_grad = c_in != 3
-    kernel = ARCHITECTURE["down_kernel" if kind == "down" else "up_kernel"]
+    """Forward and backward of one layer of the Model's network (parameter gradients always, the input
+    gradient except for the first layer, whose input is data), on an input in each implementation's
+    preferred layout."""
+    index, c_in, c_out, size = network_layers()[layer]
+    needs_input_grad = index > 0
     if implementation == "ours":
-        block = (
-            Conv2d(c_in, c_out, kernel, stride=2, padding=(kernel - 1) // 2)
-            if kind == "down"
-            else Upsampling(c_in, c_out, kernel, scale_factor=2, padding=kernel // 2)
-        )
+        block = build_network(ARCHITECTURE)[index]
         x = _images(batch, c_in, size, channels_last=True)
         grad = _images(batch, c_out, block.forward(x).shape[-1], channels_last=True)
         backward = block.backward if needs_input_grad else block.backward_parameters
@@ -102,14 +107,7 @@ def layer_step(implementation: str, layer: str, batch: int) -> Callable[[], None
 
         return step
     channels_last = implementation == "torch-channels-last"
-    conv = torch.nn.Conv2d(
-        c_in,
-        c_out,
-        kernel,
-        stride=2 if kind == "down" else 1,
-        padding=(kernel - 1) // 2 if kind == "down" else kernel // 2,
-    )
-    module = conv if kind == "down" else torch.nn.Sequential(torch.nn.Upsample(scale_factor=2), conv)
+    module = course_topology(Width.of(ARCHITECTURE))[index]
     if channels_last:
         module = module.to(memory_format=torch.channels_last)
     x = _images(batch, c_in, size, channels_last).requires_grad_(needs_input_grad)
@@ -118,6 +116,8 @@ def layer_step(implementation: str, layer: str, batch: int) -> Callable[[], None
 
     def torch_step() -> None:
         with torch.enable_grad():
+            if x.grad is not None:
+                x.grad = None
             module.zero_grad(set_to_none=True)
             module(x).backward(grad)
 

@@ -13,17 +13,19 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, fields, replace
 from pathlib import Path
 
 import torch
 from torch import Tensor, nn
 
-from experiments.contenders import CONTENDERS, Contender, Width, required_topology
+from experiments.contenders import CONTENDERS, Contender, Width, course_topology
 from harness.dataset import load_train, load_val
 from harness.psnr import METRICS
 from Miniproject_2.others.training import (
     DIHEDRAL_TRANSFORMS,
+    Batch,
     Recipe,
     apply_transform,
     batch_plan,
@@ -35,19 +37,26 @@ from Miniproject_2.others.training import (
 EPOCHS_BEYOND_ANY_BUDGET = 10_000
 
 
+def budget_plan(size: int, recipe: Recipe, budget_s: float) -> Iterator[tuple[int, Batch, float]]:
+    """(step, batch, progress) of `batch_plan` over `size` images until `budget_s` seconds of this process's
+    CPU time are spent, progress being the fraction of the budget spent before the step."""
+    started = time.process_time()
+    for step, batch in enumerate(batch_plan(size, EPOCHS_BEYOND_ANY_BUDGET, recipe)):
+        progress = (time.process_time() - started) / budget_s
+        if progress >= 1.0:
+            return
+        yield step, batch, progress
+
+
 def train_for_budget(
     contender: Contender, network: nn.Module, noisy_a: torch.Tensor, noisy_b: torch.Tensor, budget_s: float
 ) -> dict:
     """Train `network` until `budget_s` seconds of CPU time are spent; returns steps, images and last loss."""
     optimizer = contender.make_optimizer(network.parameters())
     recipe = contender.recipe
-    started = time.process_time()
     steps = images = 0
     loss = torch.tensor(float("nan"))
-    for step, batch in enumerate(batch_plan(noisy_a.shape[0], EPOCHS_BEYOND_ANY_BUDGET, recipe)):
-        progress = (time.process_time() - started) / budget_s
-        if progress >= 1.0:
-            break
+    for step, batch, progress in budget_plan(noisy_a.shape[0], recipe, budget_s):
         for group in optimizer.param_groups:
             group["lr"] = learning_rate_at(recipe, step, progress)
         source, target = (noisy_b, noisy_a) if batch.swapped else (noisy_a, noisy_b)
@@ -89,11 +98,13 @@ def recipe_with(recipe: Recipe, settings: list[str]) -> Recipe:
 
 
 def with_overrides(contender: Contender, settings: list[str], width: str | None) -> Contender:
-    """`contender` with recipe fields set from `name=value` strings and, for our topology, another width."""
+    """`contender` with recipe fields set from `name=value` strings and, for the course's topology, another
+    width."""
     contender = replace(contender, recipe=recipe_with(contender.recipe, settings))
     if width:
-        numbers = [int(part) for part in width.split(",")]
-        contender = replace(contender, network=lambda: required_topology(Width(*numbers)))
+        parts = width.split(",")
+        numbers = [int(part) for part in parts[:4]]
+        contender = replace(contender, network=lambda: course_topology(Width(*numbers, *parts[4:])))
     return contender
 
 
@@ -105,7 +116,9 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=180.0, help="CPU seconds of training")
     parser.add_argument("--results", type=Path, required=True)
     parser.add_argument("--set", action="append", default=[], help="recipe field override, name=value")
-    parser.add_argument("--width", help="first,second[,down_kernel[,up_kernel]] of our topology")
+    parser.add_argument(
+        "--width", help="first,second[,down_kernel[,up_kernel[,nearest|transposed]]] of the course's topology"
+    )
     parser.add_argument("--label", help="name of this run in the results (default: the contender's)")
     arguments = parser.parse_args()
 

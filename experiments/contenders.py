@@ -19,12 +19,23 @@ from Miniproject_2.others.training import Recipe
 
 @dataclass(frozen=True)
 class Width:
-    """Channels after the first and the second stride-2 convolution, and the kernel of each convolution."""
+    """Channels after the first and the second stride-2 convolution, the kernel of each convolution, and how
+    the decoder upsamples ×2: `"nearest"` (nearest ×2 then a convolution) or `"transposed"` (a transposed
+    convolution of stride 2, padding (up_kernel − 2)/2), as in the Model's `ARCHITECTURE`."""
 
     first: int
     second: int
     down_kernel: int = 3
     up_kernel: int = 3
+    upsampling: str = "nearest"
+
+    @classmethod
+    def of(cls, architecture: dict) -> Width:
+        """The width of a Model `architecture` dict."""
+        first, second = architecture["channels"]
+        return cls(
+            first, second, architecture["down_kernel"], architecture["up_kernel"], architecture["upsampling"]
+        )
 
 
 def same_half_padding(kernel: int) -> int:
@@ -32,34 +43,29 @@ def same_half_padding(kernel: int) -> int:
     return (kernel - 1) // 2
 
 
-def required_topology(width: Width) -> nn.Sequential:
-    """The course's topology with nearest-upsampling + convolution: the torch twin of our `Model`."""
-    pad_down, pad_up = same_half_padding(width.down_kernel), width.up_kernel // 2
+def upsampling_layer(width: Width, in_channels: int, out_channels: int) -> nn.Module:
+    """One ×2 upsampling of the decoder, as `width.upsampling` says."""
+    if width.upsampling == "transposed":
+        kernel = width.up_kernel
+        return nn.ConvTranspose2d(in_channels, out_channels, kernel, stride=2, padding=(kernel - 2) // 2)
     return nn.Sequential(
-        nn.Conv2d(3, width.first, width.down_kernel, stride=2, padding=pad_down),
-        nn.ReLU(),
-        nn.Conv2d(width.first, width.second, width.down_kernel, stride=2, padding=pad_down),
-        nn.ReLU(),
         nn.Upsample(scale_factor=2, mode="nearest"),
-        nn.Conv2d(width.second, width.first, width.up_kernel, padding=pad_up),
-        nn.ReLU(),
-        nn.Upsample(scale_factor=2, mode="nearest"),
-        nn.Conv2d(width.first, 3, width.up_kernel, padding=pad_up),
-        nn.Sigmoid(),
+        nn.Conv2d(in_channels, out_channels, width.up_kernel, padding=width.up_kernel // 2),
     )
 
 
-def transposed_topology(width: Width) -> nn.Sequential:
-    """The course's topology with transposed convolutions (kernel 2, stride 2), as the best 2022 reports."""
+def course_topology(width: Width) -> nn.Sequential:
+    """The course's topology `Conv(s2), ReLU, Conv(s2), ReLU, Upsampling, ReLU, Upsampling, Sigmoid` in
+    torch.nn; with the Model's `ARCHITECTURE`, the torch twin of our `Model`."""
     pad_down = same_half_padding(width.down_kernel)
     return nn.Sequential(
         nn.Conv2d(3, width.first, width.down_kernel, stride=2, padding=pad_down),
         nn.ReLU(),
         nn.Conv2d(width.first, width.second, width.down_kernel, stride=2, padding=pad_down),
         nn.ReLU(),
-        nn.ConvTranspose2d(width.second, width.first, 2, stride=2),
+        upsampling_layer(width, width.second, width.first),
         nn.ReLU(),
-        nn.ConvTranspose2d(width.first, 3, 2, stride=2),
+        upsampling_layer(width, width.first, 3),
         nn.Sigmoid(),
     )
 
@@ -124,7 +130,7 @@ class Contender:
         return factory(self.recipe)(parameters)
 
 
-OUR_WIDTH = Width(*ARCHITECTURE["channels"], ARCHITECTURE["down_kernel"], ARCHITECTURE["up_kernel"])
+OUR_WIDTH = Width.of(ARCHITECTURE)
 OUR_RECIPE = Recipe()
 PLAIN_2022 = Recipe(augment=False, swap_pairs=False, warmup_steps=0, final_fraction=1.0, momentum=0.0)
 
@@ -134,19 +140,19 @@ CONTENDERS: dict[str, Contender] = {
         Contender(
             "baseline-2022",
             "16/32 channels, nearest-upsampling + conv, SGD lr 0.5, batch 5",
-            lambda: required_topology(Width(16, 32)),
+            lambda: course_topology(Width(16, 32)),
             replace(PLAIN_2022, learning_rate=0.5, batch_size=5),
         ),
         Contender(
             "best-2022",
             "64/128 channels, transposed conv k2 s2, SGD momentum 0.9, lr 2, batch 16",
-            lambda: transposed_topology(Width(64, 128)),
+            lambda: course_topology(Width(64, 128, up_kernel=2, upsampling="transposed")),
             replace(PLAIN_2022, learning_rate=2.0, momentum=0.9, batch_size=16),
         ),
         Contender(
             "twin",
             "our network and recipe in torch.nn",
-            lambda: required_topology(OUR_WIDTH),
+            lambda: course_topology(OUR_WIDTH),
             OUR_RECIPE,
         ),
         Contender(

@@ -20,10 +20,36 @@ from pathlib import Path
 
 import torch
 
-from experiments.budget_training import recipe_with, scores
+from experiments.budget_training import budget_plan, recipe_with, scores
 from harness.dataset import TRAIN_FILE, VAL_FILE, load_train, load_val
 from Miniproject_2.model import Model, build_network
-from Miniproject_2.others.training import load_weights
+from Miniproject_2.others.training import learning_rate_at, load_weights
+
+
+def architecture_with(architecture: dict, settings: list[str]) -> dict:
+    """`architecture` with entries set from `name=value` strings (`channels=32,64`, `up_kernel=4`)."""
+    changed = dict(architecture)
+    for setting in settings:
+        name, value = setting.split("=", 1)
+        current = architecture[name]
+        if isinstance(current, tuple):
+            changed[name] = tuple(int(part) for part in value.split(","))
+        else:
+            changed[name] = type(current)(value)
+    return changed
+
+
+def train_for_budget(model: Model, noisy_a: torch.Tensor, noisy_b: torch.Tensor, budget_s: float) -> int:
+    """Train `model` (its recipe, `Model.train_step`) until `budget_s` seconds of CPU time are spent, the
+    schedule running on the fraction of the budget, as the torch contenders train; returns images seen."""
+    optimizer = model.make_optimizer()
+    images, losses = 0, []
+    for step, batch, progress in budget_plan(noisy_a.shape[0], model.recipe, budget_s):
+        optimizer.lr = learning_rate_at(model.recipe, step, progress)
+        losses.append(model.train_step(optimizer, noisy_a, noisy_b, batch))
+        images += len(batch.indices)
+    model.losses = [float(loss) for loss in losses]
+    return images
 
 
 def main() -> None:
@@ -34,7 +60,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="torch.manual_seed for the initial weights")
     parser.add_argument("--out", type=Path, help="weights file (default: Miniproject_2/bestmodel.pth)")
     parser.add_argument("--results", type=Path, help="JSON-lines file the run's record is appended to")
-    parser.add_argument("--channels", help="first,second: another width than the Model's (ablations)")
+    parser.add_argument(
+        "--arch",
+        action="append",
+        default=[],
+        help="architecture override, name=value (channels=32,64, up_kernel=4, upsampling=transposed)",
+    )
+    parser.add_argument("--budget", type=float, help="train for this many CPU seconds instead of --epochs")
     parser.add_argument("--label", default="ours", help="name of the run in the results")
     parser.add_argument("--set", action="append", default=[], help="recipe field override, name=value")
     parser.add_argument("--evaluate", type=Path, help="score this weights file instead of training")
@@ -47,9 +79,8 @@ def main() -> None:
     noisy, clean = load_val(arguments.data / VAL_FILE)
     model = Model()
     model.recipe = recipe_with(model.recipe, arguments.set)
-    if arguments.channels:
-        channels = tuple(int(part) for part in arguments.channels.split(","))
-        model.architecture = {**model.architecture, "channels": channels}
+    if arguments.arch:
+        model.architecture = architecture_with(model.architecture, arguments.arch)
         model.network = build_network(model.architecture).to(model.device)
     record = {"label": arguments.label, "architecture": model.architecture}
     if arguments.evaluate:
@@ -58,13 +89,17 @@ def main() -> None:
     else:
         model.verbose = True
         started, started_cpu = time.perf_counter(), time.process_time()
-        model.train(noisy_a, noisy_b, arguments.epochs)
+        if arguments.budget:
+            images = train_for_budget(model, noisy_a, noisy_b, arguments.budget)
+        else:
+            model.train(noisy_a, noisy_b, arguments.epochs)
+            images = round(arguments.epochs * len(noisy_a))
         wall_s, cpu_s = time.perf_counter() - started, time.process_time() - started_cpu
         model.save_model(arguments.out)
         record |= {
             "recipe": asdict(model.recipe),
-            "epochs": arguments.epochs,
-            "images": round(arguments.epochs * len(noisy_a)),
+            "epochs": round(images / len(noisy_a), 4),
+            "images": images,
             "threads": arguments.threads,
             "wall_s": round(wall_s, 1),
             "cpu_s": round(cpu_s, 1),

@@ -15,7 +15,7 @@ import pytest
 import torch
 from torch.nn import functional
 
-from experiments.contenders import Width, required_topology
+from experiments.contenders import Width, course_topology
 from Miniproject_2 import model as model_module
 from Miniproject_2.model import ARCHITECTURE, Conv2d, Model, Sequential, Sigmoid
 from Miniproject_2.others.training import (
@@ -182,9 +182,7 @@ def test_train_follows_its_torch_twin_from_the_same_weights():
     recipe = replace(SMALL_RECIPE, learning_rate=2.0, momentum=0.9, warmup_steps=3)
     ours = small_model()
     ours.recipe = recipe
-    twin = required_topology(
-        Width(*ARCHITECTURE["channels"], ARCHITECTURE["down_kernel"], ARCHITECTURE["up_kernel"])
-    )
+    twin = course_topology(Width.of(ARCHITECTURE))
     twin_tensors = list(twin.parameters())  # weight, bias of each convolution, in order
     for twin_tensor, our_tensor in zip(twin_tensors, ours.network.state_dict().values(), strict=True):
         twin_tensor.data.copy_(our_tensor)
