@@ -2,7 +2,9 @@
 
 The blur's width is chosen without clean images, Noise2Noise-style: the sigma whose blur of the first
 noisy version of each training pair is closest (MSE) to the second one; on independent zero-mean noise
-that is the sigma closest to the clean images in expectation. Reported on the val set with both metrics.
+that is the sigma closest to the clean images in expectation (`harness.blur.best_blur_psnr`, which
+`harness data info` shows, picks it against the clean val images instead). The blur itself is
+`harness.blur.gaussian_blur`. Reported on the val set with both metrics.
 
     python -m experiments.gaussian_blur --train T.pkl --val V.pkl --results R.jsonl
 """
@@ -11,29 +13,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from pathlib import Path
 
 import torch
-from torch.nn import functional
 
 from experiments.budget_training import scores
+from harness.blur import gaussian_blur
 from harness.dataset import load_train, load_val
 
 SIGMAS = [round(0.3 + 0.1 * step, 1) for step in range(28)]
 """Candidate standard deviations in pixels, 0.30 to 3.00."""
-
-
-def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Separable Gaussian blur of N×C×H×W float images, radius ⌈3σ⌉, mirrored borders."""
-    radius = min(math.ceil(3 * sigma), min(images.shape[2:]) - 1)
-    offsets = torch.arange(-radius, radius + 1, dtype=images.dtype)
-    taps = torch.exp(-(offsets**2) / (2 * sigma**2))
-    taps = taps / taps.sum()
-    channels = images.shape[1]
-    padded = functional.pad(images, (radius, radius, radius, radius), mode="reflect")
-    rows = functional.conv2d(padded, taps.view(1, 1, 1, -1).repeat(channels, 1, 1, 1), groups=channels)
-    return functional.conv2d(rows, taps.view(1, 1, -1, 1).repeat(channels, 1, 1, 1), groups=channels)
 
 
 def best_sigma(noisy_a: torch.Tensor, noisy_b: torch.Tensor) -> tuple[float, dict[float, float]]:
