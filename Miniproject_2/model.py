@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 
-ARCHITECTURE = {"channels": (64, 128), "down_kernel": 3, "up_kernel": 3, "upsampling": "nearest"}
+ARCHITECTURE = {"channels": (48, 96), "down_kernel": 3, "up_kernel": 4, "upsampling": "transposed"}
 """The network's widths and kernels: Conv(3→c₁, k, stride 2) → Conv(c₁→c₂, k, stride 2) → Upsampling(c₂→c₁)
 → Upsampling(c₁→3), each upsampling ×2 either `"nearest"` (nearest ×2 then an `up_kernel` convolution) or
 `"transposed"` (a transposed convolution of kernel `up_kernel`, stride 2, padding (up_kernel − 2)/2)."""

@@ -34,8 +34,8 @@ class Recipe:
     The loss is the mean squared error on the [0, 1] scale, as the course's `MSE` computes it.
     """
 
-    batch_size: int = 16
-    learning_rate: float = 2.0
+    batch_size: int = 8
+    learning_rate: float = 5.0
     momentum: float = 0.9
     nesterov: bool = False
     weight_decay: float = 0.0
