@@ -1,5 +1,6 @@
 """2-D convolution (cross-correlation), PyTorch's `nn.Conv2d`, as one im2col and one matmul per group."""
 
+from .chunking import chunk_images, image_chunks
 from .conv_base import ConvBase
 from .im2col import col2im, im2col, nchw, nhwc
 from .matmul import transposed_matmul
@@ -113,22 +114,32 @@ class Conv2d(ConvBase):
         return nchw(out.view(n, ho, wo, self.out_channels))
 
     def backward(self, grad_output):
+        """dL/dx a few images at a time (`chunking`): each chunk's dY · Wgᵀ is added into dL/dx by col2im
+        while it is still in cache."""
         grad = self._grad_matrix(grad_output)
         self._accumulate_parameter_gradients(grad)
-        n = grad_output.shape[0]
-        (h, w), pads = self._input_hw, self.pads
-        grad_input = grad.new_zeros((n, h, w, self.in_channels))
-        col2im(
-            grad.bmm(self._weights.transpose(1, 2)),
-            grad_input,
-            self.kernel_size,
-            self.stride,
-            self.dilation,
-            (pads[0], pads[2]),
-            self._output_hw,
-            self._channel_major,
-            self._plans,
-        )
+        n, g = grad_output.shape[0], self.groups
+        (h, w), (ho, wo), pads = self._input_hw, self._output_hw, self.pads
+        width = self._weights.shape[1]
+        grad_input = grad.new_empty((n, h, w, self.in_channels))
+        size = chunk_images(n, ho * wo * g * width)
+        buffer = self._workspace("grad_cols", (g, size * ho * wo, width), grad)
+        for start, stop in image_chunks(n, size):
+            cols = buffer[:, : (stop - start) * ho * wo].baddbmm_(
+                grad[:, start * ho * wo : stop * ho * wo], self._weights.transpose(1, 2), beta=0
+            )
+            target = grad_input[start:stop].zero_()
+            col2im(
+                cols,
+                target,
+                self.kernel_size,
+                self.stride,
+                self.dilation,
+                (pads[0], pads[2]),
+                self._output_hw,
+                self._channel_major,
+                self._plans,
+            )
         return nchw(grad_input)
 
     def backward_parameters(self, grad_output) -> None:

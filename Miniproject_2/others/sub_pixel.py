@@ -12,6 +12,7 @@ W_rs,ij = Σ_kl R[(r, i), k] · R[(s, j), l] · W_kl: one (R ⊗ R)·W matmul, w
 gradients back to dL/dW. Every output pixel then costs 4·C_in products.
 """
 
+from .chunking import chunk_images, image_chunks
 from .im2col import col2im, nchw, nhwc
 from .matmul import transposed_matmul
 from .module import Module
@@ -151,26 +152,45 @@ class SubPixelConv(Module):
         """Products P = X · [W_rs,ij] at every input pixel, then sub-pixel (r, s) of output (y, x) sums
         tap (i, j) of input pixel (y + r + i − 1, x + s + j − 1) where it exists. P and the output are
         stored channel-major when C_out is shorter than an image row, pixel-major otherwise, so each of
-        the 16 strided adds runs along the longer contiguous axis. Returns the output (N, H, 2, W, 2, O)."""
+        the 16 strided adds runs along the longer contiguous axis. P is computed and summed a few images
+        at a time (`chunking`), so that it is still in cache when the adds read it.
+        Returns the output (N, H, 2, W, 2, O)."""
         n, c, h, w = x.shape
         o = self.owner.out_channels
         self._channel_major = o < w
         self._pixels = nhwc(x).reshape(n * h * w, c)
         self._taps = taps = self._folded.permute(1, 0, 2).reshape(c, 16 * o)
         if self._channel_major:
-            products = self._workspace("products", (16 * o, n * h * w), x).addmm_(
-                taps.t(), self._pixels.t(), beta=0
-            )
-            products = products.view(2, 2, 2, 2, o, n, h, w).permute(0, 2, 1, 3, 5, 6, 7, 4)
             out = x.new_empty((o, n, h, 2, w, 2)).permute(1, 2, 3, 4, 5, 0)
         else:
-            products = self._workspace("products", (n * h * w, 16 * o), x).addmm_(self._pixels, taps, beta=0)
-            products = products.view(n, h, w, 2, 2, 2, 2, o).permute(3, 5, 4, 6, 0, 1, 2, 7)
             out = x.new_empty((n, h, 2, w, 2, o))
-        self._fill_bias(out)
-        for target, source in strided_pairs(self._plans, "scatter", out, products, self._scatter_views):
-            target.add_(source)
+        self._chunk_images = chunk_images(n, h * w * 16 * o)
+        for start, stop in image_chunks(n, self._chunk_images):
+            pixels = self._pixels[start * h * w : stop * h * w]
+            matrix, products = self._tap_matrix("products", stop - start, h, w, x)
+            if self._channel_major:
+                matrix.addmm_(taps.t(), pixels.t(), beta=0)
+            else:
+                matrix.addmm_(pixels, taps, beta=0)
+            chunk = out[start:stop]
+            self._fill_bias(chunk)
+            for target, source in strided_pairs(self._plans, "scatter", chunk, products, self._scatter_views):
+                target.add_(source)
         return out
+
+    def _tap_matrix(self, name: str, n: int, h: int, w: int, like) -> tuple:
+        """A (16·O, n·h·w) channel-major or (n·h·w, 16·O) pixel-major workspace for n images, and its
+        view indexed [r, s, i, j, image, y, x, o]. A shorter last chunk uses a prefix of the full one."""
+        o = self.owner.out_channels
+        if self._channel_major:
+            full = self._workspace(name, (16 * o, self._chunk_images * h * w), like)
+            matrix = full[:, : n * h * w]
+            view = matrix.view(2, 2, 2, 2, o, n, h, w).permute(0, 2, 1, 3, 5, 6, 7, 4)
+        else:
+            full = self._workspace(name, (self._chunk_images * h * w, 16 * o), like)
+            matrix = full[: n * h * w]
+            view = matrix.view(n, h, w, 2, 2, 2, 2, o).permute(3, 5, 4, 6, 0, 1, 2, 7)
+        return matrix, view
 
     def _scatter_views(self, out, products) -> list:
         h, w = out.shape[1], out.shape[3]
@@ -200,18 +220,22 @@ class SubPixelConv(Module):
 
     def _scatter_backward(self, grad):
         """The adjoint: G holds, at input pixel p and tap (r, s, i, j), the gradient of the output that
-        read p through that tap (zero where none did); dL/dx = G · [W_rs,ij]ᵀ, dL/d[W_rs,ij] = Xᵀ · G."""
+        read p through that tap (zero where none did); dL/dx = G · [W_rs,ij]ᵀ, dL/d[W_rs,ij] = Xᵀ · G,
+        both a few images at a time as in the forward."""
         n, h, _, w, _, o = grad.shape
         c = self.owner.in_channels
-        if self._channel_major:
-            matrix = self._workspace("gathered_grad", (16 * o, n * h * w), grad)
-            gathered = matrix.view(2, 2, 2, 2, o, n, h, w).permute(0, 2, 1, 3, 5, 6, 7, 4)
-            matrix = matrix.t()
-        else:
-            matrix = self._workspace("gathered_grad", (n * h * w, 16 * o), grad)
-            gathered = matrix.view(n, h, w, 2, 2, 2, 2, o).permute(3, 5, 4, 6, 0, 1, 2, 7)
-        for target, source in strided_pairs(self._plans, "gather grad", gathered, grad, self._gather_views):
-            target.copy_(source)
-        grad_taps = transposed_matmul(self._pixels, matrix)
+        grad_input = grad.new_empty((n * h * w, c))
+        grad_taps = grad.new_empty((c, 16 * o))
+        for start, stop in image_chunks(n, self._chunk_images):
+            matrix, gathered = self._tap_matrix("gathered_grad", stop - start, h, w, grad)
+            for target, source in strided_pairs(
+                self._plans, "gather grad", gathered, grad[start:stop], self._gather_views
+            ):
+                target.copy_(source)
+            if self._channel_major:
+                matrix = matrix.t()
+            pixels = self._pixels[start * h * w : stop * h * w]
+            grad_taps.addmm_(pixels.t(), matrix, beta=0 if start == 0 else 1)
+            grad_input[start * h * w : stop * h * w].addmm_(matrix, self._taps.t(), beta=0)
         self._accumulate_folded_gradient(grad_taps.view(c, 16, o).permute(1, 0, 2).reshape(16, c * o))
-        return matrix.matmul(self._taps.t()).view(n, h, w, c)
+        return grad_input.view(n, h, w, c)
