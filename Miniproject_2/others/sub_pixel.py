@@ -150,9 +150,10 @@ class SubPixelConv(Module):
 
     def _scatter_forward(self, x):
         """Products P = X · [W_rs,ij] at every input pixel, then sub-pixel (r, s) of output (y, x) sums
-        tap (i, j) of input pixel (y + r + i − 1, x + s + j − 1) where it exists. P and the output are
-        stored channel-major when C_out is shorter than an image row, pixel-major otherwise, so each of
-        the 16 strided adds runs along the longer contiguous axis. P is computed and summed a few images
+        tap (i, j) of input pixel (y + r + i − 1, x + s + j − 1) where it exists: one strided copy (the
+        unshifted taps) and eight strided adds (`_scatter_views`). P and the output are stored
+        channel-major when C_out is shorter than an image row, pixel-major otherwise, so the adds run
+        along the longer contiguous axis. P is computed and summed a few images
         at a time (`chunking`), so that it is still in cache when the adds read it.
         Returns the output (N, H, 2, W, 2, O)."""
         n, c, h, w = x.shape
@@ -173,8 +174,13 @@ class SubPixelConv(Module):
             else:
                 matrix.addmm_(pixels, taps, beta=0)
             chunk = out[start:stop]
-            self._fill_bias(chunk)
-            for target, source in strided_pairs(self._plans, "scatter", chunk, products, self._scatter_views):
+            (whole, centre), *shifted = strided_pairs(
+                self._plans, "scatter", chunk, products, self._scatter_views
+            )
+            whole.copy_(centre)
+            if self.owner.bias is not None:
+                chunk += self.owner.bias
+            for target, source in shifted:
                 target.add_(source)
         return out
 
@@ -192,28 +198,35 @@ class SubPixelConv(Module):
             view = matrix.view(n, h, w, 2, 2, 2, 2, o).permute(3, 5, 4, 6, 0, 1, 2, 7)
         return matrix, view
 
-    def _scatter_views(self, out, products) -> list:
-        h, w = out.shape[1], out.shape[3]
-        return [
-            (out[:, rows, r, columns, s], products[r, s, i, j, :, source_rows, source_columns])
-            for (r, s, i, j), (rows, columns), (source_rows, source_columns) in self._tap_shifts(h, w)
-        ]
-
     @staticmethod
-    def _tap_shifts(h: int, w: int) -> list:
-        """((r, s, i, j), target slices, source slices) pairing low-resolution output (y, x) with the input
-        pixel (y + r + i − 1, x + s + j − 1) it reads, both inside the image."""
-        shifts = []
-        for r in range(2):
-            for s in range(2):
-                for i in range(2):
-                    for j in range(2):
-                        (rows, source_rows), (columns, source_columns) = (
-                            _shifted(h, r + i - 1),
-                            _shifted(w, s + j - 1),
-                        )
-                        shifts.append(((r, s, i, j), (rows, columns), (source_rows, source_columns)))
-        return shifts
+    def _scatter_views(out, products) -> list:
+        """(target, source) views pairing low-resolution output (y, x) with the input pixel (y + dy, x + dx)
+        it reads, one pair per shift (dy, dx), the shift (0, 0) first. The taps of one shift are those
+        with r + i − 1 = dy and s + j − 1 = dx: i = dy + 1 − r moves against r, so the taps of the two
+        sub-pixels r (when dy = 0) lie along one strided axis of P (the same for s and j). The nine pairs
+        are the sixteen taps: (0, 0) holds one tap of every sub-pixel and covers the whole output."""
+        h, w = out.shape[1], out.shape[3]
+        stride = products.stride()  # [r, s, i, j, image, y, x, o]
+        pairs = []
+        for dy, dx in sorted(((dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)), key=lambda d: d != (0, 0)):
+            (rows, source_rows), (columns, source_columns) = _shifted(h, dy), _shifted(w, dx)
+            r, s = max(0, dy), max(0, dx)
+            target = out[:, rows, r : r + 2 - abs(dy), columns, s : s + 2 - abs(dx)]
+            offset = (
+                r * stride[0]
+                + s * stride[1]
+                + (dy + 1 - r) * stride[2]
+                + (dx + 1 - s) * stride[3]
+                + source_rows.start * stride[5]
+                + source_columns.start * stride[6]
+            )
+            source = products.as_strided(
+                target.shape,
+                (stride[4], stride[5], stride[0] - stride[2], stride[6], stride[1] - stride[3], stride[7]),
+                products.storage_offset() + offset,
+            )
+            pairs.append((target, source))
+        return pairs
 
     def _gather_views(self, gathered, grad) -> list:
         return [(source, target) for target, source in self._scatter_views(grad, gathered)]
