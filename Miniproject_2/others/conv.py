@@ -128,10 +128,9 @@ class Conv2d(ConvBase):
             cols = buffer[:, : (stop - start) * ho * wo].baddbmm_(
                 grad[:, start * ho * wo : stop * ho * wo], self._weights.transpose(1, 2), beta=0
             )
-            target = grad_input[start:stop].zero_()
             col2im(
                 cols,
-                target,
+                grad_input[start:stop],
                 self.kernel_size,
                 self.stride,
                 self.dilation,
@@ -139,6 +138,7 @@ class Conv2d(ConvBase):
                 self._output_hw,
                 self._channel_major,
                 self._plans,
+                overwrite=True,
             )
         return nchw(grad_input)
 

@@ -69,6 +69,17 @@ def _clipped_taps(size: int, out_size: int, kernel: int, stride: int, dilation: 
     return taps
 
 
+def _covering_taps(taps: list, size: int, stride: int) -> set:
+    """Kernel indices of `_clipped_taps` entries that together write every position of [0, size) exactly
+    once (one tap per residue modulo the stride, each reaching both ends of its residue class), or an
+    empty set when there are none."""
+    chosen: dict = {}
+    for i, positions, _ in taps:
+        if positions.start < stride and positions.stop + stride > size:
+            chosen.setdefault(positions.start, i)
+    return set(chosen.values()) if len(chosen) == min(stride, size) else set()
+
+
 def col2im(
     cols,
     target,
@@ -79,15 +90,30 @@ def col2im(
     out_hw: tuple,
     channel_major: bool,
     plans: dict,
+    overwrite: bool = False,
 ) -> None:
     """target += im2col⁺(cols): adds the column matrix (G, N·Ho·Wo, kh·kw·Cg) of a convolution with this
-    geometry and zero padding (ph, pw) into the NHWC `target` (N, H, W, G·Cg). `plans` caches the taps'
-    strided views (see `strided_plan`)."""
+    geometry and zero padding (ph, pw) into the NHWC `target` (N, H, W, G·Cg). With `overwrite`,
+    target = im2col⁺(cols) instead, whatever it held: the taps that cover the target once (`_covering_taps`,
+    e.g. kernel 3, stride 2, padding 1) are copied in before the others are added, else it is zeroed
+    first. `plans` caches the taps' strided views (see `strided_plan`)."""
+    n, h, w, _ = target.shape
+    (kh, kw), (sh, sw), (dh, dw), (ph, pw), (ho, wo) = kernel, stride, dilation, padding, out_hw
+    row_taps, column_taps = _clipped_taps(h, ho, kh, sh, dh, ph), _clipped_taps(w, wo, kw, sw, dw, pw)
+    covering_rows, covering_columns = _covering_taps(row_taps, h, sh), _covering_taps(column_taps, w, sw)
+    order = sorted(
+        (
+            (i, rows, source_rows, j, columns, source_columns)
+            for i, rows, source_rows in row_taps
+            for j, columns, source_columns in column_taps
+        ),
+        key=lambda tap: not (tap[0] in covering_rows and tap[3] in covering_columns),
+    )
+    copied = len(covering_rows) * len(covering_columns) if overwrite else 0
 
     def tap_views(target, cols) -> list:
         groups = cols.shape[0]
-        n, h, w, c = target.shape
-        (kh, kw), (sh, sw), (dh, dw), (ph, pw), (ho, wo) = kernel, stride, dilation, padding, out_hw
+        c = target.shape[3]
         if channel_major:
             taps = cols.view(groups, n, ho, wo, c // groups, kh, kw).permute(1, 2, 3, 5, 6, 0, 4)
         else:
@@ -95,10 +121,14 @@ def col2im(
         grouped = target.view(n, h, w, groups, c // groups)
         return [
             (grouped[:, rows, columns], taps[:, source_rows, source_columns, i, j])
-            for i, rows, source_rows in _clipped_taps(h, ho, kh, sh, dh, ph)
-            for j, columns, source_columns in _clipped_taps(w, wo, kw, sw, dw, pw)
+            for i, rows, source_rows, j, columns, source_columns in order
         ]
 
+    if overwrite and not copied:
+        target.zero_()
     name = ("col2im", kernel, stride, dilation, padding, out_hw, channel_major)
-    for target_view, tap in strided_pairs(plans, name, target, cols, tap_views):
-        target_view.add_(tap)
+    for index, (target_view, tap) in enumerate(strided_pairs(plans, name, target, cols, tap_views)):
+        if index < copied:
+            target_view.copy_(tap)
+        else:
+            target_view.add_(tap)
