@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from Miniproject_2.model import Conv2d, TransposeConv2d
+from Miniproject_2.others.im2col import col2im
 
 _one_thread = pytest.fixture(scope="module", autouse=True)(one_thread)
 
@@ -295,3 +296,28 @@ def test_transpose_conv2d_matches_torch_on_generated_shapes(config, output_paddi
 
 def test_the_grids_cover_at_least_300_configurations():
     assert len(CONV_GRID) + len(TRANSPOSE_GRID) >= 300
+
+
+COL2IM_GEOMETRIES = {
+    "k3-s2-p1 (four covering taps)": ((16, 16), (3, 3), (2, 2), (1, 1), (1, 1)),
+    "k3-s1-p1 (one covering tap)": ((9, 7), (3, 3), (1, 1), (1, 1), (1, 1)),
+    "k3-s1-p0 (none: zero-filled)": ((9, 7), (3, 3), (1, 1), (1, 1), (0, 0)),
+    "k2-s3-p0 (gaps: zero-filled)": ((8, 8), (2, 2), (3, 3), (1, 1), (0, 0)),
+    "k3-s2-p1-d2 (dilated)": ((11, 10), (3, 3), (2, 2), (2, 2), (1, 1)),
+}
+
+
+@pytest.mark.parametrize("geometry", COL2IM_GEOMETRIES.values(), ids=COL2IM_GEOMETRIES.keys())
+def test_col2im_overwrite_equals_adding_into_zeros(geometry):
+    """Whatever the target held (NaN here), col2im with overwrite gives what adding into zeros gives."""
+    (h, w), kernel, stride, dilation, padding = geometry
+    out_hw = tuple(
+        (size + 2 * p - d * (k - 1) - 1) // s + 1
+        for size, k, s, d, p in zip((h, w), kernel, stride, dilation, padding, strict=True)
+    )
+    cols = torch.randn((1, 2 * out_hw[0] * out_hw[1], kernel[0] * kernel[1] * 5), dtype=torch.float64)
+    added = torch.zeros((2, h, w, 5), dtype=torch.float64)
+    col2im(cols, added, kernel, stride, dilation, padding, out_hw, False, {})
+    overwritten = torch.full((2, h, w, 5), float("nan"), dtype=torch.float64)
+    col2im(cols, overwritten, kernel, stride, dilation, padding, out_hw, False, {}, overwrite=True)
+    assert torch.equal(overwritten, added)
