@@ -245,6 +245,29 @@ def test_fused_transpose_conv2d_matches_torch(config):
     assert float32_error_ratio(make(0), make(1), _input(config, torch.float64)) <= FLOAT32_ERROR_MULTIPLE
 
 
+DEPTH_TO_SPACE_CASES = {
+    # id: config of a transposed convolution whose kernel equals its stride (one matmul + depth-to-space)
+    "k2-s2": dict(TRANSPOSE_BASE, c_in=8, c_out=3, kernel=2, padding=0, output_padding=0, size=(5, 7)),
+    "k2-s2-widening": dict(TRANSPOSE_BASE, c_in=4, c_out=6, kernel=2, padding=0, output_padding=0),
+    "k3x2-s3x2-nobias": dict(
+        TRANSPOSE_BASE, kernel=(3, 2), stride=(3, 2), padding=0, output_padding=0, bias=False, batch=1
+    ),
+    "k1-s1-1x1": dict(TRANSPOSE_BASE, kernel=1, stride=1, padding=0, output_padding=0, size=(1, 1)),
+}
+
+
+@pytest.mark.parametrize("config", DEPTH_TO_SPACE_CASES.values(), ids=DEPTH_TO_SPACE_CASES.keys())
+def test_depth_to_space_transpose_conv2d_matches_torch(config):
+    ours, theirs = make_transpose_pair(config, torch.float64)
+    assert ours.depth_to_space
+    assert compare_with_torch(ours, theirs, _input(config, torch.float64)).largest < FLOAT64_TOLERANCE
+
+    def make(which):
+        return lambda dtype: make_transpose_pair(config, dtype)[which]
+
+    assert float32_error_ratio(make(0), make(1), _input(config, torch.float64)) <= FLOAT32_ERROR_MULTIPLE
+
+
 @st.composite
 def conv_configs(draw):
     groups = draw(st.sampled_from([1, 2, 3]))

@@ -17,6 +17,11 @@ class TransposeConv2d(ConvBase):
     Kernel 4, stride 2, padding 1, one group (`fused`, Ho = 2H) runs as four 2×2 sub-pixel convolutions
     at the input's resolution (`SubPixelConv` with `TRANSPOSED_4X4_ROWS`): 4·C_in products per output,
     no column matrix of the 16 taps.
+
+    Kernel equal to the stride, no padding, dilation or output padding, one group (`depth_to_space`, the
+    taps of different input pixels never overlap): Y = depth_to_space(X · W) + b, W the (C_in, kh·kw·C_out)
+    weight matrix; with dY_g = space_to_depth(dY) (N·H·W, kh·kw·C_out), dL/dx = dY_g · Wᵀ and
+    dL/dW = Xᵀ · dY_g. One matmul and one copy each way, no col2im adds.
     """
 
     def __init__(
@@ -59,6 +64,13 @@ class TransposeConv2d(ConvBase):
             and groups == 1
         )
         self._sub_pixel = SubPixelConv(self, TRANSPOSED_4X4_ROWS, False) if self.fused else None
+        self.depth_to_space = (
+            self.kernel_size == self.stride
+            and self.padding == (0, 0)
+            and self.dilation == (1, 1)
+            and self.output_padding == (0, 0)
+            and groups == 1
+        )
 
     def output_size(self, height: int, width: int) -> tuple:
         sizes = []
@@ -102,6 +114,8 @@ class TransposeConv2d(ConvBase):
             raise ValueError(f"TransposeConv2d expects {self.in_channels} input channels, got {c}")
         if self._sub_pixel is not None:
             return self._sub_pixel.forward(x)
+        if self.depth_to_space:
+            return self._depth_to_space_forward(x)
         ho, wo = self.output_size(h, w)
         if ho < 1 or wo < 1:
             raise ValueError(f"output size {ho}x{wo} is not positive")
@@ -128,6 +142,8 @@ class TransposeConv2d(ConvBase):
     def backward(self, grad_output):
         if self._sub_pixel is not None:
             return self._sub_pixel.backward(grad_output)
+        if self.depth_to_space:
+            return nchw(self._depth_to_space_backward(grad_output))
         cols = self._grad_columns(grad_output)
         self._accumulate_parameter_gradients(cols, grad_output)
         n, (h, w) = grad_output.shape[0], self._input_hw
@@ -140,7 +156,43 @@ class TransposeConv2d(ConvBase):
         if self._sub_pixel is not None:
             self._sub_pixel.backward(grad_output)
             return
+        if self.depth_to_space:
+            self._depth_to_space_backward(grad_output, input_gradient=False)
+            return
         self._accumulate_parameter_gradients(self._grad_columns(grad_output), grad_output)
+
+    def _depth_to_space_forward(self, x):
+        """Y = depth_to_space(X · W) + b: the products (N·H·W, kh·kw·C_out) of every input pixel are the
+        output's kh×kw block above it, copied into place. x (N, C_in, H, W) -> y (N, C_out, kh·H, kw·W)."""
+        n, c, h, w = x.shape
+        (kh, kw), o = self.kernel_size, self.out_channels
+        self._pixels = nhwc(x).reshape(n * h * w, c)
+        self._weights = self._weight_matrix()[0]
+        products = self._workspace("products", (n * h * w, kh * kw * o), x)
+        products.addmm_(self._pixels, self._weights, beta=0)
+        out = x.new_empty((n, h, kh, w, kw, o))
+        out.copy_(products.view(n, h, w, kh, kw, o).permute(0, 1, 3, 2, 4, 5))
+        if self.bias is not None:
+            out += self.bias
+        return nchw(out.view(n, h * kh, w * kw, o))
+
+    def _depth_to_space_backward(self, grad_output, input_gradient: bool = True):
+        """dY_g = space_to_depth(dY) (one copy); dL/dW = Xᵀ · dY_g, dL/db = Σ dY and, with
+        `input_gradient`, returns dL/dx = dY_g · Wᵀ as (N, H, W, C_in)."""
+        n, o, ho, wo = grad_output.shape
+        (kh, kw), c = self.kernel_size, self.in_channels
+        h, w = ho // kh, wo // kw
+        grad = nhwc(grad_output).reshape(n, h, kh, w, kw, o)
+        gathered = self._workspace("gathered_grad", (n, h, w, kh, kw, o), grad_output)
+        gathered.copy_(grad.permute(0, 1, 3, 2, 4, 5))
+        gathered = gathered.view(n * h * w, kh * kw * o)
+        grad_weights = transposed_matmul(self._pixels, gathered)
+        self._accumulate("weight", grad_weights.view(c, kh, kw, o).permute(0, 3, 1, 2))
+        if self.bias is not None:
+            self._accumulate("bias", gathered.view(-1, o).sum(0))
+        if input_gradient:
+            return gathered.matmul(self._weights.t()).view(n, h, w, c)
+        return None
 
     def _grad_columns(self, grad_output):
         """im2col of dY put back at offset (p_h, p_w) of its uncropped extent: (G, N·H·W, kh·kw·C_out/G)."""
