@@ -47,8 +47,9 @@ __all__ = [
 
 ARCHITECTURE = {"channels": (48, 96), "down_kernel": 3, "up_kernel": 4, "upsampling": "transposed"}
 """The network's widths and kernels: Conv(3→c₁, k, stride 2) → Conv(c₁→c₂, k, stride 2) → Upsampling(c₂→c₁)
-→ Upsampling(c₁→3), each upsampling ×2 either `"nearest"` (nearest ×2 then an `up_kernel` convolution) or
-`"transposed"` (a transposed convolution of kernel `up_kernel`, stride 2, padding (up_kernel − 2)/2)."""
+→ Upsampling(c₁→3), each upsampling ×2 either `"nearest"` (nearest ×2 then a convolution of kernel u) or
+`"transposed"` (a transposed convolution of kernel u, stride 2, padding (u − 2)/2); `up_kernel` is one u
+for both upsamplings or a pair (c₂→c₁, c₁→3), see `up_kernels`."""
 
 DOWNSCALING = 4
 """The two stride-2 convolutions shrink H and W by 4: `predict` pads other sizes up to a multiple of 4."""
@@ -57,13 +58,19 @@ PREDICT_PIXELS_PER_BATCH = 1 << 18
 """Pixels (per channel) denoised at once by `predict`: 256 images of 32×32, or one of 512×512."""
 
 
+def up_kernels(up_kernel) -> tuple:
+    """The kernels (c₂→c₁, c₁→3) of the two upsamplings from an architecture's `up_kernel`: one int for
+    both, or a pair."""
+    return (up_kernel, up_kernel) if isinstance(up_kernel, int) else tuple(up_kernel)
+
+
 def build_network(architecture: dict) -> Sequential:
     """The course's topology `Conv(s2), ReLU, Conv(s2), ReLU, Upsampling, ReLU, Upsampling, Sigmoid`, mapping
     N×3×H×W images in [0, 1] to N×3×H×W in (0, 1) for H, W multiples of 4."""
     first, second = architecture["channels"]
-    down, up = architecture["down_kernel"], architecture["up_kernel"]
+    down, (first_up, last_up) = architecture["down_kernel"], up_kernels(architecture["up_kernel"])
 
-    def upsampling(in_channels: int, out_channels: int) -> Module:
+    def upsampling(in_channels: int, out_channels: int, up: int) -> Module:
         if architecture["upsampling"] == "transposed":
             return TransposeConv2d(in_channels, out_channels, up, stride=2, padding=(up - 2) // 2)
         return Upsampling(in_channels, out_channels, up, scale_factor=2, padding=up // 2)
@@ -73,9 +80,9 @@ def build_network(architecture: dict) -> Sequential:
         ReLU(),
         Conv2d(first, second, down, stride=2, padding=(down - 1) // 2),
         ReLU(),
-        upsampling(second, first),
+        upsampling(second, first, first_up),
         ReLU(),
-        upsampling(first, 3),
+        upsampling(first, 3, last_up),
         Sigmoid(),
     )
 

@@ -6,6 +6,7 @@ fraction of the budget spent. One JSON line per run is appended to `--results`.
 
     python -m experiments.budget_training twin --train T.pkl --val V.pkl --budget 180 --results R.jsonl
     python -m experiments.budget_training twin ... --set learning_rate=4 --width 48,96 --label lr4-w48
+    python -m experiments.budget_training twin ... --arch up_kernel=2,4 --label twin-mixed
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from experiments.contenders import CONTENDERS, Contender, Width, course_topology
+from experiments.contenders import CONTENDERS, Contender, Width, architecture_with, course_topology
 from harness.dataset import load_train, load_val
 from harness.psnr import METRICS
+from Miniproject_2.model import ARCHITECTURE
 from Miniproject_2.others.training import (
     DIHEDRAL_TRANSFORMS,
     Batch,
@@ -97,14 +99,19 @@ def recipe_with(recipe: Recipe, settings: list[str]) -> Recipe:
     return replace(recipe, **changes)
 
 
-def with_overrides(contender: Contender, settings: list[str], width: str | None) -> Contender:
+def with_overrides(
+    contender: Contender, settings: list[str], width: str | None, architecture: list[str]
+) -> Contender:
     """`contender` with recipe fields set from `name=value` strings and, for the course's topology, another
-    width."""
+    width, or the Model's `ARCHITECTURE` with `name=value` overrides (as `train_bestmodel --arch`)."""
     contender = replace(contender, recipe=recipe_with(contender.recipe, settings))
     if width:
         parts = width.split(",")
         numbers = [int(part) for part in parts[:4]]
         contender = replace(contender, network=lambda: course_topology(Width(*numbers, *parts[4:])))
+    if architecture:
+        changed = Width.of(architecture_with(ARCHITECTURE, architecture))
+        contender = replace(contender, network=lambda: course_topology(changed))
     return contender
 
 
@@ -119,12 +126,20 @@ def main() -> None:
     parser.add_argument(
         "--width", help="first,second[,down_kernel[,up_kernel[,nearest|transposed]]] of the course's topology"
     )
+    parser.add_argument(
+        "--arch",
+        action="append",
+        default=[],
+        help="the Model's architecture with an override, name=value (up_kernel=2,4), as train_bestmodel's",
+    )
     parser.add_argument("--label", help="name of this run in the results (default: the contender's)")
     arguments = parser.parse_args()
 
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    contender = with_overrides(CONTENDERS[arguments.contender], arguments.set, arguments.width)
+    contender = with_overrides(
+        CONTENDERS[arguments.contender], arguments.set, arguments.width, arguments.arch
+    )
     noisy_a, noisy_b = load_train(arguments.train)
     noisy, clean = load_val(arguments.val)
     network = contender.network()
@@ -133,6 +148,7 @@ def main() -> None:
         "label": arguments.label or contender.name,
         "contender": contender.name,
         "width": arguments.width,
+        "architecture": architecture_with(ARCHITECTURE, arguments.arch) if arguments.arch else None,
         "recipe": asdict(contender.recipe),
         "budget_cpu_s": arguments.budget,
         "parameters": sum(p.numel() for p in network.parameters()),

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 import torch
 from torch import nn
 
-from Miniproject_2.model import ARCHITECTURE
+from Miniproject_2.model import ARCHITECTURE, up_kernels
 from Miniproject_2.others.training import Recipe
 
 
@@ -21,12 +21,13 @@ from Miniproject_2.others.training import Recipe
 class Width:
     """Channels after the first and the second stride-2 convolution, the kernel of each convolution, and how
     the decoder upsamples ×2: `"nearest"` (nearest ×2 then a convolution) or `"transposed"` (a transposed
-    convolution of stride 2, padding (up_kernel − 2)/2), as in the Model's `ARCHITECTURE`."""
+    convolution of stride 2, padding (u − 2)/2), as in the Model's `ARCHITECTURE` (`up_kernel` one u for
+    both upsamplings or a pair, read by `up_kernels`)."""
 
     first: int
     second: int
     down_kernel: int = 3
-    up_kernel: int = 3
+    up_kernel: int | tuple = 3
     upsampling: str = "nearest"
 
     @classmethod
@@ -38,19 +39,32 @@ class Width:
         )
 
 
+def architecture_with(architecture: dict, settings: list[str]) -> dict:
+    """`architecture` with entries set from `name=value` strings (`channels=32,64`, `up_kernel=4`,
+    `up_kernel=2,4`): a value with commas is a tuple of ints, a single number an int (`up_kernel=4` when the
+    entry is a pair), any other one a string."""
+    changed = dict(architecture)
+    for setting in settings:
+        name, value = setting.split("=", 1)
+        if "," in value:
+            changed[name] = tuple(int(part) for part in value.split(","))
+        else:
+            changed[name] = int(value) if value.isdigit() else value
+    return changed
+
+
 def same_half_padding(kernel: int) -> int:
     """Padding that makes a stride-2 convolution of kernel `kernel` map an even H to H/2."""
     return (kernel - 1) // 2
 
 
-def upsampling_layer(width: Width, in_channels: int, out_channels: int) -> nn.Module:
-    """One ×2 upsampling of the decoder, as `width.upsampling` says."""
+def upsampling_layer(width: Width, in_channels: int, out_channels: int, kernel: int) -> nn.Module:
+    """One ×2 upsampling of the decoder of kernel `kernel`, as `width.upsampling` says."""
     if width.upsampling == "transposed":
-        kernel = width.up_kernel
         return nn.ConvTranspose2d(in_channels, out_channels, kernel, stride=2, padding=(kernel - 2) // 2)
     return nn.Sequential(
         nn.Upsample(scale_factor=2, mode="nearest"),
-        nn.Conv2d(in_channels, out_channels, width.up_kernel, padding=width.up_kernel // 2),
+        nn.Conv2d(in_channels, out_channels, kernel, padding=kernel // 2),
     )
 
 
@@ -58,14 +72,15 @@ def course_topology(width: Width) -> nn.Sequential:
     """The course's topology `Conv(s2), ReLU, Conv(s2), ReLU, Upsampling, ReLU, Upsampling, Sigmoid` in
     torch.nn; with the Model's `ARCHITECTURE`, the torch twin of our `Model`."""
     pad_down = same_half_padding(width.down_kernel)
+    first_up, last_up = up_kernels(width.up_kernel)
     return nn.Sequential(
         nn.Conv2d(3, width.first, width.down_kernel, stride=2, padding=pad_down),
         nn.ReLU(),
         nn.Conv2d(width.first, width.second, width.down_kernel, stride=2, padding=pad_down),
         nn.ReLU(),
-        upsampling_layer(width, width.second, width.first),
+        upsampling_layer(width, width.second, width.first, first_up),
         nn.ReLU(),
-        upsampling_layer(width, width.first, 3),
+        upsampling_layer(width, width.first, 3, last_up),
         nn.Sigmoid(),
     )
 

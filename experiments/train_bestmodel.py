@@ -21,22 +21,10 @@ from pathlib import Path
 import torch
 
 from experiments.budget_training import budget_plan, recipe_with, scores
+from experiments.contenders import architecture_with
 from harness.dataset import TRAIN_FILE, VAL_FILE, load_train, load_val
 from Miniproject_2.model import Model, build_network
 from Miniproject_2.others.training import learning_rate_at, load_weights
-
-
-def architecture_with(architecture: dict, settings: list[str]) -> dict:
-    """`architecture` with entries set from `name=value` strings (`channels=32,64`, `up_kernel=4`)."""
-    changed = dict(architecture)
-    for setting in settings:
-        name, value = setting.split("=", 1)
-        current = architecture[name]
-        if isinstance(current, tuple):
-            changed[name] = tuple(int(part) for part in value.split(","))
-        else:
-            changed[name] = type(current)(value)
-    return changed
 
 
 def train_for_budget(model: Model, noisy_a: torch.Tensor, noisy_b: torch.Tensor, budget_s: float) -> int:
@@ -64,7 +52,7 @@ def main() -> None:
         "--arch",
         action="append",
         default=[],
-        help="architecture override, name=value (channels=32,64, up_kernel=4, upsampling=transposed)",
+        help="architecture override, name=value (channels=32,64, up_kernel=4 or 2,4, upsampling=transposed)",
     )
     parser.add_argument("--budget", type=float, help="train for this many CPU seconds instead of --epochs")
     parser.add_argument("--label", default="ours", help="name of the run in the results")
