@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 
-ARCHITECTURE = {"channels": (48, 96), "down_kernel": 3, "up_kernel": 4, "upsampling": "transposed"}
+ARCHITECTURE = {"channels": (48, 96), "down_kernel": 3, "up_kernel": (2, 4), "upsampling": "transposed"}
 """The network's widths and kernels: Conv(3→c₁, k, stride 2) → Conv(c₁→c₂, k, stride 2) → Upsampling(c₂→c₁)
 → Upsampling(c₁→3), each upsampling ×2 either `"nearest"` (nearest ×2 then a convolution of kernel u) or
 `"transposed"` (a transposed convolution of kernel u, stride 2, padding (u − 2)/2); `up_kernel` is one u
