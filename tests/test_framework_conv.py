@@ -233,18 +233,6 @@ FUSED_TRANSPOSE_CASES = {
 }
 
 
-@pytest.mark.parametrize("config", FUSED_TRANSPOSE_CASES.values(), ids=FUSED_TRANSPOSE_CASES.keys())
-def test_fused_transpose_conv2d_matches_torch(config):
-    ours, theirs = make_transpose_pair(config, torch.float64)
-    assert ours.fused
-    assert compare_with_torch(ours, theirs, _input(config, torch.float64)).largest < FLOAT64_TOLERANCE
-
-    def make(which):
-        return lambda dtype: make_transpose_pair(config, dtype)[which]
-
-    assert float32_error_ratio(make(0), make(1), _input(config, torch.float64)) <= FLOAT32_ERROR_MULTIPLE
-
-
 DEPTH_TO_SPACE_CASES = {
     # id: config of a transposed convolution whose kernel equals its stride (one matmul + depth-to-space)
     "k2-s2": dict(TRANSPOSE_BASE, c_in=8, c_out=3, kernel=2, padding=0, output_padding=0, size=(5, 7)),
@@ -256,10 +244,17 @@ DEPTH_TO_SPACE_CASES = {
 }
 
 
-@pytest.mark.parametrize("config", DEPTH_TO_SPACE_CASES.values(), ids=DEPTH_TO_SPACE_CASES.keys())
-def test_depth_to_space_transpose_conv2d_matches_torch(config):
+FAST_PATH_CASES = {
+    **{f"sub-pixel-{name}": ("fused", config) for name, config in FUSED_TRANSPOSE_CASES.items()},
+    **{f"depth-to-space-{name}": ("depth_to_space", config) for name, config in DEPTH_TO_SPACE_CASES.items()},
+}
+"""Each fast path of TransposeConv2d (the attribute that says the block took it) and its cases."""
+
+
+@pytest.mark.parametrize(("path", "config"), FAST_PATH_CASES.values(), ids=FAST_PATH_CASES.keys())
+def test_transpose_conv2d_fast_paths_match_torch(path, config):
     ours, theirs = make_transpose_pair(config, torch.float64)
-    assert ours.depth_to_space
+    assert getattr(ours, path), f"the block did not take its {path} path"
     assert compare_with_torch(ours, theirs, _input(config, torch.float64)).largest < FLOAT64_TOLERANCE
 
     def make(which):
