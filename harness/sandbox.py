@@ -60,6 +60,10 @@ START_POLL_S = 0.002
 SCAN_EVERY = 10
 PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 DRAIN_JOIN_S = 2.0
+ISOLATION_FILE = "isolation.json"
+"""Written by the child in io/ once isolated, before any submission code runs."""
+GO_FILE = "go"
+"""Written by the parent in io/ once it has read the isolated child's namespace: the child then goes on."""
 OWN_NET_NAMESPACE = os.readlink("/proc/self/ns/net") if os.path.exists("/proc/self/ns/net") else None
 PASSED_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "TZ", "CUDA_VISIBLE_DEVICES")
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
@@ -356,8 +360,8 @@ def _prepare(
         "scratch": str(root / "scratch"),
         "args_file": str(root / "io" / "args.pt"),
         "result_file": str(root / "io" / "result.pt"),
-        "isolation_file": str(root / "io" / "isolation.json"),
-        "go_file": str(root / "io" / "go"),
+        "isolation_file": str(root / "io" / ISOLATION_FILE),
+        "go_file": str(root / "io" / GO_FILE),
         "import_model": import_model,
         "threads": limits.threads,
         "address_space_mb": address_space_mb,
@@ -401,12 +405,13 @@ def _watch(
     peak_mb = 0.0
     members = [child.pid]
     namespace = None
-    go = io / "go"
+    released = False
     for poll in itertools.count():
-        if not go.exists() and (io / "isolation.json").exists():
+        if not released and (io / ISOLATION_FILE).exists():
             namespace = _private_namespace(child.pid)
-            go.touch()
-        returncode = child.wait(POLL_S if go.exists() else START_POLL_S)
+            (io / GO_FILE).touch()
+            released = True
+        returncode = child.wait(POLL_S if released else START_POLL_S)
         if returncode is not None:
             return None, returncode, peak_mb, namespace
         verdict = None
@@ -482,7 +487,7 @@ def _collect(
     io: Path, returncode: int, verdict: str | None, stdout: str, stderr: str, duration: float, limits: Limits
 ) -> dict[str, Any]:
     """Turn the child's files, exit status and the watcher's verdict into ChildRun fields."""
-    isolation = _read_isolation(io / "isolation.json")
+    isolation = _read_isolation(io / ISOLATION_FILE)
     fields: dict[str, Any] = {
         "status": "ok",
         "value": None,
