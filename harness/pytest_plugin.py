@@ -171,7 +171,7 @@ class SubmissionChecks(pytest.File):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._report: Report | None = None
+        self._documents: dict[str, dict[str, Any]] | None = None
         self._error: HarnessError | None = None
 
     def collect(self) -> Iterator[CheckItem]:
@@ -179,13 +179,14 @@ class SubmissionChecks(pytest.File):
         for check_id in group_checks(self.config.stash[SETTINGS].groups):
             yield CheckItem.from_parent(self, name=check_id)
 
-    def report(self) -> Report:
-        """The submission's report, from `check_submission` on the first call (a user error, such as an
-        archive that holds no Miniproject_2, fails every item with its one line)."""
-        if self._report is None and self._error is None:
+    def check_document(self, check_id: str) -> dict[str, Any] | None:
+        """The JSON document of `check_id` in the submission's report, which `check_submission` makes on
+        the first call (a user error, such as an archive that holds no Miniproject_2, fails every item
+        with its one line)."""
+        if self._documents is None and self._error is None:
             settings = self.config.stash[SETTINGS]
             try:
-                self._report = check_submission(
+                report = check_submission(
                     settings.submission,
                     settings.data_dir,
                     settings.rubric,
@@ -196,11 +197,13 @@ class SubmissionChecks(pytest.File):
             except HarnessError as error:
                 self._error = error
             else:
-                self.config.stash.setdefault(GRADED, []).append((self.path.name, self._report))
+                self.config.stash.setdefault(GRADED, []).append((self.path.name, report))
+                checks = report_to_json(report, validate=False)["checks"]
+                self._documents = {check["id"]: check for check in checks}
         if self._error is not None:
             raise CheckFailed(f"harness: error: {self._error.one_line()}")
-        assert self._report is not None
-        return self._report
+        assert self._documents is not None
+        return self._documents.get(check_id)
 
 
 class CheckItem(pytest.Item):
@@ -210,10 +213,7 @@ class CheckItem(pytest.Item):
 
     def runtest(self) -> None:
         """Pass, skip or fail as the check's verdict in the session's one report says."""
-        report = self.parent.report()
-        document = next(
-            (c for c in report_to_json(report, validate=False)["checks"] if c["id"] == self.name), None
-        )
+        document = self.parent.check_document(self.name)
         if document is None:
             raise CheckFailed(f"{self.name}: the report has no result for this check")
         for key in ("outcome", "fault", "points", "max_points", "required"):
@@ -259,7 +259,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
         summary = report.summary
         title = f"harness check: {name}"
         if groups is not None:  # the checks of the other groups did not run: leave them out of the totals
-            summary = summarize([s for s in report.checks if s.result.id in group_checks(groups)])
+            judged = set(group_checks(groups))
+            summary = summarize([s for s in report.checks if s.result.id in judged])
             title += f" (check groups {', '.join(g.removeprefix(_GROUP_PREFIX) for g in groups)} only)"
         terminalreporter.write_sep("-", title)
         terminalreporter.write_line(summary_line(summary))
