@@ -12,6 +12,7 @@ figures (paths relative to the Markdown file).
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 import textwrap
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ FIGURE = re.compile(r"!\[(?P<caption>[^\]]*)\]\((?P<path>[^)]+)\)")
 EMPHASIS = re.compile(r"\*\*|`")
 
 
+@functools.cache
 def _font(kind: str, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """DejaVu where the system has it (it covers ×, →, σ, dB tables), else Pillow's own font."""
     path = FONT_DIR / FONTS[kind]
