@@ -55,7 +55,6 @@ class Upsampling(Module):
             and groups == 1
         )
         self._sub_pixel = SubPixelConv(self.conv, NEAREST_3X3_ROWS, True) if self.fused else None
-        self.scatter = out_channels < in_channels
 
     def _children(self) -> list:
         return [("conv", self.conv)]
