@@ -116,8 +116,7 @@ def layer_step(implementation: str, layer: str, batch: int) -> Callable[[], None
 
     def torch_step() -> None:
         with torch.enable_grad():
-            if x.grad is not None:
-                x.grad = None
+            x.grad = None
             module.zero_grad(set_to_none=True)
             module(x).backward(grad)
 
