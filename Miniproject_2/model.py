@@ -131,8 +131,8 @@ class Model:
         losses = empty(total_steps, device=self.device)
         for step, batch in enumerate(batch_plan(train_input.shape[0], num_epochs, recipe)):
             optimizer.lr = learning_rate_at(recipe, step, step / total_steps)
-            losses[step] = self.train_step(optimizer, train_input, train_target, batch)
-            progress.update(step, len(batch.indices), losses[step])
+            losses[step] = loss = self.train_step(optimizer, train_input, train_target, batch)
+            progress.update(step, len(batch.indices), loss)
         self.losses = losses.tolist()
 
     def make_optimizer(self) -> SGD:
