@@ -15,6 +15,8 @@ the last bit (the course's check compares with `allclose` at default tolerances)
 per tap, each clipped to the rows and columns that land inside the target (no padded copy, no `fold`).
 """
 
+from functools import cache
+
 from .strided_plan import strided_pairs
 
 
@@ -80,6 +82,24 @@ def _covering_taps(taps: list, size: int, stride: int) -> set:
     return set(chosen.values()) if len(chosen) == min(stride, size) else set()
 
 
+@cache
+def _tap_order(h: int, w: int, kernel: tuple, stride: tuple, dilation: tuple, padding: tuple, out_hw: tuple):
+    """col2im's (row tap, column tap) pairs as (i, rows, source rows, j, columns, source columns), the pairs
+    of two covering taps (`_covering_taps`) first, and how many those are; worked out once per geometry."""
+    (kh, kw), (sh, sw), (dh, dw), (ph, pw), (ho, wo) = kernel, stride, dilation, padding, out_hw
+    row_taps, column_taps = _clipped_taps(h, ho, kh, sh, dh, ph), _clipped_taps(w, wo, kw, sw, dw, pw)
+    covering_rows, covering_columns = _covering_taps(row_taps, h, sh), _covering_taps(column_taps, w, sw)
+    order = sorted(
+        (
+            (i, rows, source_rows, j, columns, source_columns)
+            for i, rows, source_rows in row_taps
+            for j, columns, source_columns in column_taps
+        ),
+        key=lambda tap: not (tap[0] in covering_rows and tap[3] in covering_columns),
+    )
+    return tuple(order), len(covering_rows) * len(covering_columns)
+
+
 def col2im(
     cols,
     target,
@@ -98,18 +118,9 @@ def col2im(
     e.g. kernel 3, stride 2, padding 1) are copied in before the others are added, else it is zeroed
     first. `plans` caches the taps' strided views (see `strided_plan`)."""
     n, h, w, _ = target.shape
-    (kh, kw), (sh, sw), (dh, dw), (ph, pw), (ho, wo) = kernel, stride, dilation, padding, out_hw
-    row_taps, column_taps = _clipped_taps(h, ho, kh, sh, dh, ph), _clipped_taps(w, wo, kw, sw, dw, pw)
-    covering_rows, covering_columns = _covering_taps(row_taps, h, sh), _covering_taps(column_taps, w, sw)
-    order = sorted(
-        (
-            (i, rows, source_rows, j, columns, source_columns)
-            for i, rows, source_rows in row_taps
-            for j, columns, source_columns in column_taps
-        ),
-        key=lambda tap: not (tap[0] in covering_rows and tap[3] in covering_columns),
-    )
-    copied = len(covering_rows) * len(covering_columns) if overwrite else 0
+    (kh, kw), (ho, wo) = kernel, out_hw
+    order, covering = _tap_order(h, w, kernel, stride, dilation, padding, out_hw)
+    copied = covering if overwrite else 0
 
     def tap_views(target, cols) -> list:
         groups = cols.shape[0]
