@@ -119,8 +119,8 @@ class SubPixelConv(Module):
                 )
         self._cols = self._cols.view(4, n * h * w, 4 * c)
         # W_rs as (4 sub-pixels (r, s), 4·C taps (i, j, c), O), rows ordered like the columns.
-        self._sub_pixel = self._folded.view(2, 2, 2, 2, c, -1).permute(0, 2, 1, 3, 4, 5).reshape(4, 4 * c, -1)
-        sub_pixel_outputs = self._cols.bmm(self._sub_pixel).view(2, 2, n, h, w, -1)
+        self._kernels = self._folded.view(2, 2, 2, 2, c, -1).permute(0, 2, 1, 3, 4, 5).reshape(4, 4 * c, -1)
+        sub_pixel_outputs = self._cols.bmm(self._kernels).view(2, 2, n, h, w, -1)
         out += sub_pixel_outputs.permute(2, 3, 0, 4, 1, 5)
 
     def _gather_backward(self, grad):
@@ -131,7 +131,7 @@ class SubPixelConv(Module):
         grad_sub_pixel = grad_sub_pixel.view(4, n * h * w, o)
         grad_weights = transposed_matmul(self._cols, grad_sub_pixel).view(2, 2, 2, 2, c, o)
         self._accumulate_folded_gradient(grad_weights.permute(0, 2, 1, 3, 4, 5).reshape(16, c * o))
-        grad_cols = grad_sub_pixel.bmm(self._sub_pixel.transpose(1, 2))
+        grad_cols = grad_sub_pixel.bmm(self._kernels.transpose(1, 2))
         grad_input = grad.new_zeros((n, h, w, c))
         for r in range(2):
             for s in range(2):
