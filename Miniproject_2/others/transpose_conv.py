@@ -55,22 +55,10 @@ class TransposeConv2d(ConvBase):
         for op, s, d in zip(self.output_padding, self.stride, self.dilation, strict=True):
             if not 0 <= op < max(s, d):
                 raise ValueError("output_padding must be smaller than either stride or dilation")
-        self.fused = (
-            self.kernel_size == (4, 4)
-            and self.stride == (2, 2)
-            and self.padding == (1, 1)
-            and self.dilation == (1, 1)
-            and self.output_padding == (0, 0)
-            and groups == 1
-        )
+        plain = self.dilation == (1, 1) and self.output_padding == (0, 0) and groups == 1
+        self.fused = plain and self.kernel_size == (4, 4) and self.stride == (2, 2) and self.padding == (1, 1)
         self._sub_pixel = SubPixelConv(self, TRANSPOSED_4X4_ROWS, False) if self.fused else None
-        self.depth_to_space = (
-            self.kernel_size == self.stride
-            and self.padding == (0, 0)
-            and self.dilation == (1, 1)
-            and self.output_padding == (0, 0)
-            and groups == 1
-        )
+        self.depth_to_space = plain and self.kernel_size == self.stride and self.padding == (0, 0)
 
     def output_size(self, height: int, width: int) -> tuple:
         sizes = []
