@@ -104,6 +104,8 @@ class Conv2d(ConvBase):
         )
         self._weights = self._weight_matrix()
         self._input_hw, self._output_hw = (h, w), (ho, wo)
+        if g == 1 and self._channel_major:
+            return self._pytorch_order_output(n, ho, wo)
         if g == 1:
             cols, weights = self._cols[0], self._weights[0]
             out = cols.matmul(weights) if self.bias is None else self.bias.addmm(cols, weights)
@@ -112,6 +114,19 @@ class Conv2d(ConvBase):
             if self.bias is not None:
                 out += self.bias
         return nchw(out.view(n, ho, wo, self.out_channels))
+
+    def _pytorch_order_output(self, n: int, ho: int, wo: int):
+        """Y[n] = b + W (C_out, K) · cols[n] (K, Ho·Wo), image by image: the operands, their orientation
+        and their layout of PyTorch's reference kernel, so that BLAS sums each output exactly as it does for
+        `F.conv2d` on any CPU (the transposed product Y[n]ᵀ = colsᵀ·Wᵀ rounds differently on some)."""
+        weights = self._weights[0].t()
+        out = self._cols.new_empty((n, self.out_channels, ho * wo))
+        for image, cols in zip(out, self._cols[0].view(n, ho * wo, -1), strict=True):
+            if self.bias is None:
+                image.copy_(weights.matmul(cols.t().contiguous()))
+            else:
+                image.copy_(self.bias[:, None].addmm(weights, cols.t().contiguous()))
+        return out.view(n, self.out_channels, ho, wo)
 
     def backward(self, grad_output):
         """dL/dx a few images at a time (`chunking`): each chunk's dY · Wgᵀ is added into dL/dx by col2im
