@@ -103,9 +103,11 @@ class Model:
         self.self_ensemble = True
         self.losses: list[float] = []
 
-    def load_pretrained_model(self) -> None:
-        """Restore the weights saved in `bestmodel.pth` next to this file (whatever the working directory)."""
-        state = load_weights(Path(__file__).resolve().parent / "bestmodel.pth", self.architecture)
+    def load_pretrained_model(self, path: Path | None = None) -> None:
+        """Restore the weights saved at `path` (default: `bestmodel.pth` next to this file, whatever the
+        working directory)."""
+        source = Path(__file__).resolve().parent / "bestmodel.pth" if path is None else Path(path)
+        state = load_weights(source, self.architecture)
         self.network.load_state_dict(state)
 
     def save_model(self, path: Path | None = None) -> None:

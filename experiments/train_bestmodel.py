@@ -24,7 +24,7 @@ from experiments.budget_training import budget_plan, recipe_with, scores
 from experiments.contenders import architecture_with
 from harness.dataset import TRAIN_FILE, VAL_FILE, load_train, load_val
 from Miniproject_2.model import Model, build_network
-from Miniproject_2.others.training import learning_rate_at, load_weights
+from Miniproject_2.others.training import learning_rate_at
 
 
 def train_for_budget(model: Model, noisy_a: torch.Tensor, noisy_b: torch.Tensor, budget_s: float) -> int:
@@ -72,7 +72,7 @@ def main() -> None:
         model.network = build_network(model.architecture).to(model.device)
     record = {"label": arguments.label, "architecture": model.architecture}
     if arguments.evaluate:
-        model.network.load_state_dict(load_weights(arguments.evaluate, model.architecture))
+        model.load_pretrained_model(arguments.evaluate)
         record["weights"] = str(arguments.evaluate)
     else:
         model.verbose = True

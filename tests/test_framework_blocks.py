@@ -8,6 +8,7 @@ PyTorch-shaped, PyTorch-initialised and reassignable; calling a block is forward
 import math
 import subprocess
 import sys
+import types
 import warnings
 
 import pytest
@@ -24,6 +25,7 @@ from Miniproject_2.model import (
     TransposeConv2d,
     Upsampling,
 )
+from Miniproject_2.others.kernels.sub_pixel import SubPixelConv
 
 _one_thread = pytest.fixture(scope="module", autouse=True)(one_thread)
 
@@ -144,10 +146,11 @@ def test_upsampling_matches_nearest_upsample_then_conv(kwargs, shape, path):
         torch.nn.Upsample(scale_factor=kwargs.get("scale_factor", 2), mode="nearest"),
         torch.nn.Conv2d(**conv_kwargs, dtype=torch.float64),
     )
+    fused = isinstance(ours.kernel, SubPixelConv)
     assert {
-        "composed": not ours.fused,
-        "gather": ours.fused and not ours._sub_pixel.scatter,
-        "scatter": ours.fused and ours._sub_pixel.scatter,
+        "composed": not fused,
+        "gather": fused and not ours.kernel.scatter,
+        "scatter": fused and ours.kernel.scatter,
     }[path]
     assert compare_with_torch(ours, theirs, _randn(*shape)).largest < TOLERANCE
 
@@ -315,3 +318,24 @@ def test_backward_parameters_accumulates_what_backward_does(make):
     assert block.backward_parameters(grad_output) is None
     for (_, grad), reference in zip(block.param(), expected, strict=True):
         assert (grad - reference).abs().max() < TOLERANCE
+
+
+REPR_CASES = {
+    "conv": lambda nn: nn.Conv2d(3, 48, 3, stride=2, padding=1),
+    "conv-dilated-grouped-nobias": lambda nn: nn.Conv2d(4, 6, (3, 2), dilation=2, groups=2, bias=False),
+    "conv-same": lambda nn: nn.Conv2d(3, 3, 3, padding="same"),
+    "transposed": lambda nn: nn.ConvTranspose2d(96, 48, 2, stride=2),
+    "transposed-output-padding": lambda nn: nn.ConvTranspose2d(
+        4, 6, 3, stride=2, padding=1, output_padding=1
+    ),
+    "sequential": lambda nn: nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Sequential(nn.Sigmoid())),
+}
+OURS = types.SimpleNamespace(
+    ConvTranspose2d=TransposeConv2d, Conv2d=Conv2d, ReLU=ReLU, Sigmoid=Sigmoid, Sequential=Sequential
+)
+"""Our blocks under torch.nn's names, so that one builder makes both twins."""
+
+
+@pytest.mark.parametrize("make", REPR_CASES.values(), ids=REPR_CASES.keys())
+def test_repr_is_pytorchs(make):
+    assert repr(make(OURS)) == repr(make(torch.nn)).replace("ConvTranspose2d", "TransposeConv2d")

@@ -14,7 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from Miniproject_2.model import Conv2d, TransposeConv2d
-from Miniproject_2.others.im2col import col2im
+from Miniproject_2.others.kernels.conv import Im2colConv
+from Miniproject_2.others.kernels.depth_to_space import DepthToSpace
+from Miniproject_2.others.kernels.im2col import col2im
+from Miniproject_2.others.kernels.plans import StridedPlans
+from Miniproject_2.others.kernels.sub_pixel import SubPixelConv
 
 _one_thread = pytest.fixture(scope="module", autouse=True)(one_thread)
 
@@ -108,7 +112,7 @@ def column_order(request, monkeypatch):
     """Run a test once with PyTorch's column order and once with the channels-last order (which the
     small grid inputs would otherwise never reach)."""
     limit = 2**62 if request.param == "pytorch-order" else -1
-    monkeypatch.setattr(Conv2d, "pytorch_order_max_numel", limit)
+    monkeypatch.setattr(Im2colConv, "pytorch_order_max_numel", limit)
     return request.param
 
 
@@ -245,16 +249,16 @@ DEPTH_TO_SPACE_CASES = {
 
 
 FAST_PATH_CASES = {
-    **{f"sub-pixel-{name}": ("fused", config) for name, config in FUSED_TRANSPOSE_CASES.items()},
-    **{f"depth-to-space-{name}": ("depth_to_space", config) for name, config in DEPTH_TO_SPACE_CASES.items()},
+    **{f"sub-pixel-{name}": (SubPixelConv, config) for name, config in FUSED_TRANSPOSE_CASES.items()},
+    **{f"depth-to-space-{name}": (DepthToSpace, config) for name, config in DEPTH_TO_SPACE_CASES.items()},
 }
-"""Each fast path of TransposeConv2d (the attribute that says the block took it) and its cases."""
+"""Each fast path of TransposeConv2d (the kernel class `kernels.select` must pick) and its cases."""
 
 
 @pytest.mark.parametrize(("path", "config"), FAST_PATH_CASES.values(), ids=FAST_PATH_CASES.keys())
 def test_transpose_conv2d_fast_paths_match_torch(path, config):
     ours, theirs = make_transpose_pair(config, torch.float64)
-    assert getattr(ours, path), f"the block did not take its {path} path"
+    assert isinstance(ours.kernel, path), f"the block did not take its {path.__name__} path"
     assert compare_with_torch(ours, theirs, _input(config, torch.float64)).largest < FLOAT64_TOLERANCE
 
     def make(which):
@@ -285,11 +289,11 @@ def conv_configs(draw):
 @settings(max_examples=60, deadline=None, derandomize=True)
 @given(config=conv_configs(), seed=st.integers(0, 2**16))
 def test_conv2d_matches_torch_on_generated_shapes(config, seed, order_limit):
-    default, Conv2d.pytorch_order_max_numel = Conv2d.pytorch_order_max_numel, order_limit
+    default, Im2colConv.pytorch_order_max_numel = Im2colConv.pytorch_order_max_numel, order_limit
     try:
         _check_generated_conv(config, seed)
     finally:
-        Conv2d.pytorch_order_max_numel = default
+        Im2colConv.pytorch_order_max_numel = default
 
 
 def _check_generated_conv(config, seed):
@@ -335,7 +339,9 @@ def test_col2im_overwrite_equals_adding_into_zeros(geometry):
     )
     cols = torch.randn((1, 2 * out_hw[0] * out_hw[1], kernel[0] * kernel[1] * 5), dtype=torch.float64)
     added = torch.zeros((2, h, w, 5), dtype=torch.float64)
-    col2im(cols, added, kernel, stride, dilation, padding, out_hw, False, {})
+    col2im(cols, added, kernel, stride, dilation, padding, out_hw, False, StridedPlans())
     overwritten = torch.full((2, h, w, 5), float("nan"), dtype=torch.float64)
-    col2im(cols, overwritten, kernel, stride, dilation, padding, out_hw, False, {}, overwrite=True)
+    col2im(
+        cols, overwritten, kernel, stride, dilation, padding, out_hw, False, StridedPlans(), overwrite=True
+    )
     assert torch.equal(overwritten, added)

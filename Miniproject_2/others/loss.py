@@ -26,3 +26,6 @@ class MSE(Module):
     def backward(self, grad_output=1.0):
         scale = 2 / self._difference.numel() if self.reduction == "mean" else 2
         return self._difference * (grad_output * scale)
+
+    def extra_repr(self) -> str:
+        return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"

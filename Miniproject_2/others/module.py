@@ -14,8 +14,6 @@ class Module:
 
     def __init__(self) -> None:
         self._gradients: dict = {}
-        self._workspaces: dict = {}
-        self._plans: dict = {}
 
     def __call__(self, *inputs):
         return self.forward(*inputs)
@@ -35,6 +33,18 @@ class Module:
         """(name, sub-block) pairs of a composite block; none for a leaf."""
         return []
 
+    def extra_repr(self) -> str:
+        """The constructor arguments `repr` shows inside the parentheses (PyTorch's hook of that name)."""
+        return ""
+
+    def __repr__(self) -> str:
+        """PyTorch's form: `Name(arguments)`, or the sub-blocks one per line as `(name): repr`."""
+        children = self._children()
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"  ({name}): " + repr(child).replace("\n", "\n  ") for name, child in children]
+        return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
+
     def gradient(self, name: str):
         """The gradient buffer of parameter `name`, created (zeros) or re-created when the parameter was
         reassigned to a tensor of another shape, dtype or device."""
@@ -49,21 +59,6 @@ class Module:
             grad = parameter.new_zeros(parameter.shape)
             self._gradients[name] = grad
         return grad
-
-    def _workspace(self, name: str, shape: tuple, like):
-        """A scratch tensor kept between calls, zero-filled when (re)created for a new shape, dtype or
-        device. Reusing it saves the page faults a fresh large allocation costs on every training step;
-        only data that never leaves the block (padded inputs, column matrices) may live in one."""
-        buffer = self._workspaces.get(name)
-        if (
-            buffer is None
-            or buffer.shape != shape
-            or buffer.dtype != like.dtype
-            or buffer.device != like.device
-        ):
-            buffer = like.new_zeros(shape)
-            self._workspaces[name] = buffer
-        return buffer
 
     def _accumulate(self, name: str, value) -> None:
         """dL/d(name) += value, in place, so that pairs handed out by `param()` stay valid."""

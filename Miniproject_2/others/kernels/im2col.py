@@ -1,6 +1,6 @@
 """Channels-last im2col and its adjoint, the two data movements every convolution is built from.
 
-Activations are stored NHWC (a logical NCHW tensor with channels-last strides), so a convolution window
+Activations are stored NHWC (`layout`), so a convolution window
 is `kh·kw` runs of `C` contiguous numbers. With a zero-padded NHWC buffer `B` of shape (N, Hb, Wb, C)
 and C = G·Cg channels in G groups, the column matrix of output position (n, y, x) and kernel tap (i, j) is
 
@@ -17,17 +17,7 @@ per tap, each clipped to the rows and columns that land inside the target (no pa
 
 from functools import cache
 
-from .strided_plan import strided_pairs
-
-
-def nhwc(x):
-    """(N, C, H, W) logical tensor -> (N, H, W, C) view; free for a channels-last tensor."""
-    return x.permute(0, 2, 3, 1)
-
-
-def nchw(x):
-    """(N, H, W, C) tensor -> (N, C, H, W) logical view with channels-last strides."""
-    return x.permute(0, 3, 1, 2)
+from .plans import StridedPlans
 
 
 def im2col(
@@ -109,14 +99,14 @@ def col2im(
     padding: tuple,
     out_hw: tuple,
     channel_major: bool,
-    plans: dict,
+    plans: StridedPlans,
     overwrite: bool = False,
 ) -> None:
     """target += im2col⁺(cols): adds the column matrix (G, N·Ho·Wo, kh·kw·Cg) of a convolution with this
     geometry and zero padding (ph, pw) into the NHWC `target` (N, H, W, G·Cg). With `overwrite`,
     target = im2col⁺(cols) instead, whatever it held: the taps that cover the target once (`_covering_taps`,
     e.g. kernel 3, stride 2, padding 1) are copied in before the others are added, else it is zeroed
-    first. `plans` caches the taps' strided views (see `strided_plan`)."""
+    first. `plans` replays the taps' strided views."""
     n, h, w, _ = target.shape
     (kh, kw), (ho, wo) = kernel, out_hw
     order, covering = _tap_order(h, w, kernel, stride, dilation, padding, out_hw)
@@ -138,7 +128,7 @@ def col2im(
     if overwrite and not copied:
         target.zero_()
     name = ("col2im", kernel, stride, dilation, padding, out_hw, channel_major)
-    for index, (target_view, tap) in enumerate(strided_pairs(plans, name, target, cols, tap_views)):
+    for index, (target_view, tap) in enumerate(plans.pairs(name, target, cols, tap_views)):
         if index < copied:
             target_view.copy_(tap)
         else:

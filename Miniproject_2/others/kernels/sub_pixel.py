@@ -13,10 +13,11 @@ gradients back to dL/dW. Every output pixel then costs 4·C_in products.
 """
 
 from .chunking import chunk_images, image_chunks
-from .im2col import col2im, nchw, nhwc
+from .geometry import ConvGeometry
+from .im2col import col2im
+from .kernel import Kernel
+from .layout import nchw, nhwc
 from .matmul import transposed_matmul
-from .module import Module
-from .strided_plan import strided_pairs
 
 NEAREST_3X3_ROWS = ((1, 0, 0), (0, 1, 1), (1, 1, 0), (0, 0, 1))
 """R for nearest ×2 then a 3×3 convolution, padding 1: (r, i) rows, kernel rows k."""
@@ -31,10 +32,10 @@ def _shifted(size: int, shift: int) -> tuple:
     return slice(max(0, -shift), size - max(0, shift)), slice(max(0, shift), size + min(0, shift))
 
 
-class SubPixelConv(Module):
-    """The computation of a ×2 upsampling layer `owner` (which holds `weight`, `bias` and the gradient
-    buffers) from its sub-pixel kernels W_rs (`rows` is R; `weight_is_out_in`: the weight is
-    (C_out, C_in, k, k) as `Conv2d`'s, else (C_in, C_out, k, k) as `TransposeConv2d`'s).
+class SubPixelConv(Kernel):
+    """A ×2 upsampling layer of `geometry` computed from its sub-pixel kernels W_rs (`rows` is R;
+    `weight_is_out_in`: the weight is (C_out, C_in, k, k) as `Upsampling`'s, else (C_in, C_out, k, k) as
+    `TransposeConv2d`'s).
 
     With X the (N·H·W, C_in) input pixels and dY_rs the gradient of sub-pixel (r, s):
 
@@ -47,19 +48,18 @@ class SubPixelConv(Module):
     Either way dL/dW = (R ⊗ R)ᵀ · dL/d[W_rs,ij]. Shapes: x (N, C_in, H, W) -> y (N, C_out, 2H, 2W).
     """
 
-    def __init__(self, owner, rows: tuple, weight_is_out_in: bool) -> None:
-        super().__init__()
-        self.owner = owner
-        self.kernel = len(rows[0])
+    def __init__(self, geometry: ConvGeometry, rows: tuple, weight_is_out_in: bool) -> None:
+        super().__init__(geometry)
+        self.kernel_length = len(rows[0])
         self.fold = tuple(
-            tuple(row[k] * column[m] for k in range(self.kernel) for m in range(self.kernel))
+            tuple(row[k] * column[m] for k in range(self.kernel_length) for m in range(self.kernel_length))
             for row in rows
             for column in rows
         )
         # The weight's axes into (k, l, C_in, C_out), and back.
         self._to_taps = (2, 3, 1, 0) if weight_is_out_in else (2, 3, 0, 1)
         self._from_taps = (3, 2, 0, 1) if weight_is_out_in else (2, 3, 0, 1)
-        self.scatter = owner.out_channels < owner.in_channels
+        self.scatter = geometry.out_channels < geometry.in_channels
         self._fold_matrices: dict = {}
 
     def _fold_matrix(self, like):
@@ -69,48 +69,47 @@ class SubPixelConv(Module):
             self._fold_matrices[key] = like.new_tensor(self.fold)
         return self._fold_matrices[key]
 
-    def _folded_taps(self):
+    def _folded_taps(self, weight):
         """W -> every W_rs,ij as (16 (r, i, s, j), C_in, C_out): one k·k-deep matmul."""
-        c, o = self.owner.in_channels, self.owner.out_channels
-        flat = self.owner.weight.permute(self._to_taps).reshape(self.kernel**2, c * o)
+        c, o = self.geometry.in_channels, self.geometry.out_channels
+        flat = weight.permute(self._to_taps).reshape(self.kernel_length**2, c * o)
         return self._fold_matrix(flat).matmul(flat).view(16, c, o)
 
-    def _accumulate_folded_gradient(self, grad_folded) -> None:
-        """dL/dW_rs,ij as (16 (r, i, s, j), C_in·C_out) -> dL/dW = (R ⊗ R)ᵀ · that, into the owner."""
-        c, o = self.owner.in_channels, self.owner.out_channels
+    def _weight_gradient(self, grad_folded):
+        """dL/dW_rs,ij as (16 (r, i, s, j), C_in·C_out) -> dL/dW = (R ⊗ R)ᵀ · that, in the weight's shape."""
+        c, o = self.geometry.in_channels, self.geometry.out_channels
         grad = self._fold_matrix(grad_folded).t().matmul(grad_folded)
-        grad = grad.view(self.kernel, self.kernel, c, o).permute(self._from_taps)
-        self.owner._accumulate("weight", grad)
+        return grad.view(self.kernel_length, self.kernel_length, c, o).permute(self._from_taps)
 
-    def forward(self, x):
-        self._folded = self._folded_taps()
+    def forward(self, x, weight, bias):
+        self._folded = self._folded_taps(weight)
+        self._bias = bias
         n, _, h, w = x.shape
-        o = self.owner.out_channels
+        o = self.geometry.out_channels
         if self.scatter:
             return nchw(self._scatter_forward(x).reshape(n, 2 * h, 2 * w, o))
         out = x.new_empty((n, h, 2, w, 2, o))
-        self._fill_bias(out)
+        if bias is None:
+            out.zero_()
+        else:
+            out.copy_(bias.expand(out.shape))
         self._gather_forward(x, out)
         return nchw(out.view(n, 2 * h, 2 * w, o))
 
-    def backward(self, grad_output):
+    def backward(self, grad_output, input_gradient: bool) -> tuple:
         n, o, ho, wo = grad_output.shape
         grad = nhwc(grad_output).reshape(n, ho // 2, 2, wo // 2, 2, o)
-        if self.owner.bias is not None:
-            self.owner._accumulate("bias", grad.sum((0, 1, 2, 3, 4)))
-        return nchw(self._scatter_backward(grad) if self.scatter else self._gather_backward(grad))
-
-    def _fill_bias(self, out) -> None:
-        if self.owner.bias is None:
-            out.zero_()
-        else:
-            out.copy_(self.owner.bias.expand(out.shape))
+        grad_bias = None if self._bias is None else grad.sum((0, 1, 2, 3, 4))
+        grad_input, grad_weight = (
+            self._scatter_backward(grad) if self.scatter else self._gather_backward(grad)
+        )
+        return (nchw(grad_input) if input_gradient else None), grad_weight, grad_bias
 
     def _gather_forward(self, x, out) -> None:
         n, c, h, w = x.shape
-        padded = self._workspace("padded_input", (n, h + 2, w + 2, c), x)
+        padded = self.workspace.get("padded_input", (n, h + 2, w + 2, c), x)
         padded[:, 1 : h + 1, 1 : w + 1].copy_(nhwc(x))
-        self._cols = self._workspace("cols", (2, 2, n, h, w, 2, 2, c), x)
+        self._cols = self.workspace.get("cols", (2, 2, n, h, w, 2, 2, c), x)
         for r in range(2):
             for s in range(2):
                 window = padded[:, r : r + h + 1, s : s + w + 1]
@@ -125,12 +124,12 @@ class SubPixelConv(Module):
 
     def _gather_backward(self, grad):
         n, h, _, w, _, o = grad.shape
-        c = self.owner.in_channels
-        grad_sub_pixel = self._workspace("grad_output", (2, 2, n, h, w, o), grad)
+        c = self.geometry.in_channels
+        grad_sub_pixel = self.workspace.get("grad_output", (2, 2, n, h, w, o), grad)
         grad_sub_pixel.copy_(grad.permute(2, 4, 0, 1, 3, 5))
         grad_sub_pixel = grad_sub_pixel.view(4, n * h * w, o)
         grad_weights = transposed_matmul(self._cols, grad_sub_pixel).view(2, 2, 2, 2, c, o)
-        self._accumulate_folded_gradient(grad_weights.permute(0, 2, 1, 3, 4, 5).reshape(16, c * o))
+        grad_weight = self._weight_gradient(grad_weights.permute(0, 2, 1, 3, 4, 5).reshape(16, c * o))
         grad_cols = grad_sub_pixel.bmm(self._kernels.transpose(1, 2))
         grad_input = grad.new_zeros((n, h, w, c))
         for r in range(2):
@@ -144,9 +143,9 @@ class SubPixelConv(Module):
                     (1 - r, 1 - s),
                     (h, w),
                     False,
-                    self._plans,
+                    self.plans,
                 )
-        return grad_input
+        return grad_input, grad_weight
 
     def _scatter_forward(self, x):
         """Products P = X · [W_rs,ij] at every input pixel, then sub-pixel (r, s) of output (y, x) sums
@@ -157,7 +156,7 @@ class SubPixelConv(Module):
         at a time (`chunking`), so that it is still in cache when the adds read it.
         Returns the output (N, H, 2, W, 2, O)."""
         n, c, h, w = x.shape
-        o = self.owner.out_channels
+        o = self.geometry.out_channels
         self._channel_major = o < w
         self._pixels = nhwc(x).reshape(n * h * w, c)
         self._taps = taps = self._folded.permute(1, 0, 2).reshape(c, 16 * o)
@@ -174,12 +173,10 @@ class SubPixelConv(Module):
             else:
                 matrix.addmm_(pixels, taps, beta=0)
             chunk = out[start:stop]
-            (whole, centre), *shifted = strided_pairs(
-                self._plans, "scatter", chunk, products, self._scatter_views
-            )
+            (whole, centre), *shifted = self.plans.pairs("scatter", chunk, products, self._scatter_views)
             whole.copy_(centre)
-            if self.owner.bias is not None:
-                chunk += self.owner.bias
+            if self._bias is not None:
+                chunk += self._bias
             for target, source in shifted:
                 target.add_(source)
         return out
@@ -187,13 +184,13 @@ class SubPixelConv(Module):
     def _tap_matrix(self, name: str, n: int, h: int, w: int, like) -> tuple:
         """A (16·O, n·h·w) channel-major or (n·h·w, 16·O) pixel-major workspace for n images, and its
         view indexed [r, s, i, j, image, y, x, o]. A shorter last chunk uses a prefix of the full one."""
-        o = self.owner.out_channels
+        o = self.geometry.out_channels
         if self._channel_major:
-            full = self._workspace(name, (16 * o, self._chunk_images * h * w), like)
+            full = self.workspace.get(name, (16 * o, self._chunk_images * h * w), like)
             matrix = full[:, : n * h * w]
             view = matrix.view(2, 2, 2, 2, o, n, h, w).permute(0, 2, 1, 3, 5, 6, 7, 4)
         else:
-            full = self._workspace(name, (self._chunk_images * h * w, 16 * o), like)
+            full = self.workspace.get(name, (self._chunk_images * h * w, 16 * o), like)
             matrix = full[: n * h * w]
             view = matrix.view(n, h, w, 2, 2, 2, 2, o).permute(3, 5, 4, 6, 0, 1, 2, 7)
         return matrix, view
@@ -236,13 +233,13 @@ class SubPixelConv(Module):
         read p through that tap (zero where none did); dL/dx = G · [W_rs,ij]ᵀ, dL/d[W_rs,ij] = Xᵀ · G,
         both a few images at a time as in the forward."""
         n, h, _, w, _, o = grad.shape
-        c = self.owner.in_channels
+        c = self.geometry.in_channels
         grad_input = grad.new_empty((n * h * w, c))
         grad_taps = grad.new_empty((c, 16 * o))
         for start, stop in image_chunks(n, self._chunk_images):
             matrix, gathered = self._tap_matrix("gathered_grad", stop - start, h, w, grad)
-            for target, source in strided_pairs(
-                self._plans, "gather grad", gathered, grad[start:stop], self._gather_views
+            for target, source in self.plans.pairs(
+                "gather grad", gathered, grad[start:stop], self._gather_views
             ):
                 target.copy_(source)
             if self._channel_major:
@@ -250,5 +247,5 @@ class SubPixelConv(Module):
             pixels = self._pixels[start * h * w : stop * h * w]
             grad_taps.addmm_(pixels.t(), matrix, beta=0 if start == 0 else 1)
             grad_input[start * h * w : stop * h * w].addmm_(matrix, self._taps.t(), beta=0)
-        self._accumulate_folded_gradient(grad_taps.view(c, 16, o).permute(1, 0, 2).reshape(16, c * o))
-        return grad_input.view(n, h, w, c)
+        grad_weight = self._weight_gradient(grad_taps.view(c, 16, o).permute(1, 0, 2).reshape(16, c * o))
+        return grad_input.view(n, h, w, c), grad_weight
