@@ -3,6 +3,9 @@ the best rounds that `speed_cases.interleaved_best` measured."""
 
 from __future__ import annotations
 
+import os
+import platform
+
 import pytest
 import torch
 from tabulate import tabulate
@@ -38,10 +41,25 @@ def speed_ratio_rows(best: dict[str, dict[str, float]]) -> list[list]:
     return rows
 
 
+def cpu_model() -> str:
+    """The CPU's model name as /proc/cpuinfo gives it (Linux), else what `platform` knows."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
     rows = speed_ratio_rows(_BEST_SECONDS)
     if rows:
         headers = ["case", "ours ms", "torch NCHW ms", "torch CL ms", "ours/NCHW", "ours/CL"]
         terminalreporter.write_line("")
-        terminalreporter.write_line("our time / torch's time (best of interleaved rounds):")
+        terminalreporter.write_line(
+            f"our time / torch's time (best of interleaved rounds) on {cpu_model()}, {os.cpu_count()} CPUs, "
+            f"torch {torch.__version__}, load average {os.getloadavg()[0]:.2f} at the end:"
+        )
         terminalreporter.write_line(tabulate(rows, headers, floatfmt=".2f", tablefmt="github"))

@@ -22,9 +22,7 @@ class Im2colConv(Kernel):
     def forward(self, x, weight, bias):
         geometry = self.geometry
         n, c, h, w = x.shape
-        ho, wo = geometry.output_size(h, w)
-        if ho < 1 or wo < 1:
-            raise ValueError(f"input {h}x{w} is smaller than the (dilated) kernel")
+        ho, wo = geometry.checked_output_size(h, w)
         g, (kh, kw) = geometry.groups, geometry.kernel_size
         self._channel_major = x.numel() <= self.pytorch_order_max_numel
         cols = self.workspace.get("cols", (g, n * ho * wo, kh * kw * c // g), x)

@@ -47,3 +47,10 @@ class ConvGeometry:
             else:
                 sizes.append((size + before + after - d * (k - 1) - 1) // s + 1)
         return tuple(sizes)
+
+    def checked_output_size(self, height: int, width: int) -> tuple:
+        """`output_size`, or a ValueError when it is empty (an input smaller than the dilated kernel)."""
+        ho, wo = self.output_size(height, width)
+        if ho < 1 or wo < 1:
+            raise ValueError(f"input {height}x{width} gives an empty {ho}x{wo} output")
+        return ho, wo

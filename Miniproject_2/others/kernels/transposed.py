@@ -28,9 +28,7 @@ class Col2imTransposed(Kernel):
     def forward(self, x, weight, bias):
         geometry = self.geometry
         n, c, h, w = x.shape
-        ho, wo = geometry.output_size(h, w)
-        if ho < 1 or wo < 1:
-            raise ValueError(f"output size {ho}x{wo} is not positive")
+        ho, wo = geometry.checked_output_size(h, w)
         g = geometry.groups
         self._pixels = nhwc(x).reshape(n * h * w, g, c // g).permute(1, 0, 2)
         self._weights = transposed_weight_matrix(weight, g)
