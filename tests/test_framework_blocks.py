@@ -25,7 +25,11 @@ from Miniproject_2.model import (
     TransposeConv2d,
     Upsampling,
 )
+from Miniproject_2.others.kernels.conv import Im2colConv
+from Miniproject_2.others.kernels.depth_to_space import DepthToSpace
+from Miniproject_2.others.kernels.nearest import UpsampledConv
 from Miniproject_2.others.kernels.sub_pixel import SubPixelConv
+from Miniproject_2.others.kernels.transposed import Col2imTransposed
 
 _one_thread = pytest.fixture(scope="module", autouse=True)(one_thread)
 
@@ -339,3 +343,22 @@ OURS = types.SimpleNamespace(
 @pytest.mark.parametrize("make", REPR_CASES.values(), ids=REPR_CASES.keys())
 def test_repr_is_pytorchs(make):
     assert repr(make(OURS)) == repr(make(torch.nn)).replace("ConvTranspose2d", "TransposeConv2d")
+
+
+KERNEL_CASES = {
+    "conv": (lambda: Conv2d(3, 48, 3, stride=2, padding=1), Im2colConv),
+    "transposed-k4-s2-p1": (lambda: TransposeConv2d(48, 3, 4, stride=2, padding=1), SubPixelConv),
+    "transposed-k2-s2": (lambda: TransposeConv2d(96, 48, 2, stride=2), DepthToSpace),
+    "transposed-k3-s2": (lambda: TransposeConv2d(4, 6, 3, stride=2), Col2imTransposed),
+    "transposed-k4-s2-p1-groups2": (
+        lambda: TransposeConv2d(4, 6, 4, stride=2, padding=1, groups=2),
+        Col2imTransposed,
+    ),
+    "upsampling-x2-k3": (lambda: Upsampling(4, 6), SubPixelConv),
+    "upsampling-x3-k3": (lambda: Upsampling(4, 6, scale_factor=3), UpsampledConv),
+}
+
+
+@pytest.mark.parametrize(("make", "kernel"), KERNEL_CASES.values(), ids=KERNEL_CASES.keys())
+def test_each_block_gets_the_kernel_of_its_geometry(make, kernel):
+    assert type(make().kernel) is kernel

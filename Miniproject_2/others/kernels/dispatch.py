@@ -23,21 +23,21 @@ def select(geometry: ConvGeometry) -> Kernel:
     The fast paths need dilation 1, one group and no output padding.
     """
     plain = geometry.dilation == (1, 1) and geometry.groups == 1 and geometry.output_padding == (0, 0)
-    kernel, stride, pads = geometry.kernel_size, geometry.stride, geometry.pads
+    size, stride, pads = geometry.kernel_size, geometry.stride, geometry.pads
     if geometry.nearest_scale is not None:
         if (
             plain
             and geometry.nearest_scale == (2.0, 2.0)
-            and kernel == (3, 3)
+            and size == (3, 3)
             and pads == (1, 1, 1, 1)
             and stride == (1, 1)
         ):
             return SubPixelConv(geometry, NEAREST_3X3_ROWS, weight_is_out_in=True)
         return UpsampledConv(geometry, select(replace(geometry, nearest_scale=None)))
     if geometry.transposed:
-        if plain and kernel == (4, 4) and stride == (2, 2) and pads == (1, 1, 1, 1):
+        if plain and size == (4, 4) and stride == (2, 2) and pads == (1, 1, 1, 1):
             return SubPixelConv(geometry, TRANSPOSED_4X4_ROWS, weight_is_out_in=False)
-        if plain and kernel == stride and pads == (0, 0, 0, 0):
+        if plain and size == stride and pads == (0, 0, 0, 0):
             return DepthToSpace(geometry)
         return Col2imTransposed(geometry)
     return Im2colConv(geometry)
