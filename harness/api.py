@@ -23,7 +23,14 @@ from torch import Tensor
 from harness.model_runs import Step, child_failure, load_error_message, run_steps, step_failure
 from harness.probes.block_adapters import CLASS_NAMES
 from harness.results import Category, CheckResult, Fault, Outcome
-from harness.workloads import predict_inputs, train_pairs
+from harness.workloads import (
+    BATCH_FRIENDLY_PAIRS,
+    EPOCH_PAIRS,
+    RETRY_PAIRS,
+    batch_divisors,
+    predict_inputs,
+    train_pairs,
+)
 
 if TYPE_CHECKING:
     from harness.context import CheckContext
@@ -42,8 +49,8 @@ UPSAMPLING_NAMES: Mapping[str, tuple[str, ...]] = {
 }
 """The statement asks for one of these two."""
 
-TRAIN_PAIRS = 40
-"""`api.train`'s tiny set: fewer pairs than most batch sizes and not a multiple of the common ones."""
+TRAIN_PAIRS = BATCH_FRIENDLY_PAIRS
+"""`api.train`'s set: a multiple of every batch size that divides the course's 50,000 pairs (up to 100)."""
 
 SURFACE_CHECKS = ("api.import-names", "api.model-init", "api.load-pretrained")
 
@@ -51,13 +58,20 @@ SURFACE_CHECKS = ("api.import-names", "api.model-init", "api.load-pretrained")
 def run(ctx: CheckContext) -> list[CheckResult]:
     """The five API checks, from the steps surface (names, init, load), predict and train of one child."""
     inputs = predict_inputs(ctx.seed)
-    train_input, train_target = train_pairs(ctx.train_path, TRAIN_PAIRS, ctx.seed)
+    train_input, train_target = train_pairs(ctx.train_path, RETRY_PAIRS, ctx.seed)
+    pairs = min(TRAIN_PAIRS, len(train_input))
     steps = [
         Step("probe_surface", {}, ctx.limits("api.model-init")),
         Step("probe_predict", {"inputs": inputs}, ctx.limits("api.predict")),
         Step(
             "probe_train",
-            {"input": train_input, "target": train_target, "num_epochs": 1},
+            {
+                "input": train_input,
+                "target": train_target,
+                "pairs": pairs,
+                "num_epochs": 1,
+                "divisors": batch_divisors(),
+            },
             ctx.limits("api.train"),
         ),
     ]
@@ -92,9 +106,9 @@ def run(ctx: CheckContext) -> list[CheckResult]:
             child_failure("api.predict", Category.API, predict, f"predict on {sizes}", steps[1].limits)
         )
     if train.status == "ok":
-        results.append(judge_train(train.value, len(train_input), train.duration_s))
+        results.append(judge_train(train.value, pairs, len(train_input), train.duration_s))
     else:
-        doing = f"train on {len(train_input)} pairs"
+        doing = f"train on {pairs} pairs"
         results.append(child_failure("api.train", Category.API, train, doing, steps[2].limits))
     return results
 
@@ -263,21 +277,30 @@ def judge_predict(
     )
 
 
-def judge_train(record: Mapping[str, Any], pairs: int, duration_s: float = 0.0) -> CheckResult:
-    """`probe_train`'s record: did `train(input, target, num_epochs=1)` return?"""
+def judge_train(
+    record: Mapping[str, Any], pairs: int, retry_pairs: int | None = None, duration_s: float = 0.0
+) -> CheckResult:
+    """`probe_train`'s record: did `train(input, target, num_epochs=1)` return on `pairs` pairs?
+
+    A train that crashes on `pairs` but runs on `retry_pairs` only needs a count its batch size divides:
+    it passes when the course's 50,000 pairs are such a count, and the message says which multiple."""
     call = f"train(input, target, num_epochs=1) on {pairs} uint8 pairs"
     if not record["init"]["ok"]:
         return step_failure("api.train", Category.API, "Model()", record["init"], {}, duration_s)
-    train = record["train"]
-    if not train["ok"]:
-        return step_failure("api.train", Category.API, call, train, {"pairs": pairs}, duration_s)
+    train, retry, multiple = record["train"], record.get("retry"), record.get("multiple")
+    details: dict[str, Any] = {"pairs": pairs, "seconds": train["seconds"], "needs_multiple_of": multiple}
+    if train["ok"]:
+        return CheckResult(
+            "api.train", Category.API, Outcome.PASS, f"{call} returns", details, duration_s, 1.0, Fault.NONE
+        )
+    if multiple is None or pairs % multiple == 0:
+        return step_failure("api.train", Category.API, call, train, details, duration_s)
+    course_ok = EPOCH_PAIRS % multiple == 0
+    needs = f"train crashes unless the number of pairs is a multiple of {multiple}"
+    course = f"the course's {EPOCH_PAIRS:,} pairs {'are' if course_ok else 'are not'}"
+    retried = f"; on {retry_pairs} pairs it returns" if retry and retry["ok"] else ""
+    message = f"{needs} ({course}): {call} raised {train['error']}{retried}"
+    outcome = Outcome.PASS if course_ok else Outcome.ERROR
     return CheckResult(
-        "api.train",
-        Category.API,
-        Outcome.PASS,
-        f"{call} returns",
-        {"pairs": pairs, "seconds": train["seconds"]},
-        duration_s,
-        score=1.0,
-        fault=Fault.NONE,
+        "api.train", Category.API, outcome, message, details, duration_s, float(course_ok), Fault.SUBMISSION
     )

@@ -36,12 +36,12 @@ from harness.psnr import METRICS
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.rubric import Thresholds
 from harness.sandbox import ChildRun, Limits
-from harness.workloads import train_pairs, val_pairs
+from harness.workloads import BATCH_FRIENDLY_PAIRS, train_pairs, val_pairs
 
 if TYPE_CHECKING:
     from harness.context import CheckContext
 
-TRAINING_PAIRS = 1000
+TRAINING_PAIRS = 2 * BATCH_FRIENDLY_PAIRS
 SAMPLE_IMAGES = 8
 """Validation images shown in the report's PNG grid (noisy | output | clean)."""
 

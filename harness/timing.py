@@ -26,14 +26,14 @@ from harness.model_runs import Step, child_failure, first_step_failure, run_step
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.rubric import Thresholds
 from harness.sandbox import ChildRun, Limits
-from harness.workloads import EPOCH_PAIRS, train_pairs, val_pairs
+from harness.workloads import BATCH_FRIENDLY_PAIRS, EPOCH_PAIRS, train_pairs, val_pairs
 
 if TYPE_CHECKING:
     from harness.context import CheckContext
 
-TIMED_PAIRS = 1024
-WARMUP_PAIRS = 32
-MIN_TIMED_PAIRS = 64
+TIMED_PAIRS = 5 * BATCH_FRIENDLY_PAIRS
+WARMUP_PAIRS = BATCH_FRIENDLY_PAIRS
+MIN_TIMED_PAIRS = BATCH_FRIENDLY_PAIRS
 TIME_BUDGET_S = 4.0
 PREDICT_IMAGES = 1000
 """The course's validation set size; fewer when the data has fewer."""
@@ -187,6 +187,7 @@ def run(ctx: CheckContext) -> list[CheckResult]:
         "warmup_pairs": WARMUP_PAIRS,
         "min_pairs": MIN_TIMED_PAIRS,
         "budget_s": TIME_BUDGET_S,
+        "multiple": BATCH_FRIENDLY_PAIRS,
     }
     steps = [
         Step("probe_train_timing", train_args, ctx.limits("timing.train-epoch")),

@@ -21,6 +21,7 @@ import pytest
 from harness.check import check_submission, group_checks
 from harness.report import Report, report_to_json, validate_report_json
 from harness.results import Fault, Outcome
+from harness.workloads import RETRY_PAIRS
 from tests.model_fixtures import SUBMISSIONS, tight_rubric, write_course_data
 
 REFERENCE = Path(__file__).resolve().parents[1] / "Miniproject_2"
@@ -96,7 +97,7 @@ CASES: dict[str, Case] = {
         "rules.runtime": fails(Outcome.FORBIDDEN, "model.py:11", "torch.enable_grad", "switches autograd on"),
     }),
     "train-never-returns": Case("sandbox_sleep", (API, TIMING), {
-        "api.train": fails(Outcome.TIMEOUT, f"train on 40 pairs did not finish within {WALL_S} s"),
+        "api.train": fails(Outcome.TIMEOUT, f"train on 400 pairs did not finish within {WALL_S} s"),
         "timing.train-epoch": fails(Outcome.TIMEOUT, f"did not finish within {WALL_S} s"),
         "api.model-init": Expect(Outcome.PASS, fault=Fault.NONE),
     }),
@@ -111,7 +112,7 @@ CASES: dict[str, Case] = {
         "api.train": Expect(Outcome.PASS, fault=Fault.NONE),
     }),
     "os-exit": Case("sandbox_os_exit", (API,), {
-        "api.train": fails(Outcome.CRASH, "train on 40 pairs crashed: exited with code 3"),
+        "api.train": fails(Outcome.CRASH, "train on 400 pairs crashed: exited with code 3"),
     }),
     "segmentation-fault": Case("sandbox_segfault", (API,), {
         "api.predict": fails(Outcome.CRASH, "crashed: killed by SIGSEGV (segmentation fault)"),
@@ -156,6 +157,16 @@ CASES: dict[str, Case] = {
         "layout.bestmodel": fails(Outcome.FAIL, "bestmodel.pth is empty (0 bytes)"),
         "api.load-pretrained": fails(Outcome.ERROR, "bestmodel.pth is empty (0 bytes)"),
     }),
+    "train-batch-of-16": Case("verdict_batch_16", (API, TIMING), {
+        "api.train": Expect(Outcome.PASS, ("on 400 uint8 pairs returns",), Fault.NONE),
+        "timing.train-epoch": Expect(Outcome.PASS, ("within limit",), Fault.NONE),
+    }),
+    "train-batch-of-125": Case("verdict_batch_125", (API,), {
+        "api.train": Expect(Outcome.PASS, (
+            "train crashes unless the number of pairs is a multiple of 125 (the course's 50,000 pairs are)",
+            "exceeds dimension size (400)", "(at model.py:", "on 2000 pairs it returns",
+        ), Fault.NONE),
+    }),
     "reference": Case(REFERENCE, (LAYOUT, RULES, RUNTIME, API), {
         check_id: Expect(Outcome.PASS, fault=Fault.NONE)
         for check_id in group_checks((LAYOUT, RULES, RUNTIME, API))
@@ -168,7 +179,7 @@ CASES: dict[str, Case] = {
 def grade(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Case], Report]:
     """`check_submission` of a case on tiny course data, once per (submission, groups) in this module."""
     data = tmp_path_factory.mktemp("gallery-data")
-    write_course_data(data, train=64, val=16)
+    write_course_data(data, train=RETRY_PAIRS, val=16)
     reports: dict[tuple[Path, tuple[str, ...]], Report] = {}
 
     def run(case: Case) -> Report:

@@ -42,7 +42,13 @@ def test_combined_limits_add_wall_times():
 def test_a_step_that_kills_the_child_costs_only_its_own_check():
     """sandbox_sleep's train never returns and sandbox_os_exit's train exits: the steps before still count."""
     limits = Limits(wall_s=2, memory_mb=1024)
-    pairs = {"input": torch.zeros(2, 3, 4, 4), "target": torch.zeros(2, 3, 4, 4), "num_epochs": 1}
+    pairs = {
+        "input": torch.zeros(2, 3, 4, 4),
+        "target": torch.zeros(2, 3, 4, 4),
+        "pairs": 2,
+        "num_epochs": 1,
+        "divisors": (),
+    }
     steps = [Step("probe_surface", {}, Limits(wall_s=20)), Step("probe_train", pairs, limits)]
     sleeping = run_steps(SUBMISSIONS / "sandbox_sleep" / "Miniproject_2", steps, seed=0)
     assert [run.status for run in sleeping] == ["ok", "timeout"]

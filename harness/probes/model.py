@@ -101,14 +101,29 @@ def probe_predict(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def probe_train(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
-    """`Model().train(input, target, num_epochs=args["num_epochs"])` on a tiny set: does it return?"""
+    """`Model().train(input, target, num_epochs=args["num_epochs"])` on `args["pairs"]` pairs: does it return?
+
+    When it raises and more pairs were given, it is retried on all of them (`retry`), and then on each
+    count of `args["divisors"]` in turn until one trains (`multiple`: the count train needs a multiple
+    of, None when none does), so a crash that only comes from the count is told apart from a real one.
+    """
     instance, init, _ = _new_model(model, pretrained=False)
-    train = None
-    if init["ok"]:
-        _, train = _attempt(
-            model, lambda: instance.train(args["input"], args["target"], num_epochs=args["num_epochs"])
-        )
-    return {"init": init, "train": train}
+    record: dict[str, Any] = {"init": init, "train": None, "retry": None, "multiple": None}
+    if not init["ok"]:
+        return record
+    inputs, targets, pairs, epochs = args["input"], args["target"], args["pairs"], args["num_epochs"]
+    _, record["train"] = _attempt(
+        model, lambda: instance.train(inputs[:pairs], targets[:pairs], num_epochs=epochs)
+    )
+    if record["train"]["ok"] or len(inputs) <= pairs:
+        return record
+    _, record["retry"] = _attempt(model, lambda: instance.train(inputs, targets, num_epochs=epochs))
+    for count in args["divisors"]:
+        _, trained = _attempt(model, lambda c=count: instance.train(inputs[:c], targets[:c], num_epochs=1))
+        if trained["ok"]:
+            record["multiple"] = count
+            break
+    return record
 
 
 def probe_train_timing(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
@@ -116,8 +131,8 @@ def probe_train_timing(model: ModuleType, args: dict[str, Any]) -> dict[str, Any
 
     The warm-up trains on the first `warmup_pairs` pairs (first-call costs: allocations, caches, device
     choice); its speed picks how many pairs the timed epoch gets, `budget_s / seconds_per_pair` but at
-    least `min_pairs` and at most all pairs given, so a slow submission is timed on fewer pairs instead
-    of timing out.
+    least `min_pairs` and at most all pairs given, rounded down to a multiple of `multiple` (a count the
+    usual batch sizes divide), so a slow submission is timed on fewer pairs instead of timing out.
     """
     inputs, targets = args["input"], args["target"]
     warmup = min(args["warmup_pairs"], len(inputs))
@@ -130,6 +145,7 @@ def probe_train_timing(model: ModuleType, args: dict[str, Any]) -> dict[str, Any
         return record
     per_pair = max(record["warmup"]["seconds"], 1e-6) / warmup
     pairs = min(len(inputs), max(args["min_pairs"], int(args["budget_s"] / per_pair)))
+    pairs = max(pairs // args["multiple"] * args["multiple"], min(args["multiple"], len(inputs)))
     record["warmup_pairs"], record["timed_pairs"] = warmup, pairs
     _, record["timed"] = _attempt(model, lambda: instance.train(inputs[:pairs], targets[:pairs], 1))
     return record
