@@ -39,6 +39,7 @@ def batch_divisors(limit: int = 512) -> tuple[int, ...]:
     divisors = {d for d in range(1, limit + 1) if RETRY_PAIRS % d == 0}
     return tuple(sorted(divisors | {2**k for k in range(limit.bit_length()) if 2**k <= limit}))
 
+
 PREDICT_SHAPES: tuple[tuple[int, int, int, int], ...] = ((1, 3, 512, 512), (3, 3, 33, 47))
 """`predict` must handle any size: a large image and a batch of sizes not divisible by 2 or 4."""
 
