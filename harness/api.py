@@ -1,8 +1,9 @@
 """API checks: can a grader's script import, construct, load, predict with and train the submission?
 
 - `api.import-names`: model.py exports `Model`, `Conv2d`, `ReLU`, `Sigmoid`, `MSE`, `SGD`, `Sequential`
-  and `TransposeConv2d` or `NearestUpsampling` under the statement's names; a variant a student used
-  instead (`MSELoss`, `ConvTranspose2d`, ...) is named in the message, but does not count.
+  and `TransposeConv2d` or `NearestUpsampling` under the statement's names, up to case or a near miss
+  (`ReLu`, `NearestUpSampling`: counted, and named); a variant a student used instead (`MSELoss`,
+  `ConvTranspose2d`, ...) is named in the message, but does not count.
 - `api.model-init`: `Model()` without arguments.
 - `api.load-pretrained`: `load_pretrained_model()` on a fresh `Model()`, from a working directory that is
   not the package (as on a grader's machine); an empty file, CUDA-saved weights and cwd-relative paths
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from torch import Tensor
 
 from harness.model_runs import Step, child_failure, load_error_message, run_steps, step_failure
-from harness.probes.block_adapters import CLASS_NAMES
+from harness.probes.block_adapters import CLASS_NAMES, near_class_name
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.workloads import (
     BATCH_FRIENDLY_PAIRS,
@@ -124,8 +125,17 @@ def _skipped(check_id: str, why: str) -> CheckResult:
 def judge_import_names(names: Mapping[str, str], duration_s: float = 0.0) -> CheckResult:
     """`names` maps model.py's public names to "class"/"function"/"other" (as `probe_surface` records)."""
     wanted = {**REQUIRED_NAMES, "TransposeConv2d or NearestUpsampling": ()}
-    found = {name: name in names for name in REQUIRED_NAMES}
-    found["TransposeConv2d or NearestUpsampling"] = any(name in names for name in UPSAMPLING_NAMES)
+    statement_names = [*REQUIRED_NAMES, *UPSAMPLING_NAMES]
+    others = [name for name in names if name not in statement_names]
+    misspelt = {
+        name: near
+        for name in statement_names
+        if name not in names and (near := near_class_name(name, others)) is not None
+    }
+    found = {name: name in names or name in misspelt for name in REQUIRED_NAMES}
+    found["TransposeConv2d or NearestUpsampling"] = any(
+        name in names or name in misspelt for name in UPSAMPLING_NAMES
+    )
     variants = {name: [v for v in REQUIRED_NAMES.get(name, ()) if v in names] for name in wanted}
     for name, alternatives in UPSAMPLING_NAMES.items():
         variants["TransposeConv2d or NearestUpsampling"] += [
@@ -135,14 +145,16 @@ def judge_import_names(names: Mapping[str, str], duration_s: float = 0.0) -> Che
     details = {
         "found": found,
         "variants": {name: used for name, used in variants.items() if used},
-        "kinds": {name: names[name] for name in [*REQUIRED_NAMES, *UPSAMPLING_NAMES] if name in names},
+        "kinds": {name: names[name] for name in statement_names if name in names},
+        "misspelt": misspelt,
     }
+    spelt = "; ".join(f"{near} for {name}" for name, near in misspelt.items())
     if not missing:
         return CheckResult(
             "api.import-names",
             Category.API,
             Outcome.PASS,
-            "model.py exports every required name",
+            "model.py exports every required name" + (f" (spelt differently: {spelt})" if spelt else ""),
             details,
             duration_s,
             score=1.0,

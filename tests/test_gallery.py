@@ -167,6 +167,39 @@ CASES: dict[str, Case] = {
             "exceeds dimension size (400)", "(at model.py:", "on 2000 pairs it returns",
         ), Fault.NONE),
     }),
+    "backward-crash": Case("verdict_backward_crash", (BLOCKS,), {
+        "blocks.relu": fails(Outcome.FAIL, "crashed in backward: RuntimeError: The size of tensor a",
+                             "(at model.py:11)"),
+    }),
+    "gradient-replaced": Case("verdict_gradient_replaced", (BLOCKS,), {
+        "blocks.conv2d": fails(Outcome.FAIL, "the weight gradient is replaced, not accumulated"),
+    }),
+    "tuple-backward": Case("verdict_tuple_backward", (BLOCKS,), {
+        "blocks.sigmoid": Expect(Outcome.PASS, ("allowed forms: backward returns a tuple",), Fault.NONE),
+        "blocks.mse": Expect(Outcome.PASS, ("allowed forms: backward returns a tuple",), Fault.NONE),
+    }),
+    "none-none-param": Case("verdict_none_param", (BLOCKS,), {
+        "blocks.relu": Expect(Outcome.PASS, ("ReLU.param() lists (None, None)",), Fault.NONE),
+        "blocks.sigmoid": Expect(Outcome.PASS, ("Sigmoid.param() lists (None, None)",), Fault.NONE),
+        "blocks.sequential": Expect(Outcome.PASS, ("Sequential.param() lists (None, None)",), Fault.NONE),
+        "blocks.conv2d": Expect(Outcome.PASS, fault=Fault.NONE),
+    }),
+    "class-name-case": Case("verdict_class_case", (BLOCKS,), {
+        "blocks.relu": Expect(Outcome.PASS, ("class named ReLu (the statement's ReLU)",), Fault.NONE),
+        "blocks.nearest-upsampling": Expect(
+            Outcome.PASS, ("class named NearestUpSampling (the statement's NearestUpsampling)",), Fault.NONE
+        ),
+    }),
+    "params-method": Case("verdict_params_method", (BLOCKS,), {
+        "blocks.sigmoid": Expect(Outcome.PASS, ("Sigmoid has params() instead of param()",), Fault.NONE),
+    }),
+    "upsample-is-transposed": Case("verdict_upsample_transposed", (BLOCKS,), {
+        "blocks.transpose-conv2d": Expect(
+            Outcome.PASS, ("Upsample takes channels and a kernel size: checked as the TransposeConv2d",),
+            Fault.NONE,
+        ),
+        "blocks.nearest-upsampling": Expect(Outcome.SKIPPED, ("TransposeConv2d is checked",), Fault.NONE),
+    }),
     "reference": Case(REFERENCE, (LAYOUT, RULES, RUNTIME, API), {
         check_id: Expect(Outcome.PASS, fault=Fault.NONE)
         for check_id in group_checks((LAYOUT, RULES, RUNTIME, API))
@@ -232,3 +265,22 @@ def test_reference_scores_every_point_of_the_groups_it_runs(grade: Callable[[Cas
         scored for scored in report.checks if scored.result.id in group_checks(CASES["reference"].groups)
     ]
     assert sum(s.points for s in judged) == sum(s.max_points for s in judged) > 0
+
+
+ALLOWED_FORMS = (
+    "tuple-backward",
+    "none-none-param",
+    "class-name-case",
+    "params-method",
+    "upsample-is-transposed",
+)
+"""Rows whose blocks use a form the statement allows: named in the report, worth every point."""
+
+
+@pytest.mark.parametrize("name", ALLOWED_FORMS)
+def test_an_allowed_form_costs_no_points(grade: Callable[[Case], Report], name: str) -> None:
+    case = CASES[name]
+    scored = {s.result.id: s for s in grade(case).checks}
+    passing = [check_id for check_id, expect in case.expected.items() if expect.outcome is Outcome.PASS]
+    assert passing and all(scored[i].points == scored[i].max_points > 0 for i in passing), passing
+    assert all(scored[i].result.details["adapter"] is False for i in passing)
