@@ -8,9 +8,13 @@
 - `api.load-pretrained`: `load_pretrained_model()` on a fresh `Model()`, from a working directory that is
   not the package (as on a grader's machine); an empty file, CUDA-saved weights and cwd-relative paths
   are named as such.
-- `api.predict`: on a 1x3x512x512 image and a 3x3x33x47 batch of uint8 inputs, the output has the
-  input's shape, is a float tensor, finite, within [0, 255], and not a [0, 1] image (max <= 1 on inputs
-  reaching 255 means the model forgot to scale back).
+- `api.predict` (required): on the course's own calls, a 1x3x512x512 image and a 100x3x32x32 batch of
+  uint8 inputs, the output is a tensor of the input's shape, finite, within [0, 255], and not a [0, 1]
+  image (max <= 1 on inputs reaching 255 means the model forgot to scale back). The statement asks no
+  dtype: a uint8 output passes.
+- `api.predict-odd-sizes`: the same on a 3x3x33x47 batch (sizes not divisible by 2 or 4; stride-2
+  networks that crop them lose this check's points, not the required one).
+- `api.predict-float`: the course calls' outputs are float tensors (what the PSNR formula expects).
 - `api.train`: `train(input, target, num_epochs=1)` on a tiny uint8 set returns.
 """
 
@@ -26,6 +30,7 @@ from harness.probes.block_adapters import CLASS_NAMES, near_class_name
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.workloads import (
     BATCH_FRIENDLY_PAIRS,
+    COURSE_PREDICT_SHAPES,
     EPOCH_PAIRS,
     RETRY_PAIRS,
     batch_divisors,
@@ -54,6 +59,7 @@ TRAIN_PAIRS = BATCH_FRIENDLY_PAIRS
 """`api.train`'s set: a multiple of every batch size that divides the course's 50,000 pairs (up to 100)."""
 
 SURFACE_CHECKS = ("api.import-names", "api.model-init", "api.load-pretrained")
+PREDICT_CHECKS = ("api.predict", "api.predict-odd-sizes", "api.predict-float")
 
 
 def run(ctx: CheckContext) -> list[CheckResult]:
@@ -85,7 +91,7 @@ def run(ctx: CheckContext) -> list[CheckResult]:
             failed,
             *(
                 _skipped(i, "model.py could not be imported")
-                for i in (*SURFACE_CHECKS[1:], "api.predict", "api.train")
+                for i in (*SURFACE_CHECKS[1:], *PREDICT_CHECKS, "api.train")
             ),
         ]
     if surface.status != "ok":
@@ -98,14 +104,16 @@ def run(ctx: CheckContext) -> list[CheckResult]:
             judge_load_pretrained(surface.value),
         ]
         if not surface.value["init"]["ok"]:
-            return [*results, *(_skipped(i, _no_model(surface.value)) for i in ("api.predict", "api.train"))]
-    sizes = " and ".join(_shape(noisy.shape) for noisy in inputs)
+            return [
+                *results,
+                *(_skipped(i, _no_model(surface.value)) for i in (*PREDICT_CHECKS, "api.train")),
+            ]
     if predict.status == "ok":
-        results.append(judge_predict(inputs, predict.value, predict.duration_s))
+        results += judge_predict_checks(inputs, predict.value, predict.duration_s)
     else:
-        results.append(
-            child_failure("api.predict", Category.API, predict, f"predict on {sizes}", steps[1].limits)
-        )
+        sizes = " and ".join(_shape(noisy.shape) for noisy in inputs)
+        doing = f"predict on {sizes}"
+        results += [child_failure(i, Category.API, predict, doing, steps[1].limits) for i in PREDICT_CHECKS]
     if train.status == "ok":
         results.append(judge_train(train.value, pairs, len(train_input), train.duration_s))
     else:
@@ -225,22 +233,38 @@ def _shape(shape: Sequence[int]) -> str:
     return "x".join(str(n) for n in shape)
 
 
-def predict_problem(noisy: Tensor, case: Mapping[str, Any]) -> str | None:
-    """What is wrong with one `predict` call's record (`probe_predict`'s case), or None when it is right."""
+def _article(word: str) -> str:
+    """`an int32`, `a uint8` ("you-int"), `a list`: the article by how the type name is spoken."""
+    return f"an {word}" if word[:1].lower() in ("a", "e", "i", "o") else f"a {word}"
+
+
+def predict_problem(noisy: Tensor, case: Mapping[str, Any], require_float: bool = False) -> str | None:
+    """What is wrong with one `predict` call's record (`probe_predict`'s case), or None when it is right.
+
+    With `require_float` only the dtype is judged (the statement asks for none, so the other checks
+    leave it alone)."""
     call = f"predict({_shape(noisy.shape)} uint8)"
     if not case["ok"]:
-        return f"{call} raised {case['error']}"
+        peak = case.get("peak_mb")
+        used = f" after using {peak:.0f} MB" if "allocate" in case["error"] and peak else ""
+        return f"{call} raised {case['error']}{used}"
     output = case["output"]
     if output is None:
-        return f"{call} returned a {case['returned']}, not a tensor"
+        return f"{call} returned {_article(case['returned'])}, not a tensor"
+    if require_float:
+        dtype = str(output.dtype).removeprefix("torch.")
+        return (
+            None
+            if output.is_floating_point()
+            else f"{call} returned {_article(dtype)} tensor, not a float tensor"
+        )
     if output.shape != noisy.shape:
         return f"{call} returned shape {_shape(output.shape)}, not the input's shape"
-    if not output.is_floating_point():
-        return f"{call} returned a {str(output.dtype).removeprefix('torch.')} tensor, not a float tensor"
-    bad = int((~output.isfinite()).sum())
+    values = output.double()
+    bad = int((~values.isfinite()).sum())
     if bad:
         return f"{call} returned {bad} NaN or infinite values"
-    low, high = float(output.min()), float(output.max())
+    low, high = float(values.min()), float(values.max())
     if 0 < high <= 1.0 and float(noisy.max()) > 1:
         return f"{call} returned values in [0, 1] (max {high:.3g}) for 0-255 inputs: scale outputs to 0-255"
     if low < 0 or high > 255:
@@ -248,13 +272,44 @@ def predict_problem(noisy: Tensor, case: Mapping[str, Any]) -> str | None:
     return None
 
 
-def judge_predict(
+PREDICT_PASSES = {
+    "api.predict": "predict returns 0-255 outputs of the input's shape on {sizes}",
+    "api.predict-odd-sizes": "predict keeps the input's shape on {sizes}",
+    "api.predict-float": "predict returns float tensors on {sizes}",
+}
+
+
+def judge_predict_checks(
     inputs: Sequence[Tensor], record: Mapping[str, Any], duration_s: float = 0.0
+) -> list[CheckResult]:
+    """The three predict checks from one `probe_predict` record on `inputs` (the course's calls first,
+    then the odd sizes, as `predict_inputs` orders them)."""
+    course = len(COURSE_PREDICT_SHAPES)
+    cases = list(record["cases"])
+    return [
+        judge_predict(inputs[:course], {**record, "cases": cases[:course]}, duration_s),
+        judge_predict(inputs[course:], {**record, "cases": cases[course:]}, 0.0, "api.predict-odd-sizes"),
+        judge_predict(inputs[:course], {**record, "cases": cases[:course]}, 0.0, "api.predict-float"),
+    ]
+
+
+def judge_predict(
+    inputs: Sequence[Tensor],
+    record: Mapping[str, Any],
+    duration_s: float = 0.0,
+    check_id: str = "api.predict",
 ) -> CheckResult:
-    """Every case of `probe_predict`'s `record` against its input; score = fraction of cases right."""
+    """Every case of `probe_predict`'s `record` against its input; score = fraction of cases right.
+
+    `check_id` says what is judged: `api.predict` and `api.predict-odd-sizes` the shape and values,
+    `api.predict-float` the dtype too."""
     if not record["init"]["ok"]:
-        return step_failure("api.predict", Category.API, "Model()", record["init"], {}, duration_s)
-    problems = [predict_problem(noisy, case) for noisy, case in zip(inputs, record["cases"], strict=True)]
+        return step_failure(check_id, Category.API, "Model()", record["init"], {}, duration_s)
+    require_float = check_id == "api.predict-float"
+    problems = [
+        predict_problem(noisy, case, require_float)
+        for noisy, case in zip(inputs, record["cases"], strict=True)
+    ]
     load = record["load"]
     details: dict[str, Any] = {
         "cases": [
@@ -267,10 +322,10 @@ def judge_predict(
     if not failed:
         sizes = " and ".join(_shape(noisy.shape) for noisy in inputs)
         return CheckResult(
-            "api.predict",
+            check_id,
             Category.API,
             Outcome.PASS,
-            f"predict returns float 0-255 outputs of the input's shape on {sizes}",
+            PREDICT_PASSES[check_id].format(sizes=sizes),
             details,
             duration_s,
             score=1.0,
@@ -279,7 +334,7 @@ def judge_predict(
     crashed = any(not case["ok"] for case in record["cases"])
     more = f" ({len(failed)} of {len(problems)} inputs failed)" if len(problems) > 1 else ""
     return CheckResult(
-        "api.predict",
+        check_id,
         Category.API,
         Outcome.ERROR if crashed else Outcome.FAIL,
         failed[0] + more,

@@ -133,7 +133,7 @@ def child_failure(
     else:
         causes = {
             "timeout": f"did not finish within {limits.wall_s:g} s",
-            "oom": f"used more than {limits.memory_mb} MB of memory",
+            "oom": f"used more than {limits.memory_mb} MB of memory" + _memory_note(run),
             "crash": f"crashed: {run.error}",
         }
         message = f"{doing} {causes.get(run.status, run.error)}"
@@ -148,6 +148,14 @@ def child_failure(
     )
 
 
+def _memory_note(run: ChildRun) -> str:
+    """How much memory the dead child had reached, and the allocation that failed, when known."""
+    peak = f"peak {run.peak_memory_mb:.0f} MB measured" if run.peak_memory_mb else ""
+    failed = run.error if "allocate" in run.error else ""
+    shown = "; ".join(part for part in (peak, failed) if part)
+    return f" ({shown})" if shown else ""
+
+
 def child_details(run: ChildRun) -> dict[str, Any]:
     """What a report keeps of a child run: its status, error and output tails, and isolation."""
     return {
@@ -156,6 +164,7 @@ def child_details(run: ChildRun) -> dict[str, Any]:
         "stdout_tail": run.stdout_tail[-2000:],
         "stderr_tail": run.stderr_tail[-2000:],
         "network_isolated": run.network_isolated,
+        "peak_memory_mb": run.peak_memory_mb,
     }
 
 

@@ -57,6 +57,8 @@ CHECK_CATEGORIES: Mapping[str, Category] = MappingProxyType(
         "api.model-init": Category.API,
         "api.load-pretrained": Category.API,
         "api.predict": Category.API,
+        "api.predict-odd-sizes": Category.API,
+        "api.predict-float": Category.API,
         "api.train": Category.API,
         "blocks.conv2d": Category.BLOCKS,
         "blocks.transpose-conv2d": Category.BLOCKS,

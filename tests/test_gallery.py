@@ -108,7 +108,7 @@ CASES: dict[str, Case] = {
     "print-flood": Case("sandbox_print_flood", (API,), {
         # About 100 MB printed per call: only head and tail are kept, and predict is judged on what it
         # returned (its input, uint8), like any other predict.
-        "api.predict": fails(Outcome.FAIL, "returned a uint8 tensor, not a float tensor"),
+        "api.predict-float": fails(Outcome.FAIL, "returned a uint8 tensor, not a float tensor"),
         "api.train": Expect(Outcome.PASS, fault=Fault.NONE),
     }),
     "os-exit": Case("sandbox_os_exit", (API,), {
@@ -199,6 +199,20 @@ CASES: dict[str, Case] = {
             Fault.NONE,
         ),
         "blocks.nearest-upsampling": Expect(Outcome.SKIPPED, ("TransposeConv2d is checked",), Fault.NONE),
+    }),
+    "predict-uint8": Case("verdict_predict_uint8", (API,), {
+        "api.predict": Expect(Outcome.PASS, ("on 1x3x512x512 and 100x3x32x32",), Fault.NONE),
+        "api.predict-odd-sizes": Expect(Outcome.PASS, fault=Fault.NONE),
+        "api.predict-float": fails(Outcome.FAIL, "returned a uint8 tensor, not a float tensor"),
+    }),
+    "predict-crops-odd-sizes": Case("verdict_predict_crops", (API,), {
+        "api.predict": Expect(Outcome.PASS, fault=Fault.NONE),
+        "api.predict-odd-sizes": fails(Outcome.FAIL, "predict(3x3x33x47 uint8) returned shape 3x3x32x46"),
+        "api.predict-float": Expect(Outcome.PASS, fault=Fault.NONE),
+    }),
+    "predict-out-of-memory": Case("verdict_predict_memory", (API,), {
+        "api.predict": fails(Outcome.OOM, f"used more than {MEMORY_MB} MB of memory (peak ", "MB measured)"),
+        "api.train": Expect(Outcome.PASS, fault=Fault.NONE),
     }),
     "reference": Case(REFERENCE, (LAYOUT, RULES, RUNTIME, API), {
         check_id: Expect(Outcome.PASS, fault=Fault.NONE)

@@ -12,6 +12,7 @@ import inspect
 import math
 import os
 import random
+import resource
 import signal
 import time
 from collections.abc import Callable
@@ -37,8 +38,14 @@ def _attempt(model: ModuleType, step: Callable[[], Any]) -> tuple[Any, dict[str,
     try:
         value = step()
     except BaseException as exc:  # the submission's failure (SystemExit included) is the data we report
-        return None, {"ok": False, "error": describe_exception(exc, _package_dir(model)), "seconds": 0.0}
+        error = describe_exception(exc, _package_dir(model))
+        return None, {"ok": False, "error": error, "seconds": 0.0, "peak_mb": _peak_memory_mb()}
     return value, {"ok": True, "error": "", "seconds": time.perf_counter() - start}
+
+
+def _peak_memory_mb() -> float:
+    """The most memory this process has held so far (its peak resident set), in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _bestmodel_size(model: ModuleType) -> int | None:
