@@ -99,7 +99,9 @@ def run(ctx: CheckContext) -> list[CheckResult]:
         results = [child_failure(i, Category.API, surface, doing, steps[0].limits) for i in SURFACE_CHECKS]
     else:
         results = [
-            judge_import_names(surface.value["names"], surface.duration_s),
+            judge_import_names(
+                surface.value["names"], surface.duration_s, surface.value.get("stand_ins", [])
+            ),
             judge_model_init(surface.value),
             judge_load_pretrained(surface.value),
         ]
@@ -130,8 +132,11 @@ def _skipped(check_id: str, why: str) -> CheckResult:
     return CheckResult(check_id, Category.API, Outcome.SKIPPED, f"not run: {why}", fault=Fault.SUBMISSION)
 
 
-def judge_import_names(names: Mapping[str, str], duration_s: float = 0.0) -> CheckResult:
-    """`names` maps model.py's public names to "class"/"function"/"other" (as `probe_surface` records)."""
+def judge_import_names(
+    names: Mapping[str, str], duration_s: float = 0.0, stand_ins: Sequence[str] = ()
+) -> CheckResult:
+    """`names` maps model.py's public names to "class"/"function"/"other" (as `probe_surface` records);
+    `stand_ins` are the missing modules model.py imported, graded with stand-ins (named first)."""
     wanted = {**REQUIRED_NAMES, "TransposeConv2d or NearestUpsampling": ()}
     statement_names = [*REQUIRED_NAMES, *UPSAMPLING_NAMES]
     others = [name for name in names if name not in statement_names]
@@ -155,14 +160,23 @@ def judge_import_names(names: Mapping[str, str], duration_s: float = 0.0) -> Che
         "variants": {name: used for name, used in variants.items() if used},
         "kinds": {name: names[name] for name in statement_names if name in names},
         "misspelt": misspelt,
+        "stand_ins": list(stand_ins),
     }
     spelt = "; ".join(f"{near} for {name}" for name, near in misspelt.items())
+    stood_in = (
+        f"model.py imports {', '.join(stand_ins)}, not installed here: graded with a stand-in module "
+        "(rules.static fails the import); "
+        if stand_ins
+        else ""
+    )
     if not missing:
         return CheckResult(
             "api.import-names",
             Category.API,
             Outcome.PASS,
-            "model.py exports every required name" + (f" (spelt differently: {spelt})" if spelt else ""),
+            stood_in
+            + "model.py exports every required name"
+            + (f" (spelt differently: {spelt})" if spelt else ""),
             details,
             duration_s,
             score=1.0,
@@ -175,7 +189,7 @@ def judge_import_names(names: Mapping[str, str], duration_s: float = 0.0) -> Che
         "api.import-names",
         Category.API,
         Outcome.FAIL,
-        f"model.py does not export {'; '.join(described)}",
+        f"{stood_in}model.py does not export {'; '.join(described)}",
         details,
         duration_s,
         score=1 - len(missing) / len(found),

@@ -164,7 +164,6 @@ def child_details(run: ChildRun) -> dict[str, Any]:
         "stdout_tail": run.stdout_tail[-2000:],
         "stderr_tail": run.stderr_tail[-2000:],
         "network_isolated": run.network_isolated,
-        "peak_memory_mb": run.peak_memory_mb,
     }
 
 

@@ -12,6 +12,7 @@ group are `test_check_cli.test_reference_gets_full_points`, marked slow).
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ import pytest
 from harness.check import check_submission, group_checks
 from harness.report import Report, report_to_json, validate_report_json
 from harness.results import Fault, Outcome
+from harness.rules import check_static_rules
 from harness.workloads import RETRY_PAIRS
 from tests.model_fixtures import SUBMISSIONS, tight_rubric, write_course_data
 
@@ -85,7 +87,7 @@ CASES: dict[str, Case] = {
         "api.predict": fails(Outcome.FAIL, "NaN or infinite values"),
     }),
     "import-torch-nn": Case("rules_import_torch_nn", (RULES, RUNTIME), {
-        "rules.static": fails(Outcome.FORBIDDEN, "model.py:2", "`import torch.nn`"),
+        "rules.static": fails(Outcome.FORBIDDEN, "model.py:5", "`torch.nn.Module` is used"),
         "rules.runtime": fails(Outcome.FORBIDDEN, "model.py:5", "uses a torch.nn module"),
     }),
     "hidden-conv2d": Case("rules_hidden_conv2d", (RULES, RUNTIME), {
@@ -93,7 +95,7 @@ CASES: dict[str, Case] = {
         "rules.runtime": fails(Outcome.FORBIDDEN, "model.py:14", "reaches torch.nn.functional.conv2d"),
     }),
     "autograd": Case("rules_autograd", (RULES, RUNTIME), {
-        "rules.static": fails(Outcome.FORBIDDEN, "model.py:2", "`import torch`"),
+        "rules.static": fails(Outcome.FORBIDDEN, "model.py:11", "`torch.enable_grad`: autograd must stay"),
         "rules.runtime": fails(Outcome.FORBIDDEN, "model.py:11", "torch.enable_grad", "switches autograd on"),
     }),
     "train-never-returns": Case("sandbox_sleep", (API, TIMING), {
@@ -214,6 +216,20 @@ CASES: dict[str, Case] = {
         "api.predict": fails(Outcome.OOM, f"used more than {MEMORY_MB} MB of memory (peak ", "MB measured)"),
         "api.train": Expect(Outcome.PASS, fault=Fault.NONE),
     }),
+    "type-hints-and-torch-io": Case("verdict_type_hints", (RULES, RUNTIME, API), {
+        "rules.static": Expect(Outcome.PASS, ("follow the lenient import and autograd rules",), Fault.NONE),
+        "rules.runtime": Expect(Outcome.PASS, ("lenient profile",), Fault.NONE),
+        "api.predict": Expect(Outcome.PASS, fault=Fault.NONE),
+    }),
+    "stray-third-party-import": Case("verdict_stray_import", (RULES, API, BLOCKS), {
+        "rules.static": fails(Outcome.FORBIDDEN, "model.py:5", "matplotlib is not in the standard library"),
+        "api.import-names": fails(Outcome.FAIL, "model.py imports seaborn, not installed here: graded with a "
+                                  "stand-in module (rules.static fails the import)"),
+        "api.model-init": Expect(Outcome.PASS, fault=Fault.NONE),
+        "api.predict": Expect(Outcome.PASS, fault=Fault.NONE),
+        "api.train": Expect(Outcome.PASS, fault=Fault.NONE),
+        "blocks.relu": Expect(Outcome.PASS, fault=Fault.NONE),
+    }),
     "reference": Case(REFERENCE, (LAYOUT, RULES, RUNTIME, API), {
         check_id: Expect(Outcome.PASS, fault=Fault.NONE)
         for check_id in group_checks((LAYOUT, RULES, RUNTIME, API))
@@ -271,6 +287,20 @@ def test_gallery_covers_every_fault_of_the_list() -> None:
         any(expect.outcome is not Outcome.PASS for expect in CASES[fault].expected.values())
         for fault in faults
     )
+
+
+def test_strict_profile_flags_what_the_default_allows() -> None:
+    """`strict` (opt-in) keeps the statement's words: every torch name of verdict_type_hints is a finding."""
+    package = SUBMISSIONS / "verdict_type_hints" / "Miniproject_2"
+    strict, default = check_static_rules(package, "strict"), check_static_rules(package, RUBRIC.rule_profile)
+    assert (strict.outcome, default.outcome) == (Outcome.FORBIDDEN, Outcome.PASS)
+    flagged = {finding["code"] for finding in strict.details["findings"]}
+    assert {"import torch", "def forward(self, x: torch.Tensor) -> torch.Tensor:"} <= flagged
+
+
+def test_a_stand_in_is_only_for_a_module_that_is_missing() -> None:
+    """The stray-import row relies on seaborn being absent and matplotlib present where the tests run."""
+    assert importlib.util.find_spec("seaborn") is None and importlib.util.find_spec("matplotlib") is not None
 
 
 def test_reference_scores_every_point_of_the_groups_it_runs(grade: Callable[[Case], Report]) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 
+from harness.probes import stand_ins
 from harness.probes.capture import describe_exception, plain
 
 PREDICT_BATCH = 100
@@ -83,13 +84,15 @@ def _predict_batched(instance: Any, noisy: torch.Tensor) -> torch.Tensor:
 
 
 def probe_surface(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
-    """What model.py exports, whether `Model()` constructs and whether `load_pretrained_model()` runs."""
+    """What model.py exports, whether `Model()` constructs and whether `load_pretrained_model()` runs,
+    and the missing modules the import needed stand-ins for (`harness.probes.stand_ins`)."""
     _, init, load = _new_model(model, pretrained=True)
     return {
         "names": _public_names(model),
         "init": init,
         "load": load,
         "bestmodel_size": _bestmodel_size(model),
+        "stand_ins": stand_ins.used(),
     }
 
 
