@@ -32,6 +32,9 @@ MEMORY_MB = 1536
 RUBRIC = tight_rubric(wall_s=WALL_S, memory_mb=MEMORY_MB)
 """The shipped rubric with every child held to 15 s and 1.5 GB, so a timeout or a memory hog shows fast."""
 
+MISNAMED = SUBMISSIONS / "verdict_folder_name" / "Proj_123456_234567"
+"""A well-named Proj_ folder whose package folder is `Miniproject2`."""
+
 LAYOUT, RULES, RUNTIME, API = "harness.layout", "harness.rules", "harness.runtime_rules", "harness.api"
 BLOCKS, TIMING, QUALITY = "harness.blocks", "harness.timing", "harness.quality"
 
@@ -229,6 +232,12 @@ CASES: dict[str, Case] = {
         "api.predict": Expect(Outcome.PASS, fault=Fault.NONE),
         "api.train": Expect(Outcome.PASS, fault=Fault.NONE),
         "blocks.relu": Expect(Outcome.PASS, fault=Fault.NONE),
+    }),
+    "package-folder-misnamed": Case(MISNAMED, (LAYOUT, BLOCKS), {
+        "layout.files": fails(Outcome.FAIL, "the package folder is named 'Miniproject2'",
+                              "the course imports Miniproject_2"),
+        "layout.folder-name": Expect(Outcome.PASS, fault=Fault.NONE),
+        "blocks.sigmoid": Expect(Outcome.PASS, fault=Fault.NONE),
     }),
     "reference": Case(REFERENCE, (LAYOUT, RULES, RUNTIME, API), {
         check_id: Expect(Outcome.PASS, fault=Fault.NONE)
