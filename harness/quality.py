@@ -3,7 +3,10 @@
 - `psnr.pretrained`: the grading script's evaluation. `load_pretrained_model()`, then `predict` on the
   validation set in batches of 100; PSNR of the outputs against the clean images in both metrics of
   `harness.psnr` (the rubric's metric decides), on the 0-255 scale the outputs are meant to have, with no
-  clamping (the grading script does not clamp either). It passes at `Thresholds.psnr_required_db(noisy)`:
+  clamping (the grading script does not clamp either). When the weights load only with a workaround
+  (CUDA-saved weights: `map_location="cpu"`; a path relative to the working folder: run from the package
+  folder), the PSNR is measured with it and the message says so; `api.load-pretrained` still fails.
+  It passes at `Thresholds.psnr_required_db(noisy)`:
   the noisy input's PSNR on the same data plus a margin, never below an absolute floor. Partial credit:
   `score = (psnr - noisy) / (required - noisy)`, clamped to [0, 1], so a model no better than its input
   gets nothing and each fraction of the margin counts.
@@ -124,15 +127,19 @@ def judge_pretrained_run(
     record = run.value
     if not record["init"]["ok"]:
         return step_failure("psnr.pretrained", Category.PSNR, "Model()", record["init"], {}, run.duration_s)
-    if not record["load"]["ok"]:
-        message = load_error_message(record["load"]["error"], record["bestmodel_size"])
-        return CheckResult("psnr.pretrained", Category.PSNR, Outcome.ERROR, message, {}, run.duration_s)
+    workaround = record.get("workaround")
+    load_failure = load_error_message(record["load"]["error"], record["bestmodel_size"])
+    if not record["load"]["ok"] and not workaround:
+        return CheckResult("psnr.pretrained", Category.PSNR, Outcome.ERROR, load_failure, {}, run.duration_s)
     if not record["predict"]["ok"]:
         step = f"predict on {len(noisy)} validation images"
         return step_failure("psnr.pretrained", Category.PSNR, step, record["predict"], {}, run.duration_s)
     outcome, score, message, details = judge_pretrained(
         record["output"], noisy, clean, thresholds.psnr_metric, thresholds.psnr_required_db
     )
+    if workaround:
+        details["workaround"] = workaround
+        message = f"measured with a workaround ({workaround}): {message}; as submitted, {load_failure}"
     artifacts = {"samples": samples(noisy, record["output"], clean)} if "psnr_db" in details else {}
     return CheckResult(
         "psnr.pretrained",

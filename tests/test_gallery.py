@@ -145,18 +145,24 @@ CASES: dict[str, Case] = {
         # predict returns a 2-element Tensor subclass: judged as the plain tensor it holds.
         "api.predict": fails(Outcome.FAIL, "returned shape 2, not the input's shape"),
     }),
-    "cuda-weights": Case("model_cuda_weights", (API,), {
+    "cuda-weights": Case("model_cuda_weights", (API, QUALITY), {
         "api.load-pretrained": fails(Outcome.ERROR, "saved on CUDA", "CPU-only machine", "map_location"),
+        "psnr.pretrained": fails(Outcome.FAIL, "measured with a workaround (map_location='cpu'): pretrained",
+                                 "as submitted, load_pretrained_model() failed: bestmodel.pth holds tensors"),
     }),
     "absolute-path": Case("model_absolute_path", (API,), {
         "api.load-pretrained": fails(
             Outcome.ERROR, "'/home/student/EE559/Miniproject_2/bestmodel.pth'", "build it from __file__"
         ),
     }),
-    "working-directory-path": Case("model_hardcoded_path", (API,), {
+    "working-directory-path": Case("model_hardcoded_path", (API, QUALITY), {
         "api.load-pretrained": fails(
             Outcome.ERROR, "relative to the working directory", "'bestmodel.pth' (at model.py:19)"
         ),
+        "psnr.pretrained": Expect(Outcome.PASS, (
+            "measured with a workaround (the package folder as working folder): pretrained PSNR",
+            "as submitted, load_pretrained_model() failed: it opens a path",
+        ), Fault.NONE),
     }),
     "empty-bestmodel": Case("model_empty_bestmodel", (LAYOUT, API), {
         "layout.bestmodel": fails(Outcome.FAIL, "bestmodel.pth is empty (0 bytes)"),

@@ -14,8 +14,10 @@ import os
 import random
 import resource
 import signal
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -174,16 +176,70 @@ def probe_predict_timing(model: ModuleType, args: dict[str, Any]) -> dict[str, A
     return record
 
 
+LOAD_WORKAROUNDS = ("map_location='cpu'", "the package folder as working folder")
+"""Fixes for the two load failures a grader can work around by hand: CUDA-saved weights (every
+`torch.load` given `map_location="cpu"`) and a path relative to the working folder (run from the
+package folder)."""
+
+
+@contextmanager
+def _load_workaround(model: ModuleType, workaround: str) -> Iterator[None]:
+    """`workaround` (one of `LOAD_WORKAROUNDS`) in effect inside the block, undone after it."""
+    if workaround == LOAD_WORKAROUNDS[1]:
+        previous = os.getcwd()
+        os.chdir(_package_dir(model))
+        try:
+            yield
+        finally:
+            os.chdir(previous)
+        return
+    original = torch.load
+
+    def load_on_cpu(f: Any, *args: Any, **kwargs: Any) -> Any:
+        kwargs.pop("map_location", None)
+        return original(f, *args[1:], map_location="cpu", **kwargs)
+
+    package = model.__name__.partition(".")[0]
+    modules = [
+        m for name, m in list(sys.modules.items()) if name == package or name.startswith(package + ".")
+    ]
+    bound = [(m, name) for m in modules for name, value in vars(m).items() if value is original]
+    torch.load = load_on_cpu
+    for module, name in bound:
+        setattr(module, name, load_on_cpu)
+    try:
+        yield
+    finally:
+        torch.load = original
+        for module, name in bound:
+            setattr(module, name, original)
+
+
 def probe_pretrained_psnr(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
-    """The grading script's evaluation: `load_pretrained_model()`, then predict the validation set."""
+    """The grading script's evaluation: `load_pretrained_model()`, then predict the validation set.
+
+    When loading fails, each of `LOAD_WORKAROUNDS` is tried on a fresh `Model()`; the first that loads
+    is kept (`workaround`) and the validation set is predicted with it, so the PSNR of a model whose
+    weights load only by hand is still measured (and labelled as such by the parent)."""
     instance, init, load = _new_model(model, pretrained=True)
     record: dict[str, Any] = {
         "init": init,
         "load": load,
         "predict": None,
         "bestmodel_size": _bestmodel_size(model),
+        "workaround": None,
     }
-    if init["ok"] and load["ok"]:
+    if init["ok"] and not load["ok"]:
+        for workaround in LOAD_WORKAROUNDS:
+            retried, _ = _attempt(model, model.Model)
+            if retried is None:
+                break
+            with _load_workaround(model, workaround):
+                _, fixed = _attempt(model, retried.load_pretrained_model)
+            if fixed["ok"]:
+                instance, record["workaround"] = retried, workaround
+                break
+    if init["ok"] and (load["ok"] or record["workaround"]):
         record["output"], record["predict"] = _attempt(
             model, lambda: _predict_batched(instance, args["input"])
         )
