@@ -245,6 +245,12 @@ CASES: dict[str, Case] = {
         "layout.folder-name": Expect(Outcome.PASS, fault=Fault.NONE),
         "blocks.sigmoid": Expect(Outcome.PASS, fault=Fault.NONE),
     }),
+    "training-identity-attack": Case("verdict_training_identity", (QUALITY,), {
+        "psnr.training-improves": fails(Outcome.FAIL, "predict returns its noisy input unchanged"),
+    }),
+    "training-ends-below-noisy": Case("verdict_training_below_noisy", (QUALITY,), {
+        "psnr.training-improves": fails(Outcome.FAIL, "dB below the noisy input (at most 3 dB allowed)"),
+    }),
     "reference": Case(REFERENCE, (LAYOUT, RULES, RUNTIME, API), {
         check_id: Expect(Outcome.PASS, fault=Fault.NONE)
         for check_id in group_checks((LAYOUT, RULES, RUNTIME, API))
