@@ -251,6 +251,15 @@ CASES: dict[str, Case] = {
     "training-ends-below-noisy": Case("verdict_training_below_noisy", (QUALITY,), {
         "psnr.training-improves": fails(Outcome.FAIL, "dB below the noisy input (at most 3 dB allowed)"),
     }),
+    "no-load-method": Case("verdict_no_load_method", (API, QUALITY), {
+        "api.load-pretrained": fails(Outcome.MISSING, "Model has no load_pretrained_model() method"),
+        "psnr.pretrained": fails(Outcome.ERROR, "Model has no load_pretrained_model() method"),
+        "api.predict": Expect(Outcome.PASS, fault=Fault.NONE),
+    }),
+    "fault-named-in-error-text": Case("verdict_fault_text", (API, QUALITY), {
+        "api.import-names": fails(Outcome.ERROR, "model.py could not be imported: RuntimeError"),
+        "psnr.pretrained": fails(Outcome.ERROR, "model.py could not be imported: RuntimeError"),
+    }),
     "reference": Case(REFERENCE, (LAYOUT, RULES, RUNTIME, API), {
         check_id: Expect(Outcome.PASS, fault=Fault.NONE)
         for check_id in group_checks((LAYOUT, RULES, RUNTIME, API))

@@ -16,6 +16,7 @@ import resource
 import signal
 import sys
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -72,7 +73,7 @@ def _new_model(model: ModuleType, pretrained: bool) -> tuple[Any, dict[str, Any]
     instance, init = _attempt(model, lambda: model.Model())
     if not init["ok"] or not pretrained:
         return instance, init, None
-    _, load = _attempt(model, instance.load_pretrained_model)
+    _, load = _attempt(model, lambda: instance.load_pretrained_model())
     return instance, init, load
 
 
@@ -235,7 +236,7 @@ def probe_pretrained_psnr(model: ModuleType, args: dict[str, Any]) -> dict[str, 
             if retried is None:
                 break
             with _load_workaround(model, workaround):
-                _, fixed = _attempt(model, retried.load_pretrained_model)
+                _, fixed = _attempt(model, lambda r=retried: r.load_pretrained_model())
             if fixed["ok"]:
                 instance, record["workaround"] = retried, workaround
                 break
@@ -270,7 +271,8 @@ def probe_steps(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
     `args["steps"]` lists {"probe": function name, "args": its arguments, "wall_s": its time limit}.
     Before each step: a marker line `<args["marker"]> <index>` on stderr, SIGALRM armed for the step's
     wall time (its default action ends the process), and the seeds reset, so a step's value does not
-    depend on the steps run before it.
+    depend on the steps run before it. An exception that escapes a probe costs only its step: the step
+    has `failure` {"fault": "submission" | "harness", "error"} instead of a value.
     """
     values = []
     for index, step in enumerate(args["steps"]):
@@ -283,8 +285,21 @@ def probe_steps(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
         signal.alarm(math.ceil(step["wall_s"]))
         start = time.perf_counter()
-        value = globals()[probe](model, step["args"])
+        try:
+            value, failure = globals()[probe](model, step["args"]), None
+        except Exception as exc:  # escaped the probe's own try/excepts: whose fault is read from frames
+            value, failure = None, _escaped(exc, _package_dir(model))
         seconds = time.perf_counter() - start
         signal.alarm(0)
-        values.append({"value": value, "seconds": seconds})
+        values.append({"value": value, "seconds": seconds, "failure": failure})
     return {"steps": values}
+
+
+def _escaped(exc: Exception, package_dir: Path) -> dict[str, str]:
+    """An exception that escaped a probe, with whose fault it is: "submission" when a frame of its
+    traceback runs a file of the submission's package, else "harness" (a bug of the probe, to re-run).
+    Decided from the frames' code objects, never from text a submission could write into a message."""
+    package = package_dir.resolve()
+    frames = [Path(frame.f_code.co_filename).resolve() for frame, _ in traceback.walk_tb(exc.__traceback__)]
+    fault = "submission" if any(package in path.parents for path in frames) else "harness"
+    return {"fault": fault, "error": describe_exception(exc, package_dir)}
