@@ -260,6 +260,9 @@ CASES: dict[str, Case] = {
         "api.import-names": fails(Outcome.ERROR, "model.py could not be imported: RuntimeError"),
         "psnr.pretrained": fails(Outcome.ERROR, "model.py could not be imported: RuntimeError"),
     }),
+    "reads-uninitialised-memory": Case("verdict_uninitialised", (BLOCKS,), {
+        "blocks.sigmoid": fails(Outcome.FAIL, "reads memory torch.empty() leaves uninitialised"),
+    }),
     "reference": Case(REFERENCE, (LAYOUT, RULES, RUNTIME, API), {
         check_id: Expect(Outcome.PASS, fault=Fault.NONE)
         for check_id in group_checks((LAYOUT, RULES, RUNTIME, API))

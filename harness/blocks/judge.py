@@ -257,6 +257,11 @@ def _opening(judgement: _Judgement, record: Mapping[str, Any]) -> tuple[str | No
     for form in record.get("forms") or []:
         judgement.form(str(form))
     stage, error = _failed_stage(record)
+    if record.get("reads_uninitialised"):
+        judgement.fail(
+            "reads memory torch.empty() leaves uninitialised (its results change from run to run: NaN "
+            "when that memory holds NaN); fill it first (zero_(), fill_())"
+        )
     if stage == "constructor":
         judgement.problems.append((CRASHED, f"could not be built: {error}"))
     elif stage in ("setup", "time"):

@@ -17,6 +17,7 @@ costs one row. Per configuration the record holds, as plain tensors and strings:
 from __future__ import annotations
 
 import inspect
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -143,6 +144,55 @@ def _probe_each(model: ModuleType, args: Mapping[str, Any], kind: str, exercise:
 
 
 def _exercise_one(
+    exercise: Exercise, cls: type, name: str, config: Mapping[str, Any], model: ModuleType
+) -> Record:
+    """`exercise` on one configuration with `torch.empty` filling its memory with NaN, then, when that
+    gave a NaN or infinity, once more with the plain `torch.empty`: a block whose result is finite only
+    then reads memory `empty()` leaves uninitialised (`reads_uninitialised`), and its score would
+    change from run to run with whatever that memory held. The first (poisoned) record is kept."""
+    with _uninitialised_as_nan(model):
+        record = _exercise_once(exercise, cls, name, config, model)
+    if _has_non_finite(record) and not _has_non_finite(_exercise_once(exercise, cls, name, config, model)):
+        record["reads_uninitialised"] = True
+    return record
+
+
+@contextmanager
+def _uninitialised_as_nan(model: ModuleType) -> Iterator[None]:
+    """`torch.empty` (and every name of the submission's modules bound to it) returning floating
+    tensors filled with NaN, as uninitialised memory may hold, inside the block."""
+    original = torch.empty
+
+    def empty_as_nan(*args: Any, **kwargs: Any) -> torch.Tensor:
+        tensor = original(*args, **kwargs)
+        return tensor.fill_(float("nan")) if tensor.is_floating_point() else tensor
+
+    package = model.__name__.partition(".")[0]
+    modules = [m for n, m in list(sys.modules.items()) if n == package or n.startswith(package + ".")]
+    bound = [(m, attribute) for m in modules for attribute, value in vars(m).items() if value is original]
+    torch.empty = empty_as_nan
+    for module, attribute in bound:
+        setattr(module, attribute, empty_as_nan)
+    try:
+        yield
+    finally:
+        torch.empty = original
+        for module, attribute in bound:
+            setattr(module, attribute, original)
+
+
+def _has_non_finite(value: Any) -> bool:
+    """Whether any floating tensor in a record (nested lists and dicts) holds a NaN or an infinity."""
+    if isinstance(value, torch.Tensor):
+        return value.is_floating_point() and not bool(value.isfinite().all())
+    if isinstance(value, Mapping):
+        return any(_has_non_finite(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_non_finite(item) for item in value)
+    return False
+
+
+def _exercise_once(
     exercise: Exercise, cls: type, name: str, config: Mapping[str, Any], model: ModuleType
 ) -> Record:
     """`exercise` on one configuration, its failure as a record."""
