@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from harness import check as check_module
 from harness import timing
 from harness.results import Outcome
 from harness.rubric import Thresholds
@@ -156,3 +157,14 @@ def test_timing_reuses_the_submissions_own_runs_when_it_is_the_reference(tmp_pat
     train, predict = timing.run(ctx)
     assert train.outcome is Outcome.PASS and train.details["reference_ratio"] == 1.0
     assert predict.details["reference_ratio"] == 1.0
+
+
+def test_train_epoch_states_the_machine_load_it_was_timed_under():
+    load = {"load_1min": 3.04, "cores": 2.0}
+    result = timing.judge_train_epoch(child_run(train_record(100, 2.0)), None, Thresholds(), Limits(), load)
+    assert result.message.endswith("; machine load 3.0 on 2 cores")
+    assert result.details["machine_load"] == load
+
+
+def test_timing_runs_alone_after_the_other_groups():
+    assert check_module.ALONE_GROUPS == ("harness.timing",)
