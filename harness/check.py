@@ -108,6 +108,10 @@ def check_submission(
 
 def data_paths(data_dir: Path) -> tuple[Path, Path]:
     """The train and val files of `data_dir`, loaded once to validate them (DataError if unusable)."""
+    if Path(data_dir).is_file():
+        raise DataError(
+            data_dir, "is a file; --data takes the folder holding train_data.pkl and val_data.pkl"
+        )
     if not Path(data_dir).is_dir():
         raise DataError(
             data_dir, "no such data folder (pass --data DIR, or make one with `harness data make DIR`)"

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from harness import check as check_module
 from harness import timing
 from harness.results import Outcome
 from harness.rubric import Thresholds
@@ -164,7 +163,3 @@ def test_train_epoch_states_the_machine_load_it_was_timed_under():
     result = timing.judge_train_epoch(child_run(train_record(100, 2.0)), None, Thresholds(), Limits(), load)
     assert result.message.endswith("; machine load 3.0 on 2 cores")
     assert result.details["machine_load"] == load
-
-
-def test_timing_runs_alone_after_the_other_groups():
-    assert check_module.ALONE_GROUPS == ("harness.timing",)

@@ -219,8 +219,14 @@ class ConstructorCall:
         return [self.values[n] for n in names[: self.positional]], {k: self.values[k] for k in self.keywords}
 
     def torch_call(self, class_name: str) -> str:
-        """PyTorch's call as a student would write it: `Conv2d(3, 8, kernel_size=5)`."""
-        return self.render(class_name, *self.torch_style())
+        """PyTorch's call as a student would write it: `Conv2d(3, 8, kernel_size=5)`; a value a probe
+        supplies later (SGD's parameters) shows as its name, `SGD(params, lr=0.1)`, not `SGD(None, ...)`."""
+        args, kwargs = self.torch_style()
+        names = list(self.values)[: self.positional]
+        shown = [
+            _Named(n) if v is None and n in self.droppable else v for n, v in zip(names, args, strict=True)
+        ]
+        return self.render(class_name, shown, kwargs)
 
     def render(
         self, class_name: str, args: Iterable[Any] = (), kwargs: Mapping[str, Any] | None = None
@@ -446,6 +452,16 @@ def _signature(cls: type) -> inspect.Signature | None:
         return inspect.signature(cls)
     except (TypeError, ValueError):
         return None
+
+
+class _Named:
+    """A placeholder shown by its name in a rendered call."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
 
 
 def _short(value: Any) -> str:
