@@ -17,7 +17,6 @@ costs one row. Per configuration the record holds, as plain tensors and strings:
 from __future__ import annotations
 
 import inspect
-import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -41,6 +40,7 @@ from harness.probes.block_adapters import (
 )
 from harness.probes.capture import describe_exception, plain
 from harness.probes.deadline import OverBudget, deadline
+from harness.probes.rebinding import rebound
 
 CONFIG_SHARE = 0.25
 """The largest share of the child's wall-time limit one configuration may take."""
@@ -167,18 +167,8 @@ def _uninitialised_as_nan(model: ModuleType) -> Iterator[None]:
         tensor = original(*args, **kwargs)
         return tensor.fill_(float("nan")) if tensor.is_floating_point() else tensor
 
-    package = model.__name__.partition(".")[0]
-    modules = [m for n, m in list(sys.modules.items()) if n == package or n.startswith(package + ".")]
-    bound = [(m, attribute) for m in modules for attribute, value in vars(m).items() if value is original]
-    torch.empty = empty_as_nan
-    for module, attribute in bound:
-        setattr(module, attribute, empty_as_nan)
-    try:
+    with rebound(model, "empty", empty_as_nan):
         yield
-    finally:
-        torch.empty = original
-        for module, attribute in bound:
-            setattr(module, attribute, original)
 
 
 def _has_non_finite(value: Any) -> bool:

@@ -14,7 +14,6 @@ import os
 import random
 import resource
 import signal
-import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -27,6 +26,7 @@ import torch
 
 from harness.probes import stand_ins
 from harness.probes.capture import describe_exception, plain
+from harness.probes.rebinding import rebound
 
 PREDICT_BATCH = 100
 """The grading script predicts the validation set 100 images at a time (`val_input.narrow(0, b, 100)`)."""
@@ -200,20 +200,8 @@ def _load_workaround(model: ModuleType, workaround: str) -> Iterator[None]:
         kwargs.pop("map_location", None)
         return original(f, *args[1:], map_location="cpu", **kwargs)
 
-    package = model.__name__.partition(".")[0]
-    modules = [
-        m for name, m in list(sys.modules.items()) if name == package or name.startswith(package + ".")
-    ]
-    bound = [(m, name) for m in modules for name, value in vars(m).items() if value is original]
-    torch.load = load_on_cpu
-    for module, name in bound:
-        setattr(module, name, load_on_cpu)
-    try:
+    with rebound(model, "load", load_on_cpu):
         yield
-    finally:
-        torch.load = original
-        for module, name in bound:
-            setattr(module, name, original)
 
 
 def probe_pretrained_psnr(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
