@@ -1,15 +1,20 @@
 """API checks: can a grader's script import, construct, load, predict with and train the submission?
 
 - `api.import-names`: model.py exports `Model`, `Conv2d`, `ReLU`, `Sigmoid`, `MSE`, `SGD`, `Sequential`
-  and `TransposeConv2d` or `NearestUpsampling` under the statement's names; a variant a student used
-  instead (`MSELoss`, `ConvTranspose2d`, ...) is named in the message, but does not count.
+  and `TransposeConv2d` or `NearestUpsampling` under the statement's names, up to case or a near miss
+  (`ReLu`, `NearestUpSampling`: counted, and named); a variant a student used instead (`MSELoss`,
+  `ConvTranspose2d`, ...) is named in the message, but does not count.
 - `api.model-init`: `Model()` without arguments.
 - `api.load-pretrained`: `load_pretrained_model()` on a fresh `Model()`, from a working directory that is
   not the package (as on a grader's machine); an empty file, CUDA-saved weights and cwd-relative paths
   are named as such.
-- `api.predict`: on a 1x3x512x512 image and a 3x3x33x47 batch of uint8 inputs, the output has the
-  input's shape, is a float tensor, finite, within [0, 255], and not a [0, 1] image (max <= 1 on inputs
-  reaching 255 means the model forgot to scale back).
+- `api.predict` (required): on the course's own calls, a 1x3x512x512 image and a 100x3x32x32 batch of
+  uint8 inputs, the output is a tensor of the input's shape, finite, within [0, 255], and not a [0, 1]
+  image (max <= 1 on inputs reaching 255 means the model forgot to scale back). The statement asks no
+  dtype: a uint8 output passes.
+- `api.predict-odd-sizes`: the same on a 3x3x33x47 batch (sizes not divisible by 2 or 4; stride-2
+  networks that crop them lose this check's points, not the required one).
+- `api.predict-float`: the course calls' outputs are float tensors (what the PSNR formula expects).
 - `api.train`: `train(input, target, num_epochs=1)` on a tiny uint8 set returns.
 """
 
@@ -21,9 +26,17 @@ from typing import TYPE_CHECKING, Any
 from torch import Tensor
 
 from harness.model_runs import Step, child_failure, load_error_message, run_steps, step_failure
-from harness.probes.block_adapters import CLASS_NAMES
+from harness.probes.block_adapters import CLASS_NAMES, near_class_name
 from harness.results import Category, CheckResult, Fault, Outcome
-from harness.workloads import predict_inputs, train_pairs
+from harness.workloads import (
+    BATCH_FRIENDLY_PAIRS,
+    COURSE_PREDICT_SHAPES,
+    EPOCH_PAIRS,
+    RETRY_PAIRS,
+    batch_divisors,
+    predict_inputs,
+    train_pairs,
+)
 
 if TYPE_CHECKING:
     from harness.context import CheckContext
@@ -42,22 +55,30 @@ UPSAMPLING_NAMES: Mapping[str, tuple[str, ...]] = {
 }
 """The statement asks for one of these two."""
 
-TRAIN_PAIRS = 40
-"""`api.train`'s tiny set: fewer pairs than most batch sizes and not a multiple of the common ones."""
+TRAIN_PAIRS = BATCH_FRIENDLY_PAIRS
+"""`api.train`'s set: a multiple of every batch size that divides the course's 50,000 pairs (up to 100)."""
 
 SURFACE_CHECKS = ("api.import-names", "api.model-init", "api.load-pretrained")
+PREDICT_CHECKS = ("api.predict", "api.predict-odd-sizes", "api.predict-float")
 
 
 def run(ctx: CheckContext) -> list[CheckResult]:
     """The five API checks, from the steps surface (names, init, load), predict and train of one child."""
     inputs = predict_inputs(ctx.seed)
-    train_input, train_target = train_pairs(ctx.train_path, TRAIN_PAIRS, ctx.seed)
+    train_input, train_target = train_pairs(ctx.train_path, RETRY_PAIRS, ctx.seed)
+    pairs = min(TRAIN_PAIRS, len(train_input))
     steps = [
         Step("probe_surface", {}, ctx.limits("api.model-init")),
         Step("probe_predict", {"inputs": inputs}, ctx.limits("api.predict")),
         Step(
             "probe_train",
-            {"input": train_input, "target": train_target, "num_epochs": 1},
+            {
+                "input": train_input,
+                "target": train_target,
+                "pairs": pairs,
+                "num_epochs": 1,
+                "divisors": batch_divisors(),
+            },
             ctx.limits("api.train"),
         ),
     ]
@@ -70,7 +91,7 @@ def run(ctx: CheckContext) -> list[CheckResult]:
             failed,
             *(
                 _skipped(i, "model.py could not be imported")
-                for i in (*SURFACE_CHECKS[1:], "api.predict", "api.train")
+                for i in (*SURFACE_CHECKS[1:], *PREDICT_CHECKS, "api.train")
             ),
         ]
     if surface.status != "ok":
@@ -78,23 +99,27 @@ def run(ctx: CheckContext) -> list[CheckResult]:
         results = [child_failure(i, Category.API, surface, doing, steps[0].limits) for i in SURFACE_CHECKS]
     else:
         results = [
-            judge_import_names(surface.value["names"], surface.duration_s),
+            judge_import_names(
+                surface.value["names"], surface.duration_s, surface.value.get("stand_ins", [])
+            ),
             judge_model_init(surface.value),
             judge_load_pretrained(surface.value),
         ]
         if not surface.value["init"]["ok"]:
-            return [*results, *(_skipped(i, _no_model(surface.value)) for i in ("api.predict", "api.train"))]
-    sizes = " and ".join(_shape(noisy.shape) for noisy in inputs)
+            return [
+                *results,
+                *(_skipped(i, _no_model(surface.value)) for i in (*PREDICT_CHECKS, "api.train")),
+            ]
     if predict.status == "ok":
-        results.append(judge_predict(inputs, predict.value, predict.duration_s))
+        results += judge_predict_checks(inputs, predict.value, predict.duration_s)
     else:
-        results.append(
-            child_failure("api.predict", Category.API, predict, f"predict on {sizes}", steps[1].limits)
-        )
+        sizes = " and ".join(_shape(noisy.shape) for noisy in inputs)
+        doing = f"predict on {sizes}"
+        results += [child_failure(i, Category.API, predict, doing, steps[1].limits) for i in PREDICT_CHECKS]
     if train.status == "ok":
-        results.append(judge_train(train.value, len(train_input), train.duration_s))
+        results.append(judge_train(train.value, pairs, len(train_input), train.duration_s))
     else:
-        doing = f"train on {len(train_input)} pairs"
+        doing = f"train on {pairs} pairs"
         results.append(child_failure("api.train", Category.API, train, doing, steps[2].limits))
     return results
 
@@ -107,11 +132,23 @@ def _skipped(check_id: str, why: str) -> CheckResult:
     return CheckResult(check_id, Category.API, Outcome.SKIPPED, f"not run: {why}", fault=Fault.SUBMISSION)
 
 
-def judge_import_names(names: Mapping[str, str], duration_s: float = 0.0) -> CheckResult:
-    """`names` maps model.py's public names to "class"/"function"/"other" (as `probe_surface` records)."""
+def judge_import_names(
+    names: Mapping[str, str], duration_s: float = 0.0, stand_ins: Sequence[str] = ()
+) -> CheckResult:
+    """`names` maps model.py's public names to "class"/"function"/"other" (as `probe_surface` records);
+    `stand_ins` are the missing modules model.py imported, graded with stand-ins (named first)."""
     wanted = {**REQUIRED_NAMES, "TransposeConv2d or NearestUpsampling": ()}
-    found = {name: name in names for name in REQUIRED_NAMES}
-    found["TransposeConv2d or NearestUpsampling"] = any(name in names for name in UPSAMPLING_NAMES)
+    statement_names = [*REQUIRED_NAMES, *UPSAMPLING_NAMES]
+    others = [name for name in names if name not in statement_names]
+    misspelt = {
+        name: near
+        for name in statement_names
+        if name not in names and (near := near_class_name(name, others)) is not None
+    }
+    found = {name: name in names or name in misspelt for name in REQUIRED_NAMES}
+    found["TransposeConv2d or NearestUpsampling"] = any(
+        name in names or name in misspelt for name in UPSAMPLING_NAMES
+    )
     variants = {name: [v for v in REQUIRED_NAMES.get(name, ()) if v in names] for name in wanted}
     for name, alternatives in UPSAMPLING_NAMES.items():
         variants["TransposeConv2d or NearestUpsampling"] += [
@@ -121,14 +158,25 @@ def judge_import_names(names: Mapping[str, str], duration_s: float = 0.0) -> Che
     details = {
         "found": found,
         "variants": {name: used for name, used in variants.items() if used},
-        "kinds": {name: names[name] for name in [*REQUIRED_NAMES, *UPSAMPLING_NAMES] if name in names},
+        "kinds": {name: names[name] for name in statement_names if name in names},
+        "misspelt": misspelt,
+        "stand_ins": list(stand_ins),
     }
+    spelt = "; ".join(f"{near} for {name}" for name, near in misspelt.items())
+    stood_in = (
+        f"model.py imports {', '.join(stand_ins)}, not installed here: graded with a stand-in module "
+        "(rules.static fails the import); "
+        if stand_ins
+        else ""
+    )
     if not missing:
         return CheckResult(
             "api.import-names",
             Category.API,
             Outcome.PASS,
-            "model.py exports every required name",
+            stood_in
+            + "model.py exports every required name"
+            + (f" (spelt differently: {spelt})" if spelt else ""),
             details,
             duration_s,
             score=1.0,
@@ -141,7 +189,7 @@ def judge_import_names(names: Mapping[str, str], duration_s: float = 0.0) -> Che
         "api.import-names",
         Category.API,
         Outcome.FAIL,
-        f"model.py does not export {'; '.join(described)}",
+        f"{stood_in}model.py does not export {'; '.join(described)}",
         details,
         duration_s,
         score=1 - len(missing) / len(found),
@@ -199,22 +247,38 @@ def _shape(shape: Sequence[int]) -> str:
     return "x".join(str(n) for n in shape)
 
 
-def predict_problem(noisy: Tensor, case: Mapping[str, Any]) -> str | None:
-    """What is wrong with one `predict` call's record (`probe_predict`'s case), or None when it is right."""
+def _article(word: str) -> str:
+    """`an int32`, `a uint8` ("you-int"), `a list`: the article by how the type name is spoken."""
+    return f"an {word}" if word[:1].lower() in ("a", "e", "i", "o") else f"a {word}"
+
+
+def predict_problem(noisy: Tensor, case: Mapping[str, Any], require_float: bool = False) -> str | None:
+    """What is wrong with one `predict` call's record (`probe_predict`'s case), or None when it is right.
+
+    With `require_float` only the dtype is judged (the statement asks for none, so the other checks
+    leave it alone)."""
     call = f"predict({_shape(noisy.shape)} uint8)"
     if not case["ok"]:
-        return f"{call} raised {case['error']}"
+        peak = case.get("peak_mb")
+        used = f" after using {peak:.0f} MB" if "allocate" in case["error"] and peak else ""
+        return f"{call} raised {case['error']}{used}"
     output = case["output"]
     if output is None:
-        return f"{call} returned a {case['returned']}, not a tensor"
+        return f"{call} returned {_article(case['returned'])}, not a tensor"
+    if require_float:
+        dtype = str(output.dtype).removeprefix("torch.")
+        return (
+            None
+            if output.is_floating_point()
+            else f"{call} returned {_article(dtype)} tensor, not a float tensor"
+        )
     if output.shape != noisy.shape:
         return f"{call} returned shape {_shape(output.shape)}, not the input's shape"
-    if not output.is_floating_point():
-        return f"{call} returned a {str(output.dtype).removeprefix('torch.')} tensor, not a float tensor"
-    bad = int((~output.isfinite()).sum())
+    values = output.double()
+    bad = int((~values.isfinite()).sum())
     if bad:
         return f"{call} returned {bad} NaN or infinite values"
-    low, high = float(output.min()), float(output.max())
+    low, high = float(values.min()), float(values.max())
     if 0 < high <= 1.0 and float(noisy.max()) > 1:
         return f"{call} returned values in [0, 1] (max {high:.3g}) for 0-255 inputs: scale outputs to 0-255"
     if low < 0 or high > 255:
@@ -222,13 +286,44 @@ def predict_problem(noisy: Tensor, case: Mapping[str, Any]) -> str | None:
     return None
 
 
-def judge_predict(
+PREDICT_PASSES = {
+    "api.predict": "predict returns 0-255 outputs of the input's shape on {sizes}",
+    "api.predict-odd-sizes": "predict keeps the input's shape on {sizes}",
+    "api.predict-float": "predict returns float tensors on {sizes}",
+}
+
+
+def judge_predict_checks(
     inputs: Sequence[Tensor], record: Mapping[str, Any], duration_s: float = 0.0
+) -> list[CheckResult]:
+    """The three predict checks from one `probe_predict` record on `inputs` (the course's calls first,
+    then the odd sizes, as `predict_inputs` orders them)."""
+    course = len(COURSE_PREDICT_SHAPES)
+    cases = list(record["cases"])
+    return [
+        judge_predict(inputs[:course], {**record, "cases": cases[:course]}, duration_s),
+        judge_predict(inputs[course:], {**record, "cases": cases[course:]}, 0.0, "api.predict-odd-sizes"),
+        judge_predict(inputs[:course], {**record, "cases": cases[:course]}, 0.0, "api.predict-float"),
+    ]
+
+
+def judge_predict(
+    inputs: Sequence[Tensor],
+    record: Mapping[str, Any],
+    duration_s: float = 0.0,
+    check_id: str = "api.predict",
 ) -> CheckResult:
-    """Every case of `probe_predict`'s `record` against its input; score = fraction of cases right."""
+    """Every case of `probe_predict`'s `record` against its input; score = fraction of cases right.
+
+    `check_id` says what is judged: `api.predict` and `api.predict-odd-sizes` the shape and values,
+    `api.predict-float` the dtype too."""
     if not record["init"]["ok"]:
-        return step_failure("api.predict", Category.API, "Model()", record["init"], {}, duration_s)
-    problems = [predict_problem(noisy, case) for noisy, case in zip(inputs, record["cases"], strict=True)]
+        return step_failure(check_id, Category.API, "Model()", record["init"], {}, duration_s)
+    require_float = check_id == "api.predict-float"
+    problems = [
+        predict_problem(noisy, case, require_float)
+        for noisy, case in zip(inputs, record["cases"], strict=True)
+    ]
     load = record["load"]
     details: dict[str, Any] = {
         "cases": [
@@ -241,10 +336,10 @@ def judge_predict(
     if not failed:
         sizes = " and ".join(_shape(noisy.shape) for noisy in inputs)
         return CheckResult(
-            "api.predict",
+            check_id,
             Category.API,
             Outcome.PASS,
-            f"predict returns float 0-255 outputs of the input's shape on {sizes}",
+            PREDICT_PASSES[check_id].format(sizes=sizes),
             details,
             duration_s,
             score=1.0,
@@ -253,7 +348,7 @@ def judge_predict(
     crashed = any(not case["ok"] for case in record["cases"])
     more = f" ({len(failed)} of {len(problems)} inputs failed)" if len(problems) > 1 else ""
     return CheckResult(
-        "api.predict",
+        check_id,
         Category.API,
         Outcome.ERROR if crashed else Outcome.FAIL,
         failed[0] + more,
@@ -263,21 +358,30 @@ def judge_predict(
     )
 
 
-def judge_train(record: Mapping[str, Any], pairs: int, duration_s: float = 0.0) -> CheckResult:
-    """`probe_train`'s record: did `train(input, target, num_epochs=1)` return?"""
+def judge_train(
+    record: Mapping[str, Any], pairs: int, retry_pairs: int | None = None, duration_s: float = 0.0
+) -> CheckResult:
+    """`probe_train`'s record: did `train(input, target, num_epochs=1)` return on `pairs` pairs?
+
+    A train that crashes on `pairs` but runs on `retry_pairs` only needs a count its batch size divides:
+    it passes when the course's 50,000 pairs are such a count, and the message says which multiple."""
     call = f"train(input, target, num_epochs=1) on {pairs} uint8 pairs"
     if not record["init"]["ok"]:
         return step_failure("api.train", Category.API, "Model()", record["init"], {}, duration_s)
-    train = record["train"]
-    if not train["ok"]:
-        return step_failure("api.train", Category.API, call, train, {"pairs": pairs}, duration_s)
+    train, retry, multiple = record["train"], record.get("retry"), record.get("multiple")
+    details: dict[str, Any] = {"pairs": pairs, "seconds": train["seconds"], "needs_multiple_of": multiple}
+    if train["ok"]:
+        return CheckResult(
+            "api.train", Category.API, Outcome.PASS, f"{call} returns", details, duration_s, 1.0, Fault.NONE
+        )
+    if multiple is None or pairs % multiple == 0:
+        return step_failure("api.train", Category.API, call, train, details, duration_s)
+    course_ok = EPOCH_PAIRS % multiple == 0
+    needs = f"train crashes unless the number of pairs is a multiple of {multiple}"
+    course = f"the course's {EPOCH_PAIRS:,} pairs {'are' if course_ok else 'are not'}"
+    retried = f"; on {retry_pairs} pairs it returns" if retry and retry["ok"] else ""
+    message = f"{needs} ({course}): {call} raised {train['error']}{retried}"
+    outcome = Outcome.PASS if course_ok else Outcome.ERROR
     return CheckResult(
-        "api.train",
-        Category.API,
-        Outcome.PASS,
-        f"{call} returns",
-        {"pairs": pairs, "seconds": train["seconds"]},
-        duration_s,
-        score=1.0,
-        fault=Fault.NONE,
+        "api.train", Category.API, outcome, message, details, duration_s, float(course_ok), Fault.SUBMISSION
     )

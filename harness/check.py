@@ -1,7 +1,8 @@
 """`check_submission`: grade one submission with every check group and build its report.
 
 Each check group is a module exposing `run(ctx: CheckContext) -> list[CheckResult]`. The groups run in
-parallel threads (each one mostly waits on its own child processes); a group that cannot be imported,
+parallel threads (each one mostly waits on its own child processes), except the timing group, which
+runs alone after them (`ALONE_GROUPS`); a group that cannot be imported,
 raises, or returns something other than check results costs only its own checks, which become ERROR
 results with fault SETUP (a harness problem to re-run, not the student's), so the report is always
 complete. Points come from the rubric alone, in this process.
@@ -45,6 +46,10 @@ GROUPS: dict[str, tuple[str, ...]] = {
 }
 """Check group modules, slowest first (they start first), with the check ids each one produces."""
 
+ALONE_GROUPS = ("harness.timing",)
+"""Groups that run after the others, with no other check of the submission beside them: a timing taken
+while other children compete for the cores measures the machine, not the submission."""
+
 ISOLATION_PROBE = "harness.probes.call:call"
 ISOLATION_LIMITS = Limits(wall_s=60, memory_mb=2048)
 
@@ -77,9 +82,11 @@ def check_submission(
         reference = reference_dir if reference_dir is not None and Path(reference_dir).is_dir() else None
         ctx = CheckContext(submission, train_path, val_path, rubric, seed, reference)
         tell(f"checking {submission.name} ({len(submission.files)} files) with {len(groups)} check groups")
+        alone = [group for group in groups if group in ALONE_GROUPS]
         with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="check") as pool:
-            futures = [pool.submit(_run_group, group, ctx, tell) for group in groups]
+            futures = [pool.submit(_run_group, group, ctx, tell) for group in groups if group not in alone]
             results = [result for future in futures for result in future.result()]
+        results += [result for group in alone for result in _run_group(group, ctx, tell)]
         sandbox = _isolation_run(submission.package_dir)
         tell(
             f"sandbox: child start-up {sandbox.duration_s:.1f} s, "
@@ -101,6 +108,10 @@ def check_submission(
 
 def data_paths(data_dir: Path) -> tuple[Path, Path]:
     """The train and val files of `data_dir`, loaded once to validate them (DataError if unusable)."""
+    if Path(data_dir).is_file():
+        raise DataError(
+            data_dir, "is a file; --data takes the folder holding train_data.pkl and val_data.pkl"
+        )
     if not Path(data_dir).is_dir():
         raise DataError(
             data_dir, "no such data folder (pass --data DIR, or make one with `harness data make DIR`)"

@@ -17,7 +17,7 @@ from harness.data_info import describe_file, render_info
 from harness.degradation import DEFAULT_DEGRADATION, DEGRADATIONS
 from harness.errors import HarnessError
 from harness.generate import make_dataset
-from harness.report import FORMATS, write_reports
+from harness.report import FORMATS, prepare_out_dir, write_reports
 from harness.rubric import DEFAULT_RUBRIC, load_rubric
 from harness.tables import render_console, use_color
 
@@ -180,6 +180,9 @@ def check(
     Exit status: 0 when every required check passes, 1 otherwise, 2 for a bad path, data or rubric.
     """
     rubric = load_rubric(rubric_name)
+    files = [name for name in formats if name != "table"] or (["md", "json"] if out_dir else [])
+    if files and out_dir is not None:
+        prepare_out_dir(out_dir)
     report = check_submission(
         path,
         data_dir,
@@ -191,7 +194,6 @@ def check(
     )
     if not quiet:
         click.echo(render_console(report, color=use_color(sys.stdout)), nl=False)
-    files = [name for name in formats if name != "table"] or (["md", "json"] if out_dir else [])
     written = write_reports(report, [], out_dir or Path("reports") / report.submission.name, files)
     for kind, written_path in written.items():
         if not quiet:

@@ -33,3 +33,7 @@ class SubmissionError(HarnessError):
 
 class RubricError(HarnessError):
     """A rubric file is missing, malformed or inconsistent."""
+
+
+class OutputError(HarnessError):
+    """The report folder (`--out`) is a file or cannot be written."""

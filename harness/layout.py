@@ -3,7 +3,8 @@
 The statement's layout is `Proj_SCIPER1_SCIPER2/Miniproject_2/{__init__.py, model.py, bestmodel.pth,
 others/, Report_2.pdf}`. Each check is one `CheckResult`:
 
-- `layout.files`: `__init__.py` and `model.py` present (nothing imports without them), MISSING otherwise;
+- `layout.files`: `__init__.py` and `model.py` present (nothing imports without them), MISSING otherwise,
+  in a folder named exactly `Miniproject_2` (FAIL naming the folder: `Proj_.../Miniproject2`);
 - `layout.folder-name`: `Proj_` followed by one to three SCIPERs (6-digit numbers) joined by `_`; SKIPPED
   when the path given was a bare `Miniproject_2` folder or a zip without a `Proj_` folder;
 - `layout.bestmodel` and `layout.report`: warnings. MISSING when absent, FAIL when empty or not what the
@@ -33,6 +34,7 @@ from harness.results import Category, CheckResult, Fault, Outcome
 if TYPE_CHECKING:
     from harness.context import CheckContext
 
+PACKAGE_NAME = "Miniproject_2"
 REQUIRED_FILES = ("__init__.py", "model.py")
 BESTMODEL = "bestmodel.pth"
 REPORT = "Report_2.pdf"
@@ -73,13 +75,16 @@ class StrayFile:
 def run(ctx: CheckContext) -> list[CheckResult]:
     """Every `layout.*` check of one submission."""
     submission = ctx.submission
-    return check_layout(submission.package_dir, submission.proj_name)
+    return check_layout(submission.package_dir, submission.proj_name, submission.package_name)
 
 
-def check_layout(package_dir: Path, proj_name: str | None) -> list[CheckResult]:
-    """The five layout results for the `Miniproject_2` folder `package_dir` of folder `proj_name`."""
+def check_layout(
+    package_dir: Path, proj_name: str | None, package_name: str = PACKAGE_NAME
+) -> list[CheckResult]:
+    """The five layout results for the package folder `package_dir` (named `package_name` in the
+    submission) of folder `proj_name`."""
     checks = (
-        lambda: check_required_files(package_dir),
+        lambda: check_required_files(package_dir, package_name),
         lambda: check_folder_name(proj_name),
         lambda: check_bestmodel(package_dir),
         lambda: check_report(package_dir),
@@ -94,10 +99,18 @@ def _timed(check: Callable[[], CheckResult]) -> CheckResult:
     return replace(result, duration_s=time.perf_counter() - started)
 
 
-def check_required_files(package_dir: Path) -> CheckResult:
-    """`layout.files`: `__init__.py` and `model.py` present as files."""
+def check_required_files(package_dir: Path, package_name: str = PACKAGE_NAME) -> CheckResult:
+    """`layout.files`: `__init__.py` and `model.py` present as files, in a folder named `Miniproject_2`
+    (the course imports `Miniproject_2.model`: `Miniproject2` fails, naming the folder, while every
+    other check still grades the code)."""
     missing = [name for name in REQUIRED_FILES if not (package_dir / name).is_file()]
-    details = {"required": list(REQUIRED_FILES), "missing": missing}
+    details = {"required": list(REQUIRED_FILES), "missing": missing, "package_name": package_name}
+    if not missing and package_name != PACKAGE_NAME:
+        message = (
+            f"the package folder is named {package_name!r}, but the course imports {PACKAGE_NAME}: "
+            f"rename it (the code was graded as if it were {PACKAGE_NAME})"
+        )
+        return CheckResult("layout.files", Category.LAYOUT, Outcome.FAIL, message, details)
     if not missing:
         return CheckResult(
             "layout.files",

@@ -27,8 +27,6 @@ from harness.results import Category, CheckResult, Fault, Outcome
 from harness.sandbox import ChildRun, Limits, run_probe
 
 STEPS_PROBE = "harness.probes.model:probe_steps"
-PROBES_FILE = "harness/probes/model.py"
-"""A traceback through this file is the harness's bug: its probes catch what the submission raises."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +90,7 @@ def run_steps(package_dir: Path, steps: Sequence[Step], seed: int) -> list[Child
         values = run.value["steps"]
         overhead = max(run.duration_s - sum(value["seconds"] for value in values), 0.0)
         return [
-            replace(run, value=value["value"], duration_s=value["seconds"] + (overhead if i == 0 else 0.0))
+            _step_run(run, value, value["seconds"] + (overhead if i == 0 else 0.0))
             for i, value in enumerate(values)
         ]
     if culprit is None or not 0 <= culprit < len(steps):
@@ -104,8 +102,28 @@ def run_steps(package_dir: Path, steps: Sequence[Step], seed: int) -> list[Child
     ]
 
 
+HARNESS_ERROR = "harness-error"
+"""The status `run_steps` gives a step whose probe failed with no frame of the submission on the stack:
+the one way a model-level check is the harness's fault (SETUP), set by the harness, never read from
+a message or a traceback's text."""
+
+STEP_ERROR = "step-error"
+"""The status of a step whose probe failed with a frame of the submission on the stack."""
+
+
+def _step_run(run: ChildRun, value: Mapping[str, Any], duration_s: float) -> ChildRun:
+    """One step's share of a finished child: its value, or its escaped failure as an error status."""
+    failure = value.get("failure")
+    if failure is None:
+        return replace(run, value=value["value"], duration_s=duration_s)
+    status = HARNESS_ERROR if failure["fault"] == "harness" else STEP_ERROR
+    return replace(run, status=status, value=None, error=failure["error"], duration_s=duration_s)
+
+
 _CHILD_OUTCOMES = {
     "error": Outcome.ERROR,
+    HARNESS_ERROR: Outcome.ERROR,
+    STEP_ERROR: Outcome.ERROR,
     "timeout": Outcome.TIMEOUT,
     "oom": Outcome.OOM,
     "crash": Outcome.CRASH,
@@ -121,19 +139,22 @@ def child_failure(
     """The result of a check whose child ended without a value (status error/timeout/oom/crash).
 
     `doing` names the work in words ("train on 512 pairs"), so the message reads
-    "train on 512 pairs did not finish within 60 s". An "error" is model.py failing to import, unless
-    the exception passed through a probe (which catches everything the submission raises) or the value
-    was refused: then the harness is at fault (SETUP), and a grader should re-run and report it.
+    "train on 512 pairs did not finish within 60 s". Whose fault it is comes from the status alone:
+    `HARNESS_ERROR` (set by `run_steps` when a probe failed with no submission frame on the stack) is
+    the harness's (SETUP: re-run and report it); `STEP_ERROR` (the submission's code raised where a
+    probe did not expect it) and "error" (model.py failed to import) are the submission's.
     """
     fault = Fault.SUBMISSION
-    if run.status == "error" and (PROBES_FILE in run.traceback_tail or run.error.startswith("probe ")):
+    if run.status == HARNESS_ERROR:
         fault, message = Fault.SETUP, f"{doing} failed in the harness: {run.error}"
+    elif run.status == STEP_ERROR:
+        message = f"{doing} raised {run.error}"
     elif run.status == "error":
         message = f"model.py could not be imported: {run.error}"
     else:
         causes = {
             "timeout": f"did not finish within {limits.wall_s:g} s",
-            "oom": f"used more than {limits.memory_mb} MB of memory",
+            "oom": f"used more than {limits.memory_mb} MB of memory" + _memory_note(run),
             "crash": f"crashed: {run.error}",
         }
         message = f"{doing} {causes.get(run.status, run.error)}"
@@ -146,6 +167,14 @@ def child_failure(
         duration_s=run.duration_s,
         fault=fault,
     )
+
+
+def _memory_note(run: ChildRun) -> str:
+    """How much memory the dead child had reached, and the allocation that failed, when known."""
+    peak = f"peak {run.peak_memory_mb:.0f} MB measured" if run.peak_memory_mb else ""
+    failed = run.error if "allocate" in run.error else ""
+    shown = "; ".join(part for part in (peak, failed) if part)
+    return f" ({shown})" if shown else ""
 
 
 def child_details(run: ChildRun) -> dict[str, Any]:
@@ -161,6 +190,8 @@ def child_details(run: ChildRun) -> dict[str, Any]:
 
 def load_error_message(error: str, bestmodel_size: int | None) -> str:
     """`load_pretrained_model()`'s failure in words a student acts on, from its one-line error."""
+    if error.startswith("AttributeError") and "load_pretrained_model" in error:
+        return f"Model has no load_pretrained_model() method ({error})"
     if bestmodel_size == 0:
         return f"load_pretrained_model() failed: bestmodel.pth is empty (0 bytes) ({error})"
     if CUDA_LOAD_HINT in error:

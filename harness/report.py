@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import datetime, timezone
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema
 
+from harness.errors import OutputError
 from harness.reproducibility import Reproducibility, collect_reproducibility
 from harness.results import Category, CheckResult, Outcome, ScoredCheck
 from harness.rubric import CHECK_CATEGORIES, Rubric, needs_rerun, score
@@ -266,6 +268,24 @@ def _without_durations(value: Any) -> Any:
     if isinstance(value, list):
         return [_without_durations(item) for item in value]
     return value
+
+
+def prepare_out_dir(out_dir: Path) -> None:
+    """Make `out_dir` ready before a run: a folder that can be written, without the report files of an
+    earlier run (a re-run writing only JSON must not leave an old report.md beside it).
+
+    Raises `OutputError` (one line, exit code 2) when it is a file or cannot be created or written,
+    so the user learns it before the checks run, not after."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(out_dir, "is a file, not a report folder (pass --out DIR)")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(out_dir, f"cannot create the report folder: {error.strerror}") from None
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise OutputError(out_dir, "the report folder is not writable")
+    for name in (JSON_NAME, MARKDOWN_NAME, SAMPLES_NAME):
+        (out_dir / name).unlink(missing_ok=True)
 
 
 def write_reports(

@@ -6,7 +6,8 @@ rubric and each `CheckResult`'s outcome, score, fault and `details["adapter"]` o
 
 Scoring rules (`score`):
 
-- PASS gives the entry's full `points`.
+- PASS gives the entry's full `points`; a PASS with `details["scaled"] is True` (`psnr.pretrained`, whose
+  points scale between the noisy input, the best blur and the reference) gives `points x score`.
 - With `partial = true`, a check that ran but did not fully pass (FAIL, ERROR, TIMEOUT, OOM, CRASH, with
   the submission at fault) gives `points x score`, score being the fraction of the check that passed.
 - FORBIDDEN, MISSING and SKIPPED give 0; so does a non-partial check that did not pass.
@@ -57,6 +58,8 @@ CHECK_CATEGORIES: Mapping[str, Category] = MappingProxyType(
         "api.model-init": Category.API,
         "api.load-pretrained": Category.API,
         "api.predict": Category.API,
+        "api.predict-odd-sizes": Category.API,
+        "api.predict-float": Category.API,
         "api.train": Category.API,
         "blocks.conv2d": Category.BLOCKS,
         "blocks.transpose-conv2d": Category.BLOCKS,
@@ -112,6 +115,7 @@ class Thresholds:
     psnr_min_db: float = 21.0
     psnr_margin_db: float = 1.0
     training_min_gain_db: float = 0.5
+    training_max_below_noisy_db: float = 3.0
     epoch_limit_cpu_s: float = 1800.0
     epoch_limit_gpu_s: float = 600.0
 
@@ -312,6 +316,9 @@ def _parse_thresholds(table: _Reader) -> Thresholds:
         psnr_min_db=table.number("psnr_min_db", defaults.psnr_min_db),
         psnr_margin_db=table.number("psnr_margin_db", defaults.psnr_margin_db),
         training_min_gain_db=table.number("training_min_gain_db", defaults.training_min_gain_db),
+        training_max_below_noisy_db=table.number(
+            "training_max_below_noisy_db", defaults.training_max_below_noisy_db
+        ),
         epoch_limit_cpu_s=table.number("epoch_limit_cpu_s", defaults.epoch_limit_cpu_s, positive=True),
         epoch_limit_gpu_s=table.number("epoch_limit_gpu_s", defaults.epoch_limit_gpu_s, positive=True),
     )
@@ -385,7 +392,7 @@ def _score_one(result: CheckResult, rubric: Rubric) -> ScoredCheck:
 
 def _points(result: CheckResult, entry: RubricEntry, rubric: Rubric) -> float:
     if result.outcome is Outcome.PASS:
-        fraction = 1.0
+        fraction = result.score if result.details.get("scaled") is True else 1.0
     elif entry.partial and result.outcome in _PARTIAL_OUTCOMES and result.fault is Fault.SUBMISSION:
         fraction = result.score
     else:

@@ -45,7 +45,8 @@ class Submission:
 
     `source` is what the user gave; `package_dir` the private copy of its `Miniproject_2` folder;
     `name` the `Proj_` folder name, else the zip or folder stem (reports are written under it);
-    `proj_name` the `Proj_...` folder name when there is one.
+    `proj_name` the `Proj_...` folder name when there is one; `package_name` the name the package
+    folder had in the submission (`Miniproject2` when misnamed: the copy is always `Miniproject_2`).
     """
 
     source: Path
@@ -53,6 +54,7 @@ class Submission:
     name: str
     proj_name: str | None
     files: tuple[SubmissionFile, ...]
+    package_name: str = PACKAGE_NAME
 
 
 def resolve_submission(path: Path, workdir: Path) -> Submission:
@@ -86,6 +88,7 @@ def resolve_submission(path: Path, workdir: Path) -> Submission:
         name=proj_name or stem,
         proj_name=proj_name,
         files=list_files(package_dir),
+        package_name=found.resolve().name if found != searched or source.is_dir() else PACKAGE_NAME,
     )
 
 

@@ -6,7 +6,9 @@
   estimated epoch, compared with the rubric's limit (CPU, or GPU when the child saw one). The estimate
   includes the per-call overhead of `train` once per timed call, so it errs on the slow side. The
   reference submission is timed the same way right after, in the same conditions (threads, machine
-  load), and the report gives the ratio: a grader can tell a slow submission from a slow machine.
+  load), and the report gives the ratio and the machine's load average when timing began: a grader
+  can tell a slow submission from a slow machine. The group runs alone, after every other check
+  group (`harness.check.ALONE_GROUPS`).
 - `timing.predict`: `predict` on the validation images in the grading script's batches of 100, after a
   one-batch warm-up; images per second and the ratio to the reference. There is no course limit: it
   passes when predict runs.
@@ -17,6 +19,7 @@ a measured time.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,14 +29,14 @@ from harness.model_runs import Step, child_failure, first_step_failure, run_step
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.rubric import Thresholds
 from harness.sandbox import ChildRun, Limits
-from harness.workloads import EPOCH_PAIRS, train_pairs, val_pairs
+from harness.workloads import BATCH_FRIENDLY_PAIRS, EPOCH_PAIRS, train_pairs, val_pairs
 
 if TYPE_CHECKING:
     from harness.context import CheckContext
 
-TIMED_PAIRS = 1024
-WARMUP_PAIRS = 32
-MIN_TIMED_PAIRS = 64
+TIMED_PAIRS = 5 * BATCH_FRIENDLY_PAIRS
+WARMUP_PAIRS = BATCH_FRIENDLY_PAIRS
+MIN_TIMED_PAIRS = BATCH_FRIENDLY_PAIRS
 TIME_BUDGET_S = 4.0
 PREDICT_IMAGES = 1000
 """The course's validation set size; fewer when the data has fewer."""
@@ -98,8 +101,21 @@ def _reference_timing(run: ChildRun | None, size_key: str) -> tuple[tuple[int, f
     return timed, "" if timed else "the reference raised while timed"
 
 
+def machine_load() -> dict[str, float]:
+    """The 1-minute load average and the number of cores: what a timing was measured under."""
+    return {"load_1min": os.getloadavg()[0], "cores": float(os.cpu_count() or 1)}
+
+
+def load_note(load: Mapping[str, float]) -> str:
+    return f"machine load {load['load_1min']:.1f} on {load['cores']:.0f} cores"
+
+
 def judge_train_epoch(
-    run: ChildRun, reference_run: ChildRun | None, thresholds: Thresholds, limits: Limits
+    run: ChildRun,
+    reference_run: ChildRun | None,
+    thresholds: Thresholds,
+    limits: Limits,
+    load: Mapping[str, float] | None = None,
 ) -> CheckResult:
     """`timing.train-epoch` from `probe_train_timing` runs of the submission and of the reference."""
     if run.status != "ok":
@@ -114,7 +130,10 @@ def judge_train_epoch(
     on_gpu = bool(run.value["cuda"])
     limit_s = thresholds.epoch_limit_gpu_s if on_gpu else thresholds.epoch_limit_cpu_s
     outcome, message = judge_epoch(estimate.epoch_s, limit_s, reference_epoch_s)
+    if load is not None:
+        message += f"; {load_note(load)}"
     details = {
+        "machine_load": dict(load or {}),
         "epoch_s": estimate.epoch_s,
         "limit_s": limit_s,
         "device": "gpu" if on_gpu else "cpu",
@@ -187,11 +206,13 @@ def run(ctx: CheckContext) -> list[CheckResult]:
         "warmup_pairs": WARMUP_PAIRS,
         "min_pairs": MIN_TIMED_PAIRS,
         "budget_s": TIME_BUDGET_S,
+        "multiple": BATCH_FRIENDLY_PAIRS,
     }
     steps = [
         Step("probe_train_timing", train_args, ctx.limits("timing.train-epoch")),
         Step("probe_predict_timing", {"input": noisy}, ctx.limits("timing.predict")),
     ]
+    load = machine_load()
     train, predict = run_steps(ctx.submission.package_dir, steps, ctx.seed)
     if ctx.reference_dir is None:
         reference_train = reference_predict = None
@@ -200,6 +221,6 @@ def run(ctx: CheckContext) -> list[CheckResult]:
     else:
         reference_train, reference_predict = run_steps(Path(ctx.reference_dir), steps, ctx.seed)
     return [
-        judge_train_epoch(train, reference_train, ctx.rubric.thresholds, steps[0].limits),
+        judge_train_epoch(train, reference_train, ctx.rubric.thresholds, steps[0].limits, load),
         judge_predict_speed(predict, reference_predict, steps[1].limits),
     ]

@@ -19,8 +19,34 @@ from harness.dataset import load_train, load_val
 EPOCH_PAIRS = 50_000
 """The statement's training set: one epoch is 50,000 pairs, which the time limit refers to."""
 
-PREDICT_SHAPES: tuple[tuple[int, int, int, int], ...] = ((1, 3, 512, 512), (3, 3, 33, 47))
-"""`predict` must handle any size: a large image and a batch of sizes not divisible by 2 or 4."""
+BATCH_FRIENDLY_PAIRS = 400
+"""Every training subset the harness feeds is a multiple of this: 400 = 2⁴·5² is a multiple of every
+batch size up to 100 that divides 50,000 (4, 5, 8, 10, 16, 20, 25, 40, 50, 80, 100), so code that slices
+`narrow(start, batch)` assuming the count is a multiple of its batch size trains as on the course data."""
+
+RETRY_PAIRS = 2000
+"""A larger multiple (2⁴·5³: also 125, 250, 500) that `api.train` retries on when 400 pairs crash."""
+
+
+def batch_friendly(pairs: int) -> int:
+    """`pairs` rounded down to a multiple of `BATCH_FRIENDLY_PAIRS`, at least one multiple."""
+    return max(BATCH_FRIENDLY_PAIRS, pairs // BATCH_FRIENDLY_PAIRS * BATCH_FRIENDLY_PAIRS)
+
+
+def batch_divisors(limit: int = 512) -> tuple[int, ...]:
+    """Batch sizes to try when training crashes on a multiple of 400: the divisors of 2000 and the
+    powers of two up to `limit`, ascending (the first that trains is the count train needs a multiple of)."""
+    divisors = {d for d in range(1, limit + 1) if RETRY_PAIRS % d == 0}
+    return tuple(sorted(divisors | {2**k for k in range(limit.bit_length()) if 2**k <= limit}))
+
+
+COURSE_PREDICT_SHAPES: tuple[tuple[int, int, int, int], ...] = ((1, 3, 512, 512), (100, 3, 32, 32))
+"""The course's own `predict` calls: its 512x512 test image and a validation batch of 100 32x32 images."""
+
+ODD_PREDICT_SHAPES: tuple[tuple[int, int, int, int], ...] = ((3, 3, 33, 47),)
+"""Sizes not divisible by 2 or 4, which the statement does not promise (stride-2 networks crop them)."""
+
+PREDICT_SHAPES = COURSE_PREDICT_SHAPES + ODD_PREDICT_SHAPES
 
 _cache_lock = threading.Lock()
 _loaded: dict[tuple[str, Path], tuple[Tensor, Tensor]] = {}

@@ -62,7 +62,7 @@ NOISY = torch.full((2, 3, 5, 7), 200, dtype=torch.uint8)
         ({"ok": True, "output": RIGHT}, None),
         ({"ok": True, "output": torch.zeros(2, 3, 5, 7), "returned": "Tensor"}, None),
         ({"ok": True, "output": RIGHT[..., :4, :4]}, "returned shape 2x3x4x4, not the input's shape"),
-        ({"ok": True, "output": RIGHT.to(torch.uint8)}, "returned a uint8 tensor, not a float tensor"),
+        ({"ok": True, "output": RIGHT.to(torch.uint8)}, None),
         ({"ok": True, "output": RIGHT.index_fill(3, torch.tensor([0]), float("nan"))}, "returned 30 NaN"),
         ({"ok": True, "output": RIGHT / 255}, "returned values in [0, 1] (max 0.502) for 0-255 inputs"),
         ({"ok": True, "output": RIGHT * 2.5}, "outside [0, 255] (min 320, max 320): clamp them"),
@@ -77,6 +77,20 @@ NOISY = torch.full((2, 3, 5, 7), 200, dtype=torch.uint8)
 def test_predict_problem(case, problem):
     found = api.predict_problem(NOISY, case)
     assert found == problem if problem is None else problem in found
+
+
+@pytest.mark.parametrize(
+    ("output", "problem"),
+    [
+        (RIGHT.to(torch.uint8), "predict(2x3x5x7 uint8) returned a uint8 tensor, not a float tensor"),
+        (RIGHT.to(torch.int32), "predict(2x3x5x7 uint8) returned an int32 tensor, not a float tensor"),
+        (RIGHT.double(), None),
+        (RIGHT[..., :4, :4], None),
+    ],
+    ids=["uint8", "int32", "float64", "cropped-but-float"],
+)
+def test_predict_float_judges_the_dtype_alone(output, problem):
+    assert api.predict_problem(NOISY, {"ok": True, "output": output}, require_float=True) == problem
 
 
 def test_predict_verdict_scores_the_fraction_of_inputs_right():
@@ -166,17 +180,18 @@ def test_predict_probe_in_process_returns_plain_outputs():
 
 
 EXPECTED = {
-    # fixture: outcomes of import-names, model-init, load-pretrained, predict, train
-    "model_torch_backed": ("pass", "pass", "pass", "pass", "pass"),
-    "model_predict_unit_range": ("pass", "pass", "pass", "fail", "pass"),
-    "model_wrong_shape": ("pass", "pass", "pass", "fail", "pass"),
-    "model_nan": ("pass", "pass", "pass", "fail", "pass"),
-    "model_no_model_class": ("fail", "missing", "skipped", "skipped", "skipped"),
-    "model_hardcoded_path": ("pass", "pass", "error", "pass", "pass"),
-    "model_absolute_path": ("pass", "pass", "error", "pass", "pass"),
-    "model_empty_bestmodel": ("pass", "pass", "error", "pass", "pass"),
-    "model_cuda_weights": ("pass", "pass", "error", "pass", "pass"),
-    "sandbox_syntax_error": ("error", "skipped", "skipped", "skipped", "skipped"),
+    # fixture: outcomes of import-names, model-init, load-pretrained, predict, predict-odd-sizes,
+    # predict-float, train
+    "model_torch_backed": ("pass", "pass", "pass", "pass", "pass", "pass", "pass"),
+    "model_predict_unit_range": ("pass", "pass", "pass", "fail", "fail", "pass", "pass"),
+    "model_wrong_shape": ("pass", "pass", "pass", "fail", "fail", "pass", "pass"),
+    "model_nan": ("pass", "pass", "pass", "fail", "fail", "pass", "pass"),
+    "model_no_model_class": ("fail", "missing", "skipped", "skipped", "skipped", "skipped", "skipped"),
+    "model_hardcoded_path": ("pass", "pass", "error", "pass", "pass", "pass", "pass"),
+    "model_absolute_path": ("pass", "pass", "error", "pass", "pass", "pass", "pass"),
+    "model_empty_bestmodel": ("pass", "pass", "error", "pass", "pass", "pass", "pass"),
+    "model_cuda_weights": ("pass", "pass", "error", "pass", "pass", "pass", "pass"),
+    "sandbox_syntax_error": ("error", "skipped", "skipped", "skipped", "skipped", "skipped", "skipped"),
 }
 CAUSES = {
     "model_predict_unit_range": "returned values in [0, 1]",
@@ -195,7 +210,8 @@ CAUSES = {
 def test_fixture_submissions_get_their_api_outcomes(fixture, data, tmp_path):
     results = api.run(context_for(fixture, tmp_path, data))
     assert [r.id for r in results] == [
-        "api.import-names", "api.model-init", "api.load-pretrained", "api.predict", "api.train"
+        "api.import-names", "api.model-init", "api.load-pretrained", "api.predict", "api.predict-odd-sizes",
+        "api.predict-float", "api.train",
     ]  # fmt: skip
     assert tuple(r.outcome.value for r in results) == EXPECTED[fixture]
     if fixture in CAUSES:

@@ -200,3 +200,11 @@ def test_read_parameters_copies_so_later_changes_do_not_leak():
     reading = read_parameters(Block(lambda: [(weight, weight)]), ".")
     weight.add_(1)
     assert reading.values[0].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_a_call_shows_a_value_supplied_later_by_its_name():
+    """SGD's parameters come from the probe: the call reads `SGD(params, lr=0.1)`, not `SGD(None, ...)`."""
+    call = ConstructorCall(
+        {"params": None, "lr": 0.1}, positional=1, keywords=("lr",), droppable=frozenset({"params"})
+    )
+    assert call.torch_call("SGD") == "SGD(params, lr=0.1)"

@@ -13,9 +13,9 @@ import torch
 from click.testing import CliRunner
 
 from harness import check as check_module
-from harness.check import check_submission
+from harness.check import check_submission, group_checks
 from harness.cli import main
-from harness.report import report_to_json, without_timings
+from harness.report import prepare_out_dir, report_to_json, without_timings
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.rubric import load_rubric
 from harness.workloads import _loaded
@@ -212,10 +212,37 @@ def report_without_timings(groups: tuple[str, ...] | None) -> dict:
 def test_same_submission_data_and_seed_give_the_same_report():
     groups = ("harness.layout", "harness.rules", "harness.api", "harness.runtime_rules")
     first, second = report_without_timings(groups), report_without_timings(groups)
-    assert len([check for check in first["checks"] if check["fault"] != "setup"]) == 12
+    assert len([check for check in first["checks"] if check["fault"] != "setup"]) == len(group_checks(groups))
     assert first == second
 
 
 @pytest.mark.slow
 def test_whole_report_is_reproducible_apart_from_timings():
     assert report_without_timings(None) == report_without_timings(None)
+
+
+def test_an_unusable_out_is_refused_before_any_check_runs(tmp_path):
+    """An existing file as --out: one line, exit 2, at once (no check ran: no progress line)."""
+    taken = tmp_path / "taken"
+    taken.write_text("x")
+    completed = run_cli("check", "Miniproject_2", "--out", str(taken))
+    assert completed.returncode == 2
+    assert (
+        completed.stderr.strip()
+        == f"harness: error: {taken}: is a file, not a report folder (pass --out DIR)"
+    )
+
+
+def test_a_rerun_into_an_old_out_leaves_no_stale_report(tmp_path):
+    (tmp_path / "report.md").write_text("old")
+    (tmp_path / "notes.txt").write_text("mine")
+    prepare_out_dir(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_data_given_as_a_file_is_named_as_such(tmp_path):
+    data = tmp_path / "val_data.pkl"
+    data.write_text("x")
+    completed = run_cli("check", "Miniproject_2", "--data", str(data))
+    assert completed.returncode == 2
+    assert "is a file; --data takes the folder holding train_data.pkl and val_data.pkl" in completed.stderr

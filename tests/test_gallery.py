@@ -12,6 +12,7 @@ group are `test_check_cli.test_reference_gets_full_points`, marked slow).
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,8 @@ import pytest
 from harness.check import check_submission, group_checks
 from harness.report import Report, report_to_json, validate_report_json
 from harness.results import Fault, Outcome
+from harness.rules import check_static_rules
+from harness.workloads import RETRY_PAIRS
 from tests.model_fixtures import SUBMISSIONS, tight_rubric, write_course_data
 
 REFERENCE = Path(__file__).resolve().parents[1] / "Miniproject_2"
@@ -28,6 +31,9 @@ WALL_S = 15
 MEMORY_MB = 1536
 RUBRIC = tight_rubric(wall_s=WALL_S, memory_mb=MEMORY_MB)
 """The shipped rubric with every child held to 15 s and 1.5 GB, so a timeout or a memory hog shows fast."""
+
+MISNAMED = SUBMISSIONS / "verdict_folder_name" / "Proj_123456_234567"
+"""A well-named Proj_ folder whose package folder is `Miniproject2`."""
 
 LAYOUT, RULES, RUNTIME, API = "harness.layout", "harness.rules", "harness.runtime_rules", "harness.api"
 BLOCKS, TIMING, QUALITY = "harness.blocks", "harness.timing", "harness.quality"
@@ -84,7 +90,7 @@ CASES: dict[str, Case] = {
         "api.predict": fails(Outcome.FAIL, "NaN or infinite values"),
     }),
     "import-torch-nn": Case("rules_import_torch_nn", (RULES, RUNTIME), {
-        "rules.static": fails(Outcome.FORBIDDEN, "model.py:2", "`import torch.nn`"),
+        "rules.static": fails(Outcome.FORBIDDEN, "model.py:5", "`torch.nn.Module` is used"),
         "rules.runtime": fails(Outcome.FORBIDDEN, "model.py:5", "uses a torch.nn module"),
     }),
     "hidden-conv2d": Case("rules_hidden_conv2d", (RULES, RUNTIME), {
@@ -92,11 +98,11 @@ CASES: dict[str, Case] = {
         "rules.runtime": fails(Outcome.FORBIDDEN, "model.py:14", "reaches torch.nn.functional.conv2d"),
     }),
     "autograd": Case("rules_autograd", (RULES, RUNTIME), {
-        "rules.static": fails(Outcome.FORBIDDEN, "model.py:2", "`import torch`"),
+        "rules.static": fails(Outcome.FORBIDDEN, "model.py:11", "`torch.enable_grad`: autograd must stay"),
         "rules.runtime": fails(Outcome.FORBIDDEN, "model.py:11", "torch.enable_grad", "switches autograd on"),
     }),
     "train-never-returns": Case("sandbox_sleep", (API, TIMING), {
-        "api.train": fails(Outcome.TIMEOUT, f"train on 40 pairs did not finish within {WALL_S} s"),
+        "api.train": fails(Outcome.TIMEOUT, f"train on 400 pairs did not finish within {WALL_S} s"),
         "timing.train-epoch": fails(Outcome.TIMEOUT, f"did not finish within {WALL_S} s"),
         "api.model-init": Expect(Outcome.PASS, fault=Fault.NONE),
     }),
@@ -107,11 +113,11 @@ CASES: dict[str, Case] = {
     "print-flood": Case("sandbox_print_flood", (API,), {
         # About 100 MB printed per call: only head and tail are kept, and predict is judged on what it
         # returned (its input, uint8), like any other predict.
-        "api.predict": fails(Outcome.FAIL, "returned a uint8 tensor, not a float tensor"),
+        "api.predict-float": fails(Outcome.FAIL, "returned a uint8 tensor, not a float tensor"),
         "api.train": Expect(Outcome.PASS, fault=Fault.NONE),
     }),
     "os-exit": Case("sandbox_os_exit", (API,), {
-        "api.train": fails(Outcome.CRASH, "train on 40 pairs crashed: exited with code 3"),
+        "api.train": fails(Outcome.CRASH, "train on 400 pairs crashed: exited with code 3"),
     }),
     "segmentation-fault": Case("sandbox_segfault", (API,), {
         "api.predict": fails(Outcome.CRASH, "crashed: killed by SIGSEGV (segmentation fault)"),
@@ -139,22 +145,123 @@ CASES: dict[str, Case] = {
         # predict returns a 2-element Tensor subclass: judged as the plain tensor it holds.
         "api.predict": fails(Outcome.FAIL, "returned shape 2, not the input's shape"),
     }),
-    "cuda-weights": Case("model_cuda_weights", (API,), {
+    "cuda-weights": Case("model_cuda_weights", (API, QUALITY), {
         "api.load-pretrained": fails(Outcome.ERROR, "saved on CUDA", "CPU-only machine", "map_location"),
+        "psnr.pretrained": fails(Outcome.FAIL, "measured with a workaround (map_location='cpu'): pretrained",
+                                 "as submitted, load_pretrained_model() failed: bestmodel.pth holds tensors"),
     }),
     "absolute-path": Case("model_absolute_path", (API,), {
         "api.load-pretrained": fails(
             Outcome.ERROR, "'/home/student/EE559/Miniproject_2/bestmodel.pth'", "build it from __file__"
         ),
     }),
-    "working-directory-path": Case("model_hardcoded_path", (API,), {
+    "working-directory-path": Case("model_hardcoded_path", (API, QUALITY), {
         "api.load-pretrained": fails(
             Outcome.ERROR, "relative to the working directory", "'bestmodel.pth' (at model.py:19)"
         ),
+        "psnr.pretrained": Expect(Outcome.PASS, (
+            "measured with a workaround (the package folder as working folder): pretrained PSNR",
+            "as submitted, load_pretrained_model() failed: it opens a path",
+        ), Fault.NONE),
     }),
     "empty-bestmodel": Case("model_empty_bestmodel", (LAYOUT, API), {
         "layout.bestmodel": fails(Outcome.FAIL, "bestmodel.pth is empty (0 bytes)"),
         "api.load-pretrained": fails(Outcome.ERROR, "bestmodel.pth is empty (0 bytes)"),
+    }),
+    "train-batch-of-16": Case("verdict_batch_16", (API, TIMING), {
+        "api.train": Expect(Outcome.PASS, ("on 400 uint8 pairs returns",), Fault.NONE),
+        "timing.train-epoch": Expect(Outcome.PASS, ("within limit",), Fault.NONE),
+    }),
+    "train-batch-of-125": Case("verdict_batch_125", (API,), {
+        "api.train": Expect(Outcome.PASS, (
+            "train crashes unless the number of pairs is a multiple of 125 (the course's 50,000 pairs are)",
+            "exceeds dimension size (400)", "(at model.py:", "on 2000 pairs it returns",
+        ), Fault.NONE),
+    }),
+    "backward-crash": Case("verdict_backward_crash", (BLOCKS,), {
+        "blocks.relu": fails(Outcome.FAIL, "crashed in backward: RuntimeError: The size of tensor a",
+                             "(at model.py:11)"),
+    }),
+    "gradient-replaced": Case("verdict_gradient_replaced", (BLOCKS,), {
+        "blocks.conv2d": fails(Outcome.FAIL, "the weight gradient is replaced, not accumulated"),
+    }),
+    "tuple-backward": Case("verdict_tuple_backward", (BLOCKS,), {
+        "blocks.sigmoid": Expect(Outcome.PASS, ("allowed forms: backward returns a tuple",), Fault.NONE),
+        "blocks.mse": Expect(Outcome.PASS, ("allowed forms: backward returns a tuple",), Fault.NONE),
+    }),
+    "none-none-param": Case("verdict_none_param", (BLOCKS,), {
+        "blocks.relu": Expect(Outcome.PASS, ("ReLU.param() lists (None, None)",), Fault.NONE),
+        "blocks.sigmoid": Expect(Outcome.PASS, ("Sigmoid.param() lists (None, None)",), Fault.NONE),
+        "blocks.sequential": Expect(Outcome.PASS, ("Sequential.param() lists (None, None)",), Fault.NONE),
+        "blocks.conv2d": Expect(Outcome.PASS, fault=Fault.NONE),
+    }),
+    "class-name-case": Case("verdict_class_case", (BLOCKS,), {
+        "blocks.relu": Expect(Outcome.PASS, ("class named ReLu (the statement's ReLU)",), Fault.NONE),
+        "blocks.nearest-upsampling": Expect(
+            Outcome.PASS, ("class named NearestUpSampling (the statement's NearestUpsampling)",), Fault.NONE
+        ),
+    }),
+    "params-method": Case("verdict_params_method", (BLOCKS,), {
+        "blocks.sigmoid": Expect(Outcome.PASS, ("Sigmoid has params() instead of param()",), Fault.NONE),
+    }),
+    "upsample-is-transposed": Case("verdict_upsample_transposed", (BLOCKS,), {
+        "blocks.transpose-conv2d": Expect(
+            Outcome.PASS, ("Upsample takes channels and a kernel size: checked as the TransposeConv2d",),
+            Fault.NONE,
+        ),
+        "blocks.nearest-upsampling": Expect(Outcome.SKIPPED, ("TransposeConv2d is checked",), Fault.NONE),
+    }),
+    "predict-uint8": Case("verdict_predict_uint8", (API,), {
+        "api.predict": Expect(Outcome.PASS, ("on 1x3x512x512 and 100x3x32x32",), Fault.NONE),
+        "api.predict-odd-sizes": Expect(Outcome.PASS, fault=Fault.NONE),
+        "api.predict-float": fails(Outcome.FAIL, "returned a uint8 tensor, not a float tensor"),
+    }),
+    "predict-crops-odd-sizes": Case("verdict_predict_crops", (API,), {
+        "api.predict": Expect(Outcome.PASS, fault=Fault.NONE),
+        "api.predict-odd-sizes": fails(Outcome.FAIL, "predict(3x3x33x47 uint8) returned shape 3x3x32x46"),
+        "api.predict-float": Expect(Outcome.PASS, fault=Fault.NONE),
+    }),
+    "predict-out-of-memory": Case("verdict_predict_memory", (API,), {
+        "api.predict": fails(Outcome.OOM, f"used more than {MEMORY_MB} MB of memory (peak ", "MB measured)"),
+        "api.train": Expect(Outcome.PASS, fault=Fault.NONE),
+    }),
+    "type-hints-and-torch-io": Case("verdict_type_hints", (RULES, RUNTIME, API), {
+        "rules.static": Expect(Outcome.PASS, ("follow the lenient import and autograd rules",), Fault.NONE),
+        "rules.runtime": Expect(Outcome.PASS, ("lenient profile",), Fault.NONE),
+        "api.predict": Expect(Outcome.PASS, fault=Fault.NONE),
+    }),
+    "stray-third-party-import": Case("verdict_stray_import", (RULES, API, BLOCKS), {
+        "rules.static": fails(Outcome.FORBIDDEN, "model.py:5", "matplotlib is not in the standard library"),
+        "api.import-names": fails(Outcome.FAIL, "model.py imports seaborn, not installed here: graded with a "
+                                  "stand-in module (rules.static fails the import)"),
+        "api.model-init": Expect(Outcome.PASS, fault=Fault.NONE),
+        "api.predict": Expect(Outcome.PASS, fault=Fault.NONE),
+        "api.train": Expect(Outcome.PASS, fault=Fault.NONE),
+        "blocks.relu": Expect(Outcome.PASS, fault=Fault.NONE),
+    }),
+    "package-folder-misnamed": Case(MISNAMED, (LAYOUT, BLOCKS), {
+        "layout.files": fails(Outcome.FAIL, "the package folder is named 'Miniproject2'",
+                              "the course imports Miniproject_2"),
+        "layout.folder-name": Expect(Outcome.PASS, fault=Fault.NONE),
+        "blocks.sigmoid": Expect(Outcome.PASS, fault=Fault.NONE),
+    }),
+    "training-identity-attack": Case("verdict_training_identity", (QUALITY,), {
+        "psnr.training-improves": fails(Outcome.FAIL, "predict returns its noisy input unchanged"),
+    }),
+    "training-ends-below-noisy": Case("verdict_training_below_noisy", (QUALITY,), {
+        "psnr.training-improves": fails(Outcome.FAIL, "dB below the noisy input (at most 3 dB allowed)"),
+    }),
+    "no-load-method": Case("verdict_no_load_method", (API, QUALITY), {
+        "api.load-pretrained": fails(Outcome.MISSING, "Model has no load_pretrained_model() method"),
+        "psnr.pretrained": fails(Outcome.ERROR, "Model has no load_pretrained_model() method"),
+        "api.predict": Expect(Outcome.PASS, fault=Fault.NONE),
+    }),
+    "fault-named-in-error-text": Case("verdict_fault_text", (API, QUALITY), {
+        "api.import-names": fails(Outcome.ERROR, "model.py could not be imported: RuntimeError"),
+        "psnr.pretrained": fails(Outcome.ERROR, "model.py could not be imported: RuntimeError"),
+    }),
+    "reads-uninitialised-memory": Case("verdict_uninitialised", (BLOCKS,), {
+        "blocks.sigmoid": fails(Outcome.FAIL, "reads memory torch.empty() leaves uninitialised"),
     }),
     "reference": Case(REFERENCE, (LAYOUT, RULES, RUNTIME, API), {
         check_id: Expect(Outcome.PASS, fault=Fault.NONE)
@@ -168,7 +275,7 @@ CASES: dict[str, Case] = {
 def grade(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Case], Report]:
     """`check_submission` of a case on tiny course data, once per (submission, groups) in this module."""
     data = tmp_path_factory.mktemp("gallery-data")
-    write_course_data(data, train=64, val=16)
+    write_course_data(data, train=RETRY_PAIRS, val=16)
     reports: dict[tuple[Path, tuple[str, ...]], Report] = {}
 
     def run(case: Case) -> Report:
@@ -215,9 +322,42 @@ def test_gallery_covers_every_fault_of_the_list() -> None:
     )
 
 
+def test_strict_profile_flags_what_the_default_allows() -> None:
+    """`strict` (opt-in) keeps the statement's words: every torch name of verdict_type_hints is a finding."""
+    package = SUBMISSIONS / "verdict_type_hints" / "Miniproject_2"
+    strict, default = check_static_rules(package, "strict"), check_static_rules(package, RUBRIC.rule_profile)
+    assert (strict.outcome, default.outcome) == (Outcome.FORBIDDEN, Outcome.PASS)
+    flagged = {finding["code"] for finding in strict.details["findings"]}
+    assert {"import torch", "def forward(self, x: torch.Tensor) -> torch.Tensor:"} <= flagged
+
+
+def test_a_stand_in_is_only_for_a_module_that_is_missing() -> None:
+    """The stray-import row relies on seaborn being absent and matplotlib present where the tests run."""
+    assert importlib.util.find_spec("seaborn") is None and importlib.util.find_spec("matplotlib") is not None
+
+
 def test_reference_scores_every_point_of_the_groups_it_runs(grade: Callable[[Case], Report]) -> None:
     report = grade(CASES["reference"])
     judged = [
         scored for scored in report.checks if scored.result.id in group_checks(CASES["reference"].groups)
     ]
     assert sum(s.points for s in judged) == sum(s.max_points for s in judged) > 0
+
+
+ALLOWED_FORMS = (
+    "tuple-backward",
+    "none-none-param",
+    "class-name-case",
+    "params-method",
+    "upsample-is-transposed",
+)
+"""Rows whose blocks use a form the statement allows: named in the report, worth every point."""
+
+
+@pytest.mark.parametrize("name", ALLOWED_FORMS)
+def test_an_allowed_form_costs_no_points(grade: Callable[[Case], Report], name: str) -> None:
+    case = CASES[name]
+    scored = {s.result.id: s for s in grade(case).checks}
+    passing = [check_id for check_id, expect in case.expected.items() if expect.outcome is Outcome.PASS]
+    assert passing and all(scored[i].points == scored[i].max_points > 0 for i in passing), passing
+    assert all(scored[i].result.details["adapter"] is False for i in passing)

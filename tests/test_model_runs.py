@@ -6,6 +6,8 @@ import pytest
 import torch
 
 from harness.model_runs import (
+    HARNESS_ERROR,
+    STEP_ERROR,
     Step,
     child_failure,
     combined_limits,
@@ -42,7 +44,13 @@ def test_combined_limits_add_wall_times():
 def test_a_step_that_kills_the_child_costs_only_its_own_check():
     """sandbox_sleep's train never returns and sandbox_os_exit's train exits: the steps before still count."""
     limits = Limits(wall_s=2, memory_mb=1024)
-    pairs = {"input": torch.zeros(2, 3, 4, 4), "target": torch.zeros(2, 3, 4, 4), "num_epochs": 1}
+    pairs = {
+        "input": torch.zeros(2, 3, 4, 4),
+        "target": torch.zeros(2, 3, 4, 4),
+        "pairs": 2,
+        "num_epochs": 1,
+        "divisors": (),
+    }
     steps = [Step("probe_surface", {}, Limits(wall_s=20)), Step("probe_train", pairs, limits)]
     sleeping = run_steps(SUBMISSIONS / "sandbox_sleep" / "Miniproject_2", steps, seed=0)
     assert [run.status for run in sleeping] == ["ok", "timeout"]
@@ -69,8 +77,12 @@ def dead(status: str, error: str, traceback: str = "") -> ChildRun:
         (dead("error", "SyntaxError: expected ':' (at model.py:4)", 'File "/x/lib/importlib/__init__.py"'),
          Outcome.ERROR, Fault.SUBMISSION,
          "model.py could not be imported: SyntaxError: expected ':' (at model.py:4)"),
-        (dead("error", "KeyError: 'cases'", 'File "/t/lib/harness/probes/model.py", line 90'),
+        (dead(HARNESS_ERROR, "KeyError: 'cases'"),
          Outcome.ERROR, Fault.SETUP, "train on 40 pairs failed in the harness: KeyError: 'cases'"),
+        (dead("error", "RuntimeError: boom", 'File "/t/lib/harness/probes/model.py", line 90'),
+         Outcome.ERROR, Fault.SUBMISSION, "model.py could not be imported: RuntimeError: boom"),
+        (dead(STEP_ERROR, "TypeError: bad tensor (at model.py:9)"),
+         Outcome.ERROR, Fault.SUBMISSION, "train on 40 pairs raised TypeError: bad tensor (at model.py:9)"),
         (dead("timeout", "still running after 60.0 s: killed"),
          Outcome.TIMEOUT, Fault.SUBMISSION, "train on 40 pairs did not finish within 60 s"),
         (dead("oom", "used more memory than allowed: killed"),
@@ -79,7 +91,8 @@ def dead(status: str, error: str, traceback: str = "") -> ChildRun:
          Outcome.CRASH, Fault.SUBMISSION,
          "train on 40 pairs crashed: killed by SIGSEGV (segmentation fault)"),
     ],
-    ids=["import-error", "harness-bug", "timeout", "oom", "crash"],
+    ids=["import-error", "harness-bug", "harness-file-in-traceback-text", "step-error", "timeout", "oom",
+         "crash"],
 )  # fmt: skip
 def test_child_failure_says_what_died_and_whose_fault_it_is(run, outcome, fault, message):
     result = child_failure(

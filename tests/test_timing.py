@@ -14,7 +14,7 @@ from harness import timing
 from harness.results import Outcome
 from harness.rubric import Thresholds
 from harness.sandbox import ChildRun, Limits
-from tests.model_fixtures import context_for, write_course_data
+from tests.model_fixtures import context_for, tight_rubric, write_course_data
 
 
 def child_run(value: dict | None, status: str = "ok", error: str = "") -> ChildRun:
@@ -106,7 +106,7 @@ def test_a_failed_reference_run_is_a_note_not_a_verdict():
         ({"init": {"ok": False, "error": "TypeError: x (at model.py:4)"}, "warmup": None, "timed": None},
          Outcome.ERROR, "Model() raised TypeError: x (at model.py:4)"),
         ({"init": ok(0), "warmup": {"ok": False, "error": "ValueError: y"}, "timed": None},
-         Outcome.ERROR, "train on 32 pairs raised ValueError: y"),
+         Outcome.ERROR, "train on 400 pairs raised ValueError: y"),
     ],
     ids=["init-raises", "warmup-raises"],
 )  # fmt: skip
@@ -141,7 +141,8 @@ def test_is_reference(tmp_path, source, reference, same):
 
 def test_slow_train_fixture_fails_the_epoch_limit(tmp_path):
     data = write_course_data(tmp_path / "data", train=timing.TIMED_PAIRS + timing.WARMUP_PAIRS, val=16)
-    ctx = context_for("model_slow_train", tmp_path / "work", data, reference_dir=None)
+    rubric = tight_rubric(wall_s=60)  # 40 ms per pair: the warm-up and the timed epoch take 16 s each
+    ctx = context_for("model_slow_train", tmp_path / "work", data, rubric, reference_dir=None)
     train, predict = timing.run(ctx)
     assert train.outcome is Outcome.FAIL and train.details["epoch_s"] >= 50_000 * 0.04
     assert train.message.startswith("estimated epoch ") and "> limit 30 min" in train.message
@@ -155,3 +156,10 @@ def test_timing_reuses_the_submissions_own_runs_when_it_is_the_reference(tmp_pat
     train, predict = timing.run(ctx)
     assert train.outcome is Outcome.PASS and train.details["reference_ratio"] == 1.0
     assert predict.details["reference_ratio"] == 1.0
+
+
+def test_train_epoch_states_the_machine_load_it_was_timed_under():
+    load = {"load_1min": 3.04, "cores": 2.0}
+    result = timing.judge_train_epoch(child_run(train_record(100, 2.0)), None, Thresholds(), Limits(), load)
+    assert result.message.endswith("; machine load 3.0 on 2 cores")
+    assert result.details["machine_load"] == load

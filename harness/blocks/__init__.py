@@ -33,6 +33,7 @@ from harness.blocks.judge import (
     judge_safely,
 )
 from harness.blocks.tolerance import FLOOR_ULPS, K
+from harness.probes.block_adapters import name_form
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.sandbox import ChildRun, run_probe
 
@@ -172,8 +173,14 @@ def summarise(kind: BlockKind, found: str, verdicts: Sequence[Verdict]) -> Check
     passed = [v for v in counted if v.status == PASS]
     skipped = [v for v in verdicts if v.status == SKIPPED]
     adapter = next((v.adapter for v in passed if v.adapter), None)
-    if found != kind.class_name:
+    forms = list(dict.fromkeys(form for v in counted for form in v.forms))
+    named = name_form(kind.kind, found)
+    if named == "variant":
         adapter = f"class named {found}, not {kind.class_name}" + (f"; {adapter}" if adapter else "")
+    elif named == "misspelt":
+        forms.insert(0, f"class named {found} (the statement's {kind.class_name})")
+    elif named == "routed":
+        forms.insert(0, f"{found} takes channels and a kernel size: checked as the {kind.class_name}")
     relative = [r for v in counted if (r := v.as_data()["max_rel_error"]) is not None]
     details: dict[str, Any] = {
         "passed": len(passed),
@@ -181,11 +188,13 @@ def summarise(kind: BlockKind, found: str, verdicts: Sequence[Verdict]) -> Check
         "skipped": len(skipped),
         "adapter": adapter is not None and bool(passed),
         "adapter_reason": adapter,
+        "forms": forms,
         "max_rel_error": max(relative, default=None),
         "tolerance": {"k_times_torch_float32_error": K, "floor_eps32_ulps": FLOOR_ULPS},
         "configs": [v.as_data() for v in verdicts],
     }
     skipped_note = f"; {len(skipped)} skipped ({skipped[0].cause})" if skipped else ""
+    skipped_note += f"; allowed forms: {', '.join(forms)}" if forms else ""
 
     def result(outcome: Outcome, message: str, score: float, fault: Fault = Fault.SUBMISSION) -> CheckResult:
         return CheckResult(kind.check_id, Category.BLOCKS, outcome, message, details, 0.0, score, fault)

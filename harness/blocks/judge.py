@@ -37,6 +37,9 @@ class Verdict:
     cause: str | None = None
     errors: Mapping[str, Comparison] = field(default_factory=dict)
     adapter: str | None = None
+    forms: tuple[str, ...] = ()
+    """Forms the statement allows that the block uses instead of the usual one (a tuple from backward,
+    `(None, None)` parameters, `params()`): named in the report, never a reason to withhold points."""
 
     def as_data(self) -> dict[str, Any]:
         """JSON-ready: the row of this configuration in the check's `details["configs"]`."""
@@ -49,6 +52,7 @@ class Verdict:
             "max_rel_error": max((c.rel_error for c in finite), default=None),
             "errors": {quantity: c.as_data() for quantity, c in self.errors.items()},
             "adapter": self.adapter,
+            "forms": list(self.forms),
         }
 
 
@@ -60,6 +64,7 @@ class _Judgement:
         self.problems: list[tuple[str, str]] = []
         self.errors: dict[str, Comparison] = {}
         self.adapters: list[str] = []
+        self.forms: list[str] = []
 
     def fail(self, cause: str) -> None:
         self.problems.append((FAIL, cause))
@@ -90,12 +95,14 @@ class _Judgement:
             )
         return result.passed
 
+    def form(self, reason: str) -> None:
+        self.forms.append(reason)
+
     def verdict(self) -> Verdict:
         adapter = "; ".join(dict.fromkeys(self.adapters)) or None
-        if not self.problems:
-            return Verdict(self.label, PASS, None, dict(self.errors), adapter)
-        status, cause = self.problems[0]
-        return Verdict(self.label, status, cause, dict(self.errors), adapter)
+        forms = tuple(dict.fromkeys(self.forms))
+        status, cause = self.problems[0] if self.problems else (PASS, None)
+        return Verdict(self.label, status, cause, dict(self.errors), adapter, forms)
 
 
 def judge_safely(
@@ -247,7 +254,14 @@ def _opening(judgement: _Judgement, record: Mapping[str, Any]) -> tuple[str | No
     if record.get("status") == "unsupported":
         return None, "", Verdict(judgement.label, SKIPPED, str(record.get("error")))
     judgement.adapter(record.get("adapter"))
+    for form in record.get("forms") or []:
+        judgement.form(str(form))
     stage, error = _failed_stage(record)
+    if record.get("reads_uninitialised"):
+        judgement.fail(
+            "reads memory torch.empty() leaves uninitialised (its results change from run to run: NaN "
+            "when that memory holds NaN); fill it first (zero_(), fill_())"
+        )
     if stage == "constructor":
         judgement.problems.append((CRASHED, f"could not be built: {error}"))
     elif stage in ("setup", "time"):
@@ -280,7 +294,7 @@ def _judge_pass(
         judgement.compare("output", record.get("output"), exact[0].output, rounded[0].output)
     if record.get("input_changed_by_forward"):
         judgement.fail(f"{name}.forward changed its input in place")
-    if stage == "forward":
+    if stage in ("forward", "backward"):  # the crash is the cause, not the gradient it did not return
         judgement.crash(stage, error)
         return
     judgement.compare("input gradient", record.get("grad_input"), exact[0].grad_input, rounded[0].grad_input)
@@ -288,8 +302,6 @@ def _judge_pass(
         judgement.fail(f"{name}.backward changed the input of forward in place")
     if record.get("grad_output_changed"):
         judgement.fail(f"{name}.backward changed grad_output in place")
-    if stage == "backward":
-        judgement.crash(stage, error)
 
 
 def _judge_gradients(
@@ -335,14 +347,15 @@ def _judge_gradients(
 def _gradient_change(
     before: Mapping[str, Any], after: Mapping[str, Any], index: int, layout: Layout
 ) -> torch.Tensor | str | None:
-    """The gradient accumulated since `before`, in PyTorch's layout (a reason string if it cannot be)."""
+    """The gradient accumulated since `before`, in PyTorch's layout (a reason string if it cannot be).
+
+    A gradient of another shape before (a `(1,)` placeholder, replaced by the first backward) counts
+    as zero, so a right first gradient is judged right, and a replacing second one named as such."""
     if index >= len(after["grads"]) or after["grads"][index] is None:
         return None
     grad = after["grads"][index].to(torch.float64)
     start = before["grads"][index] if index < len(before["grads"]) else None
-    if start is not None:
-        if start.shape != grad.shape:
-            return f"changed shape from {tuple(start.shape)} to {tuple(grad.shape)}"
+    if start is not None and start.shape == grad.shape:
         grad = grad - start.to(torch.float64)
     try:
         return layout(grad)
@@ -361,6 +374,10 @@ ADAPTED_LAYOUTS = {
 def _judge_param_call(judgement: _Judgement, reading: Mapping[str, Any], has_parameters: bool) -> None:
     """`param()` must return (parameter, gradient) pairs; other layouts are read through the adapter."""
     name = judgement.class_name
+    if reading["method"] != "param":
+        judgement.form(f"{name} has {reading['method']}() instead of param()")
+    if reading["placeholders"]:
+        judgement.form(f"{name}.param() lists (None, None) for a block without parameters")
     if reading["error"] is not None:
         judgement.fail(f"{name}.param() {reading['error']}")
         if has_parameters and reading["values"]:
@@ -455,4 +472,6 @@ def _reading(value: Any) -> dict[str, Any]:
         "grads": grads,
         "layout": value.get("layout", "pairs"),
         "error": value.get("error"),
+        "method": str(value.get("method", "param")),
+        "placeholders": value.get("placeholders") if isinstance(value.get("placeholders"), int) else 0,
     }

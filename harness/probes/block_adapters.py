@@ -23,6 +23,7 @@ no `**kwargs`) is reported as not supporting it rather than as wrong.
 
 from __future__ import annotations
 
+import difflib
 import inspect
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -218,8 +219,14 @@ class ConstructorCall:
         return [self.values[n] for n in names[: self.positional]], {k: self.values[k] for k in self.keywords}
 
     def torch_call(self, class_name: str) -> str:
-        """PyTorch's call as a student would write it: `Conv2d(3, 8, kernel_size=5)`."""
-        return self.render(class_name, *self.torch_style())
+        """PyTorch's call as a student would write it: `Conv2d(3, 8, kernel_size=5)`; a value a probe
+        supplies later (SGD's parameters) shows as its name, `SGD(params, lr=0.1)`, not `SGD(None, ...)`."""
+        args, kwargs = self.torch_style()
+        names = list(self.values)[: self.positional]
+        shown = [
+            _Named(n) if v is None and n in self.droppable else v for n, v in zip(names, args, strict=True)
+        ]
+        return self.render(class_name, shown, kwargs)
 
     def render(
         self, class_name: str, args: Iterable[Any] = (), kwargs: Mapping[str, Any] | None = None
@@ -239,13 +246,74 @@ class Built:
     dropped: frozenset[str] = frozenset()
 
 
+NEAR_NAME_CUTOFF = 0.85
+"""How close (difflib ratio of the lower-case names without underscores) a class name must be to count
+as the statement's name misspelt (`NearestUpSampling`, `Sigmoide`)."""
+
+CHANNEL_ARGUMENTS = frozenset({"in_channels", "out_channels", "kernel_size"})
+"""Constructor arguments that make a block a convolution, whatever its name (an `Upsample` taking them
+is a transposed convolution)."""
+
+
+def near_class_name(wanted: str, names: Iterable[str]) -> str | None:
+    """The one of `names` that is `wanted` up to case and underscores, or else a near miss, or None."""
+    names = list(names)
+    key = normalised(wanted)
+    same = [name for name in names if normalised(name) == key]
+    if same:
+        return same[0]
+    close = difflib.get_close_matches(key, [normalised(n) for n in names], n=1, cutoff=NEAR_NAME_CUTOFF)
+    return next((name for name in names if close and normalised(name) == close[0]), None)
+
+
 def find_class(model: ModuleType, kind: str) -> tuple[type | None, str | None]:
-    """The submission's class for a block kind and the name it was found under (None, None if absent)."""
-    for name in CLASS_NAMES[kind]:
-        found = getattr(model, name, None)
-        if isinstance(found, type):
-            return found, name
-    return None, None
+    """The submission's class for a block kind and the name it was found under (None, None if absent).
+
+    Names in `CLASS_NAMES` order first, then the statement's name up to case or a near miss
+    (`ReLu`, `NearestUpSampling`). A nearest-upsampling name whose constructor takes channels and a
+    kernel size is a transposed convolution: it is routed to `transpose_conv2d`, not to its name's kind.
+    """
+    classes = {name: value for name, value in vars(model).items() if isinstance(value, type)}
+    convolution_like = {name for name, cls in classes.items() if argument_names(cls) >= CHANNEL_ARGUMENTS}
+    candidates = [name for name in CLASS_NAMES[kind] if name in classes]
+    near = near_class_name(CLASS_NAMES[kind][0], [n for n in classes if n not in _claimed_names(kind)])
+    candidates += [near] if near is not None else []
+    if kind == "nearest_upsampling":
+        candidates = [name for name in candidates if name not in convolution_like]
+    if kind == "transpose_conv2d":
+        routed = [n for n in CLASS_NAMES["nearest_upsampling"] if n in classes and n in convolution_like]
+        candidates += routed
+    return (classes[candidates[0]], candidates[0]) if candidates else (None, None)
+
+
+def _claimed_names(kind: str) -> set[str]:
+    """Every name `CLASS_NAMES` gives another kind: a near miss is never one of those."""
+    return {name for other, names in CLASS_NAMES.items() if other != kind for name in names}
+
+
+def name_form(kind: str, found: str) -> str | None:
+    """How the class name `found` differs from the statement's for `kind`: None when it is the same,
+    "misspelt" for a case difference or near miss (the statement's block, named as such in a report),
+    "routed" for a nearest-upsampling name routed by its constructor, else "variant" (adapter use)."""
+    statement = CLASS_NAMES[kind][0]
+    if found == statement:
+        return None
+    if kind == "transpose_conv2d" and found in CLASS_NAMES["nearest_upsampling"]:
+        return "routed"
+    return "misspelt" if near_class_name(statement, [found]) else "variant"
+
+
+def argument_names(cls: type) -> set[str]:
+    """The PyTorch names the constructor's arguments stand for (through `ARGUMENT_SYNONYMS`)."""
+    try:
+        names = {normalised(p) for p in inspect.signature(cls).parameters}
+    except (TypeError, ValueError):
+        return set()
+    return {
+        canonical
+        for canonical, synonyms in ARGUMENT_SYNONYMS.items()
+        if names & {normalised(s) for s in synonyms}
+    }
 
 
 def signature_text(cls: type) -> str:
@@ -386,6 +454,16 @@ def _signature(cls: type) -> inspect.Signature | None:
         return None
 
 
+class _Named:
+    """A placeholder shown by its name in a rendered call."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
 def _short(value: Any) -> str:
     if isinstance(value, ParameterList):
         return "params"
@@ -414,15 +492,26 @@ class ParameterReading:
     "flat" (adapter use); "attributes" when
     `param()` failed and the values were found by attribute name (possibly none); `error` says how
     `param()` failed ("raised TypeError: ... (at model.py:12)", "returned None, expected ...").
+    `method` is the method read (`params` when the block has no `param`, a form the statement's
+    graders accept); `placeholders` counts `(None, None)` entries a parameterless block listed, left out.
     """
 
     values: list[torch.Tensor] = field(default_factory=list)
     grads: list[torch.Tensor | None] = field(default_factory=list)
     layout: str = "pairs"
     error: str | None = None
+    method: str = "param"
+    placeholders: int = 0
 
     def as_data(self) -> dict[str, Any]:
-        return {"values": self.values, "grads": self.grads, "layout": self.layout, "error": self.error}
+        return {
+            "values": self.values,
+            "grads": self.grads,
+            "layout": self.layout,
+            "error": self.error,
+            "method": self.method,
+            "placeholders": self.placeholders,
+        }
 
 
 class ParameterFormatError(TypeError):
@@ -430,27 +519,44 @@ class ParameterFormatError(TypeError):
 
 
 def read_parameters(block: Any, package_dir: Path | str) -> ParameterReading:
-    """Call `block.param()` and copy what it returns; fall back on named attributes when it fails."""
+    """Call `block.param()` (or `params()` when there is no `param`) and copy what it returns; fall back
+    on named attributes when it fails."""
+    method = "params" if not hasattr(block, "param") and callable(getattr(block, "params", None)) else "param"
     try:
-        pairs, layout = _normalise_entries(block.param())
-        return ParameterReading([plain(v) for v, _ in pairs], [_plain_or_none(g) for _, g in pairs], layout)
+        entries = list(_entries(getattr(block, method)()))
+        kept = [e for e in entries if not _is_placeholder(e)]
+        pairs, layout = _normalise_entries(kept) if kept or not entries else ([], "pairs")
+        return ParameterReading(
+            [plain(v) for v, _ in pairs],
+            [_plain_or_none(g) for _, g in pairs],
+            layout,
+            method=method,
+            placeholders=len(entries) - len(kept),
+        )
     except ParameterFormatError as exc:
         error = str(exc)
     except Exception as exc:  # the student's param(): any exception is a finding
         error = f"raised {describe_exception(exc, package_dir)}"
     pairs = _pairs_from_attributes(block)
     return ParameterReading(
-        [plain(v) for v, _ in pairs], [_plain_or_none(g) for _, g in pairs], "attributes", error
+        [plain(v) for v, _ in pairs], [_plain_or_none(g) for _, g in pairs], "attributes", error, method
     )
 
 
-def _normalise_entries(entries: Any) -> tuple[list[tuple[Any, Any]], str]:
-    """The (value, gradient) pairs in whatever `param()` returned, and which layout it was."""
-    if entries is None:
+def _entries(returned: Any) -> Iterable[Any]:
+    """The entries of what `param()` returned (a mapping's values), or ParameterFormatError for None."""
+    if returned is None:
         raise ParameterFormatError("returned None, expected a list of (parameter, gradient) pairs")
-    if isinstance(entries, Mapping):
-        entries = list(entries.values())
-    entries = list(entries)
+    return returned.values() if isinstance(returned, Mapping) else returned
+
+
+def _is_placeholder(entry: Any) -> bool:
+    """`(None, None)`: what some parameterless blocks list so that every `param()` has an entry."""
+    return isinstance(entry, tuple | list) and len(entry) == 2 and entry[0] is None and entry[1] is None
+
+
+def _normalise_entries(entries: list[Any]) -> tuple[list[tuple[Any, Any]], str]:
+    """The (value, gradient) pairs in the entries `param()` returned, and which layout it was."""
     if all(isinstance(e, tuple | list) and len(e) == 2 and isinstance(e[0], torch.Tensor) for e in entries):
         return [(e[0], e[1]) for e in entries], "pairs"
     if entries and all(isinstance(e, tuple | list) and all(_is_pair(p) for p in e) for e in entries):

@@ -27,20 +27,20 @@ from typing import Any
 import torch
 
 from harness.probes.block_adapters import (
-    ARGUMENT_SYNONYMS,
     AdapterFailure,
     Built,
     ConstructorCall,
     ParameterList,
     Unsupported,
+    argument_names,
     build,
     find_class,
-    normalised,
     read_parameters,
     signature_text,
 )
 from harness.probes.capture import describe_exception, plain
 from harness.probes.deadline import OverBudget, deadline
+from harness.probes.rebinding import rebound
 
 CONFIG_SHARE = 0.25
 """The largest share of the child's wall-time limit one configuration may take."""
@@ -97,7 +97,7 @@ def probe_upsampling(model: ModuleType, args: Mapping[str, Any]) -> Record:
             "configs": [],
         }
     subclass = cls is not None and transposed is not None and issubclass(cls, transposed)
-    nearest = cls is not None and not subclass and "scale_factor" in _argument_names(cls)
+    nearest = cls is not None and not subclass and "scale_factor" in argument_names(cls)
     result = _probe_each(
         model, args, "upsampling", _layer_exercise("scale_call" if nearest else "transposed_call")
     )
@@ -146,6 +146,45 @@ def _probe_each(model: ModuleType, args: Mapping[str, Any], kind: str, exercise:
 def _exercise_one(
     exercise: Exercise, cls: type, name: str, config: Mapping[str, Any], model: ModuleType
 ) -> Record:
+    """`exercise` on one configuration with `torch.empty` filling its memory with NaN, then, when that
+    gave a NaN or infinity, once more with the plain `torch.empty`: a block whose result is finite only
+    then reads memory `empty()` leaves uninitialised (`reads_uninitialised`), and its score would
+    change from run to run with whatever that memory held. The first (poisoned) record is kept."""
+    with _uninitialised_as_nan(model):
+        record = _exercise_once(exercise, cls, name, config, model)
+    if _has_non_finite(record) and not _has_non_finite(_exercise_once(exercise, cls, name, config, model)):
+        record["reads_uninitialised"] = True
+    return record
+
+
+@contextmanager
+def _uninitialised_as_nan(model: ModuleType) -> Iterator[None]:
+    """`torch.empty` (and every name of the submission's modules bound to it) returning floating
+    tensors filled with NaN, as uninitialised memory may hold, inside the block."""
+    original = torch.empty
+
+    def empty_as_nan(*args: Any, **kwargs: Any) -> torch.Tensor:
+        tensor = original(*args, **kwargs)
+        return tensor.fill_(float("nan")) if tensor.is_floating_point() else tensor
+
+    with rebound(model, "empty", empty_as_nan):
+        yield
+
+
+def _has_non_finite(value: Any) -> bool:
+    """Whether any floating tensor in a record (nested lists and dicts) holds a NaN or an infinity."""
+    if isinstance(value, torch.Tensor):
+        return value.is_floating_point() and not bool(value.isfinite().all())
+    if isinstance(value, Mapping):
+        return any(_has_non_finite(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_non_finite(item) for item in value)
+    return False
+
+
+def _exercise_once(
+    exercise: Exercise, cls: type, name: str, config: Mapping[str, Any], model: ModuleType
+) -> Record:
     """`exercise` on one configuration, its failure as a record."""
     try:
         return {"status": "ok", **exercise(cls, name, config, model)}
@@ -188,7 +227,7 @@ def _exercise_block(block: Any, config: Mapping[str, Any], package_dir: Path, re
     record["input_changed_by_forward"] = not torch.equal(x_in, x)
     x_after_forward = x_in.clone()
     with _stage("backward", record, package_dir):
-        record["grad_input"] = _tensor_result(block.backward(g_in), "backward")
+        record["grad_input"] = _gradient_result(block.backward(g_in), record)
     record["input_changed_by_backward"] = not torch.equal(x_in, x_after_forward)
     record["grad_output_changed"] = not torch.equal(g_in, g1)
     record["params1"] = _reading(block, package_dir)
@@ -219,7 +258,7 @@ def _exercise_loss(cls: type, name: str, config: Mapping[str, Any], model: Modul
         else:
             record["backward_call"] = "backward()"
             grad = built.block.backward()
-        record["grad_input"] = _tensor_result(grad, "backward")
+        record["grad_input"] = _gradient_result(grad, record)
     record["input_changed_by_forward"] = not torch.equal(p_in, prediction)
     record["target_changed"] = not torch.equal(t_in, target)
     record["params0"] = _reading(built.block, package_dir)
@@ -326,6 +365,17 @@ def _tensor_result(value: Any, stage: str) -> torch.Tensor:
     return plain(value)
 
 
+def _gradient_result(value: Any, record: Record) -> torch.Tensor:
+    """What `backward` returned as the input gradient. The statement allows "a tensor or a tuple of
+    tensors": from a tuple (or list) the first element is taken, and the form is noted in `forms`."""
+    if isinstance(value, tuple | list) and value and isinstance(value[0], torch.Tensor):
+        record.setdefault("forms", []).append(
+            f"backward returns a {type(value).__name__}: its first element is the input gradient"
+        )
+        value = value[0]
+    return _tensor_result(value, "backward")
+
+
 @contextmanager
 def _stage(stage: str, record: Record, package_dir: Path) -> Iterator[None]:
     """Turn an exception of the submission inside into a StageFailure carrying the record so far."""
@@ -335,19 +385,6 @@ def _stage(stage: str, record: Record, package_dir: Path) -> Iterator[None]:
         raise StageFailure(failure.stage, failure.message, record) from None
     except Exception as exc:
         raise StageFailure(stage, describe_exception(exc, package_dir), record) from None
-
-
-def _argument_names(cls: type) -> set[str]:
-    """The PyTorch names the constructor's arguments stand for (through the adapter's synonyms)."""
-    try:
-        names = {normalised(p) for p in inspect.signature(cls).parameters}
-    except (TypeError, ValueError):
-        return set()
-    return {
-        canonical
-        for canonical, synonyms in ARGUMENT_SYNONYMS.items()
-        if names & {normalised(s) for s in synonyms}
-    }
 
 
 def _requires_argument(method: Callable[..., Any]) -> bool:

@@ -29,6 +29,7 @@ from typing import Any
 
 from harness.probes.capture import describe_exception, unsupported_data
 from harness.probes.isolation import isolate, limit_resources
+from harness.probes.stand_ins import import_with_stand_ins
 
 TRACEBACK_CHARS = 4000
 GO_WAIT_S = 10.0
@@ -90,7 +91,7 @@ def _run(
     model = None
     try:
         if import_model:
-            model = importlib.import_module("Miniproject_2.model")
+            model = import_with_stand_ins("Miniproject_2.model", package_dir)
             imported_from = Path(model.__file__ or "").resolve()
             if package_dir.resolve() not in imported_from.parents:
                 return _failure(f"Miniproject_2.model was imported from {imported_from}, not the submission")

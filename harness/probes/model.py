@@ -12,16 +12,21 @@ import inspect
 import math
 import os
 import random
+import resource
 import signal
 import time
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import torch
 
+from harness.probes import stand_ins
 from harness.probes.capture import describe_exception, plain
+from harness.probes.rebinding import rebound
 
 PREDICT_BATCH = 100
 """The grading script predicts the validation set 100 images at a time (`val_input.narrow(0, b, 100)`)."""
@@ -37,8 +42,14 @@ def _attempt(model: ModuleType, step: Callable[[], Any]) -> tuple[Any, dict[str,
     try:
         value = step()
     except BaseException as exc:  # the submission's failure (SystemExit included) is the data we report
-        return None, {"ok": False, "error": describe_exception(exc, _package_dir(model)), "seconds": 0.0}
+        error = describe_exception(exc, _package_dir(model))
+        return None, {"ok": False, "error": error, "seconds": 0.0, "peak_mb": _peak_memory_mb()}
     return value, {"ok": True, "error": "", "seconds": time.perf_counter() - start}
+
+
+def _peak_memory_mb() -> float:
+    """The most memory this process has held so far (its peak resident set), in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _bestmodel_size(model: ModuleType) -> int | None:
@@ -62,7 +73,7 @@ def _new_model(model: ModuleType, pretrained: bool) -> tuple[Any, dict[str, Any]
     instance, init = _attempt(model, lambda: model.Model())
     if not init["ok"] or not pretrained:
         return instance, init, None
-    _, load = _attempt(model, instance.load_pretrained_model)
+    _, load = _attempt(model, lambda: instance.load_pretrained_model())
     return instance, init, load
 
 
@@ -76,13 +87,15 @@ def _predict_batched(instance: Any, noisy: torch.Tensor) -> torch.Tensor:
 
 
 def probe_surface(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
-    """What model.py exports, whether `Model()` constructs and whether `load_pretrained_model()` runs."""
+    """What model.py exports, whether `Model()` constructs and whether `load_pretrained_model()` runs,
+    and the missing modules the import needed stand-ins for (`harness.probes.stand_ins`)."""
     _, init, load = _new_model(model, pretrained=True)
     return {
         "names": _public_names(model),
         "init": init,
         "load": load,
         "bestmodel_size": _bestmodel_size(model),
+        "stand_ins": stand_ins.used(),
     }
 
 
@@ -101,14 +114,29 @@ def probe_predict(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def probe_train(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
-    """`Model().train(input, target, num_epochs=args["num_epochs"])` on a tiny set: does it return?"""
+    """`Model().train(input, target, num_epochs=args["num_epochs"])` on `args["pairs"]` pairs: does it return?
+
+    When it raises and more pairs were given, it is retried on all of them (`retry`), and then on each
+    count of `args["divisors"]` in turn until one trains (`multiple`: the count train needs a multiple
+    of, None when none does), so a crash that only comes from the count is told apart from a real one.
+    """
     instance, init, _ = _new_model(model, pretrained=False)
-    train = None
-    if init["ok"]:
-        _, train = _attempt(
-            model, lambda: instance.train(args["input"], args["target"], num_epochs=args["num_epochs"])
-        )
-    return {"init": init, "train": train}
+    record: dict[str, Any] = {"init": init, "train": None, "retry": None, "multiple": None}
+    if not init["ok"]:
+        return record
+    inputs, targets, pairs, epochs = args["input"], args["target"], args["pairs"], args["num_epochs"]
+    _, record["train"] = _attempt(
+        model, lambda: instance.train(inputs[:pairs], targets[:pairs], num_epochs=epochs)
+    )
+    if record["train"]["ok"] or len(inputs) <= pairs:
+        return record
+    _, record["retry"] = _attempt(model, lambda: instance.train(inputs, targets, num_epochs=epochs))
+    for count in args["divisors"]:
+        _, trained = _attempt(model, lambda c=count: instance.train(inputs[:c], targets[:c], num_epochs=1))
+        if trained["ok"]:
+            record["multiple"] = count
+            break
+    return record
 
 
 def probe_train_timing(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
@@ -116,8 +144,8 @@ def probe_train_timing(model: ModuleType, args: dict[str, Any]) -> dict[str, Any
 
     The warm-up trains on the first `warmup_pairs` pairs (first-call costs: allocations, caches, device
     choice); its speed picks how many pairs the timed epoch gets, `budget_s / seconds_per_pair` but at
-    least `min_pairs` and at most all pairs given, so a slow submission is timed on fewer pairs instead
-    of timing out.
+    least `min_pairs` and at most all pairs given, rounded down to a multiple of `multiple` (a count the
+    usual batch sizes divide), so a slow submission is timed on fewer pairs instead of timing out.
     """
     inputs, targets = args["input"], args["target"]
     warmup = min(args["warmup_pairs"], len(inputs))
@@ -130,6 +158,7 @@ def probe_train_timing(model: ModuleType, args: dict[str, Any]) -> dict[str, Any
         return record
     per_pair = max(record["warmup"]["seconds"], 1e-6) / warmup
     pairs = min(len(inputs), max(args["min_pairs"], int(args["budget_s"] / per_pair)))
+    pairs = max(pairs // args["multiple"] * args["multiple"], min(args["multiple"], len(inputs)))
     record["warmup_pairs"], record["timed_pairs"] = warmup, pairs
     _, record["timed"] = _attempt(model, lambda: instance.train(inputs[:pairs], targets[:pairs], 1))
     return record
@@ -148,16 +177,58 @@ def probe_predict_timing(model: ModuleType, args: dict[str, Any]) -> dict[str, A
     return record
 
 
+LOAD_WORKAROUNDS = ("map_location='cpu'", "the package folder as working folder")
+"""Fixes for the two load failures a grader can work around by hand: CUDA-saved weights (every
+`torch.load` given `map_location="cpu"`) and a path relative to the working folder (run from the
+package folder)."""
+
+
+@contextmanager
+def _load_workaround(model: ModuleType, workaround: str) -> Iterator[None]:
+    """`workaround` (one of `LOAD_WORKAROUNDS`) in effect inside the block, undone after it."""
+    if workaround == LOAD_WORKAROUNDS[1]:
+        previous = os.getcwd()
+        os.chdir(_package_dir(model))
+        try:
+            yield
+        finally:
+            os.chdir(previous)
+        return
+    original = torch.load
+
+    def load_on_cpu(f: Any, *args: Any, **kwargs: Any) -> Any:
+        kwargs.pop("map_location", None)
+        return original(f, *args[1:], map_location="cpu", **kwargs)
+
+    with rebound(model, "load", load_on_cpu):
+        yield
+
+
 def probe_pretrained_psnr(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
-    """The grading script's evaluation: `load_pretrained_model()`, then predict the validation set."""
+    """The grading script's evaluation: `load_pretrained_model()`, then predict the validation set.
+
+    When loading fails, each of `LOAD_WORKAROUNDS` is tried on a fresh `Model()`; the first that loads
+    is kept (`workaround`) and the validation set is predicted with it, so the PSNR of a model whose
+    weights load only by hand is still measured (and labelled as such by the parent)."""
     instance, init, load = _new_model(model, pretrained=True)
     record: dict[str, Any] = {
         "init": init,
         "load": load,
         "predict": None,
         "bestmodel_size": _bestmodel_size(model),
+        "workaround": None,
     }
-    if init["ok"] and load["ok"]:
+    if init["ok"] and not load["ok"]:
+        for workaround in LOAD_WORKAROUNDS:
+            retried, _ = _attempt(model, model.Model)
+            if retried is None:
+                break
+            with _load_workaround(model, workaround):
+                _, fixed = _attempt(model, lambda r=retried: r.load_pretrained_model())
+            if fixed["ok"]:
+                instance, record["workaround"] = retried, workaround
+                break
+    if init["ok"] and (load["ok"] or record["workaround"]):
         record["output"], record["predict"] = _attempt(
             model, lambda: _predict_batched(instance, args["input"])
         )
@@ -188,7 +259,8 @@ def probe_steps(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
     `args["steps"]` lists {"probe": function name, "args": its arguments, "wall_s": its time limit}.
     Before each step: a marker line `<args["marker"]> <index>` on stderr, SIGALRM armed for the step's
     wall time (its default action ends the process), and the seeds reset, so a step's value does not
-    depend on the steps run before it.
+    depend on the steps run before it. An exception that escapes a probe costs only its step: the step
+    has `failure` {"fault": "submission" | "harness", "error"} instead of a value.
     """
     values = []
     for index, step in enumerate(args["steps"]):
@@ -201,8 +273,21 @@ def probe_steps(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
         signal.alarm(math.ceil(step["wall_s"]))
         start = time.perf_counter()
-        value = globals()[probe](model, step["args"])
+        try:
+            value, failure = globals()[probe](model, step["args"]), None
+        except Exception as exc:  # escaped the probe's own try/excepts: whose fault is read from frames
+            value, failure = None, _escaped(exc, _package_dir(model))
         seconds = time.perf_counter() - start
         signal.alarm(0)
-        values.append({"value": value, "seconds": seconds})
+        values.append({"value": value, "seconds": seconds, "failure": failure})
     return {"steps": values}
+
+
+def _escaped(exc: Exception, package_dir: Path) -> dict[str, str]:
+    """An exception that escaped a probe, with whose fault it is: "submission" when a frame of its
+    traceback runs a file of the submission's package, else "harness" (a bug of the probe, to re-run).
+    Decided from the frames' code objects, never from text a submission could write into a message."""
+    package = package_dir.resolve()
+    frames = [Path(frame.f_code.co_filename).resolve() for frame, _ in traceback.walk_tb(exc.__traceback__)]
+    fault = "submission" if any(package in path.parents for path in frames) else "harness"
+    return {"fault": fault, "error": describe_exception(exc, package_dir)}
