@@ -70,18 +70,29 @@ class SubmissionRow:
 
 
 def submission_row(graded: GradedSubmission) -> SubmissionRow:
-    """The row of `graded`, from its report JSON alone."""
-    checks = tuple(_check_row(check) for check in graded.report["checks"])
+    """The row of a stored submission, from its report JSON alone."""
+    return report_row(graded.report, graded.key, graded.name, graded.participant_id, graded.scipers)
+
+
+def report_row(
+    report: Mapping[str, Any],
+    key: str,
+    name: str,
+    participant_id: str | None = None,
+    scipers: Sequence[str] = (),
+) -> SubmissionRow:
+    """The row of a `harness check` report JSON, known to the class as `key`."""
+    checks = tuple(_check_row(check) for check in report["checks"])
     totals: dict[str, tuple[float, float]] = {}
     for check in checks:
         points, max_points = totals.get(check.category, (0.0, 0.0))
         totals[check.category] = (points + check.points, max_points + check.max_points)
     return SubmissionRow(
-        key=graded.key,
-        name=graded.name,
-        participant_id=graded.participant_id,
-        scipers=tuple(graded.scipers),
-        summary=summary_from_json(graded.report["summary"]),
+        key=key,
+        name=name,
+        participant_id=participant_id,
+        scipers=tuple(scipers),
+        summary=summary_from_json(report["summary"]),
         category_points={c: _rounded(totals[c]) for c in CATEGORIES if c in totals},
         checks=checks,
     )

@@ -1,0 +1,235 @@
+"""Code similarity across a class, with copydetect's winnowed k-gram fingerprints of tokenised code.
+
+Each submission's Python files are joined into one text (each file after a `# file: PATH` line) and
+tokenised with the standard library's `tokenize`, as copydetect's own filter does with pygments but
+about ten times faster: names become `V` (`F` after `def`, `O` after `class`), strings `S`, comments
+and white space vanish, so renaming or reformatting does not hide a copy. copydetect then hashes every
+k-gram, winnows them, drops the fingerprints of the course's template (`harness.exports.template`) and
+finds the copied slices of each pair. A side's share is its copied tokens over its fingerprinted
+tokens (copydetect's similarity); a pair is listed when either share reaches the threshold, with its
+longest fragments as line ranges of the original files, side by side. Pairs whose shared fingerprints
+are under half the threshold of both sides' fingerprints are not measured further (the share tracks
+that containment closely). Similarity flags a pair for a human; it never changes a score.
+"""
+
+from __future__ import annotations
+
+import bisect
+import io
+import itertools
+import keyword
+import tokenize
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from copydetect.utils import get_copied_slices, get_document_fingerprints, get_token_coverage
+
+from harness.exports.attention import SimilarTo
+from harness.exports.template import TEMPLATE_CODE
+
+NOISE_TOKENS = 25
+"""k: the shortest run of matching (tokenised) characters that counts as copied."""
+GUARANTEE_TOKENS = 30
+"""A run at least this long is always found (winnow window = guarantee - noise + 1)."""
+DEFAULT_THRESHOLD = 0.6
+"""A pair is listed when at least this share of one side's fingerprinted code is shared."""
+MAX_FRAGMENTS = 6
+FILE_MARKER = "# file: "
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """One matching stretch: file and 1-based line range on each side, and the lines themselves."""
+
+    file_a: str
+    lines_a: tuple[int, int]
+    text_a: str
+    file_b: str
+    lines_b: tuple[int, int]
+    text_b: str
+
+
+@dataclass(frozen=True)
+class SimilarPair:
+    """Two submissions whose code overlaps: the copied share of each side and the longest fragments."""
+
+    key_a: str
+    key_b: str
+    share_a: float
+    share_b: float
+    fragments: tuple[Fragment, ...]
+
+    @property
+    def share(self) -> float:
+        return max(self.share_a, self.share_b)
+
+    def sides(self) -> tuple[SimilarTo, SimilarTo]:
+        """The pair as one `SimilarTo` per side, for the attention list."""
+        return (
+            SimilarTo(self.key_a, self.key_b, 100 * self.share_a),
+            SimilarTo(self.key_b, self.key_a, 100 * self.share_b),
+        )
+
+
+@dataclass(frozen=True)
+class _Document:
+    """One submission's joined text, its tokenised form and fingerprints."""
+
+    key: str
+    text: str
+    file_starts: tuple[int, ...]
+    file_names: tuple[str, ...]
+    token_start: np.ndarray
+    """Where in `text` the token behind each character of the tokenised form starts, and ends."""
+    token_end: np.ndarray
+    hashes: set[int]
+    hash_idx: dict[int, list[int]]
+    coverage: float
+
+
+def read_sources(package_dir: Path) -> dict[str, str]:
+    """The Python files under `package_dir` by POSIX relative path (undecodable bytes replaced)."""
+    return {
+        path.relative_to(package_dir).as_posix(): path.read_bytes().decode("utf-8", errors="replace")
+        for path in sorted(Path(package_dir).rglob("*.py"))
+        if path.is_file() and not path.is_symlink()
+    }
+
+
+def similar_pairs(
+    sources: Mapping[str, Mapping[str, str]],
+    threshold: float = DEFAULT_THRESHOLD,
+    template: str = TEMPLATE_CODE,
+) -> list[SimilarPair]:
+    """Every pair of submissions (by key → {file: code}) sharing at least `threshold` of one side's
+    code, the template excluded; most similar first."""
+    template_document = _document("template", {"template.py": template}, np.array([], dtype=np.int64))
+    boilerplate = np.array(sorted(template_document.hashes), dtype=np.int64)
+    documents = [_document(key, files, boilerplate) for key, files in sources.items()]
+    pairs = []
+    for first, second in itertools.combinations(documents, 2):
+        common = first.hashes & second.hashes
+        smaller = min(len(first.hashes), len(second.hashes))
+        if not common or len(common) < threshold / 2 * smaller:
+            continue
+        share_a, share_b = _share(first, second, common), _share(second, first, common)
+        if max(share_a, share_b) >= threshold:
+            pairs.append(
+                SimilarPair(first.key, second.key, share_a, share_b, _fragments(first, second, common))
+            )
+    return sorted(pairs, key=lambda pair: (-pair.share, pair.key_a, pair.key_b))
+
+
+def _document(key: str, files: Mapping[str, str], boilerplate: np.ndarray) -> _Document:
+    parts, starts, names, offset = [], [], [], 0
+    for name, code in sorted(files.items()):
+        part = f"{FILE_MARKER}{name}\n{code}\n"
+        parts.append(part)
+        starts.append(offset)
+        names.append(name)
+        offset += len(part)
+    text = "".join(parts)
+    tokens, token_start, token_end = [], [], []
+    for name, start in zip(names, starts, strict=True):
+        body = start + len(FILE_MARKER) + len(name) + 1
+        for symbol, (begin, end) in _tokens(files[name]):
+            tokens.append(symbol)
+            token_start += [body + begin] * len(symbol)
+            token_end += [body + end] * len(symbol)
+    filtered = "".join(tokens)
+    window = GUARANTEE_TOKENS - NOISE_TOKENS + 1
+    hashes, hash_idx = get_document_fingerprints(filtered, NOISE_TOKENS, window, boilerplate)
+    return _Document(
+        key=key,
+        text=text,
+        file_starts=tuple(starts),
+        file_names=tuple(names),
+        token_start=np.array(token_start, dtype=np.int64),
+        token_end=np.array(token_end, dtype=np.int64),
+        hashes=hashes,
+        hash_idx=hash_idx,
+        coverage=float(get_token_coverage(hash_idx, NOISE_TOKENS, len(filtered))),
+    )
+
+
+def _tokens(code: str) -> list[tuple[str, tuple[int, int]]]:
+    """`code` as copydetect's filter sees it: (symbol, (start, end) offsets in `code`) per token.
+
+    Code that stops tokenising (a syntax error) keeps the tokens before the error."""
+    line_starts = [0]
+    for line in code.splitlines(keepends=True):
+        line_starts.append(line_starts[-1] + len(line))
+    symbols: list[tuple[str, tuple[int, int]]] = []
+    previous = ""
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(code).readline):
+            if token.type in _DROPPED:
+                continue
+            span = (
+                line_starts[token.start[0] - 1] + token.start[1],
+                line_starts[token.end[0] - 1] + token.end[1],
+            )
+            if token.type == tokenize.NAME and not keyword.iskeyword(token.string):
+                symbol = {"def": "F", "class": "O"}.get(previous, "V")
+            elif token.type == tokenize.STRING:
+                symbol = "S"
+            else:
+                symbol = token.string
+            symbols.append((symbol, span))
+            previous = token.string
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return symbols
+
+
+_DROPPED = {
+    tokenize.COMMENT,
+    tokenize.NL,
+    tokenize.NEWLINE,
+    tokenize.INDENT,
+    tokenize.DEDENT,
+    tokenize.ENCODING,
+    tokenize.ENDMARKER,
+}
+
+
+def _share(first: _Document, second: _Document, common: set[int]) -> float:
+    """The share of `first`'s fingerprinted tokens that `second` also has (copydetect's similarity)."""
+    positions = np.concatenate([np.array(first.hash_idx[value]) for value in common])
+    starts, ends = get_copied_slices(positions, NOISE_TOKENS)
+    return float(np.sum(ends - starts) / first.coverage) if first.coverage else 0.0
+
+
+def _fragments(first: _Document, second: _Document, common: set[int]) -> tuple[Fragment, ...]:
+    """The longest copied stretches of `first`, each with the stretch of `second` it matches: every
+    shared fingerprint ties a position of one to a position of the other."""
+    partner: dict[int, int] = {}
+    for value in common:
+        for position in first.hash_idx[value]:
+            partner.setdefault(int(position), int(second.hash_idx[value][0]))
+    starts, ends = get_copied_slices(np.array(sorted(partner)), NOISE_TOKENS)
+    stretches = sorted(zip(starts.tolist(), ends.tolist(), strict=True), key=lambda s: s[0] - s[1])
+    fragments = []
+    for start, end in sorted(stretches[:MAX_FRAGMENTS]):
+        matched = [partner[p] for p in partner if start <= p < end]
+        file_a, lines_a, text_a = _locate(first, start, end)
+        file_b, lines_b, text_b = _locate(second, min(matched), max(matched) + NOISE_TOKENS)
+        fragments.append(Fragment(file_a, lines_a, text_a, file_b, lines_b, text_b))
+    return tuple(fragments)
+
+
+def _locate(document: _Document, start: int, end: int) -> tuple[str, tuple[int, int], str]:
+    """File name, 1-based line range within it, and the whole original lines of a tokenised span."""
+    raw_start = int(document.token_start[start])
+    raw_end = int(document.token_end[min(end, len(document.token_end)) - 1])
+    text = document.text
+    index = max(0, bisect.bisect_right(document.file_starts, raw_start) - 1)
+    body_start = text.index("\n", document.file_starts[index]) + 1
+    line_start = text.rfind("\n", 0, raw_start) + 1
+    line_end = text.find("\n", max(raw_start, raw_end - 1))
+    line_end = len(text) if line_end < 0 else line_end
+    first_line = text.count("\n", body_start, line_start) + 1
+    last_line = first_line + text.count("\n", line_start, line_end)
+    return document.file_names[index], (first_line, last_line), text[line_start:line_end]
