@@ -16,14 +16,14 @@ from harness.grading.store import STORE_NAME, Run, StoreError, open_store
 HASHES = {"rubric_sha256": "r" * 64, "data_sha256": "d" * 64, "harness_version": "0.1.0+abc"}
 
 
-def graded(key: str, points: float = 50.0, submission: str = "s", needs_rerun: tuple[str, ...] = ()):
+def graded(key: str, points: float = 50.0, submission: str = "s"):
     """A record with a small stand-in report (the store keeps any JSON document)."""
     return GradedSubmission(
         key=key,
         name=key.rsplit("/", 1)[-1],
         participant_id="1234567",
         scipers=("123456", "234567"),
-        report={"summary": {"points": points, "needs_rerun": list(needs_rerun)}, "checks": []},
+        report={"summary": {"points": points, "needs_rerun": []}, "checks": []},
         submission_sha256=submission * 64,
         graded_at="2026-12-01T20:00:00+00:00",
         machine="box",
@@ -66,13 +66,15 @@ def test_newest_record_of_each_key_across_runs(tmp_path: Path) -> None:
         assert len(store.graded(second)) == 1
 
 
-def test_reuse_needs_equal_hashes_and_no_rerun(tmp_path: Path) -> None:
+def test_reuse_needs_equal_hashes_and_takes_the_newest(tmp_path: Path) -> None:
     with open_store(tmp_path, create=True) as store:
-        run = start(store)
-        store.record(run, graded("a", submission="1"))
-        store.record(run, graded("b", submission="2", needs_rerun=("timing.train-epoch",)))
-        assert store.reusable("1" * 64, **HASHES).key == "a"
-        assert store.reusable("2" * 64, **HASHES) is None
+        first, second = start(store), start(store)
+        store.record(first, graded("a", submission="1", points=10))
+        store.record(second, graded("a", submission="1", points=20))
+        store.record(first, graded("b", submission="2"))
+        assert store.reusable("1" * 64, **HASHES).report["summary"]["points"] == 20
+        assert store.reusable("2" * 64, **HASHES).key == "b"
+        assert store.reusable("3" * 64, **HASHES) is None
         assert store.reusable("1" * 64, **{**HASHES, "data_sha256": "e" * 64}) is None
         assert store.reusable("1" * 64, **{**HASHES, "harness_version": "0.2.0"}) is None
 

@@ -8,7 +8,8 @@ instead of failing; `Store.exclusive` makes a second `harness grade` on the same
 
 Tables: `runs` (one row per `harness grade` invocation, with the hashes it graded under) and `graded`
 (one row per submission per run, its report as JSON text). A record is reusable by a later run when its
-submission, rubric, data and harness hashes are all equal and it needs no re-run.
+submission, rubric, data and harness hashes are all equal (and it needs no re-run, which `harness grade`
+judges).
 """
 
 from __future__ import annotations
@@ -57,7 +58,6 @@ CREATE TABLE IF NOT EXISTS graded (
     machine TEXT NOT NULL,
     wall_s REAL NOT NULL,
     notes TEXT NOT NULL,
-    needs_rerun INTEGER NOT NULL,
     UNIQUE (run_id, key)
 );
 CREATE INDEX IF NOT EXISTS graded_by_key ON graded (key, seq);
@@ -128,10 +128,11 @@ class Store:
     def reusable(
         self, submission_sha256: str, rubric_sha256: str, data_sha256: str, harness_version: str
     ) -> GradedSubmission | None:
-        """The newest record graded under exactly these hashes that needs no re-run, if any."""
+        """The newest record graded under exactly these hashes, if any (the caller judges whether its
+        set-up failures, if any, call for grading it again)."""
         row = self._db.execute(
             f"SELECT {_RECORD_COLUMNS} FROM graded WHERE submission_sha256 = ? AND rubric_sha256 = ? "
-            "AND data_sha256 = ? AND harness_version = ? AND needs_rerun = 0 ORDER BY seq DESC LIMIT 1",
+            "AND data_sha256 = ? AND harness_version = ? ORDER BY seq DESC LIMIT 1",
             (submission_sha256, rubric_sha256, data_sha256, harness_version),
         ).fetchone()
         return None if row is None else _record(row)
@@ -150,12 +151,10 @@ class Store:
 
     def record(self, run_id: int, graded: GradedSubmission) -> None:
         """Commit one graded submission to run `run_id` now (it replaces that run's record of its key)."""
-        summary = graded.report.get("summary", {})
         with self._transaction():
             self._db.execute("DELETE FROM graded WHERE run_id = ? AND key = ?", (run_id, graded.key))
             self._db.execute(
-                f"INSERT INTO graded ({_RECORD_COLUMNS}, needs_rerun) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO graded ({_RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     graded.key,
@@ -171,7 +170,6 @@ class Store:
                     graded.machine,
                     graded.wall_s,
                     json.dumps(list(graded.notes)),
-                    int(bool(summary.get("needs_rerun"))),
                 ),
             )
 
