@@ -16,6 +16,11 @@ from harness.check import DEFAULT_DATA_DIR, REFERENCE_DIR, check_submission
 from harness.data_info import describe_file, render_info
 from harness.degradation import DEFAULT_DEGRADATION, DEGRADATIONS
 from harness.errors import HarnessError
+from harness.exports.autograder import build_autograder
+from harness.exports.diff import dumps_diff, regrade_diff, render_diff
+from harness.exports.export import EXPORT_FORMATS, ExportOptions, diff_sides, export_class, load_class
+from harness.exports.gradescope import dumps_results, results_for_report
+from harness.exports.similarity import DEFAULT_THRESHOLD
 from harness.generate import make_dataset
 from harness.report import FORMATS, write_reports
 from harness.rubric import DEFAULT_RUBRIC, load_rubric
@@ -47,6 +52,9 @@ def main() -> None:
     harness data make DIR     write a course-format data set
     harness data info FILE    describe and validate data files
     harness check PATH        grade one submission and write its report
+    harness export STORE      class outputs: Moodle, Gradescope, CSV, the class report
+    harness diff A [B]        what a regrade changed, and why
+    harness gradescope build  an autograder that grades with this harness
     """
 
 
@@ -125,12 +133,17 @@ def data_info(paths: tuple[Path, ...]) -> None:
 
 def _formats(context: click.Context, parameter: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
     """`--format md,json --format table` -> ("md", "json", "table"), each checked against FORMATS."""
+    return _choices(values, FORMATS)
+
+
+def _choices(values: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str, ...]:
+    """Repeated or comma-separated option values, in order, without repeats, each one of `allowed`."""
     chosen = tuple(
         dict.fromkeys(part.strip() for value in values for part in value.split(",") if part.strip())
     )
-    unknown = [name for name in chosen if name not in FORMATS]
+    unknown = [name for name in chosen if name not in allowed]
     if unknown:
-        raise click.BadParameter(f"unknown format {', '.join(unknown)} (choose from {', '.join(FORMATS)})")
+        raise click.BadParameter(f"unknown format {', '.join(unknown)} (choose from {', '.join(allowed)})")
     return chosen
 
 
@@ -197,3 +210,128 @@ def check(
         if not quiet:
             click.echo(f"wrote {kind}: {written_path}", err=True)
     sys.exit(0 if report.summary.passed_required else 1)
+
+
+@main.command("export")
+@click.argument("store", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    required=True,
+    callback=lambda context, parameter, values: _choices(values, EXPORT_FORMATS),
+    help=f"{', '.join(EXPORT_FORMATS)} (repeatable or comma list).",
+)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("exports"), show_default=True)
+@click.option("--run", "run_id", type=int, help="The class as of this run [the last one].")
+@click.option(
+    "--worksheet",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Moodle's grading worksheet.",
+)
+@click.option(
+    "--roster",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV: sciper, participant|email.",
+)
+@click.option(
+    "--similarity", is_flag=True, help="Compare the class's code (copydetect) for the report and CSV."
+)
+@click.option("--threshold", type=click.FloatRange(0, 1), default=DEFAULT_THRESHOLD, show_default=True)
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Course data: best blur on the PSNR figure.",
+)
+@click.option(
+    "--reference-report",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The reference's report.json: its PSNR on the figure.",
+)
+@reports_user_errors
+def export(
+    store: Path,
+    formats: tuple[str, ...],
+    out_dir: Path,
+    run_id: int | None,
+    worksheet: Path | None,
+    roster: Path | None,
+    similarity: bool,
+    threshold: float,
+    data_dir: Path | None,
+    reference_report: Path | None,
+) -> None:
+    """Write class outputs from the STORE of `harness grade` (a folder or grades.sqlite); never re-grades."""
+    records = load_class(store, run_id)
+    options = ExportOptions(worksheet, roster, similarity, threshold, data_dir, reference_report)
+    result = export_class(records, formats, out_dir, options)
+    click.echo(f"harness export: {records.label}")
+    for line in result.notes:
+        click.echo(line)
+    for kind, path in result.written.items():
+        click.echo(f"wrote {kind}: {path}")
+
+
+@main.command("diff")
+@click.argument("store_a", type=click.Path(path_type=Path))
+@click.argument("store_b", type=click.Path(path_type=Path), required=False)
+@click.option("--run-a", type=int, help="Run of STORE_A [its last; with one store, the one before].")
+@click.option("--run-b", type=int, help="Run of STORE_B [its last].")
+@click.option(
+    "--json", "json_path", type=click.Path(path_type=Path), help="Also write the diff as JSON here."
+)
+@reports_user_errors
+def diff(
+    store_a: Path, store_b: Path | None, run_a: int | None, run_b: int | None, json_path: Path | None
+) -> None:
+    """What a regrade changed: STORE_A against STORE_B, or two runs of STORE_A.
+
+    Exit status 0 when nothing changed but timings, 1 when a submission changed.
+    """
+    before, after = diff_sides(store_a, store_b, run_a, run_b)
+    result = regrade_diff(before.graded, after.graded, before.label, after.label)
+    click.echo(render_diff(result), nl=False)
+    if json_path is not None:
+        json_path.write_text(dumps_diff(result), encoding="utf-8")
+        click.echo(f"wrote json: {json_path}", err=True)
+    sys.exit(0 if result.unchanged else 1)
+
+
+@main.group()
+def gradescope() -> None:
+    """Grade inside Gradescope with this harness."""
+
+
+@gradescope.command("build")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_DATA_DIR,
+    show_default="the repository's test_data/",
+)
+@click.option(
+    "--rubric", "rubric_name", default=DEFAULT_RUBRIC, show_default=True, help="Rubric name or TOML file."
+)
+@reports_user_errors
+def gradescope_build(out_dir: Path, data_dir: Path, rubric_name: str) -> None:
+    """Write an autograder (setup.sh, run_autograder, the harness and data) into OUT_DIR, and its zip."""
+    build = build_autograder(out_dir, data_dir, rubric_name)
+    click.echo(f"wrote {build.setup_sh}, {build.run_autograder}; upload {build.zip_path} to Gradescope")
+
+
+@gradescope.command("results")
+@click.argument("report", type=click.Path(path_type=Path))
+@click.argument("results", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--stderr",
+    "stderr_path",
+    type=click.Path(path_type=Path),
+    help="harness check's stderr: its last line explains a missing report.",
+)
+def gradescope_results(report: Path, results: Path, stderr_path: Path | None) -> None:
+    """Turn a harness check REPORT (report.json) into Gradescope's RESULTS file; always writes one."""
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(dumps_results(results_for_report(report, stderr_path)), encoding="utf-8")

@@ -27,6 +27,24 @@ def results_json(report: Mapping[str, Any], execution_time_s: float) -> dict[str
     return _results(row, execution_time_s, report["rubric"]["name"])
 
 
+def results_for_report(report_path: Path, stderr_path: Path | None = None) -> dict[str, Any]:
+    """The results of `harness check`'s report.json, or, when it made none (a bad path: exit 2), a
+    score of 0 whose output is the last line `harness check` wrote on stderr."""
+    try:
+        report = json.loads(Path(report_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        reason = _last_line(stderr_path) or f"no report at {report_path}"
+        return {
+            "score": 0.0,
+            "execution_time": 0,
+            "output": f"The harness could not grade this submission: {reason}",
+            "visibility": VISIBILITY,
+            "stdout_visibility": "hidden",
+            "tests": [],
+        }
+    return results_json(report, float(report["run"]["wall_s"]))
+
+
 def graded_results_json(graded: GradedSubmission) -> dict[str, Any]:
     """The results document of a stored submission."""
     return _results(submission_row(graded), graded.wall_s, graded.report["rubric"]["name"])
@@ -75,3 +93,13 @@ def _test_output(outcome: str, fault: str, message: str) -> str:
     if fault == "setup":
         return f"{outcome}: {message} (a grading set-up problem, not yours: it will be re-run)"
     return f"{outcome}: {message}"
+
+
+def _last_line(path: Path | None) -> str:
+    if path is None:
+        return ""
+    try:
+        lines = Path(path).read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return lines[-1].strip() if lines else ""
