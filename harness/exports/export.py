@@ -116,11 +116,9 @@ def export_class(
             filled, rows, out_dir / "moodle" / "feedback.zip"
         )
         result.notes.append(f"moodle: {len(filled.assignments)} worksheet rows graded")
-        result.notes += [
-            f"moodle: no submission for {identifier}" for identifier in filled.rows_without_submission
-        ]
-        result.notes += [f"moodle: no worksheet row for {key}" for key in filled.submissions_without_row]
-        result.notes += [f"moodle: left as it was: {conflict}" for conflict in filled.conflicts]
+        result.notes.extend(f"moodle: no submission for {row}" for row in filled.rows_without_submission)
+        result.notes.extend(f"moodle: no worksheet row for {key}" for key in filled.submissions_without_row)
+        result.notes.extend(f"moodle: left as it was: {conflict}" for conflict in filled.conflicts)
     if "gradescope" in formats:
         written = write_results(records.graded, out_dir / "gradescope")
         result.written["gradescope"] = out_dir / "gradescope"

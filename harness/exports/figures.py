@@ -70,7 +70,8 @@ def psnr_distribution(psnrs: Sequence[float], metric: str | None, baselines: Psn
     axes.set_xlim(low - 0.5, high + 0.5)
     axes.set(xlabel=f"PSNR of the pretrained model (dB, {metric or 'unknown'} metric)", ylabel="submissions")
     axes.set_title(f"PSNR of {len(psnrs)} pretrained models")
-    axes.legend(loc="upper left", fontsize=8)
+    if psnrs or known:
+        axes.legend(loc="upper left", fontsize=8)
     return _png(figure)
 
 
