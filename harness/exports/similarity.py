@@ -221,11 +221,14 @@ def _fragments(first: _Document, second: _Document, common: set[int]) -> tuple[F
 
 
 def _locate(document: _Document, start: int, end: int) -> tuple[str, tuple[int, int], str]:
-    """File name, 1-based line range within it, and the whole original lines of a tokenised span."""
+    """File name, 1-based line range within it, and the whole original lines of a tokenised span
+    (cut at the end of the file it starts in)."""
     raw_start = int(document.token_start[start])
     raw_end = int(document.token_end[min(end, len(document.token_end)) - 1])
     text = document.text
     index = max(0, bisect.bisect_right(document.file_starts, raw_start) - 1)
+    if index + 1 < len(document.file_starts):  # a stretch running on into the next file stops at its end
+        raw_end = min(raw_end, document.file_starts[index + 1] - 1)
     body_start = text.index("\n", document.file_starts[index]) + 1
     line_start = text.rfind("\n", 0, raw_start) + 1
     line_end = text.find("\n", max(raw_start, raw_end - 1))
