@@ -16,11 +16,7 @@ from harness.check import DEFAULT_DATA_DIR, REFERENCE_DIR, check_submission
 from harness.data_info import describe_file, render_info
 from harness.degradation import DEFAULT_DEGRADATION, DEGRADATIONS
 from harness.errors import HarnessError
-from harness.exports.autograder import build_autograder
-from harness.exports.diff import dumps_diff, regrade_diff, render_diff
-from harness.exports.export import EXPORT_FORMATS, ExportOptions, diff_sides, export_class, load_class
-from harness.exports.gradescope import dumps_results, results_for_report
-from harness.exports.similarity import DEFAULT_THRESHOLD
+from harness.exports import EXPORT_FORMATS, SIMILARITY_THRESHOLD
 from harness.generate import make_dataset
 from harness.report import FORMATS, write_reports
 from harness.rubric import DEFAULT_RUBRIC, load_rubric
@@ -212,6 +208,10 @@ def check(
     sys.exit(0 if report.summary.passed_required else 1)
 
 
+# The class commands below import their modules when they run: matplotlib, copydetect and their
+# dependencies would add about a second to the start of every `harness check`.
+
+
 @main.command("export")
 @click.argument("store", type=click.Path(path_type=Path))
 @click.option(
@@ -237,7 +237,7 @@ def check(
 @click.option(
     "--similarity", is_flag=True, help="Compare the class's code (copydetect) for the report and CSV."
 )
-@click.option("--threshold", type=click.FloatRange(0, 1), default=DEFAULT_THRESHOLD, show_default=True)
+@click.option("--threshold", type=click.FloatRange(0, 1), default=SIMILARITY_THRESHOLD, show_default=True)
 @click.option(
     "--data",
     "data_dir",
@@ -263,6 +263,8 @@ def export(
     reference_report: Path | None,
 ) -> None:
     """Write class outputs from the STORE of `harness grade` (a folder or grades.sqlite); never re-grades."""
+    from harness.exports.export import ExportOptions, export_class, load_class  # on use (see above)
+
     records = load_class(store, run_id)
     options = ExportOptions(worksheet, roster, similarity, threshold, data_dir, reference_report)
     result = export_class(records, formats, out_dir, options)
@@ -289,6 +291,9 @@ def diff(
 
     Exit status 0 when nothing changed but timings, 1 when a submission changed.
     """
+    from harness.exports.diff import dumps_diff, regrade_diff, render_diff  # on use (see above)
+    from harness.exports.export import diff_sides
+
     before, after = diff_sides(store_a, store_b, run_a, run_b)
     result = regrade_diff(before.graded, after.graded, before.label, after.label)
     click.echo(render_diff(result), nl=False)
@@ -318,6 +323,8 @@ def gradescope() -> None:
 @reports_user_errors
 def gradescope_build(out_dir: Path, data_dir: Path, rubric_name: str) -> None:
     """Write an autograder (setup.sh, run_autograder, the harness and data) into OUT_DIR, and its zip."""
+    from harness.exports.autograder import build_autograder  # on use (see above)
+
     build = build_autograder(out_dir, data_dir, rubric_name)
     click.echo(f"wrote {build.setup_sh}, {build.run_autograder}; upload {build.zip_path} to Gradescope")
 
@@ -333,5 +340,7 @@ def gradescope_build(out_dir: Path, data_dir: Path, rubric_name: str) -> None:
 )
 def gradescope_results(report: Path, results: Path, stderr_path: Path | None) -> None:
     """Turn a harness check REPORT (report.json) into Gradescope's RESULTS file; always writes one."""
+    from harness.exports.gradescope import dumps_results, results_for_report  # on use (see above)
+
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(dumps_results(results_for_report(report, stderr_path)), encoding="utf-8")

@@ -34,8 +34,6 @@ from harness.grading.records import GradedSubmission
 from harness.grading.store import Run, open_store
 from harness.submission import resolve_submission
 
-EXPORT_FORMATS = ("moodle", "gradescope", "csv", "report")
-
 
 @dataclass(frozen=True)
 class ClassRecords:

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 from copydetect.utils import get_copied_slices, get_document_fingerprints, get_token_coverage
 
+from harness.exports import SIMILARITY_THRESHOLD
 from harness.exports.attention import SimilarTo
 from harness.exports.template import TEMPLATE_CODE
 
@@ -33,8 +34,7 @@ NOISE_TOKENS = 25
 """k: the shortest run of matching (tokenised) characters that counts as copied."""
 GUARANTEE_TOKENS = 30
 """A run at least this long is always found (winnow window = guarantee - noise + 1)."""
-DEFAULT_THRESHOLD = 0.6
-"""A pair is listed when at least this share of one side's fingerprinted code is shared."""
+DEFAULT_THRESHOLD = SIMILARITY_THRESHOLD
 MAX_FRAGMENTS = 6
 FILE_MARKER = "# file: "
 
