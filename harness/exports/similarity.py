@@ -1,8 +1,8 @@
 """Code similarity across a class, with copydetect's winnowed k-gram fingerprints of tokenised code.
 
 Each submission's Python files are joined into one text (each file after a `# file: PATH` line) and
-tokenised with the standard library's `tokenize`, as copydetect's own filter does with pygments but
-about ten times faster: names become `V` (`F` after `def`, `O` after `class`), strings `S`, comments
+tokenised as copydetect's own filter does with pygments, by a regular-expression lexer of Python's
+tokens (on the reference's 77 kB: 0.1 s against pygments' 2 s): names become `V` (`F` after `def`, `O` after `class`), strings `S`, comments
 and white space vanish, so renaming or reformatting does not hide a copy. copydetect then hashes every
 k-gram, winnows them, drops the fingerprints of the course's template (`harness.exports.template`) and
 finds the copied slices of each pair. A side's share is its copied tokens over its fingerprinted
@@ -15,10 +15,9 @@ that containment closely). Similarity flags a pair for a human; it never changes
 from __future__ import annotations
 
 import bisect
-import io
 import itertools
 import keyword
-import tokenize
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,14 +130,18 @@ def _document(key: str, files: Mapping[str, str], boilerplate: np.ndarray) -> _D
         names.append(name)
         offset += len(part)
     text = "".join(parts)
-    tokens, token_start, token_end = [], [], []
+    tokens: list[str] = []
+    begins: list[int] = []
+    ends: list[int] = []
     for name, start in zip(names, starts, strict=True):
         body = start + len(FILE_MARKER) + len(name) + 1
-        for symbol, (begin, end) in _tokens(files[name]):
+        for symbol, begin, end in _tokens(files[name]):
             tokens.append(symbol)
-            token_start += [body + begin] * len(symbol)
-            token_end += [body + end] * len(symbol)
+            begins.append(body + begin)
+            ends.append(body + end)
     filtered = "".join(tokens)
+    lengths = np.fromiter((len(symbol) for symbol in tokens), dtype=np.int64, count=len(tokens))
+    token_start, token_end = np.repeat(begins, lengths), np.repeat(ends, lengths)
     window = GUARANTEE_TOKENS - NOISE_TOKENS + 1
     hashes, hash_idx = get_document_fingerprints(filtered, NOISE_TOKENS, window, boilerplate)
     return _Document(
@@ -146,53 +149,51 @@ def _document(key: str, files: Mapping[str, str], boilerplate: np.ndarray) -> _D
         text=text,
         file_starts=tuple(starts),
         file_names=tuple(names),
-        token_start=np.array(token_start, dtype=np.int64),
-        token_end=np.array(token_end, dtype=np.int64),
+        token_start=token_start.astype(np.int64),
+        token_end=token_end.astype(np.int64),
         hashes=hashes,
         hash_idx=hash_idx,
         coverage=float(get_token_coverage(hash_idx, NOISE_TOKENS, len(filtered))),
     )
 
 
-def _tokens(code: str) -> list[tuple[str, tuple[int, int]]]:
-    """`code` as copydetect's filter sees it: (symbol, (start, end) offsets in `code`) per token.
-
-    Code that stops tokenising (a syntax error) keeps the tokens before the error."""
-    line_starts = [0]
-    for line in code.splitlines(keepends=True):
-        line_starts.append(line_starts[-1] + len(line))
-    symbols: list[tuple[str, tuple[int, int]]] = []
+def _tokens(code: str) -> list[tuple[str, int, int]]:
+    """`code` as copydetect's filter sees it: (symbol, start, end in `code`) per token, comments and
+    white space left out. It never stops on broken code: a character it does not know is a token of
+    its own."""
+    symbols = []
     previous = ""
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(code).readline):
-            if token.type in _DROPPED:
-                continue
-            span = (
-                line_starts[token.start[0] - 1] + token.start[1],
-                line_starts[token.end[0] - 1] + token.end[1],
-            )
-            if token.type == tokenize.NAME and not keyword.iskeyword(token.string):
-                symbol = {"def": "F", "class": "O"}.get(previous, "V")
-            elif token.type == tokenize.STRING:
-                symbol = "S"
-            else:
-                symbol = token.string
-            symbols.append((symbol, span))
-            previous = token.string
-    except (tokenize.TokenError, SyntaxError):
-        pass
+    for match in _TOKEN.finditer(code):
+        kind, text = match.lastgroup, match.group()
+        if kind in ("space", "comment"):
+            continue
+        if kind == "name" and not keyword.iskeyword(text):
+            symbol = {"def": "F", "class": "O"}.get(previous, "V")
+        elif kind == "string":
+            symbol = "S"
+        else:
+            symbol = text
+        symbols.append((symbol, match.start(), match.end()))
+        previous = text
     return symbols
 
 
-_DROPPED = {
-    tokenize.COMMENT,
-    tokenize.NL,
-    tokenize.NEWLINE,
-    tokenize.INDENT,
-    tokenize.DEDENT,
-    tokenize.ENCODING,
-    tokenize.ENDMARKER,
-}
+_TOKEN = re.compile(
+    r"""
+    (?P<space>[ \t\f\r\n]+|\\\n)
+    |(?P<comment>\#[^\n]*)
+    |(?P<string>[rRbBuUfF]{0,2}
+        (?:'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*'''
+        |\"\"\"[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*\"\"\"
+        |'[^'\\\n]*(?:\\.[^'\\\n]*)*'
+        |"[^"\\\n]*(?:\\.[^"\\\n]*)*"))
+    |(?P<name>[^\W\d]\w*)
+    |(?P<number>\d[\w.]*|\.\d\w*)
+    |(?P<op>\*\*=?|//=?|>>=?|<<=?|->|:=|\.\.\.|[-+*/%@&|^=<>!]=|[-+*/%@&|^~<>()\[\]{},:;.=])
+    |(?P<other>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
 
 
 def _share(first: _Document, second: _Document, common: set[int]) -> float:
