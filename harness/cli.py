@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from harness import __version__
-from harness.check import DEFAULT_DATA_DIR, REFERENCE_DIR, check_submission
+from harness.check import DEFAULT_DATA_DIR, GROUPS, REFERENCE_DIR, check_submission
 from harness.data_info import describe_file, render_info
 from harness.degradation import DEFAULT_DEGRADATION, DEGRADATIONS
 from harness.errors import HarnessError
@@ -202,6 +202,20 @@ def check(
     sys.exit(0 if report.summary.passed_required else 1)
 
 
+def _check_groups(
+    context: click.Context, parameter: click.Parameter, value: str | None
+) -> tuple[str, ...] | None:
+    """`layout,rules` -> ("harness.layout", "harness.rules"), each checked against `GROUPS`; None: all."""
+    if value is None:
+        return None
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    modules = [name if name.startswith("harness.") else f"harness.{name}" for name in names]
+    unknown = [name for name, module in zip(names, modules, strict=True) if module not in GROUPS]
+    if unknown or not modules:
+        raise click.BadParameter(f"unknown check group {', '.join(unknown) or value!r}")
+    return tuple(dict.fromkeys(modules))
+
+
 @main.command()
 @click.argument("class_dir", type=click.Path(path_type=Path))
 @click.option(
@@ -223,6 +237,13 @@ def check(
 )
 @click.option("--regrade", is_flag=True, help="Grade every submission again, even when already graded.")
 @click.option("--only", metavar="PATTERN", help="Only submissions whose path or name matches this glob.")
+@click.option(
+    "--check-groups",
+    "groups",
+    callback=_check_groups,
+    metavar="GROUPS",
+    help=f"Comma list of check groups to run [all]: {', '.join(g.removeprefix('harness.') for g in GROUPS)}.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @reports_user_errors
 def grade(
@@ -234,6 +255,7 @@ def grade(
     out_dir: Path | None,
     regrade: bool,
     only: str | None,
+    groups: tuple[str, ...] | None,
     quiet: bool,
 ) -> None:
     """Grade every submission in CLASS_DIR (Moodle's "Download all submissions" folder, or zips and
@@ -257,6 +279,7 @@ def grade(
             scheduler=scheduler,
             regrade=regrade,
             only=only,
+            groups=groups,
             on_start=progress.start,
             on_graded=progress.graded,
         )
