@@ -12,12 +12,15 @@ from typing import Any, TypeVar
 import click
 
 from harness import __version__
-from harness.check import DEFAULT_DATA_DIR, REFERENCE_DIR, check_submission
+from harness.check import DEFAULT_DATA_DIR, GROUPS, REFERENCE_DIR, check_submission
 from harness.data_info import describe_file, render_info
 from harness.degradation import DEFAULT_DEGRADATION, DEGRADATIONS
 from harness.errors import HarnessError
 from harness.exports import EXPORT_FORMATS, SIMILARITY_THRESHOLD
 from harness.generate import make_dataset
+from harness.grading.grade import grade_class
+from harness.grading.progress import ClassProgress
+from harness.grading.summary import render_summary
 from harness.report import FORMATS, write_reports
 from harness.rubric import DEFAULT_RUBRIC, load_rubric
 from harness.tables import render_console, use_color
@@ -206,6 +209,96 @@ def check(
         if not quiet:
             click.echo(f"wrote {kind}: {written_path}", err=True)
     sys.exit(0 if report.summary.passed_required else 1)
+
+
+def _check_groups(
+    context: click.Context, parameter: click.Parameter, value: str | None
+) -> tuple[str, ...] | None:
+    """`layout,rules` -> ("harness.layout", "harness.rules"), each checked against `GROUPS`; None: all."""
+    if value is None:
+        return None
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    modules = [name if name.startswith("harness.") else f"harness.{name}" for name in names]
+    unknown = [name for name, module in zip(names, modules, strict=True) if module not in GROUPS]
+    if unknown or not modules:
+        raise click.BadParameter(f"unknown check group {', '.join(unknown) or value!r}")
+    return tuple(dict.fromkeys(modules))
+
+
+@main.command()
+@click.argument("class_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder holding train_data.pkl and val_data.pkl (at the same path on every Dask worker).",
+)
+@click.option(
+    "--rubric", "rubric_name", default=DEFAULT_RUBRIC, show_default=True, help="Rubric name or TOML file."
+)
+@click.option(
+    "--workers", type=click.IntRange(min=1), help="Grading processes on this machine [half the cores]."
+)
+@click.option("--scheduler", metavar="ADDRESS", help="Grade on this Dask cluster, e.g. tcp://host:8786.")
+@click.option(
+    "--out", "out_dir", type=click.Path(path_type=Path), help="Store folder [reports/<class folder>/]."
+)
+@click.option("--regrade", is_flag=True, help="Grade every submission again, even when already graded.")
+@click.option("--only", metavar="PATTERN", help="Only submissions whose path or name matches this glob.")
+@click.option(
+    "--check-groups",
+    "groups",
+    callback=_check_groups,
+    metavar="GROUPS",
+    help=f"Comma list of check groups to run [all]: {', '.join(g.removeprefix('harness.') for g in GROUPS)}.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@reports_user_errors
+def grade(
+    class_dir: Path,
+    data_dir: Path,
+    rubric_name: str,
+    workers: int | None,
+    scheduler: str | None,
+    out_dir: Path | None,
+    regrade: bool,
+    only: str | None,
+    groups: tuple[str, ...] | None,
+    quiet: bool,
+) -> None:
+    """Grade every submission in CLASS_DIR (Moodle's "Download all submissions" folder, or zips and
+    Proj_ folders) into the store grades.sqlite under --out; a re-run grades only what is missing or
+    changed.
+
+    Exit status: 0 when every submission was graded (whatever its score), 1 when some need a re-run
+    because of the grading set-up, 2 for bad arguments, 130 when interrupted (what finished is kept).
+    """
+    if workers is not None and scheduler is not None:
+        raise click.UsageError("--workers and --scheduler exclude each other (Dask workers are set up there)")
+    rubric = load_rubric(rubric_name)
+    progress = ClassProgress(enabled=not quiet)
+    try:
+        result = grade_class(
+            class_dir,
+            data_dir,
+            rubric,
+            out_dir or Path("reports") / Path(class_dir).resolve().name,
+            workers=workers,
+            scheduler=scheduler,
+            regrade=regrade,
+            only=only,
+            groups=groups,
+            on_start=progress.start,
+            on_graded=progress.graded,
+        )
+    except KeyboardInterrupt:
+        progress.close()
+        click.echo("harness grade: interrupted; what finished is in the store, run again to go on", err=True)
+        sys.exit(130)
+    progress.close()
+    click.echo(render_summary(result), nl=False)
+    sys.exit(result.exit_code)
 
 
 # The class commands below import their modules when they run: matplotlib, copydetect and their
