@@ -130,6 +130,19 @@ def data_info(paths: tuple[Path, ...]) -> None:
     click.echo("\n".join(render_info(info) for info in infos), nl=False)
 
 
+_data_option = click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_DATA_DIR,
+    show_default="the repository's test_data/",
+    help="Folder holding train_data.pkl and val_data.pkl.",
+)
+_rubric_option = click.option(
+    "--rubric", "rubric_name", default=DEFAULT_RUBRIC, show_default=True, help="Rubric name or TOML file."
+)
+
+
 def _formats(context: click.Context, parameter: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
     """`--format md,json --format table` -> ("md", "json", "table"), each checked against FORMATS."""
     return _choices(values, FORMATS)
@@ -148,17 +161,8 @@ def _choices(values: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str, ..
 
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option(
-    "--data",
-    "data_dir",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_DATA_DIR,
-    show_default="the repository's test_data/",
-    help="Folder holding train_data.pkl and val_data.pkl.",
-)
-@click.option(
-    "--rubric", "rubric_name", default=DEFAULT_RUBRIC, show_default=True, help="Rubric name or TOML file."
-)
+@_data_option
+@_rubric_option
 @click.option(
     "--format",
     "formats",
@@ -403,16 +407,8 @@ def gradescope() -> None:
 
 @gradescope.command("build")
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option(
-    "--data",
-    "data_dir",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_DATA_DIR,
-    show_default="the repository's test_data/",
-)
-@click.option(
-    "--rubric", "rubric_name", default=DEFAULT_RUBRIC, show_default=True, help="Rubric name or TOML file."
-)
+@_data_option
+@_rubric_option
 @reports_user_errors
 def gradescope_build(out_dir: Path, data_dir: Path, rubric_name: str) -> None:
     """Write an autograder (setup.sh, run_autograder, the harness and data) into OUT_DIR, and its zip."""
