@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 _WIDTH, _HEIGHT, _DPI = 7.0, 3.6, 110
 _BAR = "#4c78a8"
@@ -115,7 +116,9 @@ def pass_rates(rates: Sequence[PassRate]) -> bytes:
 def _figure(height: float = _HEIGHT) -> tuple[Figure, Axes]:
     figure = Figure(figsize=(_WIDTH, height), dpi=_DPI, layout="constrained")
     FigureCanvasAgg(figure)
-    return figure, figure.add_subplot()
+    axes = figure.add_subplot()
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts of submissions
+    return figure, axes
 
 
 def _png(figure: Figure) -> bytes:
