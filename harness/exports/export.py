@@ -63,6 +63,8 @@ class ExportOptions:
 
 @dataclass(frozen=True)
 class ExportResult:
+    """What `export_class` wrote, by kind, and the lines a grader must read."""
+
     written: dict[str, Path] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     """Lines a grader must read: unmatched rows and submissions, conflicts, unreadable sources."""
