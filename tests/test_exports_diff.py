@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import csv
 import json
+import shutil
 from dataclasses import replace
 
 import pytest
@@ -14,7 +15,7 @@ from click.testing import CliRunner
 from harness.cli import main
 from harness.exports.diff import regrade_diff
 from harness.grading.store import open_store
-from tests.class_fixtures import MEMBERS, graded_class
+from tests.class_fixtures import MEMBERS, REFERENCE, graded_class
 
 
 def retimed(graded, run_id):
@@ -160,3 +161,17 @@ def test_cli_export_errors_are_one_line_exit_2(store, tmp_path, arguments, messa
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_cli_similarity_reads_code_from_the_class_folder(store, tmp_path):
+    """The store's class folder (tmp_path) holds only the reference, under the first member's key."""
+    shutil.copytree(REFERENCE, tmp_path / MEMBERS[0].key / "Miniproject_2")
+    shutil.copytree(REFERENCE, tmp_path / MEMBERS[3].key / "Miniproject_2")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main, ["export", str(store), "--format", "report", "--out", str(out), "--similarity"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.count("similarity: left out") == len(MEMBERS) - 2
+    page = (out / "class_report.html").read_text()
+    assert "(100%) and" in page and "code similar to" in page
