@@ -12,11 +12,15 @@ from typing import Any, TypeVar
 import click
 
 from harness import __version__
-from harness.check import DEFAULT_DATA_DIR, REFERENCE_DIR, check_submission
+from harness.check import DEFAULT_DATA_DIR, GROUPS, REFERENCE_DIR, check_submission
 from harness.data_info import describe_file, render_info
 from harness.degradation import DEFAULT_DEGRADATION, DEGRADATIONS
 from harness.errors import HarnessError
+from harness.exports import EXPORT_FORMATS, SIMILARITY_THRESHOLD
 from harness.generate import make_dataset
+from harness.grading.grade import grade_class
+from harness.grading.progress import ClassProgress
+from harness.grading.summary import render_summary
 from harness.report import FORMATS, prepare_out_dir, write_reports
 from harness.rubric import DEFAULT_RUBRIC, load_rubric
 from harness.tables import render_console, use_color
@@ -47,6 +51,9 @@ def main() -> None:
     harness data make DIR     write a course-format data set
     harness data info FILE    describe and validate data files
     harness check PATH        grade one submission and write its report
+    harness export STORE      class outputs: Moodle, Gradescope, CSV, the class report
+    harness diff A [B]        what a regrade changed, and why
+    harness gradescope build  an autograder that grades with this harness
     """
 
 
@@ -123,20 +130,7 @@ def data_info(paths: tuple[Path, ...]) -> None:
     click.echo("\n".join(render_info(info) for info in infos), nl=False)
 
 
-def _formats(context: click.Context, parameter: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
-    """`--format md,json --format table` -> ("md", "json", "table"), each checked against FORMATS."""
-    chosen = tuple(
-        dict.fromkeys(part.strip() for value in values for part in value.split(",") if part.strip())
-    )
-    unknown = [name for name in chosen if name not in FORMATS]
-    if unknown:
-        raise click.BadParameter(f"unknown format {', '.join(unknown)} (choose from {', '.join(FORMATS)})")
-    return chosen
-
-
-@main.command()
-@click.argument("path", type=click.Path(path_type=Path))
-@click.option(
+_data_option = click.option(
     "--data",
     "data_dir",
     type=click.Path(path_type=Path),
@@ -144,9 +138,31 @@ def _formats(context: click.Context, parameter: click.Parameter, values: tuple[s
     show_default="the repository's test_data/",
     help="Folder holding train_data.pkl and val_data.pkl.",
 )
-@click.option(
+_rubric_option = click.option(
     "--rubric", "rubric_name", default=DEFAULT_RUBRIC, show_default=True, help="Rubric name or TOML file."
 )
+
+
+def _formats(context: click.Context, parameter: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    """`--format md,json --format table` -> ("md", "json", "table"), each checked against FORMATS."""
+    return _choices(values, FORMATS)
+
+
+def _choices(values: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str, ...]:
+    """Repeated or comma-separated option values, in order, without repeats, each one of `allowed`."""
+    chosen = tuple(
+        dict.fromkeys(part.strip() for value in values for part in value.split(",") if part.strip())
+    )
+    unknown = [name for name in chosen if name not in allowed]
+    if unknown:
+        raise click.BadParameter(f"unknown format {', '.join(unknown)} (choose from {', '.join(allowed)})")
+    return chosen
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@_data_option
+@_rubric_option
 @click.option(
     "--format",
     "formats",
@@ -199,3 +215,223 @@ def check(
         if not quiet:
             click.echo(f"wrote {kind}: {written_path}", err=True)
     sys.exit(0 if report.summary.passed_required else 1)
+
+
+def _check_groups(
+    context: click.Context, parameter: click.Parameter, value: str | None
+) -> tuple[str, ...] | None:
+    """`layout,rules` -> ("harness.layout", "harness.rules"), each checked against `GROUPS`; None: all."""
+    if value is None:
+        return None
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    modules = [name if name.startswith("harness.") else f"harness.{name}" for name in names]
+    unknown = [name for name, module in zip(names, modules, strict=True) if module not in GROUPS]
+    if unknown or not modules:
+        raise click.BadParameter(f"unknown check group {', '.join(unknown) or value!r}")
+    return tuple(dict.fromkeys(modules))
+
+
+@main.command()
+@click.argument("class_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder holding train_data.pkl and val_data.pkl (at the same path on every Dask worker).",
+)
+@click.option(
+    "--rubric", "rubric_name", default=DEFAULT_RUBRIC, show_default=True, help="Rubric name or TOML file."
+)
+@click.option(
+    "--workers", type=click.IntRange(min=1), help="Grading processes on this machine [half the cores]."
+)
+@click.option("--scheduler", metavar="ADDRESS", help="Grade on this Dask cluster, e.g. tcp://host:8786.")
+@click.option(
+    "--out", "out_dir", type=click.Path(path_type=Path), help="Store folder [reports/<class folder>/]."
+)
+@click.option("--regrade", is_flag=True, help="Grade every submission again, even when already graded.")
+@click.option("--only", metavar="PATTERN", help="Only submissions whose path or name matches this glob.")
+@click.option(
+    "--check-groups",
+    "groups",
+    callback=_check_groups,
+    metavar="GROUPS",
+    help=f"Comma list of check groups to run [all]: {', '.join(g.removeprefix('harness.') for g in GROUPS)}.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@reports_user_errors
+def grade(
+    class_dir: Path,
+    data_dir: Path,
+    rubric_name: str,
+    workers: int | None,
+    scheduler: str | None,
+    out_dir: Path | None,
+    regrade: bool,
+    only: str | None,
+    groups: tuple[str, ...] | None,
+    quiet: bool,
+) -> None:
+    """Grade every submission in CLASS_DIR (Moodle's "Download all submissions" folder, or zips and
+    Proj_ folders) into the store grades.sqlite under --out; a re-run grades only what is missing or
+    changed.
+
+    Exit status: 0 when every submission was graded (whatever its score), 1 when some need a re-run
+    because of the grading set-up, 2 for bad arguments, 130 when interrupted (what finished is kept).
+    """
+    if workers is not None and scheduler is not None:
+        raise click.UsageError("--workers and --scheduler exclude each other (Dask workers are set up there)")
+    rubric = load_rubric(rubric_name)
+    progress = ClassProgress(enabled=not quiet)
+    try:
+        result = grade_class(
+            class_dir,
+            data_dir,
+            rubric,
+            out_dir or Path("reports") / Path(class_dir).resolve().name,
+            workers=workers,
+            scheduler=scheduler,
+            regrade=regrade,
+            only=only,
+            groups=groups,
+            on_start=progress.start,
+            on_graded=progress.graded,
+        )
+    except KeyboardInterrupt:
+        progress.close()
+        click.echo("harness grade: interrupted; what finished is in the store, run again to go on", err=True)
+        sys.exit(130)
+    progress.close()
+    click.echo(render_summary(result), nl=False)
+    sys.exit(result.exit_code)
+
+
+# The class commands below import their modules when they run: matplotlib, copydetect and their
+# dependencies would add about a second to the start of every `harness check`.
+
+
+@main.command("export")
+@click.argument("store", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    required=True,
+    callback=lambda context, parameter, values: _choices(values, EXPORT_FORMATS),
+    help=f"{', '.join(EXPORT_FORMATS)} (repeatable or comma list).",
+)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("exports"), show_default=True)
+@click.option("--run", "run_id", type=int, help="The class as of this run [the last one].")
+@click.option(
+    "--worksheet",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Moodle's grading worksheet.",
+)
+@click.option(
+    "--roster",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV: sciper, participant|email.",
+)
+@click.option(
+    "--similarity", is_flag=True, help="Compare the class's code (copydetect) for the report and CSV."
+)
+@click.option("--threshold", type=click.FloatRange(0, 1), default=SIMILARITY_THRESHOLD, show_default=True)
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Course data: best blur on the PSNR figure.",
+)
+@click.option(
+    "--reference-report",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The reference's report.json: its PSNR on the figure.",
+)
+@reports_user_errors
+def export(
+    store: Path,
+    formats: tuple[str, ...],
+    out_dir: Path,
+    run_id: int | None,
+    worksheet: Path | None,
+    roster: Path | None,
+    similarity: bool,
+    threshold: float,
+    data_dir: Path | None,
+    reference_report: Path | None,
+) -> None:
+    """Write class outputs from the STORE of `harness grade` (a folder or grades.sqlite); never re-grades."""
+    from harness.exports.export import ExportOptions, export_class, load_class  # on use (see above)
+
+    records = load_class(store, run_id)
+    options = ExportOptions(worksheet, roster, similarity, threshold, data_dir, reference_report)
+    result = export_class(records, formats, out_dir, options)
+    click.echo(f"harness export: {records.label}")
+    for line in result.notes:
+        click.echo(line)
+    for kind, path in result.written.items():
+        click.echo(f"wrote {kind}: {path}")
+
+
+@main.command("diff")
+@click.argument("store_a", type=click.Path(path_type=Path))
+@click.argument("store_b", type=click.Path(path_type=Path), required=False)
+@click.option("--run-a", type=int, help="Run of STORE_A [its last; with one store, the one before].")
+@click.option("--run-b", type=int, help="Run of STORE_B [its last].")
+@click.option(
+    "--json", "json_path", type=click.Path(path_type=Path), help="Also write the diff as JSON here."
+)
+@reports_user_errors
+def diff(
+    store_a: Path, store_b: Path | None, run_a: int | None, run_b: int | None, json_path: Path | None
+) -> None:
+    """What a regrade changed: STORE_A against STORE_B, or two runs of STORE_A.
+
+    Exit status 0 when nothing changed but timings, 1 when a submission changed.
+    """
+    from harness.exports.diff import dumps_diff, regrade_diff, render_diff  # on use (see above)
+    from harness.exports.export import diff_sides
+
+    before, after = diff_sides(store_a, store_b, run_a, run_b)
+    result = regrade_diff(before.graded, after.graded, before.label, after.label)
+    click.echo(render_diff(result), nl=False)
+    if json_path is not None:
+        json_path.write_text(dumps_diff(result), encoding="utf-8")
+        click.echo(f"wrote json: {json_path}", err=True)
+    sys.exit(0 if result.unchanged else 1)
+
+
+@main.group()
+def gradescope() -> None:
+    """Grade inside Gradescope with this harness."""
+
+
+@gradescope.command("build")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@_data_option
+@_rubric_option
+@reports_user_errors
+def gradescope_build(out_dir: Path, data_dir: Path, rubric_name: str) -> None:
+    """Write an autograder (setup.sh, run_autograder, the harness and data) into OUT_DIR, and its zip."""
+    from harness.exports.autograder import build_autograder  # on use (see above)
+
+    build = build_autograder(out_dir, data_dir, rubric_name)
+    click.echo(f"wrote {build.setup_sh}, {build.run_autograder}; upload {build.zip_path} to Gradescope")
+
+
+@gradescope.command("results")
+@click.argument("report", type=click.Path(path_type=Path))
+@click.argument("results", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--stderr",
+    "stderr_path",
+    type=click.Path(path_type=Path),
+    help="harness check's stderr: its last line explains a missing report.",
+)
+def gradescope_results(report: Path, results: Path, stderr_path: Path | None) -> None:
+    """Turn a harness check REPORT (report.json) into Gradescope's RESULTS file; always writes one."""
+    from harness.exports.gradescope import dumps_results, results_for_report  # on use (see above)
+
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(dumps_results(results_for_report(report, stderr_path)), encoding="utf-8")

@@ -1,0 +1,216 @@
+"""Discovery: what in a class folder is a submission to grade, and why everything else is not.
+
+A submission is one `.zip` or one folder holding `Miniproject_2` (directly, or in a `Proj_…` folder), as
+`harness check` accepts it. A class folder holds them directly, or in Moodle's "Download all
+submissions" layout: one folder per participant, `Full Name_1234567_assignsubmission_file_`, holding
+what they uploaded (or, without "download in folders", the files themselves prefixed by that name). The
+participant id is kept for the exports.
+
+Each candidate is resolved exactly as `harness check` resolves it (a safe extraction into a scratch
+folder; nothing of it is imported), which gives its name, its `Proj_` folder and the hash of its files.
+What cannot be graded is listed with a reason, never raised: an empty folder, a file that is no zip,
+a zip that cannot be unpacked or holds two packages, a Moodle online-text entry. When one participant
+uploaded several submissions, or the same team (the same SCIPERs in the `Proj_` name) uploaded under
+several participants, the newest is graded and the others are listed as superseded.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from harness.errors import SubmissionError
+from harness.grading.fingerprints import submission_sha256
+from harness.submission import PACKAGE_NAME, resolve_submission
+
+MOODLE_ENTRY = re.compile(
+    r"^(?P<participant>.+?)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<rest>.*)$"
+)
+"""`Full Name_1234567_assignsubmission_file_` (a folder) or `..._file_upload.zip` (a flat download)."""
+SCIPERS = re.compile(r"\d+")
+IGNORED_NAMES = ("__MACOSX",)
+
+
+@dataclass(frozen=True)
+class FoundSubmission:
+    """A submission to grade.
+
+    `key` is its path relative to the class folder (POSIX); `name` and `proj_name` are what `harness
+    check` calls it; `sha256` hashes its name, `Proj_` folder and every file of its package (what the
+    grade depends on); `modified` is the newest modification time among its files (seconds since the
+    epoch), which decides between two uploads.
+    """
+
+    key: str
+    path: Path
+    name: str
+    proj_name: str | None
+    participant_id: str | None
+    participant: str | None
+    scipers: tuple[str, ...]
+    sha256: str
+    modified: float
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NotGraded:
+    """Something in the class folder that is not graded, and why."""
+
+    key: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """The submissions of a class folder, in key order, and what was left out."""
+
+    submissions: tuple[FoundSubmission, ...]
+    not_graded: tuple[NotGraded, ...]
+
+
+@dataclass(frozen=True)
+class _Upload:
+    """A path to try as a submission, with the Moodle participant it came from (if any)."""
+
+    path: Path
+    participant_id: str | None = None
+    participant: str | None = None
+
+
+def discover(class_dir: Path, exclude: Iterable[Path] = ()) -> Discovery:
+    """Find every submission in `class_dir` (see the module docstring); `exclude`: folders to skip
+    (the `--out` folder when it lies inside the class folder)."""
+    root = Path(class_dir)
+    excluded = {Path(path).resolve() for path in exclude}
+    uploads: list[_Upload] = []
+    not_graded: list[NotGraded] = []
+    for entry in _visible(root):
+        if entry.resolve() in excluded:
+            continue
+        moodle = MOODLE_ENTRY.match(entry.name)
+        key = _key(root, entry)
+        if moodle and moodle["plugin"] != "file":
+            not_graded.append(NotGraded(key, f"a Moodle {moodle['plugin']} entry, not a file upload"))
+        elif entry.is_dir() and moodle:
+            found, left = _folder_uploads(root, entry, moodle["id"], moodle["participant"])
+            uploads += found
+            not_graded += left
+        elif entry.is_dir():
+            found, left = _plain_folder(root, entry)
+            uploads += found
+            not_graded += left
+        elif entry.suffix.lower() == ".zip":
+            uploads.append(_Upload(entry, *((moodle["id"], moodle["participant"]) if moodle else ())))
+        else:
+            not_graded.append(NotGraded(key, "not a .zip or a folder"))
+    submissions = []
+    for upload in uploads:
+        try:
+            submissions.append(_resolve(root, upload))
+        except SubmissionError as error:
+            not_graded.append(NotGraded(_key(root, upload.path), error.problem))
+    kept, superseded = _newest_only(submissions)
+    return Discovery(
+        submissions=tuple(sorted(kept, key=lambda s: s.key)),
+        not_graded=tuple(sorted([*not_graded, *superseded], key=lambda n: n.key)),
+    )
+
+
+def _visible(folder: Path) -> list[Path]:
+    """The entries of `folder`, sorted, without hidden files and macOS resource folders."""
+    return sorted(p for p in folder.iterdir() if not p.name.startswith(".") and p.name not in IGNORED_NAMES)
+
+
+def _key(root: Path, path: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def _folder_uploads(
+    root: Path, folder: Path, participant_id: str, participant: str
+) -> tuple[list[_Upload], list[NotGraded]]:
+    """A Moodle participant folder: each zip or folder in it is an upload; other files are listed."""
+    entries = _visible(folder)
+    if not entries:
+        return [], [NotGraded(_key(root, folder), "empty folder: nothing was uploaded")]
+    uploads = [
+        _Upload(entry, participant_id, participant)
+        for entry in entries
+        if entry.is_dir() or entry.suffix.lower() == ".zip"
+    ]
+    if not uploads:
+        names = ", ".join(entry.name for entry in entries)
+        return [], [NotGraded(_key(root, folder), f"no .zip or folder among its files ({names})")]
+    left = [
+        NotGraded(_key(root, entry), "not a .zip or a folder")
+        for entry in entries
+        if not (entry.is_dir() or entry.suffix.lower() == ".zip")
+    ]
+    return uploads, left
+
+
+def _plain_folder(root: Path, folder: Path) -> tuple[list[_Upload], list[NotGraded]]:
+    """A folder outside Moodle's layout: a submission itself, else a folder of zips, else listed."""
+    if not any(folder.iterdir()):
+        return [], [NotGraded(_key(root, folder), "empty folder")]
+    zips = [entry for entry in _visible(folder) if entry.is_file() and entry.suffix.lower() == ".zip"]
+    holds_package = (folder / "model.py").is_file() or any(
+        p.is_dir() and p.name.lower() == PACKAGE_NAME.lower()
+        for p in [folder, *folder.glob("*"), *folder.glob("*/*")]
+    )
+    if zips and not holds_package:
+        return [_Upload(entry) for entry in zips], []
+    return [_Upload(folder)], []
+
+
+def _resolve(root: Path, upload: _Upload) -> FoundSubmission:
+    """Resolve `upload` as `harness check` would (SubmissionError when it is no submission)."""
+    with tempfile.TemporaryDirectory(prefix="harness-discover-") as workdir:
+        submission = resolve_submission(upload.path, Path(workdir))
+    files = [upload.path] if upload.path.is_file() else [p for p in upload.path.rglob("*") if p.is_file()]
+    proj = submission.proj_name
+    return FoundSubmission(
+        key=_key(root, upload.path),
+        path=upload.path,
+        name=submission.name,
+        proj_name=proj,
+        participant_id=upload.participant_id,
+        participant=upload.participant,
+        scipers=tuple(SCIPERS.findall(proj)) if proj else (),
+        sha256=submission_sha256(submission),
+        modified=max((p.stat().st_mtime for p in files), default=0.0),
+    )
+
+
+def _newest_only(found: list[FoundSubmission]) -> tuple[list[FoundSubmission], list[NotGraded]]:
+    """Keep the newest upload of each participant, then of each team; list the others as superseded."""
+    kept, superseded = found, []
+    for owner in (_participant, _team):
+        groups: dict[object, list[FoundSubmission]] = {}
+        for submission in kept:
+            groups.setdefault(owner(submission) or submission.key, []).append(submission)
+        kept = []
+        for group in groups.values():
+            newest, *older = sorted(group, key=lambda s: (s.modified, s.key), reverse=True)
+            if older:
+                what = "uploads of this participant" if owner is _participant else "uploads of this team"
+                others = ", ".join(s.key for s in older)
+                newest = replace(
+                    newest, notes=(*newest.notes, f"{len(group)} {what}: the newest graded ({others} not)")
+                )
+                superseded += [
+                    NotGraded(s.key, f"superseded by the newer upload {newest.key}") for s in older
+                ]
+            kept.append(newest)
+    return kept, superseded
+
+
+def _participant(submission: FoundSubmission) -> str | None:
+    return submission.participant_id
+
+
+def _team(submission: FoundSubmission) -> tuple[str, ...] | None:
+    return tuple(sorted(submission.scipers)) or None

@@ -1,0 +1,79 @@
+"""The one-screen class summary `harness grade` prints at the end: a pure function of a `ClassResult`.
+
+Counts by outcome, score quartiles, and the submissions a human must look at: set-up failures to
+re-run, broken rules, crashed or hung checks, duplicate uploads, and what was not graded at all.
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import TYPE_CHECKING
+
+from tabulate import tabulate
+
+if TYPE_CHECKING:
+    from harness.grading.grade import ClassResult
+    from harness.grading.records import GradedSubmission
+
+LOOK_AT_LINES = 15
+"""At most this many "look at" rows; the rest are counted (they are all in the store)."""
+ALARMING = {"forbidden": "rule broken", "crash": "crashed", "timeout": "timed out", "oom": "out of memory"}
+"""Check outcomes a grader should see with their own eyes, and how the summary says them."""
+
+
+def render_summary(result: ClassResult) -> str:
+    """The class summary as console text."""
+    graded = result.graded
+    fresh = len(graded) - len(result.reused)
+    rerun = {record.key for record in result.needs_rerun}
+    passed = sum(1 for r in graded if r.key not in rerun and r.report["summary"]["passed_required"])
+    counts = [
+        ["passed every required check", passed],
+        ["failed a required check", len(graded) - passed - len(rerun)],
+        ["needs a re-run (grading set-up)", len(rerun)],
+        ["not graded (listed below)", len(result.not_graded)],
+    ]
+    lines = [
+        f"harness grade: {len(graded)} submissions of {result.class_dir} "
+        f"({fresh} graded now, {len(result.reused)} reused); store {result.store_path} run {result.run_id}",
+        "",
+        tabulate(counts, headers=("outcome", "submissions"), tablefmt="simple"),
+        "",
+        _quartiles([r.report["summary"]["points"] for r in graded if r.key not in rerun], result.max_points),
+    ]
+    look_at = [*(_concerns(record, record.key in rerun) for record in graded), *_not_graded(result)]
+    rows = [row for row in look_at if row is not None]
+    if rows:
+        lines += ["", "look at these:", tabulate(rows[:LOOK_AT_LINES], headers=("submission", "why"))]
+        if len(rows) > LOOK_AT_LINES:
+            lines.append(f"... and {len(rows) - LOOK_AT_LINES} more (all in the store)")
+    return "\n".join(lines) + "\n"
+
+
+def _quartiles(points: list[float], max_points: float) -> str:
+    if not points:
+        return "points: none graded"
+    if len(points) == 1:
+        return f"points: {points[0]:g} of {max_points:g}"
+    q1, median, q3 = statistics.quantiles(points, n=4, method="inclusive")
+    return (
+        f"points (of {max_points:g}): min {min(points):g} · Q1 {q1:g} · median {median:g} · Q3 {q3:g} "
+        f"· max {max(points):g}"
+    )
+
+
+def _concerns(record: GradedSubmission, rerun: bool) -> list[str] | None:
+    """One row naming why a human should look at `record`, or None."""
+    reasons = []
+    if rerun:
+        reasons.append("re-run: " + ", ".join(record.report["summary"]["needs_rerun"][:3]))
+    for outcome, words in ALARMING.items():
+        checks = [c["id"] for c in record.report["checks"] if c["outcome"] == outcome]
+        if checks and not rerun:
+            reasons.append(f"{words}: {', '.join(checks[:3])}")
+    reasons += record.notes
+    return [record.key, "; ".join(reasons)] if reasons else None
+
+
+def _not_graded(result: ClassResult) -> list[list[str]]:
+    return [[item.key, f"not graded: {item.reason}"] for item in result.not_graded]
