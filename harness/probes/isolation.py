@@ -241,8 +241,9 @@ def _build_view(
         return False
     if libc.mount(b"tmpfs", os.fsencode(view), b"tmpfs", MS_NOSUID | MS_NODEV, VIEW_TMPFS.encode()) != 0:
         return False
+    held = _bind(libc, Path("/dev"), _inside(view, "/dev"), read_only=False)
+    held &= _bind(libc, Path("/sys"), _inside(view, "/sys"), read_only=True)
     scratch = f"size={max(tmpfs_mb, 16)}m,mode=1777".encode()
-    held = True
     for private in ("tmp", "dev/shm"):
         (view / private).mkdir(parents=True, exist_ok=True)
         held &= (
@@ -250,8 +251,6 @@ def _build_view(
         )
     for path in visible:
         _show(libc, view, path)
-    held &= _bind(libc, Path("/dev"), _inside(view, "/dev"), read_only=False)
-    held &= _bind(libc, Path("/sys"), _inside(view, "/sys"), read_only=True)
     (view / "proc").mkdir(exist_ok=True)
     held &= _bind(libc, child_root, _inside(view, str(child_root)), read_only=False)
     return held

@@ -1,7 +1,7 @@
 """Attack fixture (issue 8, item 5): reach out of the child.
 
 `escape(harness_pid, socket_path, mark)` reads /etc/shadow, fills /dev/shm, writes a kernel setting
-(its own value back), lists the cgroup tree, signals the harness (signal 0: only asks whether it
+(its own value back), moves itself to the root cgroup, signals the harness (signal 0: only asks whether it
 could), lists the harness's root through /proc and connects to a Unix socket of the harness.
 """
 import os
@@ -43,7 +43,7 @@ def escape(harness_pid, socket_path, mark):
         "shadow": _attempt(lambda: Path("/etc/shadow").read_bytes()),
         "shm": _attempt(lambda: Path(f"/dev/shm/{mark}").write_bytes(b"x" * (1 << 20))),
         "sysctl": _attempt(lambda: _rewrite("/proc/sys/kernel/hostname")),
-        "cgroup": _attempt(lambda: os.listdir("/sys/fs/cgroup")),
+        "cgroup": _attempt(lambda: Path("/sys/fs/cgroup/cgroup.procs").write_text(str(os.getpid()))),
         "signal": _attempt(lambda: os.kill(harness_pid, 0)),
         "harness_root": _attempt(lambda: os.listdir(f"/proc/{harness_pid}/root/")),
         "socket": _attempt(lambda: _connect(socket_path)),

@@ -12,7 +12,7 @@ FORGED = {"status": "ok", "value": {"result": "forged", "seconds": 1.0}, "error"
 
 try:
     torch.save(FORGED, Path(__file__).resolve().parents[2] / "io" / "result.pt")
-except OSError:
+except (OSError, RuntimeError):  # torch reports a refused open as a RuntimeError
     pass
 os._exit(0)
 
