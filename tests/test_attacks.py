@@ -55,10 +55,13 @@ def layers() -> dict[str, bool]:
 
 
 def needs(*wanted: str) -> None:
+    """Skip when this machine cannot give a child one of the `wanted` layers at all; otherwise the
+    layers must hold (a child without one would not run: the sandbox fails closed)."""
+    unavailable = [layer for layer in wanted if layer not in sandbox.required_layers()]
+    if unavailable:
+        pytest.skip(f"this machine cannot give a child these layers: {', '.join(unavailable)}")
     held = layers()
-    missing = [layer for layer in wanted if not held.get(layer)]
-    if missing:
-        pytest.skip(f"this machine does not give a child these layers: {', '.join(missing)}")
+    assert all(held[layer] for layer in wanted), held
 
 
 @pytest.fixture(scope="module")

@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     root = Path(spec["root"])
     harness_dirs = [*harness.__path__, os.path.realpath(harness.__path__[0])]
     layers = detach(root / "view", root, visible_paths(harness_dirs), spec["tmpfs_mb"])
+    view = root / "view" if layers["filesystem"] else None
     ready_read, ready_write = os.pipe()
     go_read, go_write = os.pipe()
     result_read, result_write = os.pipe()
@@ -67,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
     if runner == 0:
         for fd in (ready_read, go_write, result_read):
             os.close(fd)
-        confine(root / "view" if layers["filesystem"] else None, warden, spec["uid"])
+        confine(view, warden, spec["uid"])
         os.write(ready_write, b"1")
         os.close(ready_write)
         if os.read(go_read, 1) != b"1":
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> None:
     for fd in (ready_write, go_read, result_write):
         os.close(fd)
     os.read(ready_read, 1)
-    layers.update(verify(runner, spec["uid"]))
+    layers.update(verify(runner, spec["uid"], view))
     Path(spec["isolation_file"]).write_text(json.dumps(layers))
     released = _wait_for(Path(spec["go_file"]))
     missing = [layer for layer in spec["require"] if not layers.get(layer)]
