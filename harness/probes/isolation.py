@@ -173,8 +173,9 @@ def confine(view: Path | None, warden: int, uid: int | None) -> None:
     _deny_user_namespaces(libc)
 
 
-def verify(runner: int, uid: int | None) -> dict[str, bool]:
-    """The runner's "pid", "uid", "seccomp" and "capabilities" layers, read from the kernel's accounts."""
+def verify(runner: int, uid: int | None, view: Path | None) -> dict[str, bool]:
+    """The runner's "filesystem" (its root is `view`; None: no view), "pid", "uid", "seccomp" and
+    "capabilities" layers, read from the kernel's accounts."""
     try:
         status = dict(
             line.split(":\t", 1)
@@ -182,11 +183,13 @@ def verify(runner: int, uid: int | None) -> dict[str, bool]:
             if ":\t" in line
         )
         own_pid_namespace = os.readlink(f"/proc/{runner}/ns/pid") != os.readlink("/proc/self/ns/pid")
+        root = os.readlink(f"/proc/{runner}/root")
     except OSError:
-        return {"pid": False, "uid": False, "seccomp": False, "capabilities": False}
+        return {"filesystem": False, "pid": False, "uid": False, "seccomp": False, "capabilities": False}
     uids = {int(value) for value in status.get("Uid", "0").split()}
     no_capabilities = all(int(status.get(key, "1"), 16) == 0 for key in ("CapEff", "CapPrm", "CapBnd"))
     return {
+        "filesystem": view is not None and root == str(view),
         "pid": own_pid_namespace and status.get("NSpid", "").split()[-1:] == ["1"],
         "uid": uid is not None and uids == {uid},
         "seccomp": status.get("Seccomp", "0").strip() == "2",
