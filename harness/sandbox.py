@@ -1,27 +1,33 @@
 """Run a probe against a submission in a child process, under limits, and bring back plain data.
 
 Student code never runs in the harness's own process. `run_probe` copies the submission's
-`Miniproject_2` folder into a fresh temporary folder, starts `harness.probes.child` there in a new
-session with a scrubbed environment, and watches it:
+`Miniproject_2` folder (bytecode removed) into a fresh temporary folder, starts `harness.probes.child`
+there in a new session with a scrubbed environment, and watches it:
 
 - wall time: past `Limits.wall_s` the child's processes are killed with SIGKILL -> status "timeout";
 - memory: the resident set of every process of the child is summed from /proc every few milliseconds;
   past `Limits.memory_mb` they are killed -> "oom". An address-space rlimit in the child
-  (`MEMORY_RLIMIT_FACTOR` times the limit) stops allocations too fast for polling;
+  (`MEMORY_RLIMIT_FACTOR` times the limit) stops allocations too fast for polling, and a cgroup
+  (`_Cgroup`, where the machine lets the harness make one) bounds memory with tmpfs included; the
+  kernel's OOM kill there is "oom" too;
 - output: stdout and stderr are drained by two threads that keep only the first and last
   `Limits.output_bytes / 2` bytes of each, so a print flood costs neither memory nor disk;
 - death by a signal, or an exit without a result file -> "crash".
 
-The child's processes are those of its session and every process in its private network namespace: a
-process that starts a session of its own (`setsid`, a daemon's double fork) leaves the session but not
-the namespace, so it is counted and killed too. Whatever is left is killed when the probe ends. The
-child waits, after isolating itself and before any submission code runs, until the parent has read
-that namespace from /proc (the go file), so even a child that ends at once leaves nothing behind.
+The child's processes are those of its session, its cgroup and every process in its private network
+namespace: a process that starts a session of its own (`setsid`, a daemon's double fork) leaves the
+session but not the namespace or the cgroup, so it is counted and killed too (and its pid namespace
+dies with the child). Whatever is left is killed when the probe ends. The child waits, after isolating
+itself and before any submission code runs, until the parent has read that namespace from /proc and
+put its processes in the cgroup (the go file), so even a child that ends at once leaves nothing behind.
 
-The child isolates itself before importing the submission (see `harness.probes.isolation`): no network,
-a read-only view of every file outside its temporary folder, no capabilities. The result comes back as a
-`torch.save` file loaded with `weights_only=True` and checked with `unsupported_data`, so no object the
-submission builds can reach this process; `bestmodel.pth` is only ever unpickled in the child.
+The child isolates itself before importing the submission (see `harness.probes.isolation`): which
+layers held comes back in `ChildRun.isolation`, and a child missing a layer that `required_layers`
+expects on this machine does not run at all. The result comes back as a `torch.save` file, written by
+the child's warden in a folder the submission's uid cannot write, loaded with `weights_only=True` and
+checked with `unsupported_data`, so no object the submission builds can reach this process;
+`bestmodel.pth` is only ever unpickled in the child. Times and memory in `ChildRun` are the parent's
+own observations (and the kernel's), never figures the child reports.
 """
 
 from __future__ import annotations
