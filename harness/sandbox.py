@@ -23,7 +23,7 @@ put its processes in the cgroup (the go file), so even a child that ends at once
 
 The child isolates itself before importing the submission (see `harness.probes.isolation`): which
 layers held comes back in `ChildRun.isolation`, and a child missing a layer that `required_layers`
-expects on this machine does not run at all. The result comes back as a `torch.save` file, written by
+found on this machine does not run at all. The result comes back as a `torch.save` file, written by
 the child's warden in a folder the submission's uid cannot write, loaded with `weights_only=True` and
 checked with `unsupported_data`, so no object the submission builds can reach this process;
 `bestmodel.pth` is only ever unpickled in the child. Times and memory in `ChildRun` are the parent's
@@ -57,7 +57,7 @@ import torch
 
 import harness
 from harness.probes.capture import printable, printable_data, unsupported_data
-from harness.probes.isolation import LAYERS, child_uid, expected_layers
+from harness.probes.isolation import LAYERS, child_uid
 from harness.probes.zygote import READY
 from harness.submission import special_files, without_bytecode
 
@@ -90,6 +90,7 @@ FORK_REPLY_S = 30.0
 SERVER_START_S = 120.0
 SERVER_STOP_S = 5.0
 KILL_WAIT_S = 10.0
+TRIAL_PROBE = "harness.probes.call:call"
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,9 @@ class Limits:
     memory_mb: int = 4096
     output_bytes: int = 20_000
     threads: int = 1
+
+
+TRIAL_LIMITS = Limits(wall_s=60, memory_mb=2048)
 
 
 @dataclass(frozen=True)
@@ -359,9 +363,21 @@ def run_probe(
     problem = unsupported_data(dict(args or {}), "args")
     if problem is not None:
         raise TypeError(f"run_probe args must be plain data and tensors: {problem}")
+    return _run_child(probe, Path(package_dir), args or {}, limits, import_model, required_layers())
+
+
+def _run_child(
+    probe: str,
+    package_dir: Path,
+    args: Mapping[str, Any],
+    limits: Limits,
+    import_model: bool,
+    require: tuple[str, ...],
+) -> ChildRun:
+    """`run_probe` in a child that runs only when the layers `require` names hold."""
     with tempfile.TemporaryDirectory(prefix="harness-child-") as temporary:
         root = Path(temporary).resolve()
-        spec_file = _prepare(root, Path(package_dir), args or {}, limits, probe, import_model)
+        spec_file = _prepare(root, package_dir, args, limits, probe, import_model, require)
         started = time.monotonic()
         out_read, out_write = os.pipe()
         err_read, err_write = os.pipe()
@@ -389,7 +405,13 @@ def run_probe(
 
 
 def _prepare(
-    root: Path, package_dir: Path, args: Mapping[str, Any], limits: Limits, probe: str, import_model: bool
+    root: Path,
+    package_dir: Path,
+    args: Mapping[str, Any],
+    limits: Limits,
+    probe: str,
+    import_model: bool,
+    require: tuple[str, ...],
 ) -> Path:
     """Lay out the child's folder: lib/ (the harness only), pkg/Miniproject_2 (no bytecode), scratch/,
     tmp/, io/ and view/ (where the child mounts what it may see).
@@ -428,20 +450,34 @@ def _prepare(
         "address_space_mb": address_space_mb,
         "tmpfs_mb": limits.memory_mb,
         "uid": uid,
-        "require": list(required_layers()),
+        "require": list(require),
     }
     spec_file = root / "io" / "spec.json"
     spec_file.write_text(json.dumps(spec))
     return spec_file
 
 
-@functools.cache
 def required_layers() -> tuple[str, ...]:
-    """The isolation layers every child must hold on this machine, or not run (see `expected_layers`).
+    """The isolation layers every child must hold on this machine, or not run (fail closed).
 
-    `HARNESS_SANDBOX_REQUIRE=none` runs children with whatever layers hold (a machine that forbids some
-    layer the OS seems to offer); the report still says which held."""
-    return () if os.environ.get("HARNESS_SANDBOX_REQUIRE") == "none" else expected_layers()
+    Found once per process by a trial child that runs no submission code: the layers that held for it
+    are what this machine gives (a root shell, a user without namespaces and a container without
+    CAP_SYS_ADMIN give different ones). `HARNESS_SANDBOX_REQUIRE=none` requires none; the report
+    still says which held.
+    """
+    global _required
+    if os.environ.get("HARNESS_SANDBOX_REQUIRE") == "none":
+        return ()
+    with _required_lock:
+        if _required is None:
+            with tempfile.TemporaryDirectory(prefix="harness-trial-") as empty:
+                trial = _run_child(TRIAL_PROBE, Path(empty), {}, TRIAL_LIMITS, False, ())
+            _required = tuple(layer for layer in LAYERS if trial.isolation.get(layer))
+        return _required
+
+
+_required_lock = threading.Lock()
+_required: tuple[str, ...] | None = None
 
 
 def _give(folder: Path, uid: int) -> None:

@@ -112,21 +112,6 @@ def child_uid(root: Path) -> int:
     return CHILD_UID_BASE + os.stat(root).st_ino % CHILD_UID_RANGE
 
 
-def expected_layers() -> tuple[str, ...]:
-    """The layers this machine can give a child, so that a child missing one fails closed: all of them
-    as root on Linux; without root, the namespace layers only where a user namespace can be made."""
-    if sys.platform != "linux" or _libc() is None:
-        return ()
-    confining = ("seccomp", "capabilities") if platform.machine() in SECCOMP_ARCHES else ("capabilities",)
-    if os.geteuid() == 0:
-        return ("network", "filesystem", "pid", "uid", *confining)
-    pid = os.fork()
-    if pid == 0:
-        os._exit(0 if _libc().unshare(CLONE_NEWUSER) == 0 else 1)
-    _, status = os.waitpid(pid, 0)
-    return ("network", "filesystem", "pid", *confining) if status == 0 else confining
-
-
 def detach(view: Path, child_root: Path, visible: Iterable[str], tmpfs_mb: int) -> dict[str, bool]:
     """In the warden: new user (without root), network, mount and pid namespaces, and the view.
 
