@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ import torch
 
 from harness.probes.capture import describe_exception, plain, unsupported_data
 from harness.sandbox import Limits, run_probe
+from tests.processes import all_gone, processes_naming
 
 SUBMISSIONS = Path(__file__).parent / "submissions"
 CALL = "harness.probes.call:call"
@@ -65,33 +65,10 @@ def test_a_daemon_that_leaves_the_session_is_killed_with_the_child():
     assert run.status == "ok", run.error
     mark = run.value["result"].split()[1]
     if not (run.network_isolated or run.isolation["pid"] or run.isolation["cgroup"]):
-        for pid in _processes_naming(mark):
+        for pid in processes_naming(mark):
             os.kill(pid, signal.SIGKILL)
         pytest.skip("no namespace or cgroup here (not root): a daemon in a new session escapes")
-    assert _all_gone(mark)
-
-
-def _processes_naming(mark: str) -> list[int]:
-    """Live (not zombie) processes whose command line holds `mark`."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            named = entry.name.isdigit() and mark.encode() in (entry / "cmdline").read_bytes()
-            if named and (entry / "stat").read_bytes().rsplit(b")", 1)[1].split()[0] != b"Z":
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
-
-
-def _all_gone(mark: str, wait_s: float = 2.0) -> bool:
-    """Whether every process naming `mark` is gone (or a zombie) within `wait_s`."""
-    deadline = time.monotonic() + wait_s
-    while time.monotonic() < deadline:
-        if not _processes_naming(mark):
-            return True
-        time.sleep(0.05)
-    return False
+    assert all_gone(mark)
 
 
 def test_print_flood_keeps_only_head_and_tail():
