@@ -5,7 +5,8 @@ only the harness on `sys.path`, or forks it from `harness.probes.zygote`). SPEC 
 package copy, the scratch folder and the files to exchange. The child is two processes (see
 `harness.probes.isolation`):
 
-- the *warden* detaches into new namespaces and the view, forks the runner, reads the runner's
+- the *warden* detaches into new namespaces and the view, forks the first process of the new pid
+  namespace (which confines itself, forks the runner and only reaps, see `_be_init`), reads the runner's
   isolation from the kernel and writes it to the isolation file (JSON), before any submission code
   runs; it then waits for the parent's go file. When a layer that SPEC requires did not hold, it kills
   the runner and reports that instead (fail closed). Otherwise it releases the runner, receives its
@@ -30,6 +31,7 @@ import json
 import os
 import random
 import signal
+import struct
 import sys
 import time
 import traceback
@@ -42,7 +44,15 @@ import torch
 
 import harness
 from harness.probes.capture import describe_exception, unsupported_data
-from harness.probes.isolation import confine, detach, limit_resources, verify, visible_paths
+from harness.probes.isolation import (
+    child_of,
+    confine,
+    detach,
+    die_with_parent,
+    limit_resources,
+    verify,
+    visible_paths,
+)
 
 TRACEBACK_CHARS = 4000
 GO_WAIT_S = 10.0
@@ -50,6 +60,7 @@ MAX_RESULT_BYTES = 1 << 30
 """A runner's result beyond this size is dropped (the warden keeps it in memory until the runner ends)."""
 READ_CHUNK = 1 << 20
 EXIT_NOT_RUN = 111
+STATUS_BYTES = struct.calcsize("i")
 ALLOCATION_FAILURES = ("can't allocate memory", "not enough memory", "out of memory")
 
 
@@ -63,28 +74,40 @@ def main(argv: list[str] | None = None) -> None:
     ready_read, ready_write = os.pipe()
     go_read, go_write = os.pipe()
     result_read, result_write = os.pipe()
+    status_read, status_write = os.pipe()
     warden = os.getpid()
-    runner = os.fork()
-    if runner == 0:
-        for fd in (ready_read, go_write, result_read):
+    init = os.fork()
+    if init == 0:
+        for fd in (ready_read, go_write, result_read, status_read):
             os.close(fd)
         confine(view, warden, spec["uid"])
+        runner = os.fork()
+        if runner != 0:
+            for fd in (ready_write, go_read, result_write):
+                os.close(fd)
+            _be_init(runner, status_write)
+        os.close(status_write)
+        die_with_parent()
         os.write(ready_write, b"1")
         os.close(ready_write)
         if os.read(go_read, 1) != b"1":
             os._exit(EXIT_NOT_RUN)
         os.close(go_read)
         _run_runner(spec, result_write)
-    for fd in (ready_write, go_read, result_write):
+    for fd in (ready_write, go_read, result_write, status_write):
         os.close(fd)
     os.read(ready_read, 1)
+    runner = child_of(init)
     layers.update(verify(runner, spec["uid"], view))
     Path(spec["isolation_file"]).write_text(json.dumps(layers))
     released = _wait_for(Path(spec["go_file"]))
     missing = [layer for layer in spec["require"] if not layers.get(layer)]
     if missing or not released:
-        os.kill(runner, signal.SIGKILL)
-        os.waitpid(runner, 0)
+        os.kill(init, signal.SIGKILL)
+        if runner is not None:
+            with contextlib.suppress(OSError):
+                os.kill(runner, signal.SIGKILL)
+        os.waitpid(init, 0)
         why = f"{', '.join(missing)} did not hold" if missing else "the parent never released it"
         outcome = {"status": "error", "value": None, "traceback": ""}
         error = f"probe not run: the sandbox could not isolate the child ({why})"
@@ -93,10 +116,27 @@ def main(argv: list[str] | None = None) -> None:
     os.write(go_write, b"1")
     os.close(go_write)
     result = _read_all(result_read)
-    _, status = os.waitpid(runner, 0)
+    reported = _read_all(status_read)
+    _, status = os.waitpid(init, 0)
     if result:
         Path(spec["result_file"]).write_bytes(result)
-    _exit_as(status)
+    _exit_as(struct.unpack("i", reported)[0] if len(reported) == STATUS_BYTES else status)
+
+
+def _be_init(runner: int, status_fd: int) -> None:
+    """Be the first process of the child's pid namespace: reap every process, send the runner's wait
+    status to the warden, leave (the kernel then kills whatever is left in the namespace).
+
+    The runner is not that first process because the kernel ignores, for it, every signal it has no
+    handler for that comes from inside its namespace: a step's own SIGALRM would never kill it."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            os._exit(1)
+        if pid == runner:
+            os.write(status_fd, struct.pack("i", status))
+            os._exit(0)
 
 
 def _run_runner(spec: dict[str, Any], result_fd: int) -> None:

@@ -14,9 +14,10 @@ Layers (each reported as held or not, so the report can say which protections he
   harness package and the child's own folder: nothing of the grader's files (data, reports, the
   original submission, other children, the fork server's socket) exists in it. `/tmp` and `/dev/shm`
   are private tmpfs mounts, sized to the memory limit; `/sys` and `/proc/sys` are read-only.
-- `pid`: a new pid namespace with its own `/proc`: the runner is its pid 1 and sees only its own
-  processes (not the harness's command line, not its siblings); when it dies the kernel kills every
-  process left in the namespace, and the runner dies with the warden (`PR_SET_PDEATHSIG`).
+- `pid`: a new pid namespace with its own `/proc`: the runner sees only its own processes (not the
+  harness's command line, not its siblings); the namespace's first process only reaps and reports the
+  runner's end, after which the kernel kills every process left in the namespace; each dies with its
+  parent (`PR_SET_PDEATHSIG`).
 - `uid`: as root, the runner drops to an unprivileged uid of its own (`child_uid`): it cannot read
   root's files, signal the harness or another child, or write the warden's result folder.
 - `user-namespace`: without root, a new user namespace makes the namespaces above possible where the
@@ -135,7 +136,7 @@ def confine(view: Path | None, warden: int, uid: int | None) -> None:
     libc = _libc()
     if libc is None:
         return
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    die_with_parent()
     if os.getppid() not in (warden, 0):  # 0: the warden, outside the runner's pid namespace
         os._exit(1)
     if view is not None:
@@ -158,10 +159,38 @@ def confine(view: Path | None, warden: int, uid: int | None) -> None:
     _deny_user_namespaces(libc)
 
 
-def verify(runner: int, uid: int | None, view: Path | None) -> dict[str, bool]:
-    """The runner's "filesystem" (its root is `view`; None: no view), "pid", "uid", "seccomp" and
-    "capabilities" layers, read from the kernel's accounts."""
+def die_with_parent() -> None:
+    """Have the kernel SIGKILL this process when its parent dies (`PR_SET_PDEATHSIG`)."""
+    libc = _libc()
+    if libc is not None:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def child_of(parent: int) -> int | None:
+    """The one child process of `parent` (from /proc), None when it has none."""
     try:
+        listed = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+        return int(listed[0]) if listed else None
+    except (OSError, ValueError):
+        pass
+    for entry in Path("/proc").iterdir():
+        try:
+            if (
+                entry.name.isdigit()
+                and int((entry / "stat").read_bytes().rsplit(b")", 1)[1].split()[1]) == parent
+            ):
+                return int(entry.name)
+        except (OSError, ValueError, IndexError):
+            continue
+    return None
+
+
+def verify(runner: int | None, uid: int | None, view: Path | None) -> dict[str, bool]:
+    """The runner's "filesystem" (its root is `view`; None: no view), "pid", "uid", "seccomp" and
+    "capabilities" layers, read from the kernel's accounts (all False when there is no runner)."""
+    try:
+        if runner is None:
+            raise ProcessLookupError("no runner")
         status = dict(
             line.split(":\t", 1)
             for line in Path(f"/proc/{runner}/status").read_text().splitlines()
@@ -175,7 +204,7 @@ def verify(runner: int, uid: int | None, view: Path | None) -> dict[str, bool]:
     no_capabilities = all(int(status.get(key, "1"), 16) == 0 for key in ("CapEff", "CapPrm", "CapBnd"))
     return {
         "filesystem": view is not None and root == str(view),
-        "pid": own_pid_namespace and status.get("NSpid", "").split()[-1:] == ["1"],
+        "pid": own_pid_namespace and len(status.get("NSpid", "").split()) > 1,
         "uid": uid is not None and uids == {uid},
         "seccomp": status.get("Seccomp", "0").strip() == "2",
         "capabilities": no_capabilities and status.get("NoNewPrivs", "0").strip() == "1",
