@@ -518,10 +518,11 @@ def _watch(
     None). Once the child's isolation file appears (its runner then waits, before any submission code),
     its namespace is read, its processes join `cgroup` and the go file is written. The resident memory
     of the known processes is read at every poll; the (costlier) scan of /proc for new ones every
-    `SCAN_EVERY` polls.
+    `SCAN_EVERY` polls. The warden and the pid namespace's first process (the warden's children) only
+    wait and share their pages with the runner: they are not counted.
     """
     peak_mb = 0.0
-    members = [child.pid]
+    members = measured = [child.pid]
     namespace = None
     released = False
     for poll in itertools.count():
@@ -539,8 +540,9 @@ def _watch(
         else:
             if poll % SCAN_EVERY == 0:
                 members = _child_processes(child.pid, namespace) or [child.pid]
-            runners = [pid for pid in members if pid != child.pid] or members  # the warden shares its pages
-            peak_mb = max(peak_mb, _rss_mb(runners))
+                keepers = {child.pid, *(pid for pid in members if _parent(pid) == child.pid)}
+                measured = [pid for pid in members if pid not in keepers] or [child.pid]
+            peak_mb = max(peak_mb, _rss_mb(measured))
             verdict = "oom" if peak_mb > limits.memory_mb else None
         if verdict is not None:
             _kill_all(child.pid, namespace, cgroup)
@@ -580,6 +582,15 @@ def _child_processes(session: int, namespace: str | None) -> list[int]:
         except (OSError, IndexError, ValueError):
             continue
     return found
+
+
+def _parent(pid: int) -> int | None:
+    """The parent process id of `pid`, from /proc (None when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return int(stat.read().rsplit(b")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _rss_mb(pids: list[int]) -> float:
