@@ -52,6 +52,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness.probes.capture import printable
 from harness.results import Category, CheckResult, Fault, Outcome
 
 if TYPE_CHECKING:
@@ -353,8 +354,9 @@ class _Scanner(ast.NodeVisitor):
 
     def add(self, node: ast.AST, rule: str, message: str) -> None:
         line = getattr(node, "lineno", 0)
-        code = self.lines[line - 1].strip()[:CODE_CHARS] if 0 < line <= len(self.lines) else ""
-        self.scan.findings.append(Finding(self.relative, line, code, rule, message, not self.in_main_block))
+        code = printable(self.lines[line - 1].strip()[:CODE_CHARS]) if 0 < line <= len(self.lines) else ""
+        finding = Finding(self.relative, line, code, rule, printable(message), not self.in_main_block)
+        self.scan.findings.append(finding)
 
     def imports_locally(self, *modules: str) -> None:
         """Record package modules this file runs on import (not those a `__main__` block imports)."""

@@ -33,6 +33,7 @@ from harness.probes.capture import unsupported_data
 from harness.probes.zygote import REQUEST_TIMEOUT_S
 from harness.report import Report, validate_report_json, write_reports
 from harness.results import Outcome
+from harness.rules import check_static_rules
 from harness.sandbox import Limits, run_probe
 from harness.submission import MAX_ENTRIES, resolve_submission, safe_name
 from tests.model_fixtures import SUBMISSIONS, tight_rubric, write_course_data
@@ -334,3 +335,13 @@ def test_escape_sequences_are_stripped_from_what_the_submission_says(data, tmp_p
     assert "all checks passed: 100/100" in predict.message
     text = (tmp_path / "report.md").read_text() + json.dumps([s.result.details for s in report.checks])
     assert "\x1b" not in text and "\r" not in text and "\\u001b" not in text
+
+
+# item 8: nor from the source lines the static rules quote
+def test_escape_sequences_are_stripped_from_quoted_source(tmp_path):
+    package = tmp_path / "Miniproject_2"
+    package.mkdir()
+    (package / "model.py").write_text("import numpy  # \x1b[2J\x1b[32mall checks passed\x1b[0m\n")
+    result = check_static_rules(package)
+    assert result.outcome is Outcome.FORBIDDEN
+    assert [f["code"] for f in result.details["findings"]] == ["import numpy  # [2J[32mall checks passed[0m"]
