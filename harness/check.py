@@ -22,13 +22,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from harness.context import CheckContext
-from harness.dataset import TRAIN_FILE, VAL_FILE
+from harness.dataset import TRAIN_FILE, VAL_FILE, is_public_val
 from harness.errors import DataError
 from harness.report import Report, build_report
 from harness.results import CheckResult, Fault, Outcome
 from harness.rubric import CHECK_CATEGORIES, Rubric
 from harness.sandbox import ChildRun, Limits, run_probe
 from harness.submission import resolve_submission
+from harness.tables import sandbox_text
 from harness.workloads import train_pairs, val_pairs
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +51,10 @@ ALONE_GROUPS = ("harness.timing",)
 """Groups that run after the others, with no other check of the submission beside them: a timing taken
 while other children compete for the cores measures the machine, not the submission."""
 
+PUBLIC_VAL_WARNING = (
+    "warning: {path} is a published val set (harness.dataset.PUBLIC_VAL_SHA256): a submission may have "
+    "memorised it, so its PSNR proves nothing; grade on a held-out val set"
+)
 ISOLATION_PROBE = "harness.probes.call:call"
 ISOLATION_LIMITS = Limits(wall_s=60, memory_mb=2048)
 
@@ -83,16 +88,14 @@ def check_submission(
         ctx = CheckContext(submission, train_path, val_path, rubric, seed, reference)
         tell(f"checking {submission.name} ({len(submission.files)} files) with {len(groups)} check groups")
         alone = [group for group in groups if group in ALONE_GROUPS]
+        if is_public_val(val_path):
+            tell(PUBLIC_VAL_WARNING.format(path=val_path))
         with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="check") as pool:
             futures = [pool.submit(_run_group, group, ctx, tell) for group in groups if group not in alone]
             results = [result for future in futures for result in future.result()]
         results += [result for group in alone for result in _run_group(group, ctx, tell)]
         sandbox = _isolation_run(submission.package_dir)
-        tell(
-            f"sandbox: child start-up {sandbox.duration_s:.1f} s, "
-            f"network {'cut' if sandbox.network_isolated else 'NOT cut'}, "
-            f"files outside the child {'read-only' if sandbox.filesystem_isolated else 'WRITABLE'}"
-        )
+        tell(f"sandbox: child start-up {sandbox.duration_s:.1f} s; {sandbox_text(sandbox.isolation)}")
         return build_report(
             submission,
             results,
@@ -101,6 +104,7 @@ def check_submission(
             seed=seed,
             threads=ctx.threads,
             network_isolated=sandbox.network_isolated,
+            sandbox=sandbox.isolation,
             started_at=started_at,
             wall_s=time.monotonic() - started,
         )

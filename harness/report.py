@@ -132,6 +132,7 @@ def build_report(
     seed: int,
     threads: int = 1,
     network_isolated: bool | None = None,
+    sandbox: Mapping[str, bool] | None = None,
     started_at: datetime | None = None,
     wall_s: float = 0.0,
 ) -> Report:
@@ -156,7 +157,13 @@ def build_report(
         checks=checks,
         summary=summarize(checks),
         reproducibility=collect_reproducibility(
-            submission, data_files, rubric, seed, threads=threads, network_isolated=network_isolated
+            submission,
+            data_files,
+            rubric,
+            seed,
+            threads=threads,
+            network_isolated=network_isolated,
+            sandbox=sandbox,
         ),
         run=RunInfo(
             started_at=(started_at or datetime.now(timezone.utc)).isoformat(timespec="seconds"),

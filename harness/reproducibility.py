@@ -53,6 +53,9 @@ class Reproducibility:
     """sha256 of each data file, by file name."""
     rubric_name: str
     rubric_sha256: str
+    sandbox: Mapping[str, bool] | None = None
+    """Each isolation layer of the children (`harness.probes.isolation.LAYERS` and "cgroup") and whether
+    it held (None: not reported)."""
 
 
 def collect_reproducibility(
@@ -62,6 +65,7 @@ def collect_reproducibility(
     seed: int,
     threads: int = 1,
     network_isolated: bool | None = None,
+    sandbox: Mapping[str, bool] | None = None,
 ) -> Reproducibility:
     """Describe this run; hashes the data files (raises `DataError` when one cannot be read)."""
     files = {f.relpath: f.sha256 for f in sorted(submission.files, key=lambda f: f.relpath)}
@@ -82,6 +86,7 @@ def collect_reproducibility(
         data_files=MappingProxyType({path.name: _data_file_sha256(path) for path in sorted(data_files)}),
         rubric_name=rubric.name,
         rubric_sha256=rubric.sha256,
+        sandbox=None if sandbox is None else MappingProxyType(dict(sandbox)),
     )
 
 

@@ -15,7 +15,14 @@ file, line, source line and rule:
   `x.requires_grad = <not False>` on anything but `self`, `.requires_grad_()`, `torch.autograd`,
   `torch.enable_grad`, `torch.set_grad_enabled(<not False>)`;
 - `dynamic-import`: `__import__` / `importlib.import_module` of torch or of a name computed at run time,
-  and `getattr` on a torch module with a computed name; `dynamic-code`: `exec`, `eval`, `compile`.
+  and `getattr` on a torch module with a computed name; `dynamic-code`: `exec`, `eval`, `compile`;
+- `reflection` (`reflective_access`): reaching code, modules or frames by reflection instead of by
+  name, the ways around both this scan and the run-time recorder: a function's `__globals__`,
+  `__code__`, `__closure__`, `__builtins__`, class graphs (`__subclasses__`, `__mro__`, `__bases__`),
+  frame and code attributes (`f_globals`, `f_back`, `co_filename`, ...), `sys.modules`,
+  `sys._getframe`, `globals()`/`locals()`/`vars(x)`, `getattr` with a computed name on anything but
+  `self`, `getattr`/`setattr`/`delattr`/`hasattr` with a constant reflective name, and the `ctypes`,
+  `gc` and `inspect` modules.
 
 Deliberately not flagged: `.backward()` and `.grad`. Every block of the framework has its own
 `backward(...)` method and many keep their gradients in a `.grad` attribute, so the source cannot tell
@@ -47,6 +54,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness.probes.capture import printable
 from harness.results import Category, CheckResult, Fault, Outcome
 
 if TYPE_CHECKING:
@@ -91,6 +99,23 @@ PROFILES = ("strict", "lenient")
 AUTOGRAD_PREFIXES = ("torch.autograd", "torch.enable_grad")
 DYNAMIC_CODE_BUILTINS = frozenset({"exec", "eval", "compile"})
 IMPORT_FUNCTIONS = frozenset({"__import__", "builtins.__import__", "importlib.import_module"})
+REFLECTIVE_ATTRIBUTES = frozenset(
+    {
+        "__globals__", "__code__", "__closure__", "__builtins__", "__subclasses__", "__mro__", "__bases__",
+        "__base__", "__getattribute__", "__dict__", "__func__", "__wrapped__", "__loader__", "__spec__",
+        "__defaults__", "__kwdefaults__", "__import__", "__reduce__", "__reduce_ex__", "__setstate__",
+        "f_globals", "f_locals", "f_builtins", "f_back", "f_code", "co_filename", "co_code", "co_consts",
+        "co_names", "tb_frame", "gi_frame", "cr_frame", "ag_frame",
+    }
+)  # fmt: skip
+"""Attributes that reach code, modules or frames by reflection (`fold.__globals__["torch"]`)."""
+REFLECTIVE_SYS_NAMES = frozenset(
+    {"modules", "_getframe", "_current_frames", "settrace", "setprofile", "meta_path"}
+)
+REFLECTIVE_MODULES = frozenset({"ctypes", "gc", "inspect"})
+REFLECTIVE_BUILTINS = frozenset({"globals", "locals", "vars"})
+NAME_FUNCTIONS = frozenset({"getattr", "setattr", "delattr", "hasattr"})
+COMPUTED_NAME_FUNCTIONS = frozenset({"getattr"})
 
 
 def allowed_torch_names(profile: str) -> frozenset[str]:
@@ -291,6 +316,13 @@ class _Scanner(ast.NodeVisitor):
         """Local name -> the dotted module or object it was imported as (`F` -> `torch.nn.functional`)."""
         self.in_main_block = False
 
+    def visit(self, node: ast.AST) -> Any:
+        visited = super().visit(node)
+        reason = reflective_access(node)
+        if reason is not None:
+            self.add(node, "reflection", reason)
+        return visited
+
     def visit_If(self, node: ast.If) -> None:
         if not _is_main_test(node.test) or self.in_main_block:
             self.generic_visit(node)
@@ -324,8 +356,9 @@ class _Scanner(ast.NodeVisitor):
 
     def add(self, node: ast.AST, rule: str, message: str) -> None:
         line = getattr(node, "lineno", 0)
-        code = self.lines[line - 1].strip()[:CODE_CHARS] if 0 < line <= len(self.lines) else ""
-        self.scan.findings.append(Finding(self.relative, line, code, rule, message, not self.in_main_block))
+        code = printable(self.lines[line - 1].strip()[:CODE_CHARS]) if 0 < line <= len(self.lines) else ""
+        finding = Finding(self.relative, line, code, rule, printable(message), not self.in_main_block)
+        self.scan.findings.append(finding)
 
     def imports_locally(self, *modules: str) -> None:
         """Record package modules this file runs on import (not those a `__main__` block imports)."""
@@ -499,6 +532,47 @@ class _Scanner(ast.NodeVisitor):
             if requires and not _is_constant(node.value, False):
                 self.add(node, "autograd", "`.requires_grad = ...` asks autograd to track a tensor")
         self.generic_visit(node)
+
+
+def reflective_access(node: ast.AST) -> str | None:
+    """Why `node` reaches code, modules or frames by reflection (see `REFLECTIVE_ATTRIBUTES`), or None.
+
+    Judged on the node alone, whatever its names are bound to: `getattr(self, name)` over a block's own
+    parameters, the usual use of a computed name, stays allowed; `self.__dict__` too.
+    """
+    if isinstance(node, ast.Attribute):
+        on_self = isinstance(node.value, ast.Name) and node.value.id == "self"
+        if node.attr in REFLECTIVE_ATTRIBUTES and not (on_self and node.attr == "__dict__"):
+            return f"`.{node.attr}` reaches code, modules or frames by reflection"
+        if isinstance(node.value, ast.Name) and node.value.id == "sys" and node.attr in REFLECTIVE_SYS_NAMES:
+            return f"`sys.{node.attr}` reaches modules or frames by reflection"
+        return None
+    if isinstance(node, ast.Name) and node.id in ("__builtins__", "__loader__", "__spec__"):
+        return f"`{node.id}` reaches the interpreter's internals by reflection"
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        modules = (
+            [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+        )
+        found = [module for module in modules if module.partition(".")[0] in REFLECTIVE_MODULES]
+        return f"`import {found[0]}`: a module for reflection on the running program" if found else None
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+        return None
+    first = node.args[0] if node.args else None
+    on_self = isinstance(first, ast.Name) and first.id in ("self", "cls")
+    if node.func.id in REFLECTIVE_BUILTINS and not (node.func.id == "vars" and on_self):
+        return f"`{node.func.id}()` reads a namespace by reflection"
+    if node.func.id in NAME_FUNCTIONS and len(node.args) > 1:
+        name = node.args[1]
+        if isinstance(name, ast.Constant) and isinstance(name.value, str):
+            attribute = name.value
+            return (
+                f"`{node.func.id}(..., {attribute!r})` is reflection"
+                if attribute in REFLECTIVE_ATTRIBUTES
+                else None
+            )
+        if node.func.id in COMPUTED_NAME_FUNCTIONS and not on_self:
+            return f"`{node.func.id}(...)` with a name computed at run time, on anything but self"
+    return None
 
 
 _ALLOWED_TEXTS = {

@@ -18,7 +18,8 @@ Allowed at run time (both profiles):
 Forbidden: every other torch function (`torch.nn.functional.conv2d`, `torch.sigmoid`, `torch.matmul`,
 `torch.zeros`), `torch.nn` modules (`nn.Module.__init__/__call__`, `nn.Conv2d`), `torch.optim`, and
 autograd: `Tensor.backward`, `torch.autograd.*`, `requires_grad=True`, grad mode switched on (and found
-still on after a step).
+still on after a step); and a step that fails under the recorder but runs through without it (the
+code detects the recorder and hides what it runs): a step that fails only while recorded never passes.
 """
 
 from __future__ import annotations
@@ -106,20 +107,21 @@ def judge_recording(
     steps: Sequence[Mapping[str, Any]] = recording["steps"]
     findings = _merged([_finding(call, reason) for call in calls if (reason := _reason(call, profile))])
     findings += [
-        {
-            "file": "",
-            "line": 0,
-            "function": "",
-            "code": "",
-            "entry": "torch.is_grad_enabled",
-            "flag": None,
-            "target": None,
-            "count": 1,
-            "step": step,
-            "rule": "autograd",
-            "message": f"autograd was still on after {step}; it must stay off",
-        }
+        _step_finding(
+            step, "torch.is_grad_enabled", "autograd", f"autograd was still on after {step}; it must stay off"
+        )
         for step in recording["grad_left_on"]
+    ]
+    findings += [
+        _step_finding(
+            step["step"],
+            "harness.tracing.TorchCallRecorder",
+            "hidden-from-recorder",
+            f"{step['step']} fails only while the recorder watches it ({step['error']}): "
+            "code that behaves differently when traced hides what it runs",
+        )
+        for step in steps
+        if step.get("passes_unrecorded")
     ]
     ran = [s["step"] for s in steps if s["ok"]]
     failed = [s["step"] for s in steps if not s["ok"]]
@@ -150,6 +152,23 @@ def judge_recording(
     note = f"; not fully traced (they failed): {listed}" if failed else ""
     message = f"no forbidden torch call in {len(ran)} traced steps ({profile} profile){note}"
     return CheckResult(CHECK_ID, Category.RUNTIME_RULES, Outcome.PASS, message, details, score=1.0)
+
+
+def _step_finding(step: str, entry: str, rule: str, message: str) -> dict[str, Any]:
+    """A finding about a whole workload step rather than one line of the submission."""
+    return {
+        "file": "",
+        "line": 0,
+        "function": "",
+        "code": "",
+        "entry": entry,
+        "flag": None,
+        "target": None,
+        "count": 1,
+        "step": step,
+        "rule": rule,
+        "message": message,
+    }
 
 
 def _merged(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:

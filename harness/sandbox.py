@@ -1,36 +1,44 @@
 """Run a probe against a submission in a child process, under limits, and bring back plain data.
 
 Student code never runs in the harness's own process. `run_probe` copies the submission's
-`Miniproject_2` folder into a fresh temporary folder, starts `harness.probes.child` there in a new
-session with a scrubbed environment, and watches it:
+`Miniproject_2` folder (bytecode removed) into a fresh temporary folder, starts `harness.probes.child`
+there in a new session with a scrubbed environment, and watches it:
 
 - wall time: past `Limits.wall_s` the child's processes are killed with SIGKILL -> status "timeout";
 - memory: the resident set of every process of the child is summed from /proc every few milliseconds;
   past `Limits.memory_mb` they are killed -> "oom". An address-space rlimit in the child
-  (`MEMORY_RLIMIT_FACTOR` times the limit) stops allocations too fast for polling;
+  (`MEMORY_RLIMIT_FACTOR` times the limit) stops allocations too fast for polling, and a cgroup
+  (`_Cgroup`, where the machine lets the harness make one) bounds memory with tmpfs included; the
+  kernel's OOM kill there is "oom" too;
 - output: stdout and stderr are drained by two threads that keep only the first and last
   `Limits.output_bytes / 2` bytes of each, so a print flood costs neither memory nor disk;
 - death by a signal, or an exit without a result file -> "crash".
 
-The child's processes are those of its session and every process in its private network namespace: a
-process that starts a session of its own (`setsid`, a daemon's double fork) leaves the session but not
-the namespace, so it is counted and killed too. Whatever is left is killed when the probe ends. The
-child waits, after isolating itself and before any submission code runs, until the parent has read
-that namespace from /proc (the go file), so even a child that ends at once leaves nothing behind.
+The child's processes are those of its session, its cgroup and every process in its private network
+namespace: a process that starts a session of its own (`setsid`, a daemon's double fork) leaves the
+session but not the namespace or the cgroup, so it is counted and killed too (and its pid namespace
+dies with the child). Whatever is left is killed when the probe ends. The child waits, after isolating
+itself and before any submission code runs, until the parent has read that namespace from /proc and
+put its processes in the cgroup (the go file), so even a child that ends at once leaves nothing behind.
 
-The child isolates itself before importing the submission (see `harness.probes.isolation`): no network,
-a read-only view of every file outside its temporary folder, no capabilities. The result comes back as a
-`torch.save` file loaded with `weights_only=True` and checked with `unsupported_data`, so no object the
-submission builds can reach this process; `bestmodel.pth` is only ever unpickled in the child.
+The child isolates itself before importing the submission (see `harness.probes.isolation`): which
+layers held comes back in `ChildRun.isolation`, and a child missing a layer that `required_layers`
+found on this machine does not run at all. The result comes back as a `torch.save` file, written by
+the child's warden in a folder the submission's uid cannot write, loaded with `weights_only=True` and
+checked with `unsupported_data`, so no object the submission builds can reach this process;
+`bestmodel.pth` is only ever unpickled in the child. Times and memory in `ChildRun` are the parent's
+own observations (and the kernel's), never figures the child reports.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import itertools
 import json
 import os
+import resource
 import select
 import shutil
 import signal
@@ -41,16 +49,17 @@ import tempfile
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
 import harness
-from harness.probes.capture import unsupported_data
+from harness.probes.capture import printable, printable_data, unsupported_data
+from harness.probes.isolation import LAYERS, child_uid
 from harness.probes.zygote import READY
-from harness.submission import special_files
+from harness.submission import special_files, without_bytecode
 
 MEMORY_RLIMIT_FACTOR = 2
 MEMORY_RLIMIT_MIN_EXTRA_MB = 2048
@@ -71,7 +80,8 @@ CHILD_BOOTSTRAP = (
     "import sys; sys.path.insert(0, sys.argv[1]); from harness.probes.child import main; main(sys.argv[1:])"
 )
 SERVER_BOOTSTRAP = (
-    "import sys; sys.path.insert(0, sys.argv[1]); from harness.probes.zygote import serve; serve(sys.argv[2])"
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from harness.probes.zygote import serve; serve(*sys.argv[2:])"
 )
 START_METHOD = os.environ.get("HARNESS_SANDBOX_START", "fork-server")
 """How children start: "fork-server" (forked from a process that imported torch once; the default) or
@@ -80,6 +90,7 @@ FORK_REPLY_S = 30.0
 SERVER_START_S = 120.0
 SERVER_STOP_S = 5.0
 KILL_WAIT_S = 10.0
+TRIAL_PROBE = "harness.probes.call:call"
 
 
 @dataclass(frozen=True)
@@ -92,15 +103,24 @@ class Limits:
     threads: int = 1
 
 
+TRIAL_LIMITS = Limits(wall_s=60, memory_mb=2048)
+
+
 @dataclass(frozen=True)
 class ChildRun:
     """What happened in one child.
 
     `status` is "ok" (then `value` holds what the probe returned), "error" (the probe or the import
     raised: `error` is the one-line `describe_exception` text), "timeout", "oom" or "crash".
-    `*_tail` fields keep the head and tail of what the child printed. `network_isolated` and
-    `filesystem_isolated` say whether the OS let the child cut its network and make outside files
-    read-only.
+    `*_tail` fields keep the head and tail of what the child printed, control characters stripped.
+    `network_isolated` and `filesystem_isolated` say whether the OS let the child cut its network and
+    see nothing of the grader's files; `isolation` holds every layer of `harness.probes.isolation`
+    (and "cgroup") with whether it held.
+
+    The figures the parent observed itself, never taken from the child's word: `duration_s` (wall
+    time, measured here), `cpu_s` (user + system CPU time of the child's processes, from the kernel's
+    rusage of the reaped child), `peak_memory_mb` (the resident set polled from /proc) and
+    `max_rss_mb` (the kernel's peak resident set of its largest process).
     """
 
     status: str
@@ -113,6 +133,9 @@ class ChildRun:
     network_isolated: bool
     filesystem_isolated: bool = False
     peak_memory_mb: float = 0.0
+    cpu_s: float = 0.0
+    max_rss_mb: float = 0.0
+    isolation: Mapping[str, bool] = field(default_factory=dict)
 
 
 class _OutputCapture:
@@ -167,13 +190,25 @@ class _FreshChild:
             start_new_session=True,
         )
         self.pid = self._process.pid
+        self.usage: tuple[float, float] = (0.0, 0.0)
 
     def wait(self, timeout: float | None) -> int | None:
-        """The exit code (negative: killed by that signal), or None if still running after `timeout`."""
-        try:
-            return self._process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return None
+        """The exit code (negative: killed by that signal), or None if still running after `timeout`.
+
+        Reaps with `os.wait4`, so `usage` holds the kernel's (CPU seconds, peak RSS MB) of the child."""
+        if self._process.returncode is not None:
+            return self._process.returncode
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            pid, status, rusage = os.wait4(self.pid, os.WNOHANG)
+            if pid == self.pid:
+                self.usage = _usage(rusage)
+                self._process.returncode = os.waitstatus_to_exitcode(status)
+                return self._process.returncode
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return None
+            time.sleep(START_POLL_S if left is None else min(START_POLL_S, left))
 
 
 class _ForkedChild:
@@ -197,14 +232,18 @@ class _ForkedChild:
             self._connection.close()
             raise _ForkServerError(f"fork server refused the child: {reply}")
         self.pid = int(reply["pid"])
+        self.usage: tuple[float, float] = (0.0, 0.0)
 
     def wait(self, timeout: float | None) -> int | None:
-        """The exit code (negative: killed by that signal), or None if still running after `timeout`."""
+        """The exit code (negative: killed by that signal), or None if still running after `timeout`.
+
+        The server reaps with `os.wait4` and sends the kernel's usage along: `usage` as for `_FreshChild`."""
         if self._returncode is None:
             message = self._message(timeout)
             if message is not None:
                 status = message.get("wait_status")
                 self._returncode = -signal.SIGKILL if status is None else os.waitstatus_to_exitcode(status)
+                self.usage = (float(message.get("cpu_s", 0.0)), float(message.get("max_rss_mb", 0.0)))
                 self._connection.close()
         return self._returncode
 
@@ -231,13 +270,21 @@ class _ForkServer:
     """One `harness.probes.zygote` process per harness process, started on first use."""
 
     def __init__(self) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="harness-forkserver-")).resolve()
-        self.folder.chmod(0o755)
+        self.folder = Path(tempfile.mkdtemp(prefix="harness-forkserver-")).resolve()  # mode 0700: the
+        # socket inside is reachable by this uid only (children run as others, and never see /tmp)
         self.address = self.folder / "socket"
         _link_harness(self.folder / "lib")
         with (self.folder / "server.log").open("wb") as log:
             self._process = subprocess.Popen(
-                [sys.executable, "-s", "-c", SERVER_BOOTSTRAP, str(self.folder / "lib"), str(self.address)],
+                [
+                    sys.executable,
+                    "-s",
+                    "-c",
+                    SERVER_BOOTSTRAP,
+                    str(self.folder / "lib"),
+                    str(self.address),
+                    str(Path(tempfile.gettempdir()).resolve()),
+                ],
                 cwd=self.folder,
                 env=_child_environment(self.folder, Limits()),
                 stdin=subprocess.PIPE,
@@ -316,9 +363,21 @@ def run_probe(
     problem = unsupported_data(dict(args or {}), "args")
     if problem is not None:
         raise TypeError(f"run_probe args must be plain data and tensors: {problem}")
+    return _run_child(probe, Path(package_dir), args or {}, limits, import_model, required_layers())
+
+
+def _run_child(
+    probe: str,
+    package_dir: Path,
+    args: Mapping[str, Any],
+    limits: Limits,
+    import_model: bool,
+    require: tuple[str, ...],
+) -> ChildRun:
+    """`run_probe` in a child that runs only when the layers `require` names hold."""
     with tempfile.TemporaryDirectory(prefix="harness-child-") as temporary:
         root = Path(temporary).resolve()
-        spec_file = _prepare(root, Path(package_dir), args or {}, limits, probe, import_model)
+        spec_file = _prepare(root, package_dir, args, limits, probe, import_model, require)
         started = time.monotonic()
         out_read, out_write = os.pipe()
         err_read, err_write = os.pipe()
@@ -329,24 +388,48 @@ def run_probe(
             os.close(err_write)
         stdout = _OutputCapture(out_read, limits.output_bytes)
         stderr = _OutputCapture(err_read, limits.output_bytes)
-        verdict, returncode, peak_mb, namespace = _watch(child, limits, started, root / "io")
-        duration = time.monotonic() - started
-        _kill_all(child.pid, namespace)
+        with _Cgroup.make(limits.memory_mb) as cgroup:
+            verdict, returncode, peak_mb, namespace = _watch(child, limits, started, root / "io", cgroup)
+            duration = time.monotonic() - started
+            _kill_all(child.pid, namespace, cgroup)
+            if verdict is None and cgroup.out_of_memory():
+                verdict = "oom"
         run = _collect(root / "io", returncode, verdict, stdout.text(), stderr.text(), duration, limits)
         for key in ("error", "traceback_tail", "stdout_tail", "stderr_tail"):
-            run[key] = _without_sandbox_paths(run[key], root)
-        return ChildRun(**{**run, "peak_memory_mb": peak_mb})
+            run[key] = printable(_without_sandbox_paths(run[key], root))
+        isolation = {**run.pop("isolation"), "cgroup": cgroup.held}
+        cpu_s, max_rss_mb = child.usage
+        return ChildRun(
+            **run, peak_memory_mb=peak_mb, cpu_s=cpu_s, max_rss_mb=max_rss_mb, isolation=isolation
+        )
 
 
 def _prepare(
-    root: Path, package_dir: Path, args: Mapping[str, Any], limits: Limits, probe: str, import_model: bool
+    root: Path,
+    package_dir: Path,
+    args: Mapping[str, Any],
+    limits: Limits,
+    probe: str,
+    import_model: bool,
+    require: tuple[str, ...],
 ) -> Path:
-    """Lay out the child's folder: lib/ (the harness only), pkg/Miniproject_2, scratch/, tmp/, io/."""
+    """Lay out the child's folder: lib/ (the harness only), pkg/Miniproject_2 (no bytecode), scratch/,
+    tmp/, io/ and view/ (where the child mounts what it may see).
+
+    As root, the child runs as its own uid (`child_uid`): the package copy, scratch/ and tmp/ become
+    its own, while io/ (the parent's exchange folder: spec, args, isolation and result files) stays
+    the harness's, readable but not writable by the child.
+    """
     root.chmod(0o755)
     _link_harness(root / "lib")
     shutil.copytree(package_dir, root / "pkg" / "Miniproject_2", symlinks=True, ignore=special_files)
-    for folder in ("scratch", "tmp", "io"):
+    without_bytecode(root / "pkg" / "Miniproject_2")
+    for folder in ("scratch", "tmp", "io", "view"):
         (root / folder).mkdir()
+    uid = child_uid(root) if os.geteuid() == 0 and sys.platform == "linux" else None
+    if uid is not None:
+        for folder in (root / "pkg", root / "scratch", root / "tmp"):
+            _give(folder, uid)
     torch.save(dict(args), root / "io" / "args.pt")
     address_space_mb = max(
         limits.memory_mb * MEMORY_RLIMIT_FACTOR, limits.memory_mb + MEMORY_RLIMIT_MIN_EXTRA_MB
@@ -365,10 +448,44 @@ def _prepare(
         "import_model": import_model,
         "threads": limits.threads,
         "address_space_mb": address_space_mb,
+        "tmpfs_mb": limits.memory_mb,
+        "uid": uid,
+        "require": list(require),
     }
     spec_file = root / "io" / "spec.json"
     spec_file.write_text(json.dumps(spec))
     return spec_file
+
+
+def required_layers() -> tuple[str, ...]:
+    """The isolation layers every child must hold on this machine, or not run (fail closed).
+
+    Found once per process by a trial child that runs no submission code: the layers that held for it
+    are what this machine gives (a root shell, a user without namespaces and a container without
+    CAP_SYS_ADMIN give different ones). `HARNESS_SANDBOX_REQUIRE=none` requires none; the report
+    still says which held.
+    """
+    global _required
+    if os.environ.get("HARNESS_SANDBOX_REQUIRE") == "none":
+        return ()
+    with _required_lock:
+        if _required is None:
+            with tempfile.TemporaryDirectory(prefix="harness-trial-") as empty:
+                trial = _run_child(TRIAL_PROBE, Path(empty), {}, TRIAL_LIMITS, False, ())
+            _required = tuple(layer for layer in LAYERS if trial.isolation.get(layer))
+        return _required
+
+
+_required_lock = threading.Lock()
+_required: tuple[str, ...] | None = None
+
+
+def _give(folder: Path, uid: int) -> None:
+    """Make `folder` and everything in it owned by `uid` (links themselves, never what they point to)."""
+    os.chown(folder, uid, uid, follow_symlinks=False)
+    for parent, folders, files in os.walk(folder):
+        for name in folders + files:
+            os.chown(os.path.join(parent, name), uid, uid, follow_symlinks=False)
 
 
 def _link_harness(lib: Path) -> None:
@@ -393,22 +510,25 @@ def _child_environment(root: Path, limits: Limits) -> dict[str, str]:
 
 
 def _watch(
-    child: _FreshChild | _ForkedChild, limits: Limits, started: float, io: Path
+    child: _FreshChild | _ForkedChild, limits: Limits, started: float, io: Path, cgroup: _Cgroup
 ) -> tuple[str | None, int, float, str | None]:
     """Wait for the child; kill its processes on a limit.
 
     Returns ("timeout"|"oom"|None, exit code, peak RSS in MB, the child's private network namespace or
-    None). Once the child's isolation file appears, its namespace is read and the go file written. The
-    resident memory of the known processes is read at every poll; the (costlier) scan of /proc for new
-    ones every `SCAN_EVERY` polls.
+    None). Once the child's isolation file appears (its runner then waits, before any submission code),
+    its namespace is read, its processes join `cgroup` and the go file is written. The resident memory
+    of the known processes is read at every poll; the (costlier) scan of /proc for new ones every
+    `SCAN_EVERY` polls. The warden and the pid namespace's first process (the warden's children) only
+    wait and share their pages with the runner: they are not counted.
     """
     peak_mb = 0.0
-    members = [child.pid]
+    members = measured = [child.pid]
     namespace = None
     released = False
     for poll in itertools.count():
         if not released and (io / ISOLATION_FILE).exists():
             namespace = _private_namespace(child.pid)
+            cgroup.join(_child_processes(child.pid, namespace))
             (io / GO_FILE).touch()
             released = True
         returncode = child.wait(POLL_S if released else START_POLL_S)
@@ -420,10 +540,12 @@ def _watch(
         else:
             if poll % SCAN_EVERY == 0:
                 members = _child_processes(child.pid, namespace) or [child.pid]
-            peak_mb = max(peak_mb, _rss_mb(members))
+                keepers = {child.pid, *(pid for pid in members if _parent(pid) == child.pid)}
+                measured = [pid for pid in members if pid not in keepers] or [child.pid]
+            peak_mb = max(peak_mb, _rss_mb(measured))
             verdict = "oom" if peak_mb > limits.memory_mb else None
         if verdict is not None:
-            _kill_all(child.pid, namespace)
+            _kill_all(child.pid, namespace, cgroup)
             returncode = child.wait(KILL_WAIT_S)
             return verdict, -signal.SIGKILL if returncode is None else returncode, peak_mb, namespace
     raise AssertionError("unreachable")
@@ -462,6 +584,15 @@ def _child_processes(session: int, namespace: str | None) -> list[int]:
     return found
 
 
+def _parent(pid: int) -> int | None:
+    """The parent process id of `pid`, from /proc (None when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return int(stat.read().rsplit(b")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def _rss_mb(pids: list[int]) -> float:
     """Resident memory of the processes `pids`, in MB (from /proc/PID/statm; gone processes count 0)."""
     pages = 0
@@ -474,8 +605,10 @@ def _rss_mb(pids: list[int]) -> float:
     return pages * PAGE_BYTES / 2**20
 
 
-def _kill_all(session: int, namespace: str | None) -> None:
-    """SIGKILL the child's process group and every process left in its session or its namespace."""
+def _kill_all(session: int, namespace: str | None, cgroup: _Cgroup) -> None:
+    """SIGKILL the child's cgroup, its process group and every process left in its session or its
+    network namespace."""
+    cgroup.kill()
     with contextlib.suppress(OSError):
         os.killpg(session, signal.SIGKILL)
     for pid in _child_processes(session, namespace):
@@ -498,6 +631,7 @@ def _collect(
         "duration_s": duration,
         "network_isolated": isolation.get("network", False),
         "filesystem_isolated": isolation.get("filesystem", False),
+        "isolation": {layer: isolation.get(layer, False) for layer in LAYERS},
     }
     if verdict == "timeout":
         error = f"still running at the {limits.wall_s:g} s time limit: killed"
@@ -519,7 +653,7 @@ def _collect(
     return {
         **fields,
         "status": result["status"],
-        "value": result["value"],
+        "value": printable_data(result["value"]),
         "error": result["error"],
         "traceback_tail": result["traceback"],
     }
@@ -562,6 +696,116 @@ def _load_result(path: Path) -> dict[str, Any] | str | None:
     if result["status"] == "ok" and type(result["value"]) is not dict:
         return f"probe returned unsupported data: a {type(result['value']).__name__}, not a dict"
     return result
+
+
+def _usage(rusage: resource.struct_rusage) -> tuple[float, float]:
+    """(user + system CPU seconds, peak RSS in MB) from a reaped child's rusage (ru_maxrss is in KiB)."""
+    return rusage.ru_utime + rusage.ru_stime, rusage.ru_maxrss / 1024
+
+
+class _Cgroup:
+    """A cgroup for one child: memory bounded (tmpfs and page cache included) and killed whole.
+
+    Made under the harness's own cgroup: cgroup v2 (`memory.max`, `cgroup.kill`) where the memory
+    controller is delegated there, else the v1 memory controller for the bound and the v2 hierarchy
+    (even without controllers) for `cgroup.kill`. `held` says whether the memory bound is in place;
+    without one (no delegation, not root, macOS) it does nothing, and the RSS polling, the address-space
+    rlimit and the namespace kill remain.
+    """
+
+    def __init__(self, folders: list[Path], memory_file: Path | None, events_file: Path | None) -> None:
+        self._folders = folders
+        self._memory_file = memory_file
+        self._events_file = events_file
+        self.held = memory_file is not None
+
+    @classmethod
+    def make(cls, memory_mb: int) -> _Cgroup:
+        """A new cgroup bounding memory to `memory_mb` MB; an empty one when none can be made."""
+        name = f"harness-{os.getpid()}-{next(_cgroup_names)}"
+        folders, memory_file, events_file = [], None, None
+        for base, controller in _cgroup_bases():
+            folder = base / name
+            try:
+                folder.mkdir()
+            except OSError:
+                continue
+            folders.append(folder)
+            limit_file = folder / ("memory.max" if controller == "v2" else "memory.limit_in_bytes")
+            if memory_file is None and limit_file.exists():
+                try:
+                    limit_file.write_text(str(memory_mb << 20))
+                except OSError:
+                    continue
+                memory_file = limit_file
+                events_file = folder / ("memory.events" if controller == "v2" else "memory.oom_control")
+        return cls(folders, memory_file, events_file)
+
+    def __enter__(self) -> _Cgroup:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.kill()
+        for folder in self._folders:
+            for _ in range(50):
+                try:
+                    folder.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.01)
+
+    def join(self, pids: list[int]) -> None:
+        for folder in self._folders:
+            for pid in pids:
+                with contextlib.suppress(OSError):
+                    (folder / "cgroup.procs").write_text(str(pid))
+
+    def kill(self) -> None:
+        """SIGKILL every process in the cgroup (`cgroup.kill`, else one by one from `cgroup.procs`)."""
+        for folder in self._folders:
+            if (folder / "cgroup.kill").exists():
+                with contextlib.suppress(OSError):
+                    (folder / "cgroup.kill").write_text("1")
+                continue
+            with contextlib.suppress(OSError, ValueError):
+                for pid in (folder / "cgroup.procs").read_text().split():
+                    with contextlib.suppress(OSError):
+                        os.kill(int(pid), signal.SIGKILL)
+
+    def out_of_memory(self) -> bool:
+        """Whether the kernel killed a process of the cgroup for its memory bound."""
+        try:
+            events = dict(line.split() for line in self._events_file.read_text().splitlines() if " " in line)
+        except (AttributeError, OSError, ValueError):
+            return False
+        return int(events.get("oom_kill", "0")) > 0
+
+
+_cgroup_names = itertools.count()
+
+
+@functools.cache
+def _cgroup_bases() -> tuple[tuple[Path, str], ...]:
+    """(this process's own cgroup folder, "v2" or "v1"): v2 first, then the v1 memory controller."""
+    mounts: dict[str, Path] = {}
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/mountinfo").read_text().splitlines():
+            before, _, after = line.partition(" - ")
+            fields, kind = before.split(" "), after.split(" ")
+            if kind[0] == "cgroup2":
+                mounts.setdefault("v2", Path(fields[4]))
+            elif kind[0] == "cgroup" and "memory" in kind[-1].split(","):
+                mounts.setdefault("v1", Path(fields[4]))
+    bases = []
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            _, controllers, own = line.split(":", 2)
+            version = "v2" if controllers == "" else "v1" if "memory" in controllers.split(",") else None
+            if version in mounts:
+                bases.append((mounts[version] / own.lstrip("/"), version))
+    return tuple(sorted(bases, key=lambda base: base[1], reverse=True))
 
 
 def _signal_text(number: int) -> str:

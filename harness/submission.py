@@ -7,13 +7,21 @@ listed with its size and sha256 for the report's reproducibility block.
 
 Zip extraction refuses entries that escape the extraction folder (absolute paths, `..`), symbolic
 links, archives with more than `MAX_ENTRIES` entries, and more than `MAX_BYTES` of content, counted
-while decompressing (a zip bomb's headers can lie).
+while decompressing (a zip bomb's headers can lie). A folder gets the same limits: a symbolic link
+anywhere in the package (a loop, a link to `/etc`), more than `MAX_ENTRIES` entries or `MAX_BYTES` of
+files stop it with one line, counted while walking, before anything is copied. Names holding control
+characters are refused, and the report's folder name is made of safe characters only.
+
+Python bytecode (`__pycache__/`, `*.pyc`, `*.pyo`) is removed from the copy: Python would import a
+shipped `.pyc` instead of the `.py` that the rules read (an unchecked-hash pyc of other code, or a
+module with no source at all).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import stat
 import zipfile
@@ -28,6 +36,11 @@ MAX_ENTRIES = 10_000
 MAX_BYTES = 1 << 30
 IGNORED_FOLDERS = ("__MACOSX",)
 COPY_CHUNK = 1 << 20
+BYTECODE_FOLDER = "__pycache__"
+BYTECODE_SUFFIXES = (".pyc", ".pyo")
+UNSAFE_NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9_.+-]+")
+CONTROL_IN_NAME = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+DEFAULT_NAME = "submission"
 
 
 @dataclass(frozen=True)
@@ -79,13 +92,14 @@ def resolve_submission(path: Path, workdir: Path) -> Submission:
     found = _find_package(searched, source)
     package_dir = workdir / PACKAGE_NAME
     _copy_package(found, package_dir, source)
+    without_bytecode(package_dir)
     parent = found.resolve().parent
     holds_it = parent.name.startswith(PROJECT_PREFIX) and (source.is_dir() or found != searched)
-    proj_name = parent.name if holds_it else None
+    proj_name = safe_name(parent.name) if holds_it else None
     return Submission(
         source=source,
         package_dir=package_dir,
-        name=proj_name or stem,
+        name=proj_name or safe_name(stem),
         proj_name=proj_name,
         files=list_files(package_dir),
         package_name=found.resolve().name if found != searched or source.is_dir() else PACKAGE_NAME,
@@ -128,14 +142,56 @@ def _find_package(searched: Path, source: Path) -> Path:
     return candidates[0]
 
 
+def safe_name(name: str) -> str:
+    """`name` as a folder name that stays where it is put: runs of characters other than letters,
+    digits and `_.+-` become `_`, leading dots go (no `..`, no hidden folder), at most 100 characters."""
+    cleaned = UNSAFE_NAME_CHARACTERS.sub("_", name).lstrip(".")[:100]
+    return cleaned if cleaned.strip("_") else DEFAULT_NAME
+
+
+def without_bytecode(package_dir: Path) -> None:
+    """Delete every `__pycache__` folder and `.pyc`/`.pyo` file under `package_dir`."""
+    for parent, folders, files in os.walk(package_dir):
+        for folder in [name for name in folders if name == BYTECODE_FOLDER]:
+            shutil.rmtree(os.path.join(parent, folder))
+            folders.remove(folder)
+        for file in files:
+            if file.endswith(BYTECODE_SUFFIXES):
+                os.remove(os.path.join(parent, file))
+
+
 def _copy_package(found: Path, destination: Path, source: Path) -> None:
-    """Copy the package folder, following symbolic links, and refuse more than MAX_BYTES of it."""
-    total = sum(p.stat().st_size for p in found.rglob("*") if p.is_file())
-    if total > MAX_BYTES:
-        raise SubmissionError(
-            source, f"the {PACKAGE_NAME} folder holds {total >> 20} MB (limit {MAX_BYTES >> 20} MB)"
-        )
-    shutil.copytree(found, destination, ignore=special_files, ignore_dangling_symlinks=True)
+    """Copy the package folder after checking it as a zip is checked (`_check_folder`)."""
+    _check_folder(found, source)
+    shutil.copytree(found, destination, ignore=special_files)
+
+
+def _check_folder(folder: Path, source: Path) -> None:
+    """SubmissionError for a symbolic link, a control character in a name, more than MAX_ENTRIES
+    entries or MAX_BYTES of files under `folder`; the walk stops at the first excess."""
+    if folder.is_symlink():
+        raise SubmissionError(source, f"the {PACKAGE_NAME} folder is a symbolic link")
+    entries = total = 0
+    for parent, folders, files in os.walk(folder):
+        for name in folders + files:
+            path = Path(parent) / name
+            relative = path.relative_to(folder).as_posix()
+            entries += 1
+            if entries > MAX_ENTRIES:
+                raise SubmissionError(
+                    source, f"the {PACKAGE_NAME} folder holds more than {MAX_ENTRIES} entries"
+                )
+            if CONTROL_IN_NAME.search(name):
+                raise SubmissionError(source, f"the file name {relative!r} holds control characters")
+            info = os.lstat(path)
+            if stat.S_ISLNK(info.st_mode):
+                raise SubmissionError(source, f"{PACKAGE_NAME}/{relative} is a symbolic link")
+            if stat.S_ISREG(info.st_mode):
+                total += info.st_size
+                if total > MAX_BYTES:
+                    raise SubmissionError(
+                        source, f"the {PACKAGE_NAME} folder holds more than {MAX_BYTES >> 20} MB"
+                    )
 
 
 def special_files(folder: str, names: list[str]) -> set[str]:

@@ -8,7 +8,7 @@ that failed because of the grading set-up are marked "re-run" instead of showing
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from tabulate import tabulate
@@ -196,6 +196,7 @@ def _reproducibility_table(report: Report) -> str:
         ("threads per child", str(repro.threads)),
         ("seed", str(repro.seed)),
         ("network", network[repro.network_isolated]),
+        ("sandbox", sandbox_text(repro.sandbox)),
         ("rubric", f"{repro.rubric_name}, sha256 `{repro.rubric_sha256}`"),
         ("bestmodel.pth", "absent" if bestmodel is None else f"sha256 `{bestmodel}`"),
         *((f"data: {name}", f"sha256 `{digest}`") for name, digest in repro.data_files.items()),
@@ -203,6 +204,15 @@ def _reproducibility_table(report: Report) -> str:
         ("wall time", f"{report.run.wall_s:.1f} s"),
     ]
     return tabulate(rows, headers=("item", "value"), tablefmt="github")
+
+
+def sandbox_text(layers: Mapping[str, bool] | None) -> str:
+    """Which isolation layers held for the children, and which did not (see `harness.probes.isolation`)."""
+    if layers is None:
+        return "not reported by the sandbox"
+    held = [layer for layer, on in layers.items() if on]
+    missing = [layer for layer, on in layers.items() if not on]
+    return f"held: {', '.join(held) or 'none'}; not held: {', '.join(missing) or 'none'}"
 
 
 def _files_table(report: Report) -> str:

@@ -15,6 +15,11 @@ folder (`site`) and names the *entry*: the torch API that the submission's code 
   so what torch does internally is attributed to the public call, never reported on its own.
 - Calls whose stack holds no submission frame (the harness building inputs) are not recorded.
 
+A frame is the submission's when its code's file lies in the package folder, or, whatever file its
+code claims (`co_filename` can be rewritten with `code.replace`), when it runs with the globals of one
+of the package's modules: the recorder keeps those module dictionaries by identity (`adopt`, after
+each step), and a function keeps the dictionary of the module that defined it.
+
 While a dispatched function runs, torch disables the mode, so what it calls internally is never seen:
 `F.unfold` is recorded once, not the `im2col` kernel behind it.
 
@@ -27,15 +32,21 @@ Each record carries a `flag` for autograd use that only the arguments show: "req
 made or marked with `requires_grad=True`) and "grad_enabled" / "grad_disabled" (grad mode switched on or
 off, e.g. by `torch.set_grad_enabled(True)`, `torch.enable_grad()`, `torch.no_grad()`).
 
-Limits: only the thread that entered the recorder is traced (torch keeps modes per thread); torch entry
-points that dispatch nothing (`torch.manual_seed`) are invisible here and left to `rules.static`; code
-that deliberately turns torch function handling off (`torch._C.DisableTorchFunction`) escapes it.
+Every thread is traced: torch keeps modes per thread, so while the recorder is active each thread
+started through `threading` or `_thread` enters it first. `suspended()` runs code without it (the
+probe re-runs a step that failed while recorded: one that passes only unrecorded hides something).
+
+Limits: a thread started through a `start_new_thread` saved before the recorder was entered, and C
+threads, are not traced; torch entry points that dispatch nothing (`torch.manual_seed`) are invisible
+here and left to `rules.static`; code that deliberately turns torch function handling off
+(`torch._C.DisableTorchFunction`) escapes it (and `rules.static` flags the reflection that reaches it).
 
 The recorder judges nothing: `harness.runtime_rules` classifies entries in the parent process.
 """
 
 from __future__ import annotations
 
+import _thread
 import inspect
 import linecache
 import os
@@ -50,12 +61,13 @@ from typing import Any
 
 import torch
 import torch.overrides
-from torch.overrides import TorchFunctionMode
+from torch.overrides import TorchFunctionMode, _pop_mode_temporarily
 
 TORCH_DIR = os.path.dirname(torch.__file__) + os.sep
 OVERRIDES_FILE = torch.overrides.__file__
 TRACING_FILE = __file__
 CODE_CHARS = 160
+RELABELLED = "<re-labelled code>"
 ENTRY_ALIASES = {
     "torch.nn.modules.module.Module._wrapped_call_impl": "torch.nn.Module.__call__",
     "torch.nn.modules.module.Module._call_impl": "torch.nn.Module.__call__",
@@ -109,9 +121,11 @@ class TorchCallRecorder(TorchFunctionMode):
         self._calls: dict[tuple[str, str | None, str | None, str, int], list[Any]] = {}
         self._names: dict[Any, str] = {}
         self._own_codes: dict[Any, frozenset] = {}
-        self._thread = threading.get_ident()
+        self._package = Path(package_dir).name
+        self._globals: dict[int, dict] = {}
         self._patches: list[tuple[Any, str, Any]] = []
         self.step = "import"
+        self.adopt()
 
     @contextmanager
     def stepping(self, name: str) -> Iterator[None]:
@@ -121,6 +135,25 @@ class TorchCallRecorder(TorchFunctionMode):
             yield
         finally:
             self.step = previous
+            self.adopt()
+
+    def adopt(self) -> None:
+        """Remember, by identity, the globals of every module of the package imported so far."""
+        for name, module in list(sys.modules.items()):
+            if name == self._package or name.startswith(self._package + "."):
+                namespace = getattr(module, "__dict__", None)
+                if type(namespace) is dict:
+                    self._globals[id(namespace)] = namespace
+
+    @contextmanager
+    def suspended(self) -> Iterator[None]:
+        """Run the code inside with no recorder (mode popped, nothing patched), then resume."""
+        self._unpatch()
+        try:
+            with _pop_mode_temporarily():
+                yield
+        finally:
+            self._patch()
 
     def calls(self) -> list[TorchCall]:
         """Everything recorded so far, in the order first seen."""
@@ -130,7 +163,7 @@ class TorchCallRecorder(TorchFunctionMode):
         ]
 
     def __enter__(self) -> TorchCallRecorder:
-        self._patch_module_methods()
+        self._patch()
         try:
             super().__enter__()
         except BaseException:
@@ -146,8 +179,7 @@ class TorchCallRecorder(TorchFunctionMode):
 
     def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
         kwargs = kwargs or {}
-        if threading.get_ident() == self._thread:
-            self._record_dispatch(func, args, kwargs)
+        self._record_dispatch(func, args, kwargs)
         return func(*args, **kwargs)
 
     def _record_dispatch(self, func: Any, args: tuple, kwargs: dict) -> None:
@@ -163,7 +195,7 @@ class TorchCallRecorder(TorchFunctionMode):
         inner = None
         while frame is not None:
             filename = frame.f_code.co_filename
-            if filename.startswith(self._prefixes):
+            if filename.startswith(self._prefixes) or id(frame.f_globals) in self._globals:
                 return frame, inner
             if filename.startswith(TORCH_DIR) and filename != OVERRIDES_FILE and frame.f_code not in own:
                 inner = frame
@@ -171,7 +203,12 @@ class TorchCallRecorder(TorchFunctionMode):
         return None
 
     def _add(self, entry: str, flag: str | None, target: str | None, site: FrameType) -> None:
-        self._add_at(entry, flag, target, site.f_code.co_filename, site.f_lineno, site.f_code.co_qualname)
+        filename = site.f_code.co_filename
+        if not filename.startswith(self._prefixes):  # re-labelled code, found by its module's globals
+            module_file = site.f_globals.get("__file__")
+            in_package = type(module_file) is str and module_file.startswith(self._prefixes)
+            filename = module_file if in_package else os.path.join(self._root, RELABELLED)
+        self._add_at(entry, flag, target, filename, site.f_lineno, site.f_code.co_qualname)
 
     def _add_at(
         self, entry: str, flag: str | None, target: str | None, filename: str, line: int, function: str
@@ -212,10 +249,19 @@ class TorchCallRecorder(TorchFunctionMode):
         module = frame.f_globals.get("__name__", "?")
         return f"{module}.{frame.f_code.co_qualname}"
 
-    def _patch_module_methods(self) -> None:
+    def _patch(self) -> None:
+        """Patch `nn.Module.__init__/__call__` to record, and thread starts to enter this mode."""
         recorder = self
         original_init = torch.nn.Module.__init__
         original_call = torch.nn.Module.__call__
+        original_start = _thread.start_new_thread
+
+        def traced_start(function: Any, args: tuple, kwargs: dict | None = None) -> int:
+            def traced(*inner_args: Any, **inner_kwargs: Any) -> Any:
+                with _entered_in_this_thread(recorder):
+                    return function(*inner_args, **inner_kwargs)
+
+            return original_start(traced, args, kwargs or {})
 
         def recording_init(module: torch.nn.Module, *args: Any, **kwargs: Any) -> None:
             recorder._record_module("torch.nn.Module.__init__", module)
@@ -225,16 +271,16 @@ class TorchCallRecorder(TorchFunctionMode):
             recorder._record_module("torch.nn.Module.__call__", module)
             return original_call(module, *args, **kwargs)
 
-        for name, replacement, original in (
-            ("__init__", recording_init, original_init),
-            ("__call__", recording_call, original_call),
+        for owner, name, replacement, original in (
+            (torch.nn.Module, "__init__", recording_init, original_init),
+            (torch.nn.Module, "__call__", recording_call, original_call),
+            (_thread, "start_new_thread", traced_start, original_start),
+            (threading, "_start_new_thread", traced_start, threading._start_new_thread),
         ):
-            self._patches.append((torch.nn.Module, name, original))
-            setattr(torch.nn.Module, name, replacement)
+            self._patches.append((owner, name, original))
+            setattr(owner, name, replacement)
 
     def _record_module(self, entry: str, module: torch.nn.Module) -> None:
-        if threading.get_ident() != self._thread:
-            return
         found = self._locate(sys._getframe(2), frozenset())
         target = type(module).__qualname__
         if found is not None:
@@ -264,6 +310,16 @@ class TorchCallRecorder(TorchFunctionMode):
         while self._patches:
             owner, name, original = self._patches.pop()
             setattr(owner, name, original)
+
+
+@contextmanager
+def _entered_in_this_thread(recorder: TorchCallRecorder) -> Iterator[None]:
+    """`recorder`'s mode pushed in a thread it was not entered in (torch keeps modes per thread)."""
+    TorchFunctionMode.__enter__(recorder)
+    try:
+        yield
+    finally:
+        TorchFunctionMode.__exit__(recorder, None, None, None)
 
 
 def _flag(name: str, args: tuple, kwargs: dict) -> str | None:

@@ -8,6 +8,7 @@ it. Exceptions are reported as `describe_exception` lines that name the submissi
 
 from __future__ import annotations
 
+import re
 import traceback
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,13 @@ import torch
 
 PLAIN_SCALARS = (str, int, float, bool, type(None))
 MAX_NESTING = 64
+MAX_ITEMS = 1_000_000
+"""At most this many items are visited when checking a value: a few KB of shared lists (each level
+holding the one below twice) would otherwise take 2^levels steps."""
 MESSAGE_CHARS = 300
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+"""C0 and C1 controls (ESC of ANSI sequences, carriage return, backspace, ...) but tab and newline, and
+the zero-width and bidirectional marks that make text read differently from what it holds."""
 
 
 def plain(x: Any) -> torch.Tensor:
@@ -32,13 +39,22 @@ def plain(x: Any) -> torch.Tensor:
         return data.clone(memory_format=torch.contiguous_format)
 
 
-def unsupported_data(value: Any, where: str = "value", depth: int = 0) -> str | None:
+def unsupported_data(value: Any, where: str = "value") -> str | None:
     """The first part of `value` that is not plain data, as a readable path, or None when all of it is.
 
     Plain data: dict (str or int keys), list, tuple, str, int, float, bool, None and exact
-    `torch.Tensor`s. Types are compared exactly (`type(v) is int`), never with `isinstance` or `==`,
-    so a subclass with overridden methods is refused.
+    `torch.Tensor`s, at most `MAX_NESTING` levels deep and `MAX_ITEMS` items in all. Types are compared
+    exactly (`type(v) is int`), never with `isinstance` or `==`, so a subclass with overridden methods
+    is refused.
     """
+    budget = [MAX_ITEMS]
+    return _unsupported(value, where, 0, budget)
+
+
+def _unsupported(value: Any, where: str, depth: int, budget: list[int]) -> str | None:
+    budget[0] -= 1
+    if budget[0] < 0:
+        return f"{where} (more than {MAX_ITEMS} items in all)"
     if depth > MAX_NESTING:
         return f"{where} (nested deeper than {MAX_NESTING} levels)"
     kind = type(value)
@@ -48,7 +64,7 @@ def unsupported_data(value: Any, where: str = "value", depth: int = 0) -> str | 
         return None if value.layout is torch.strided and not value.is_meta else f"{where} (special tensor)"
     if kind in (list, tuple):
         for index, item in enumerate(value):
-            found = unsupported_data(item, f"{where}[{index}]", depth + 1)
+            found = _unsupported(item, f"{where}[{index}]", depth + 1, budget)
             if found:
                 return found
         return None
@@ -56,11 +72,30 @@ def unsupported_data(value: Any, where: str = "value", depth: int = 0) -> str | 
         for key, item in value.items():
             if type(key) not in (str, int):
                 return f"{where} (key of type {type(key).__name__})"
-            found = unsupported_data(item, f"{where}[{key!r}]", depth + 1)
+            found = _unsupported(item, f"{where}[{key!r}]", depth + 1, budget)
             if found:
                 return found
         return None
     return f"{where} (a {kind.__module__}.{kind.__qualname__})"
+
+
+def printable(text: str) -> str:
+    """`text` without control characters (see `CONTROL_CHARACTERS`): what a submission wrote can reach
+    a terminal or a Markdown report only as the characters it shows."""
+    return CONTROL_CHARACTERS.sub("", text)
+
+
+def printable_data(value: Any) -> Any:
+    """`value` (plain data, checked by `unsupported_data`) with every string, dict keys included, made
+    `printable`."""
+    kind = type(value)
+    if kind is str:
+        return printable(value)
+    if kind in (list, tuple):
+        return kind(printable_data(item) for item in value)
+    if kind is dict:
+        return {printable_data(key): printable_data(item) for key, item in value.items()}
+    return value
 
 
 def submission_frame(exc: BaseException, package_dir: Path | str) -> str | None:

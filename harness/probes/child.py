@@ -1,24 +1,37 @@
 """The child side of `harness.sandbox.run_probe`: isolate, import the submission, run one probe.
 
 Run as `python -m harness.probes.child SPEC.json` (the sandbox starts it through a bootstrap that puts
-only the harness on `sys.path`). SPEC names the probe, the package copy, the scratch folder and the
-files to exchange. The child writes two files the parent reads:
+only the harness on `sys.path`, or forks it from `harness.probes.zygote`). SPEC names the probe, the
+package copy, the scratch folder and the files to exchange. The child is two processes (see
+`harness.probes.isolation`):
 
-- the isolation file (JSON), before any submission code runs: which OS isolation steps took effect
-  (it then waits for the parent's go file, see `harness.sandbox`);
-- the result file (`torch.save` of {"status", "value", "error", "traceback"}), where status is
-  "ok", "error" or "oom". The parent loads it with `weights_only=True` and checks it again.
+- the *warden* detaches into new namespaces and the view, forks the first process of the new pid
+  namespace (which confines itself, forks the runner and only reaps, see `_be_init`), reads the runner's
+  isolation from the kernel and writes it to the isolation file (JSON), before any submission code
+  runs; it then waits for the parent's go file. When a layer that SPEC requires did not hold, it kills
+  the runner and reports that instead (fail closed). Otherwise it releases the runner, receives its
+  result over a pipe and writes the result file (`torch.save` of {"status", "value", "error",
+  "traceback"}, status "ok", "error" or "oom") in a folder the runner's uid cannot write, and exits as
+  the runner did. It never imports the submission.
+- the *runner* confines itself, waits for the warden's go, imports the submission and runs the probe.
+  It leaves with `os._exit`, so atexit handlers and destructors of the submission cannot run after the
+  result is sent. Anything the submission prints goes to the parent's pipes, never into the result.
 
-It then leaves with `os._exit`, so atexit handlers and destructors of the submission cannot run after
-the result is written. Anything the submission prints goes to the parent's pipes, never into the result.
+The parent loads the result with `weights_only=True` and checks it again. Code of the submission runs
+in the runner's own process, so it could still write that pipe itself: the parent never takes a
+result's word for what it can observe (wall time, CPU time, memory are measured outside).
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import io
 import json
 import os
 import random
+import signal
+import struct
 import sys
 import time
 import traceback
@@ -27,27 +40,111 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import torch
+
+import harness
 from harness.probes.capture import describe_exception, unsupported_data
-from harness.probes.isolation import isolate, limit_resources
+from harness.probes.isolation import (
+    child_of,
+    confine,
+    detach,
+    die_with_parent,
+    limit_resources,
+    verify,
+    visible_paths,
+)
 from harness.probes.stand_ins import import_with_stand_ins
 
 TRACEBACK_CHARS = 4000
 GO_WAIT_S = 10.0
+MAX_RESULT_BYTES = 1 << 30
+"""A runner's result beyond this size is dropped (the warden keeps it in memory until the runner ends)."""
+READ_CHUNK = 1 << 20
+EXIT_NOT_RUN = 111
+STATUS_BYTES = struct.calcsize("i")
 ALLOCATION_FAILURES = ("can't allocate memory", "not enough memory", "out of memory")
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Isolate this process, run the probe SPEC names, write the result file, exit."""
+    """Be the warden of the probe SPEC names: isolate, fork and release the runner, relay its result."""
     spec = json.loads(Path((argv or sys.argv)[1]).read_text())
-    isolation = isolate(Path(spec["root"]))
-    Path(spec["isolation_file"]).write_text(json.dumps(isolation))
-    _wait_for(Path(spec["go_file"]))
+    root = Path(spec["root"])
+    harness_dirs = [*harness.__path__, os.path.realpath(harness.__path__[0])]
+    layers = detach(root / "view", root, visible_paths(harness_dirs), spec["tmpfs_mb"])
+    view = root / "view" if layers["filesystem"] else None
+    ready_read, ready_write = os.pipe()
+    go_read, go_write = os.pipe()
+    result_read, result_write = os.pipe()
+    status_read, status_write = os.pipe()
+    warden = os.getpid()
+    init = os.fork()
+    if init == 0:
+        for fd in (ready_read, go_write, result_read, status_read):
+            os.close(fd)
+        confine(view, warden, spec["uid"])
+        runner = os.fork()
+        if runner != 0:
+            for fd in (ready_write, go_read, result_write):
+                os.close(fd)
+            _be_init(runner, status_write)
+        os.close(status_write)
+        die_with_parent()
+        os.write(ready_write, b"1")
+        os.close(ready_write)
+        if os.read(go_read, 1) != b"1":
+            os._exit(EXIT_NOT_RUN)
+        os.close(go_read)
+        _run_runner(spec, result_write)
+    for fd in (ready_write, go_read, result_write, status_write):
+        os.close(fd)
+    os.read(ready_read, 1)
+    runner = child_of(init)
+    layers.update(verify(runner, spec["uid"], view))
+    Path(spec["isolation_file"]).write_text(json.dumps(layers))
+    released = _wait_for(Path(spec["go_file"]))
+    missing = [layer for layer in spec["require"] if not layers.get(layer)]
+    if missing or not released:
+        os.kill(init, signal.SIGKILL)
+        if runner is not None:
+            with contextlib.suppress(OSError):
+                os.kill(runner, signal.SIGKILL)
+        os.waitpid(init, 0)
+        why = f"{', '.join(missing)} did not hold" if missing else "the parent never released it"
+        outcome = {"status": "error", "value": None, "traceback": ""}
+        error = f"probe not run: the sandbox could not isolate the child ({why})"
+        torch.save({**outcome, "error": error}, spec["result_file"])
+        os._exit(0)
+    os.write(go_write, b"1")
+    os.close(go_write)
+    result = _read_all(result_read)
+    reported = _read_all(status_read)
+    _, status = os.waitpid(init, 0)
+    if result:
+        Path(spec["result_file"]).write_bytes(result)
+    _exit_as(struct.unpack("i", reported)[0] if len(reported) == STATUS_BYTES else status)
+
+
+def _be_init(runner: int, status_fd: int) -> None:
+    """Be the first process of the child's pid namespace: reap every process, send the runner's wait
+    status to the warden, leave (the kernel then kills whatever is left in the namespace).
+
+    The runner is not that first process because the kernel ignores, for it, every signal it has no
+    handler for that comes from inside its namespace: a step's own SIGALRM would never kill it."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            os._exit(1)
+        if pid == runner:
+            os.write(status_fd, struct.pack("i", status))
+            os._exit(0)
+
+
+def _run_runner(spec: dict[str, Any], result_fd: int) -> None:
+    """In the runner: limits, the submission's import path, the probe; the result goes to `result_fd`."""
     limit_resources(spec["address_space_mb"])
     os.chdir(spec["scratch"])
     sys.path[:] = [spec["package_root"]] + [entry for entry in sys.path if entry not in ("", ".")]
-
-    import torch
-
     args = torch.load(spec["args_file"], weights_only=True)
     torch.set_grad_enabled(False)
     torch.set_num_threads(spec["threads"])
@@ -56,21 +153,46 @@ def main(argv: list[str] | None = None) -> None:
     random.seed(seed)
     probe = _resolve(spec["probe"])
     outcome = _run(probe, args, Path(spec["package_root"]) / "Miniproject_2", spec["import_model"])
+    buffer = io.BytesIO()
     try:
-        torch.save(outcome, spec["result_file"])
+        torch.save(outcome, buffer)
     except Exception as exc:  # the value could not be serialised: report that instead
         outcome = {"status": "error", "value": None, "error": f"probe result could not be saved: {exc}"}
-        torch.save({**outcome, "traceback": ""}, spec["result_file"])
+        buffer = io.BytesIO()
+        torch.save({**outcome, "traceback": ""}, buffer)
+    with contextlib.suppress(OSError), os.fdopen(result_fd, "wb") as stream:
+        stream.write(buffer.getvalue())
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
 
 
-def _wait_for(go_file: Path) -> None:
-    """Wait until the parent has seen this process isolated (it writes `go_file`); at most `GO_WAIT_S`."""
+def _read_all(fd: int) -> bytes:
+    """Everything written to the pipe `fd` until it closes; empty when it was more than MAX_RESULT_BYTES."""
+    chunks, total = [], 0
+    while chunk := os.read(fd, READ_CHUNK):
+        total += len(chunk)
+        if total <= MAX_RESULT_BYTES:
+            chunks.append(chunk)
+    os.close(fd)
+    return b"".join(chunks) if total <= MAX_RESULT_BYTES else b""
+
+
+def _exit_as(status: int) -> None:
+    """Leave with the runner's exit code, or die of the signal that killed it."""
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        signal.signal(number, signal.SIG_DFL)
+        os.kill(os.getpid(), number)
+    os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 1)
+
+
+def _wait_for(go_file: Path) -> bool:
+    """Whether the parent, having seen this child isolated, wrote `go_file` within `GO_WAIT_S`."""
     deadline = time.monotonic() + GO_WAIT_S
     while not go_file.exists() and time.monotonic() < deadline:
         time.sleep(0.001)
+    return go_file.exists()
 
 
 def _resolve(probe: str) -> Callable[[ModuleType | None, dict[str, Any]], Any]:

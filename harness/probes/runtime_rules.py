@@ -6,7 +6,9 @@ deliberately small: one forward and backward per block the submission has (built
 them, through `harness.probes.block_adapters`), an SGD step on a short `Sequential`, then `Model()`,
 `load_pretrained_model()`, one epoch of `train` on a few images and a `predict`. Every step runs on its
 own, so a failing block costs one step; after each, grad mode is checked and switched back off if the
-step left it on. The probe returns what it saw and judges nothing (`harness.runtime_rules` does).
+step left it on. A step that raises is run once more with the recorder suspended: `passes_unrecorded`
+says whether it then ran through (code that fails only while watched). The probe returns what it saw
+and judges nothing (`harness.runtime_rules` does).
 """
 
 from __future__ import annotations
@@ -100,7 +102,7 @@ class _Workload:
 
     def attempt(self, step: str, action: Callable[[], Any], budget_s: float = STEP_BUDGET_S) -> Any:
         """Run one step of submission code; record {"step", "ok", "error"}; return its value or None."""
-        value, error = None, ""
+        value, error, unrecorded = None, "", None
         with self.recorder.stepping(step):
             try:
                 with deadline(budget_s):
@@ -109,11 +111,26 @@ class _Workload:
                 error = f"{exc} (stopped so that the other steps still run)"
             except Exception as exc:  # the submission's failure costs only this step
                 error = describe_exception(exc, self.package_dir)
+                unrecorded = self._unrecorded(action, budget_s)
         if torch.is_grad_enabled():
             self.grad_left_on.append(step)
             torch.set_grad_enabled(False)
-        self.steps.append({"step": step, "ok": not error, "error": error})
+        record = {"step": step, "ok": not error, "error": error, "passes_unrecorded": unrecorded}
+        self.steps.append(record)
         return value
+
+    def _unrecorded(self, action: Callable[[], Any], budget_s: float) -> bool:
+        """Whether `action`, which raised under the recorder, runs through with the recorder suspended:
+        code that fails only while watched hides what it does (the verdict forbids it)."""
+        with self.recorder.suspended():
+            try:
+                with deadline(budget_s):
+                    action()
+            except (OverBudget, Exception):
+                return False
+            finally:
+                torch.set_grad_enabled(False)
+        return True
 
     def exercise(self, model: ModuleType) -> None:
         generator = torch.Generator().manual_seed(0)

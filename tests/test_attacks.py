@@ -1,0 +1,347 @@
+"""Integrity of `harness check` (issue 8): each attack of `tests/submissions/attack_*` is blocked.
+
+A submission may raise its score only by being correct, and never touch the grader. Each test runs one
+attack fixture (a minimal package with one hostile change) and asserts that it is blocked, that the
+verdict names it, and that the harness survives and writes its report. Each assertion fails when the
+protection it stands for is removed (the comment above each test names it). Where a protection is an
+OS layer that this machine cannot give (not root, no namespaces), the test is skipped with the reason,
+and the report's sandbox row says the same.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import py_compile
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import zipfile
+from importlib.util import cache_from_source
+from pathlib import Path
+
+import pytest
+import torch
+
+from harness import sandbox
+from harness.check import PUBLIC_VAL_WARNING, check_submission
+from harness.dataset import load_val
+from harness.errors import SubmissionError
+from harness.probes.capture import unsupported_data
+from harness.probes.zygote import REQUEST_TIMEOUT_S
+from harness.report import Report, validate_report_json, write_reports
+from harness.results import Outcome
+from harness.rules import check_static_rules
+from harness.sandbox import Limits, run_probe
+from harness.submission import MAX_ENTRIES, resolve_submission, safe_name
+from tests.model_fixtures import SUBMISSIONS, tight_rubric, write_course_data
+from tests.processes import all_gone
+
+CALL = "harness.probes.call:call"
+LIMITS = Limits(wall_s=30, memory_mb=1536)
+RUBRIC = tight_rubric(wall_s=15, memory_mb=1536)
+API, RULES, RUNTIME, QUALITY = "harness.api", "harness.rules", "harness.runtime_rules", "harness.quality"
+
+
+def call(package: Path | str, target: str, *arguments: object) -> sandbox.ChildRun:
+    package = SUBMISSIONS / package / "Miniproject_2" if isinstance(package, str) else package
+    return run_probe(CALL, package, {"target": target, "args": list(arguments)}, LIMITS)
+
+
+def layers() -> dict[str, bool]:
+    """The isolation layers a child gets on this machine (from a child that runs nothing)."""
+    return dict(call("sandbox_os_exit", "Model.predict", 1).isolation)
+
+
+def needs(*wanted: str) -> None:
+    """Skip when this machine cannot give a child one of the `wanted` layers at all; otherwise the
+    layers must hold (a child without one would not run: the sandbox fails closed)."""
+    unavailable = [layer for layer in wanted if layer not in sandbox.required_layers()]
+    if unavailable:
+        pytest.skip(f"this machine cannot give a child these layers: {', '.join(unavailable)}")
+    held = layers()
+    assert all(held[layer] for layer in wanted), held
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("attack-data")
+    write_course_data(folder, train=64, val=16)
+    return folder
+
+
+def graded(path: Path, data: Path, groups: tuple[str, ...], out: Path, **options: object) -> Report:
+    """`check_submission` of `path`, its reports written to `out` (JSON validated, Markdown read back)."""
+    report = check_submission(path, data, RUBRIC, reference_dir=None, groups=groups, **options)
+    written = write_reports(report, [s.result for s in report.checks], out, ("md", "json"))
+    validate_report_json(json.loads(written["json"].read_text()))
+    assert written["md"].read_text()
+    return report
+
+
+def results(report: Report) -> dict[str, object]:
+    return {scored.result.id: scored.result for scored in report.checks}
+
+
+# item 1: the result comes from the warden into a folder the runner's uid cannot write
+def test_a_forged_result_file_is_never_read(data, tmp_path):
+    needs("uid")
+    run = call("attack_forged_result", "Model.predict", 1)
+    assert (run.status, run.value) == ("crash", None)
+    assert run.error == "exited with code 0 without reporting a result"
+    report = graded(SUBMISSIONS / "attack_forged_result", data, (API,), tmp_path)
+    imported = results(report)["api.import-names"]
+    assert imported.outcome is Outcome.CRASH
+    assert "exited with code 0 without reporting a result" in imported.message
+
+
+# item 1: the parent's wall time and the kernel's CPU time, not the child's clocks
+def test_slowed_clocks_do_not_change_what_the_parent_measures():
+    run = call("attack_slow_clock", "Model.train", 1, 2, 3)
+    assert run.status == "ok", run.error
+    assert run.cpu_s >= 0.9
+    assert run.duration_s >= 0.9
+
+
+# item 2: reflective_access (static); every thread traced, frames found by their module globals,
+# a step that fails only while recorded (run-time)
+def test_torch_reached_by_reflection_threads_and_relabelled_code_is_forbidden(data, tmp_path):
+    report = graded(SUBMISSIONS / "attack_hidden_torch", data, (RULES, RUNTIME), tmp_path)
+    static, runtime = results(report)["rules.static"], results(report)["rules.runtime"]
+    assert static.outcome is Outcome.FORBIDDEN
+    reflection = {f["code"] for f in static.details["findings"] if f["rule"] == "reflection"}
+    relabelling = "_sigmoid.__code__ = _sigmoid.__code__.replace(co_filename=torch.__file__)"
+    assert {'torch = sys.modules["torch"]', relabelling} <= reflection
+    assert runtime.outcome is Outcome.FORBIDDEN
+    found = {(f["entry"], f["step"]) for f in runtime.details["findings"]}
+    assert ("torch.nn.functional.conv2d", "conv2d.forward") in found  # from a second thread
+    assert ("torch.sigmoid", "sigmoid.forward") in found  # re-labelled code
+    hidden = [f for f in runtime.details["findings"] if f["rule"] == "hidden-from-recorder"]
+    assert [f["step"] for f in hidden] == ["relu.forward", "relu.backward"]
+    assert "relu.forward fails only while the recorder watches it" in hidden[0]["message"]
+
+
+# item 2: __pycache__ and *.pyc are removed before any child sees the package
+def test_shipped_bytecode_is_removed_before_any_child_imports_it(tmp_path):
+    package = tmp_path / "attack" / "Miniproject_2"
+    shutil.copytree(SUBMISSIONS / "attack_bytecode" / "Miniproject_2", package)
+    hidden = package / "hidden_model.txt"
+    source = tmp_path / "hidden_model.py"
+    source.write_text(hidden.read_text())
+    pyc = Path(cache_from_source(str(package / "model.py")))
+    py_compile.compile(
+        str(source), cfile=str(pyc), invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH
+    )
+    shipped = subprocess.run(
+        [sys.executable, "-c", "import Miniproject_2.model as m; print(m.origin())"],
+        cwd=package.parent, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert shipped.stdout.strip() == "bytecode"  # the attack is real: plain Python imports the .pyc
+    assert call(package, "origin").value == {"result": "source"}
+    submission = resolve_submission(package, tmp_path / "work")
+    assert not any(f.relpath.endswith(".pyc") for f in submission.files)
+
+
+# item 3: the view (nothing of the grader's files), the pid namespace (no harness in /proc)
+def test_the_child_finds_none_of_the_graders_files(tmp_path):
+    needs("filesystem", "pid")
+    secret = tmp_path / "val_data.pkl"
+    secret.write_text("the grader's clean images")
+    run = call("attack_grader_files", "look", str(secret), os.getpid())
+    assert run.status == "ok", run.error
+    seen = run.value["result"]
+    assert seen["secret"] == "FileNotFoundError"
+    assert seen["harness_cmdline"] == "FileNotFoundError"
+    assert seen["checkout_data"] == "FileNotFoundError"
+    assert max(seen["processes"]) < 10  # its own pid namespace: a handful of its own processes
+    own = [name for name in seen["tmp"] if name.startswith("harness-child-")]
+    shown_harness = [name for name in seen["tmp"] if name.startswith("harness-forkserver-")]
+    assert len(own) == 1 and sorted(own + shown_harness) == seen["tmp"]  # only its own folder, and
+    assert len(list(Path(tempfile.gettempdir()).iterdir())) > len(seen["tmp"])  # the harness's code
+
+
+# item 4: a memorised public val set scores anything; harness check says the set is public
+def test_a_published_val_set_is_named_as_such(data, tmp_path, monkeypatch):
+    package = tmp_path / "memorised" / "Miniproject_2"
+    shutil.copytree(SUBMISSIONS / "attack_memorised_val" / "Miniproject_2", package)
+    torch.save(load_val(data / "val_data.pkl"), package / "bestmodel.pth")
+    lines: list[str] = []
+    report = graded(package.parent, data, (QUALITY,), tmp_path / "held-out", progress=lines.append)
+    assert not any(line.startswith("warning:") for line in lines)
+    assert results(report)["psnr.pretrained"].details["psnr_db"] > 90  # memorised: why graders hold out
+    monkeypatch.setattr("harness.dataset.PUBLIC_VAL_SHA256", frozenset({_sha256(data / "val_data.pkl")}))
+    lines.clear()
+    graded(package.parent, data, (QUALITY,), tmp_path / "public", progress=lines.append)
+    assert PUBLIC_VAL_WARNING.format(path=data / "val_data.pkl") in lines
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# item 5: own uid, private /dev/shm, read-only /proc/sys and /sys, pid namespace, no /tmp of the host
+def test_the_child_cannot_reach_out(tmp_path):
+    needs("uid", "filesystem", "pid")
+    mark = f"harness-attack-{os.getpid()}"
+    server = sandbox._fork_server()
+    socket_path = str(server.address) if server is not None else str(tmp_path / "socket")
+    run = call("attack_escape", "escape", os.getpid(), socket_path, mark)
+    assert run.status == "ok", run.error
+    reached = run.value["result"]
+    assert reached["shadow"] == "PermissionError"
+    assert reached["shm"] == "done" and not Path("/dev/shm", mark).exists()  # its own /dev/shm, gone
+    assert reached["sysctl"] in ("OSError", "PermissionError")
+    assert reached["cgroup"] in ("FileNotFoundError", "OSError", "PermissionError")
+    assert reached["signal"] == "ProcessLookupError"
+    assert reached["harness_root"] == "FileNotFoundError"
+    assert reached["socket"] == "FileNotFoundError"
+
+
+# item 6: seccomp denies new user namespaces; the pid namespace and cgroup kill the daemon
+def test_a_daemon_in_new_namespaces_is_refused_and_killed():
+    needs("seccomp")
+    run = call("attack_userns_daemon", "Model.train", 1, 2, 3)
+    assert run.status == "ok", run.error
+    errno, mark = run.value["result"].split()
+    assert errno == "1"  # EPERM
+    assert all_gone(mark)
+
+
+# item 7: the fork server's socket is out of the child's sight
+def test_the_child_cannot_reach_the_fork_server():
+    needs("filesystem")
+    server = sandbox._fork_server()
+    if server is None:
+        pytest.skip("no fork server on this machine")
+    run = call("attack_fork_server", "forge", str(server.address))
+    assert run.value == {"result": "FileNotFoundError"}
+
+
+# item 7: peer credentials, own child folders only, idle requests dropped
+def test_the_fork_server_serves_only_the_harness_and_its_own_child_folders():
+    server = sandbox._fork_server()
+    if server is None:
+        pytest.skip("no fork server on this machine")
+    forged = json.dumps({"spec": "/nonexistent/io/spec.json", "environment": {}}).encode() + b"\n"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        connection.connect(str(server.address))
+        socket.send_fds(connection, [forged], [1, 2])
+        assert b"not a child folder of this harness" in connection.recv(4096)
+    stranger = subprocess.run(
+        [sys.executable, "-c", _STRANGER, str(server.address)], capture_output=True, text=True, timeout=60
+    )
+    assert stranger.stdout.strip() == "refused"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as idle:
+        idle.connect(str(server.address))
+        idle.settimeout(REQUEST_TIMEOUT_S * 4)
+        assert idle.recv(4096).startswith(b'{"error"')  # dropped with an error, not waited on forever
+    assert (
+        call("sandbox_os_exit", "Model.train", 1, 2, 3).error
+        == "exited with code 3 without reporting a result"
+    )
+
+
+_STRANGER = """
+import json, socket, sys
+request = json.dumps({"spec": "/tmp/x/io/spec.json", "environment": {}}).encode() + b"\\n"
+try:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        connection.connect(sys.argv[1])
+        socket.send_fds(connection, [request], [1, 2])
+        print("answered" if connection.recv(4096) else "refused")
+except OSError:
+    print("refused")
+"""
+"""Another process of the same uid, not the harness: the server closes its connection unanswered."""
+
+
+# item 7: a child missing a layer its machine should give it never runs (fail closed)
+def test_a_child_missing_a_required_layer_does_not_run(monkeypatch):
+    monkeypatch.setattr(sandbox, "required_layers", lambda: ("network", "user-namespace"))
+    if layers().get("user-namespace"):
+        pytest.skip("this machine gives children a user namespace")
+    run = call("sandbox_environment", "Model.predict", 1)
+    assert (run.status, run.value) == ("error", None)
+    assert run.error == "probe not run: the sandbox could not isolate the child (user-namespace did not hold)"
+
+
+# item 8: the parent's walk of a result is bounded
+def test_a_result_of_shared_lists_is_refused_not_walked():
+    run = call("attack_result_bomb", "Model.predict", 1)
+    assert (run.status, run.value) == ("error", None)
+    assert run.error.startswith("probe returned unsupported data: value['result'][0][0]")
+    assert run.error.endswith("(more than 1000000 items in all)")
+    nested: list = [0]
+    for _ in range(60):
+        nested = [nested, nested]
+    refused = unsupported_data({"status": "ok", "value": {"result": nested}}, "result")  # the parent's walk
+    assert refused.endswith("(more than 1000000 items in all)")
+
+
+def _reference_copy(tmp_path: Path) -> Path:
+    package = tmp_path / "folder" / "Miniproject_2"
+    shutil.copytree(SUBMISSIONS / "attack_result_bomb" / "Miniproject_2", package)
+    return package
+
+
+# item 8: folders get the limits of zips
+@pytest.mark.parametrize(
+    ("build", "problem"),
+    [
+        (lambda p: (p / "others").symlink_to(p, target_is_directory=True), "others is a symbolic link"),
+        (lambda p: (p / "etc").symlink_to("/etc", target_is_directory=True), "etc is a symbolic link"),
+        (lambda p: [(p / str(i)).touch() for i in range(MAX_ENTRIES + 1)], f"more than {MAX_ENTRIES}"),
+        (lambda p: (p / "bad\x1b[2Jname.py").touch(), "holds control characters"),
+    ],
+    ids=["symlink-loop", "link-to-etc", "too-many-files", "control-characters-in-a-name"],
+)  # fmt: skip
+def test_a_folder_over_the_limits_is_one_line_error(tmp_path, build, problem):
+    package = _reference_copy(tmp_path)
+    build(package)
+    with pytest.raises(SubmissionError, match=problem) as raised:
+        resolve_submission(package, tmp_path / "work")
+    assert "\n" not in str(raised.value)
+
+
+# item 8: a zip named `...zip` is reported under a safe folder name
+def test_a_zip_named_dots_is_reported_under_a_safe_name(tmp_path):
+    package = _reference_copy(tmp_path)
+    archive = tmp_path / "...zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for file in package.rglob("*"):
+            bundle.write(file, Path("Miniproject_2") / file.relative_to(package))
+    assert resolve_submission(archive, tmp_path / "work").name == "submission"
+
+
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [("..", "submission"), ("Proj_123456_234567", "Proj_123456_234567"), ("a/../../b", "a_.._.._b"),
+     (".hidden", "hidden"), ("\x1b[31mred", "_31mred")],
+    ids=["dots", "proj-name", "slashes", "leading-dot", "escape"],
+)  # fmt: skip
+def test_safe_name(name, safe):
+    assert safe_name(name) == safe
+
+
+# item 8: control characters never reach the terminal or report.md
+def test_escape_sequences_are_stripped_from_what_the_submission_says(data, tmp_path):
+    report = graded(SUBMISSIONS / "attack_control_characters", data, (API,), tmp_path)
+    predict = results(report)["api.predict"]
+    assert predict.outcome is Outcome.ERROR
+    assert "all checks passed: 100/100" in predict.message
+    text = (tmp_path / "report.md").read_text() + json.dumps([s.result.details for s in report.checks])
+    assert "\x1b" not in text and "\r" not in text and "\\u001b" not in text
+
+
+# item 8: nor from the source lines the static rules quote
+def test_escape_sequences_are_stripped_from_quoted_source(tmp_path):
+    package = tmp_path / "Miniproject_2"
+    package.mkdir()
+    (package / "model.py").write_text("import numpy  # \x1b[2J\x1b[32mall checks passed\x1b[0m\n")
+    result = check_static_rules(package)
+    assert result.outcome is Outcome.FORBIDDEN
+    assert [f["code"] for f in result.details["findings"]] == ["import numpy  # [2J[32mall checks passed[0m"]
