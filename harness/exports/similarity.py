@@ -105,7 +105,7 @@ def similar_pairs(
 ) -> list[SimilarPair]:
     """Every pair of submissions (by key → {file: code}) sharing at least `threshold` of one side's
     code, the template excluded; most similar first."""
-    template_document = _document("template", {"template.py": template}, np.array([], dtype=np.int64))
+    template_document = _document("template", {"template.py": template}, np.array([], dtype=np.int64), 1)
     boilerplate = np.array(sorted(template_document.hashes), dtype=np.int64)
     documents = [_document(key, files, boilerplate) for key, files in sources.items()]
     pairs = []
@@ -122,7 +122,17 @@ def similar_pairs(
     return sorted(pairs, key=lambda pair: (-pair.share, pair.key_a, pair.key_b))
 
 
-def _document(key: str, files: Mapping[str, str], boilerplate: np.ndarray) -> _Document:
+def _document(
+    key: str,
+    files: Mapping[str, str],
+    boilerplate: np.ndarray,
+    window: int = GUARANTEE_TOKENS - NOISE_TOKENS + 1,
+) -> _Document:
+    """The fingerprints of one submission's code, winnowed over `window` k-grams, less `boilerplate`.
+
+    The template is fingerprinted with a window of 1 (every k-gram, as copydetect does for boilerplate):
+    which k-grams winnowing keeps depends on the process's string hash seed, so a winnowed template
+    would leave some of its own k-grams in a submission on some seeds."""
     parts, starts, names, offset = [], [], [], 0
     for name, code in sorted(files.items()):
         part = f"{FILE_MARKER}{name}\n{code}\n"
@@ -143,7 +153,6 @@ def _document(key: str, files: Mapping[str, str], boilerplate: np.ndarray) -> _D
     filtered = "".join(tokens)
     lengths = np.fromiter((len(symbol) for symbol in tokens), dtype=np.int64, count=len(tokens))
     token_start, token_end = np.repeat(begins, lengths), np.repeat(ends, lengths)
-    window = GUARANTEE_TOKENS - NOISE_TOKENS + 1
     hashes, hash_idx = get_document_fingerprints(filtered, NOISE_TOKENS, window, boilerplate)
     return _Document(
         key=key,
