@@ -211,7 +211,7 @@ def open_store(path: Path, create: bool = False) -> Store:
     not a `harness grade` store, raises `StoreError` naming the file.
     """
     path = Path(path)
-    file = path / STORE_NAME if path.is_dir() or (create and path.suffix != ".sqlite") else path
+    file = path if path.is_file() or path.suffix == ".sqlite" else path / STORE_NAME
     if not file.is_file():
         if not create:
             raise StoreError(file, "no harness grade store here (run `harness grade CLASS_DIR --out DIR`)")
