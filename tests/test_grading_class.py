@@ -124,6 +124,7 @@ def test_a_class_is_graded_as_harness_check_grades_each_submission(workspace: Pa
         (run,) = store.runs()
         assert (run.id, run.rubric_sha256) == (uninterrupted.run_id, RUBRIC.sha256)
         assert by_key(store.graded()) == by_key(list(uninterrupted.graded))
+        assert tuple(store.not_graded(run.id)) == uninterrupted.not_graded
     summary = render_summary(uninterrupted)
     assert f"{len(GRADED)} submissions" in summary and "rule broken: rules.static" in summary
     assert "not graded: empty folder: nothing was uploaded" in summary
