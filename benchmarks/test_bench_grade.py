@@ -120,7 +120,9 @@ def _report(config: pytest.Config) -> None:
         for setup, (wall, _) in _RESULTS.items()
     ]
     write("")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     write(f"harness grade, {CLASS_SIZE} submissions, CPU {cpu_model()}, {len(os.sched_getaffinity(0))} cores")
+    write(f"load average at the end (1, 5, 15 min): {load}")
     write(tabulate(rows, ["setup", "wall s", "submissions/min", "speed-up"], tablefmt="github"))
     setup, (_, seconds) = next(iter(_RESULTS.items()))
     total = sum(seconds.values())

@@ -110,7 +110,7 @@ def grade_class(
             earlier = (
                 None if regrade else store.reusable(found.sha256, rubric.sha256, run.data_sha256, version)
             )
-            if earlier is None:
+            if earlier is None or rerun_checks(earlier, judged):
                 tasks.append(
                     GradeTask(found, Path(data_dir).resolve(), rubric, seed, _groups(groups), reference)
                 )
