@@ -7,7 +7,7 @@ graded with every check group on the repository's `test_data/`, by the `harness 
 fresh process, so the figures include start-up. The session ends with two tables: submissions per
 minute and the speed-up over one worker, and where the check time goes (summed over the class).
 
-    python -m pytest benchmarks/test_bench_grade.py -m slow --benchmark-only
+    python -m pytest benchmarks/test_bench_grade.py -m slow --benchmark-only --basetemp=/tmp/bench-grade
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def zip_package(archive: Path, package: Path, proj: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def synthetic_class(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
+def synthetic_class(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("class")
     packages = [REPO / "Miniproject_2"] * (CLASS_SIZE - len(FAULTY)) + [
         SUBMISSIONS / f / "Miniproject_2" for f in FAULTY
@@ -62,13 +62,12 @@ def synthetic_class(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fi
         sciper = 100_000 + index
         folder = root / f"Student {index:02d}_{1_000_000 + index}_assignsubmission_file_"
         zip_package(folder / f"Proj_{sciper}.zip", package, f"Proj_{sciper}")
-    request.addfinalizer(lambda: _report(request.config))
     return root
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("setup", list(SETUPS))
-def test_grade_synthetic_class(benchmark, synthetic_class: Path, tmp_path: Path, setup: str) -> None:
+def test_grade_synthetic_class(benchmark, synthetic_class: Path, tmp_path: Path, setup: str, capsys) -> None:
     out = tmp_path / "out"
     command = [
         sys.executable,
@@ -101,6 +100,8 @@ def test_grade_synthetic_class(benchmark, synthetic_class: Path, tmp_path: Path,
     benchmark.extra_info.update(
         {"cpu": cpu_model(), "submissions": CLASS_SIZE, "wall_s": wall, "per_minute": CLASS_SIZE / wall * 60}
     )
+    with capsys.disabled():
+        print("\n" + _report())
 
 
 def _timed(command: list[str]) -> float:
@@ -110,10 +111,10 @@ def _timed(command: list[str]) -> float:
     return time.monotonic() - started
 
 
-def _report(config: pytest.Config) -> None:
-    if not _RESULTS:
-        return
-    write = config.pluginmanager.get_plugin("terminalreporter").write_line
+def _report() -> str:
+    """The tables of the setups measured so far."""
+    lines: list[str] = []
+    write = lines.append
     one = _RESULTS.get("1 worker", (None,))[0]
     rows = [
         [setup, f"{wall:.0f}", f"{CLASS_SIZE / wall * 60:.1f}", f"{one / wall:.2f}x" if one else "-"]
@@ -129,3 +130,4 @@ def _report(config: pytest.Config) -> None:
     top = [[check, f"{s:.0f}", f"{s / total:.0%}"] for check, s in seconds.most_common(TOP_CHECKS)]
     write(f"check time summed over the class ({setup}): {total:.0f} s")
     write(tabulate(top, ["check", "seconds", "share"], tablefmt="github"))
+    return "\n".join(lines)

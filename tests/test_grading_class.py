@@ -13,11 +13,13 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 import zipfile
+from contextlib import closing
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -31,7 +33,7 @@ from harness.cli import main
 from harness.grading.discovery import discover
 from harness.grading.grade import ClassResult, grade_class
 from harness.grading.records import GradedSubmission
-from harness.grading.store import open_store
+from harness.grading.store import STORE_NAME, open_store
 from harness.grading.summary import render_summary
 from harness.grading.tasks import GradeTask, setup_failure
 from harness.report import report_to_json, without_timings
@@ -50,7 +52,9 @@ FIXTURES = (
     "rules_numpy",
     "sandbox_syntax_error",
 )
-GRADED = sorted([f"{JANE}/Proj_123456_234567.zip", f"{JOHN}/new.zip", *FIXTURES])
+COPIES = tuple(f"copy{index:02d}_{FIXTURES[index % len(FIXTURES)]}" for index in range(12))
+"""More plain folders, so that a stopped run has always more than a few seconds of work left."""
+GRADED = sorted([f"{JANE}/Proj_123456_234567.zip", f"{JOHN}/new.zip", *FIXTURES, *COPIES])
 
 
 def zipped(path: Path, source: Path, top: str, modified: float) -> None:
@@ -75,6 +79,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (klass / "grading notes.txt").write_text("not a submission\n")
     for fixture in FIXTURES:
         shutil.copytree(SUBMISSIONS / fixture, klass / fixture)
+    for copy in COPIES:
+        shutil.copytree(SUBMISSIONS / copy.split("_", 1)[1], klass / copy)
     return root
 
 
@@ -137,6 +143,15 @@ def grade_command(workspace: Path, out: Path) -> list[str]:
     ]  # fmt: skip
 
 
+def recorded(out: Path) -> int:
+    """How many submissions the store under `out` holds a record of (0 before it exists): cheap to poll."""
+    try:
+        with closing(sqlite3.connect(f"file:{out / STORE_NAME}?mode=ro", uri=True)) as db:
+            return db.execute("SELECT COUNT(DISTINCT key) FROM graded").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
 def graded_so_far(out: Path) -> list[GradedSubmission]:
     try:
         with open_store(out) as store:
@@ -148,16 +163,29 @@ def graded_so_far(out: Path) -> list[GradedSubmission]:
 def stopped(command: list[str], out: Path, stop: signal.Signals, after: int) -> list[GradedSubmission]:
     """Run `command`, stop its whole process group with `stop` (as a terminal's Ctrl-C or a power cut
     reaches it) once the store holds more than `after` records, and return the records it kept."""
-    run = subprocess.Popen(command, cwd=REPO, start_new_session=True, stderr=subprocess.PIPE, text=True)
+    run = subprocess.Popen(
+        command,
+        cwd=REPO,
+        start_new_session=True,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_default_ctrl_c,
+    )
     deadline = time.monotonic() + 240
-    while len(graded_so_far(out)) <= after and run.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
+    while recorded(out) <= after and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
     os.killpg(run.pid, stop)
     _, stderr = run.communicate(timeout=60)
     assert run.returncode == (130 if stop == signal.SIGINT else -signal.SIGKILL), stderr
     kept = graded_so_far(out)
     assert after < len(kept) < len(GRADED), "the run was to be stopped mid-way"
     return kept
+
+
+def _default_ctrl_c() -> None:
+    """In the child before exec: SIGINT back to its default, which Python turns into KeyboardInterrupt
+    (a test session started in the background by a shell inherits SIGINT ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def test_runs_stopped_by_ctrl_c_and_kill_9_resume_to_the_uninterrupted_store(
@@ -193,16 +221,6 @@ def test_a_changed_submission_is_regraded_and_the_others_reused(
     assert after["rules_numpy"].submission_sha256 != before["rules_numpy"].submission_sha256
     assert after["rules_numpy"].graded_at >= before["rules_numpy"].graded_at
     assert all(after[key].graded_at == before[key].graded_at for key in again.reused)
-    forced = grade_class(
-        tmp_path / "class",
-        workspace / "data",
-        RUBRIC,
-        tmp_path / "out",
-        regrade=True,
-        only="model_*",
-        groups=GROUPS,
-    )
-    assert [r.key for r in forced.graded] == ["model_no_model_class"] and forced.reused == ()
 
 
 def test_dask_cluster_regrades_and_survives_a_killed_worker(workspace: Path, uninterrupted, tmp_path) -> None:
@@ -258,7 +276,9 @@ def test_dask_cluster_regrades_and_survives_a_killed_worker(workspace: Path, uni
     assert by_key(list(result.graded)) == {key: comparable(before[key]) for key in only}
 
 
-def test_a_set_up_failure_scores_nothing_and_exits_1(workspace: Path, uninterrupted) -> None:
+def test_a_set_up_failure_scores_nothing_exits_1_and_is_regraded(
+    workspace: Path, uninterrupted, tmp_path
+) -> None:
     found = discover(workspace / "class").submissions[0]
     failed = setup_failure(
         GradeTask(found, workspace / "data", RUBRIC, groups=GROUPS), "its worker was lost 3 times"
@@ -273,6 +293,22 @@ def test_a_set_up_failure_scores_nothing_and_exits_1(workspace: Path, uninterrup
     result = replace(uninterrupted, graded=(failed, *uninterrupted.graded[1:]))
     assert result.exit_code == 1 and [r.key for r in result.needs_rerun] == [found.key]
     assert f"{found.key}  re-run: layout" in render_summary(result)
+    shutil.copytree(workspace / "uninterrupted", tmp_path / "out")
+    with open_store(tmp_path / "out") as store:
+        store.record(store.start_run("2026-12-01T00:00:00+00:00", **hashes_of(store.runs()[0])), failed)
+    again = grade_class(
+        workspace / "class", workspace / "data", RUBRIC, tmp_path / "out", only=found.key, groups=GROUPS
+    )
+    assert again.reused == () and again.exit_code == 0 and not again.needs_rerun
+
+
+def hashes_of(run) -> dict[str, str]:
+    return {
+        "rubric_sha256": run.rubric_sha256,
+        "data_sha256": run.data_sha256,
+        "harness_version": run.harness_version,
+        "class_dir": run.class_dir,
+    }
 
 
 @pytest.mark.parametrize(
