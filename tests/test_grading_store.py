@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import HarnessError
-from harness.grading.records import GradedSubmission
+from harness.grading.records import GradedSubmission, NotGraded
 from harness.grading.store import STORE_NAME, Run, StoreError, open_store
 
 HASHES = {"rubric_sha256": "r" * 64, "data_sha256": "d" * 64, "harness_version": "0.1.0+abc"}
@@ -80,10 +80,14 @@ def test_reuse_needs_equal_hashes_and_takes_the_newest(tmp_path: Path) -> None:
 
 
 def test_reopened_store_keeps_everything(tmp_path: Path) -> None:
+    left_out = [NotGraded("b.txt", "not a .zip or a folder"), NotGraded("a/", "empty folder")]
     with open_store(tmp_path, create=True) as store:
-        store.record(start(store), graded("a"))
+        run = start(store)
+        store.record(run, graded("a"))
+        store.record_not_graded(run, left_out)
     with open_store(tmp_path) as store:
         assert [r.key for r in store.graded()] == ["a"]
+        assert store.not_graded(run) == sorted(left_out, key=lambda item: item.key)
         assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
@@ -99,14 +103,26 @@ def test_reopened_store_keeps_everything(tmp_path: Path) -> None:
             "without its tables",
             id="other-sqlite",
         ),
+        pytest.param(
+            lambda p: sqlite3.connect(p).executescript(
+                "CREATE TABLE store_info (name, value); INSERT INTO store_info VALUES ('format', 'other/9');"
+            ),
+            "not a store this harness reads (format 'other/9'",
+            id="other-format",
+        ),
     ],
 )
-def test_bad_store_files_are_one_line_user_errors(tmp_path: Path, make, problem: str) -> None:
+@pytest.mark.parametrize("create", [False, True], ids=["read", "write"])
+def test_bad_store_files_are_one_line_user_errors(tmp_path: Path, make, problem: str, create: bool) -> None:
     file = tmp_path / STORE_NAME
+    if make is None and create:  # writing makes a missing store instead
+        open_store(tmp_path, create=True).close()
+        assert open_store(file).runs() == []
+        return
     if make is not None:
         make(file)
     with pytest.raises(StoreError) as caught:
-        open_store(tmp_path)
+        open_store(tmp_path, create=create)
     assert isinstance(caught.value, HarnessError) and caught.value.exit_code == 2
     assert str(file) in caught.value.one_line() and problem in caught.value.one_line()
     assert "\n" not in caught.value.one_line()

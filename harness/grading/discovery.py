@@ -24,6 +24,7 @@ from pathlib import Path
 
 from harness.errors import SubmissionError
 from harness.grading.fingerprints import submission_sha256
+from harness.grading.records import NotGraded
 from harness.submission import PACKAGE_NAME, resolve_submission
 
 MOODLE_ENTRY = re.compile(
@@ -54,14 +55,6 @@ class FoundSubmission:
     sha256: str
     modified: float
     notes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class NotGraded:
-    """Something in the class folder that is not graded, and why."""
-
-    key: str
-    reason: str
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,10 @@ from pathlib import Path
 
 from harness.check import data_paths, group_checks
 from harness.errors import HarnessError
-from harness.grading.discovery import Discovery, FoundSubmission, NotGraded, discover
+from harness.grading.discovery import Discovery, FoundSubmission, discover
 from harness.grading.executors import Failure, default_workers, run_dask, run_local
 from harness.grading.fingerprints import data_files_sha256, data_sha256, harness_version
-from harness.grading.records import GradedSubmission
+from harness.grading.records import GradedSubmission, NotGraded
 from harness.grading.store import open_store
 from harness.grading.tasks import GradeTask, grade_task, setup_failure
 from harness.rubric import Rubric
@@ -104,12 +104,13 @@ def grade_class(
             class_dir=str(class_dir.resolve()),
         )
         run = store.runs()[-1]
+        store.record_not_graded(run_id, discovery.not_graded)
         tasks, reused = [], []
         for found in discovery.submissions:
             earlier = (
                 None if regrade else store.reusable(found.sha256, rubric.sha256, run.data_sha256, version)
             )
-            if earlier is None:
+            if earlier is None or rerun_checks(earlier, judged):
                 tasks.append(
                     GradeTask(found, Path(data_dir).resolve(), rubric, seed, _groups(groups), reference)
                 )

@@ -1,5 +1,5 @@
 """What the store keeps of one graded submission: the record that `harness grade` writes and that every
-export, the class report and `harness diff` read (they never re-grade)."""
+export, the class report and `harness diff` read (they never re-grade); and what it did not grade."""
 
 from __future__ import annotations
 
@@ -36,3 +36,13 @@ class GradedSubmission:
     run_id: int = 0
     notes: tuple[str, ...] = field(default=())
     """Discovery's remarks on this submission (e.g. "two uploads: the newest graded")."""
+
+
+@dataclass(frozen=True)
+class NotGraded:
+    """Something in the class folder that `harness grade` did not grade, and why (an empty participant
+    folder, a file that is no zip, a zip that cannot be unpacked, an upload superseded by a newer one)."""
+
+    key: str
+    """Its path relative to the class folder, as `GradedSubmission.key`."""
+    reason: str

@@ -6,8 +6,9 @@ only read it. The database runs in WAL mode with `synchronous=FULL` (a committed
 power cut) and a busy timeout, so readers never block the writer and two writers wait for each other
 instead of failing; `Store.exclusive` makes a second `harness grade` on the same store refuse to start.
 
-Tables: `runs` (one row per `harness grade` invocation, with the hashes it graded under) and `graded`
-(one row per submission per run, its report as JSON text). A record is reusable by a later run when its
+Tables: `runs` (one row per `harness grade` invocation, with the hashes it graded under), `graded`
+(one row per submission per run, its report as JSON text) and `not_graded` (what each run's discovery
+left out, with the reason). A record is reusable by a later run when its
 submission, rubric, data and harness hashes are all equal (and it needs no re-run, which `harness grade`
 judges).
 """
@@ -18,14 +19,14 @@ import fcntl
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.grading.records import GradedSubmission
+from harness.grading.records import GradedSubmission, NotGraded
 
 STORE_NAME = "grades.sqlite"
 FORMAT = "harness-grade-store/1"
@@ -59,6 +60,12 @@ CREATE TABLE IF NOT EXISTS graded (
     wall_s REAL NOT NULL,
     notes TEXT NOT NULL,
     UNIQUE (run_id, key)
+);
+CREATE TABLE IF NOT EXISTS not_graded (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    key TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (run_id, key)
 );
 CREATE INDEX IF NOT EXISTS graded_by_key ON graded (key, seq);
 CREATE INDEX IF NOT EXISTS graded_by_hashes
@@ -125,6 +132,11 @@ class Store:
             )
         return [_record(row) for row in rows]
 
+    def not_graded(self, run_id: int) -> list[NotGraded]:
+        """What run `run_id` found in the class folder but did not grade, sorted by key."""
+        rows = self._db.execute("SELECT key, reason FROM not_graded WHERE run_id = ? ORDER BY key", (run_id,))
+        return [NotGraded(*row) for row in rows]
+
     def reusable(
         self, submission_sha256: str, rubric_sha256: str, data_sha256: str, harness_version: str
     ) -> GradedSubmission | None:
@@ -173,6 +185,15 @@ class Store:
                 ),
             )
 
+    def record_not_graded(self, run_id: int, items: Iterable[NotGraded]) -> None:
+        """Keep what run `run_id` did not grade (replacing what it kept before)."""
+        with self._transaction():
+            self._db.execute("DELETE FROM not_graded WHERE run_id = ?", (run_id,))
+            self._db.executemany(
+                "INSERT INTO not_graded (run_id, key, reason) VALUES (?, ?, ?)",
+                [(run_id, item.key, item.reason) for item in items],
+            )
+
     @contextmanager
     def exclusive(self) -> Iterator[None]:
         """Hold the store's writer lock (a `flock` on `grades.sqlite.lock`, released by the OS when the
@@ -211,7 +232,7 @@ def open_store(path: Path, create: bool = False) -> Store:
     not a `harness grade` store, raises `StoreError` naming the file.
     """
     path = Path(path)
-    file = path / STORE_NAME if path.is_dir() or (create and path.suffix != ".sqlite") else path
+    file = path if path.is_file() or path.suffix == ".sqlite" else path / STORE_NAME
     if not file.is_file():
         if not create:
             raise StoreError(file, "no harness grade store here (run `harness grade CLASS_DIR --out DIR`)")
@@ -229,23 +250,24 @@ def open_store(path: Path, create: bool = False) -> Store:
 
 
 def _prepare(connection: sqlite3.Connection, file: Path, create: bool) -> None:
-    """Switch to WAL, check the format (making the tables of a new store) and its version."""
+    """Switch to WAL and check the format; with `create`, make the tables that are missing (all of them
+    in a new file)."""
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=FULL")
     tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if not tables and create:
+    if tables or not create:
+        if "store_info" not in tables:
+            raise StoreError(file, "not a harness grade store (an SQLite file without its tables)")
+        row = connection.execute("SELECT value FROM store_info WHERE name = 'format'").fetchone()
+        if row is None or row[0] != FORMAT:
+            found = "no format" if row is None else f"format {row[0]!r}"
+            raise StoreError(file, f"not a store this harness reads ({found}, expected {FORMAT!r})")
+    if create:
         connection.execute("BEGIN IMMEDIATE")
         for statement in _SCHEMA.split(";"):
             connection.execute(statement)
         connection.execute("INSERT OR IGNORE INTO store_info (name, value) VALUES ('format', ?)", (FORMAT,))
         connection.execute("COMMIT")
-        return
-    if "store_info" not in tables:
-        raise StoreError(file, "not a harness grade store (an SQLite file without its tables)")
-    row = connection.execute("SELECT value FROM store_info WHERE name = 'format'").fetchone()
-    if row is None or row[0] != FORMAT:
-        found = "no format" if row is None else f"format {row[0]!r}"
-        raise StoreError(file, f"not a store this harness reads ({found}, expected {FORMAT!r})")
 
 
 def _record(row: tuple[Any, ...]) -> GradedSubmission:
