@@ -35,7 +35,7 @@ from harness.report import Report, validate_report_json, write_reports
 from harness.results import Outcome
 from harness.rules import check_static_rules
 from harness.sandbox import Limits, run_probe
-from harness.submission import MAX_ENTRIES, resolve_submission, safe_name
+from harness.submission import MAX_ENTRIES, TOO_DEEP, resolve_submission, safe_name
 from tests.model_fixtures import SUBMISSIONS, tight_rubric, write_course_data
 from tests.processes import all_gone
 
@@ -282,6 +282,10 @@ def test_a_result_of_shared_lists_is_refused_not_walked():
     assert refused.endswith("(more than 1000000 items in all)")
 
 
+DEPTH = 1200
+DEEP = "others/" + "/".join(["a"] * DEPTH)
+
+
 def _reference_copy(tmp_path: Path) -> Path:
     package = tmp_path / "folder" / "Miniproject_2"
     shutil.copytree(SUBMISSIONS / "attack_result_bomb" / "Miniproject_2", package)
@@ -305,6 +309,37 @@ def test_a_folder_over_the_limits_is_one_line_error(tmp_path, build, problem):
     with pytest.raises(SubmissionError, match=problem) as raised:
         resolve_submission(package, tmp_path / "work")
     assert "\n" not in str(raised.value)
+
+
+# hardening: a folder 1,200 levels deep is refused while walking (os.walk would exhaust the recursion);
+# the tree is made and removed one level at a time, as pathlib and shutil would recurse too
+def test_a_folder_too_deep_is_one_line_error(tmp_path):
+    package = _reference_copy(tmp_path)
+    levels = [str(package / "others")]
+    levels += [f"{levels[0]}/{'/'.join(['a'] * depth)}" for depth in range(1, DEPTH + 1)]
+    for level in levels:
+        os.mkdir(level)
+    try:
+        with pytest.raises(SubmissionError, match=f"Miniproject_2/others/a/.*/a {TOO_DEEP}$") as raised:
+            resolve_submission(package, tmp_path / "work")
+        assert "\n" not in str(raised.value)
+    finally:
+        for level in reversed(levels):
+            os.rmdir(level)
+
+
+# hardening: a zip entry nested deeper than a folder may be is refused by its name, not unpacked
+def test_a_zip_entry_too_deep_is_one_line_error(tmp_path):
+    package = _reference_copy(tmp_path)
+    archive = tmp_path / "deep.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for file in package.rglob("*"):
+            bundle.write(file, Path("Miniproject_2") / file.relative_to(package))
+        bundle.writestr(f"Miniproject_2/{DEEP}/x.py", "")
+    with pytest.raises(
+        SubmissionError, match=f"deep.zip: the zip entry Miniproject_2/others/a/.*/a/... {TOO_DEEP}$"
+    ):
+        resolve_submission(archive, tmp_path / "work")
 
 
 # item 8: a zip named `...zip` is reported under a safe folder name
