@@ -29,10 +29,11 @@ from harness import sandbox
 from harness.check import PUBLIC_VAL_WARNING, check_submission
 from harness.dataset import load_val
 from harness.errors import SubmissionError
-from harness.probes.capture import unsupported_data
+from harness.model_runs import child_failure
+from harness.probes.capture import MAX_RESULT_BYTES, unsupported_data
 from harness.probes.zygote import REQUEST_TIMEOUT_S
 from harness.report import Report, validate_report_json, write_reports
-from harness.results import Outcome
+from harness.results import Category, Fault, Outcome
 from harness.rules import check_static_rules
 from harness.sandbox import Limits, run_probe
 from harness.submission import MAX_ENTRIES, TOO_DEEP, resolve_submission, safe_name
@@ -280,6 +281,42 @@ def test_a_result_of_shared_lists_is_refused_not_walked():
         nested = [nested, nested]
     refused = unsupported_data({"status": "ok", "value": {"result": nested}}, "result")  # the parent's walk
     assert refused.endswith("(more than 1000000 items in all)")
+
+
+def _zeros_package(tmp_path: Path) -> Path:
+    """A package whose `predict(n)` returns n float32 zeros: a result of about 4n bytes."""
+    package = tmp_path / "zeros" / "Miniproject_2"
+    package.mkdir(parents=True)
+    (package / "__init__.py").touch()
+    (package / "model.py").write_text(
+        "import torch\n\n\nclass Model:\n    def predict(self, n):\n        return torch.zeros(n)\n"
+    )
+    return package
+
+
+# hardening: a result over MAX_RESULT_BYTES is refused by the warden, as the submission's fault
+def test_a_result_over_the_byte_cap_is_refused_unread_as_the_submissions_fault(tmp_path):
+    run = call(_zeros_package(tmp_path), "Model.predict", MAX_RESULT_BYTES // 4 + (1 << 20))
+    assert (run.status, run.value) == ("error", None)
+    assert (
+        run.error
+        == f"probe returned unsupported data: more than {MAX_RESULT_BYTES >> 20} MB pickled, not read"
+    )
+    failed = child_failure("api.predict", Category.API, run, "predict", LIMITS)
+    assert (failed.outcome, failed.fault) == (Outcome.ERROR, Fault.SUBMISSION)
+
+
+# hardening: and by the parent, from the file's size, before anything is unpickled
+def test_the_parent_refuses_a_result_file_over_the_cap_before_unpickling(tmp_path, monkeypatch):
+    def never(*args, **kwargs):
+        raise AssertionError("the result was unpickled")
+
+    monkeypatch.setattr(sandbox, "MAX_RESULT_BYTES", 1000)
+    monkeypatch.setattr(sandbox.torch, "load", never)
+    run = call(_zeros_package(tmp_path), "Model.predict", 1000)
+    assert (run.status, run.value) == ("error", None)
+    assert run.error.startswith("probe returned unsupported data: ")
+    assert run.error.endswith(" bytes pickled (limit 0 MB), not read")
 
 
 DEPTH = 1200
