@@ -329,6 +329,15 @@ def _reference_copy(tmp_path: Path) -> Path:
     return package
 
 
+def _reference_zip(tmp_path: Path, name: str) -> Path:
+    package = _reference_copy(tmp_path)
+    archive = tmp_path / name
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for file in package.rglob("*"):
+            bundle.write(file, Path("Miniproject_2") / file.relative_to(package))
+    return archive
+
+
 # item 8: folders get the limits of zips
 @pytest.mark.parametrize(
     ("build", "problem"),
@@ -367,11 +376,8 @@ def test_a_folder_too_deep_is_one_line_error(tmp_path):
 
 # hardening: a zip entry nested deeper than a folder may be is refused by its name, not unpacked
 def test_a_zip_entry_too_deep_is_one_line_error(tmp_path):
-    package = _reference_copy(tmp_path)
-    archive = tmp_path / "deep.zip"
-    with zipfile.ZipFile(archive, "w") as bundle:
-        for file in package.rglob("*"):
-            bundle.write(file, Path("Miniproject_2") / file.relative_to(package))
+    archive = _reference_zip(tmp_path, "deep.zip")
+    with zipfile.ZipFile(archive, "a") as bundle:
         bundle.writestr(f"Miniproject_2/{DEEP}/x.py", "")
     with pytest.raises(
         SubmissionError, match=f"deep.zip: the zip entry Miniproject_2/others/a/.*/a/... {TOO_DEEP}$"
@@ -381,11 +387,7 @@ def test_a_zip_entry_too_deep_is_one_line_error(tmp_path):
 
 # item 8: a zip named `...zip` is reported under a safe folder name
 def test_a_zip_named_dots_is_reported_under_a_safe_name(tmp_path):
-    package = _reference_copy(tmp_path)
-    archive = tmp_path / "...zip"
-    with zipfile.ZipFile(archive, "w") as bundle:
-        for file in package.rglob("*"):
-            bundle.write(file, Path("Miniproject_2") / file.relative_to(package))
+    archive = _reference_zip(tmp_path, "...zip")
     assert resolve_submission(archive, tmp_path / "work").name == "submission"
 
 
