@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from harness.probes.capture import printable
+
 
 class HarnessError(Exception):
     """A problem with the user's input or set-up, not a bug: printed as one line, exit code 2."""
@@ -20,7 +22,9 @@ class HarnessError(Exception):
         super().__init__(self.one_line())
 
     def one_line(self) -> str:
-        return self.problem if self.path is None else f"{self.path}: {self.problem}"
+        """The path and the problem, without control characters: a path or a problem quoting a
+        submission's file names may hold escape sequences that would act on the terminal."""
+        return printable(self.problem if self.path is None else f"{self.path}: {self.problem}")
 
 
 class DataError(HarnessError):

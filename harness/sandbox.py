@@ -56,7 +56,7 @@ from typing import Any
 import torch
 
 import harness
-from harness.probes.capture import printable, printable_data, unsupported_data
+from harness.probes.capture import MAX_RESULT_BYTES, printable, printable_data, unsupported_data
 from harness.probes.isolation import LAYERS, child_uid
 from harness.probes.zygote import READY
 from harness.submission import special_files, without_bytecode
@@ -676,9 +676,14 @@ def _read_isolation(path: Path) -> dict[str, bool]:
 
 
 def _load_result(path: Path) -> dict[str, Any] | str | None:
-    """The child's result record; None when there is none, a one-line error when it is not plain data."""
+    """The child's result record; None when there is none, a one-line error when it is not plain data
+    or more than MAX_RESULT_BYTES (refused before unpickling, which no item budget bounds)."""
     if not path.exists():
         return None
+    size = path.stat().st_size
+    if size > MAX_RESULT_BYTES:
+        limit = MAX_RESULT_BYTES >> 20
+        return f"probe returned unsupported data: {size} bytes pickled (limit {limit} MB), not read"
     try:
         result = torch.load(path, weights_only=True, map_location="cpu")
     except Exception as exc:

@@ -6,10 +6,11 @@ copied (or safely extracted) into a work folder, so no check can touch the origi
 listed with its size and sha256 for the report's reproducibility block.
 
 Zip extraction refuses entries that escape the extraction folder (absolute paths, `..`), symbolic
-links, archives with more than `MAX_ENTRIES` entries, and more than `MAX_BYTES` of content, counted
-while decompressing (a zip bomb's headers can lie). A folder gets the same limits: a symbolic link
-anywhere in the package (a loop, a link to `/etc`), more than `MAX_ENTRIES` entries or `MAX_BYTES` of
-files stop it with one line, counted while walking, before anything is copied. Names holding control
+links, archives with more than `MAX_ENTRIES` entries, entries nested more than `MAX_DEPTH` folders deep,
+and more than `MAX_BYTES` of content, counted while decompressing (a zip bomb's headers can lie). A folder
+gets the same limits: a symbolic link anywhere in the package (a loop, a link to `/etc`), more than
+`MAX_ENTRIES` entries, `MAX_DEPTH` levels or `MAX_BYTES` of files stop it with one line, counted while
+walking (a deeper walk would exhaust Python's recursion), before anything is copied. Names holding control
 characters are refused, and the report's folder name is made of safe characters only.
 
 Python bytecode (`__pycache__/`, `*.pyc`, `*.pyo`) is removed from the copy: Python would import a
@@ -34,11 +35,13 @@ PACKAGE_NAME = "Miniproject_2"
 PROJECT_PREFIX = "Proj_"
 MAX_ENTRIES = 10_000
 MAX_BYTES = 1 << 30
+MAX_DEPTH = 32
 IGNORED_FOLDERS = ("__MACOSX",)
 COPY_CHUNK = 1 << 20
 BYTECODE_FOLDER = "__pycache__"
 BYTECODE_SUFFIXES = (".pyc", ".pyo")
 UNSAFE_NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9_.+-]+")
+TOO_DEEP = f"is nested more than {MAX_DEPTH} folders deep"
 CONTROL_IN_NAME = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 DEFAULT_NAME = "submission"
 
@@ -168,7 +171,7 @@ def _copy_package(found: Path, destination: Path, source: Path) -> None:
 
 def _check_folder(folder: Path, source: Path) -> None:
     """SubmissionError for a symbolic link, a control character in a name, more than MAX_ENTRIES
-    entries or MAX_BYTES of files under `folder`; the walk stops at the first excess."""
+    entries, MAX_DEPTH levels or MAX_BYTES of files under `folder`; the walk stops at the first excess."""
     if folder.is_symlink():
         raise SubmissionError(source, f"the {PACKAGE_NAME} folder is a symbolic link")
     entries = total = 0
@@ -183,6 +186,8 @@ def _check_folder(folder: Path, source: Path) -> None:
                 )
             if CONTROL_IN_NAME.search(name):
                 raise SubmissionError(source, f"the file name {relative!r} holds control characters")
+            if relative.count("/") >= MAX_DEPTH:
+                raise SubmissionError(source, f"{PACKAGE_NAME}/{relative} {TOO_DEEP}")
             info = os.lstat(path)
             if stat.S_ISLNK(info.st_mode):
                 raise SubmissionError(source, f"{PACKAGE_NAME}/{relative} is a symbolic link")
@@ -236,6 +241,9 @@ def _safe_target(archive: Path, root: Path, entry: zipfile.ZipInfo) -> Path:
     name = PurePosixPath(entry.filename.replace("\\", "/"))
     if name.is_absolute() or ".." in name.parts or (name.parts and ":" in name.parts[0]):
         raise SubmissionError(archive, f"the zip entry {entry.filename!r} points outside the archive")
+    if len(name.parts) > MAX_DEPTH:
+        shown = "/".join(name.parts[:MAX_DEPTH])
+        raise SubmissionError(archive, f"the zip entry {shown}/... {TOO_DEEP}")
     target = (root / os.path.join(*name.parts)) if name.parts else root
     if target.resolve() != root and root not in target.resolve().parents:
         raise SubmissionError(archive, f"the zip entry {entry.filename!r} points outside the archive")

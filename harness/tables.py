@@ -83,7 +83,7 @@ def render_markdown(report: Report, samples_png: str | None = None) -> str:
                 _points_text(scored),
                 "yes" if scored.required else "",
                 f"{scored.result.duration_s:.1f} s",
-                _markdown_cell(scored.result.message),
+                markdown_text(scored.result.message),
             ]
             for scored in checks
         ]
@@ -174,8 +174,18 @@ def _number(value: float) -> str:
     return f"{round(value, 2):g}"
 
 
-def _markdown_cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|")
+_MARKDOWN_ESCAPES = str.maketrans(
+    {**{mark: f"\\{mark}" for mark in "\\`*_[]!|"}, "&": "&amp;", "<": "&lt;", ">": "&gt;"}
+)
+"""What `markdown_text` rewrites: the characters that start code spans, emphasis, links, images and
+table cells are backslash-escaped; those of HTML tags and entities become entities."""
+
+
+def markdown_text(text: str) -> str:
+    """`text` (a message or a file name, which a submission controls) as inert text in one Markdown table
+    cell: it shows as written, but no tag, image, link, code span or emphasis in it takes effect, and no
+    pipe or line break in it ends the cell or the row."""
+    return " ".join(text.splitlines()).translate(_MARKDOWN_ESCAPES)
 
 
 def _reproducibility_table(report: Report) -> str:
@@ -216,5 +226,5 @@ def sandbox_text(layers: Mapping[str, bool] | None) -> str:
 
 
 def _files_table(report: Report) -> str:
-    rows = [(f"`{f.path}`", f.size, f"`{f.sha256}`") for f in report.submission.files]
+    rows = [(markdown_text(f.path), f.size, f"`{f.sha256}`") for f in report.submission.files]
     return tabulate(rows, headers=("file", "bytes", "sha256"), tablefmt="github")

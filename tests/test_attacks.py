@@ -29,13 +29,14 @@ from harness import sandbox
 from harness.check import PUBLIC_VAL_WARNING, check_submission
 from harness.dataset import load_val
 from harness.errors import SubmissionError
-from harness.probes.capture import unsupported_data
+from harness.model_runs import child_failure
+from harness.probes.capture import MAX_RESULT_BYTES, unsupported_data
 from harness.probes.zygote import REQUEST_TIMEOUT_S
 from harness.report import Report, validate_report_json, write_reports
-from harness.results import Outcome
+from harness.results import Category, Fault, Outcome
 from harness.rules import check_static_rules
 from harness.sandbox import Limits, run_probe
-from harness.submission import MAX_ENTRIES, resolve_submission, safe_name
+from harness.submission import MAX_ENTRIES, TOO_DEEP, resolve_submission, safe_name
 from tests.model_fixtures import SUBMISSIONS, tight_rubric, write_course_data
 from tests.processes import all_gone
 
@@ -282,10 +283,59 @@ def test_a_result_of_shared_lists_is_refused_not_walked():
     assert refused.endswith("(more than 1000000 items in all)")
 
 
+def _zeros_package(tmp_path: Path) -> Path:
+    """A package whose `predict(n)` returns n float32 zeros: a result of about 4n bytes."""
+    package = tmp_path / "zeros" / "Miniproject_2"
+    package.mkdir(parents=True)
+    (package / "__init__.py").touch()
+    (package / "model.py").write_text(
+        "import torch\n\n\nclass Model:\n    def predict(self, n):\n        return torch.zeros(n)\n"
+    )
+    return package
+
+
+# hardening: a result over MAX_RESULT_BYTES is refused by the warden, as the submission's fault
+def test_a_result_over_the_byte_cap_is_refused_unread_as_the_submissions_fault(tmp_path):
+    run = call(_zeros_package(tmp_path), "Model.predict", MAX_RESULT_BYTES // 4 + (1 << 20))
+    assert (run.status, run.value) == ("error", None)
+    assert (
+        run.error
+        == f"probe returned unsupported data: more than {MAX_RESULT_BYTES >> 20} MB pickled, not read"
+    )
+    failed = child_failure("api.predict", Category.API, run, "predict", LIMITS)
+    assert (failed.outcome, failed.fault) == (Outcome.ERROR, Fault.SUBMISSION)
+
+
+# hardening: and by the parent, from the file's size, before anything is unpickled
+def test_the_parent_refuses_a_result_file_over_the_cap_before_unpickling(tmp_path, monkeypatch):
+    def never(*args, **kwargs):
+        raise AssertionError("the result was unpickled")
+
+    monkeypatch.setattr(sandbox, "MAX_RESULT_BYTES", 1000)
+    monkeypatch.setattr(sandbox.torch, "load", never)
+    run = call(_zeros_package(tmp_path), "Model.predict", 1000)
+    assert (run.status, run.value) == ("error", None)
+    assert run.error.startswith("probe returned unsupported data: ")
+    assert run.error.endswith(" bytes pickled (limit 0 MB), not read")
+
+
+DEPTH = 1200
+DEEP = "others/" + "/".join(["a"] * DEPTH)
+
+
 def _reference_copy(tmp_path: Path) -> Path:
     package = tmp_path / "folder" / "Miniproject_2"
     shutil.copytree(SUBMISSIONS / "attack_result_bomb" / "Miniproject_2", package)
     return package
+
+
+def _reference_zip(tmp_path: Path, name: str) -> Path:
+    package = _reference_copy(tmp_path)
+    archive = tmp_path / name
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for file in package.rglob("*"):
+            bundle.write(file, Path("Miniproject_2") / file.relative_to(package))
+    return archive
 
 
 # item 8: folders get the limits of zips
@@ -307,13 +357,37 @@ def test_a_folder_over_the_limits_is_one_line_error(tmp_path, build, problem):
     assert "\n" not in str(raised.value)
 
 
+# hardening: a folder 1,200 levels deep is refused while walking (os.walk would exhaust the recursion);
+# the tree is made and removed one level at a time, as pathlib and shutil would recurse too
+def test_a_folder_too_deep_is_one_line_error(tmp_path):
+    package = _reference_copy(tmp_path)
+    levels = [str(package / "others")]
+    levels += [f"{levels[0]}/{'/'.join(['a'] * depth)}" for depth in range(1, DEPTH + 1)]
+    for level in levels:
+        os.mkdir(level)
+    try:
+        with pytest.raises(SubmissionError, match=f"Miniproject_2/others/a/.*/a {TOO_DEEP}$") as raised:
+            resolve_submission(package, tmp_path / "work")
+        assert "\n" not in str(raised.value)
+    finally:
+        for level in reversed(levels):
+            os.rmdir(level)
+
+
+# hardening: a zip entry nested deeper than a folder may be is refused by its name, not unpacked
+def test_a_zip_entry_too_deep_is_one_line_error(tmp_path):
+    archive = _reference_zip(tmp_path, "deep.zip")
+    with zipfile.ZipFile(archive, "a") as bundle:
+        bundle.writestr(f"Miniproject_2/{DEEP}/x.py", "")
+    with pytest.raises(
+        SubmissionError, match=f"deep.zip: the zip entry Miniproject_2/others/a/.*/a/... {TOO_DEEP}$"
+    ):
+        resolve_submission(archive, tmp_path / "work")
+
+
 # item 8: a zip named `...zip` is reported under a safe folder name
 def test_a_zip_named_dots_is_reported_under_a_safe_name(tmp_path):
-    package = _reference_copy(tmp_path)
-    archive = tmp_path / "...zip"
-    with zipfile.ZipFile(archive, "w") as bundle:
-        for file in package.rglob("*"):
-            bundle.write(file, Path("Miniproject_2") / file.relative_to(package))
+    archive = _reference_zip(tmp_path, "...zip")
     assert resolve_submission(archive, tmp_path / "work").name == "submission"
 
 

@@ -137,8 +137,10 @@ def test_broken_groups_become_setup_errors_and_the_report_is_complete(fake_group
         (["check", "no/such/submission"], "no/such/submission: no such file or folder"),
         (["check", str(PACKAGE), "--data", "no/such/data"], "no/such/data: no such data folder"),
         (["check", str(PACKAGE), "--rubric", "no-such-rubric"], "no-such-rubric"),
+        (["check", "a_\x1b]0;owned\x07.zip"], "a_]0;owned.zip: no such file or folder"),
+        (["check", "b\x1b[2J.zip"], "b[2J.zip: no such file or folder"),
     ],
-    ids=["missing-submission", "missing-data", "unknown-rubric"],
+    ids=["missing-submission", "missing-data", "unknown-rubric", "osc-in-the-path", "csi-in-the-path"],
 )
 def test_user_errors_are_one_line_and_exit_2(arguments, problem):
     result = CliRunner().invoke(main, arguments)
@@ -146,6 +148,9 @@ def test_user_errors_are_one_line_and_exit_2(arguments, problem):
     assert result.stderr.startswith("harness: error: ")
     assert problem in result.stderr
     assert result.stderr.count("\n") == 1
+    assert (
+        "\x1b" not in result.stderr and "\x07" not in result.stderr
+    )  # no escape sequence reaches the terminal
     assert "Traceback" not in result.output
 
 

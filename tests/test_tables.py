@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import html
 import io
 import re
 from pathlib import Path
@@ -10,9 +12,11 @@ import pytest
 import torch
 from PIL import Image
 
-from harness.report import Summary
+from harness.report import Summary, build_report
 from harness.results import Category, CheckResult, Outcome
+from harness.rubric import load_rubric
 from harness.sample_grid import BACKGROUND, GAP_PX, sample_grid, write_sample_grid
+from harness.submission import SubmissionFile
 from harness.tables import render_console, render_markdown, summary_line, use_color
 from tests import report_samples
 
@@ -133,7 +137,7 @@ def test_markdown_has_the_tables_the_reproducibility_block_and_the_grid_link(tmp
     assert "![val samples: noisy | output | clean](samples.png)" in text
     assert f"sha256 `{report.reproducibility.rubric_sha256}`" in text
     assert f"sha256 `{report.reproducibility.data_files['train_data.pkl']}`" in text
-    assert "| `bestmodel.pth` |" in text
+    assert "| bestmodel.pth |" in re.sub(" +", " ", text)
     assert "2022-05-27T12:00:00+00:00" in text
 
 
@@ -196,3 +200,39 @@ def test_numeric_looking_messages_are_printed_as_given() -> None:
     report = report_samples.report([result])
     assert "1e3" in render_console(report).split()
     assert "| 1e3 |" in re.sub(" +", " ", render_markdown(report))
+
+
+INJECTED_MESSAGE = (
+    'raise ValueError(\'<img src="https://attacker.example/p.png"> ![t](https://x/t.png) '
+    "[a](javascript:alert(1))')"
+)
+INJECTED_FILE = "a` <img src=x onerror=alert(1)> | b.txt"
+NEWLINE_FILE = "c\n# heading.txt"
+
+
+def _unescaped_pipes(line: str) -> int:
+    return len(re.findall(r"(?<!\\)\|", line))
+
+
+def test_what_the_submission_wrote_is_inert_text_in_the_markdown() -> None:
+    result = CheckResult("api.train", Category.API, Outcome.ERROR, INJECTED_MESSAGE)
+    files = (
+        *report_samples.SUBMISSION.files,
+        SubmissionFile(INJECTED_FILE, 7, "c" * 64),
+        SubmissionFile(NEWLINE_FILE, 1, "d" * 64),
+    )
+    submission = dataclasses.replace(report_samples.SUBMISSION, files=files)
+    report = build_report(submission, [result], load_rubric("ee559-2022"), data_files=[], seed=0, wall_s=1.0)
+    text = render_markdown(report)
+    assert "<" not in text and ">" not in text  # no HTML tag survives
+    assert "\n# heading" not in text  # a line break does not end the row
+    message_row = next(line for line in text.splitlines() if "api.train" in line)
+    file_row = next(line for line in text.splitlines() if "b.txt" in line)
+    for row in (message_row.replace("`api.train`", ""), file_row.replace("`" + "c" * 64 + "`", "")):
+        assert not re.search(r"(?<!\\)[][!`*_]", row)  # no image, link, code span or emphasis starts
+    assert _unescaped_pipes(message_row) == 7 and _unescaped_pipes(file_row) == 4  # cells stay whole
+    # ...and it still reads as written once the escapes are undone
+    shown = html.unescape(re.sub(r"\\(.)", r"\1", message_row))
+    assert INJECTED_MESSAGE in shown
+    assert INJECTED_FILE in html.unescape(re.sub(r"\\(.)", r"\1", file_row))
+    assert "| __init__.py |" not in text and "\\_\\_init\\_\\_.py" in text

@@ -20,6 +20,10 @@ MAX_NESTING = 64
 MAX_ITEMS = 1_000_000
 """At most this many items are visited when checking a value: a few KB of shared lists (each level
 holding the one below twice) would otherwise take 2^levels steps."""
+MAX_RESULT_BYTES = 64 << 20
+"""A child's pickled result beyond this size is refused unread, as the submission's fault: the largest
+the reference submission's probes produce is about 7 MB (7,375,265 bytes), and unpickling is paid before
+`MAX_ITEMS` applies (100 MB of small items took minutes and a GB in the parent)."""
 MESSAGE_CHARS = 300
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 """C0 and C1 controls (ESC of ANSI sequences, carriage return, backspace, ...) but tab and newline, and

@@ -43,7 +43,7 @@ from typing import Any
 import torch
 
 import harness
-from harness.probes.capture import describe_exception, unsupported_data
+from harness.probes.capture import MAX_RESULT_BYTES, describe_exception, unsupported_data
 from harness.probes.isolation import (
     child_of,
     confine,
@@ -57,8 +57,6 @@ from harness.probes.stand_ins import import_with_stand_ins
 
 TRACEBACK_CHARS = 4000
 GO_WAIT_S = 10.0
-MAX_RESULT_BYTES = 1 << 30
-"""A runner's result beyond this size is dropped (the warden keeps it in memory until the runner ends)."""
 READ_CHUNK = 1 << 20
 EXIT_NOT_RUN = 111
 STATUS_BYTES = struct.calcsize("i")
@@ -119,9 +117,12 @@ def main(argv: list[str] | None = None) -> None:
     result = _read_all(result_read)
     reported = _read_all(status_read)
     _, status = os.waitpid(init, 0)
-    if result:
+    if result is None:
+        error = f"probe returned unsupported data: more than {MAX_RESULT_BYTES >> 20} MB pickled, not read"
+        torch.save({"status": "error", "value": None, "error": error, "traceback": ""}, spec["result_file"])
+    elif result:
         Path(spec["result_file"]).write_bytes(result)
-    _exit_as(struct.unpack("i", reported)[0] if len(reported) == STATUS_BYTES else status)
+    _exit_as(struct.unpack("i", reported)[0] if len(reported or b"") == STATUS_BYTES else status)
 
 
 def _be_init(runner: int, status_fd: int) -> None:
@@ -167,15 +168,16 @@ def _run_runner(spec: dict[str, Any], result_fd: int) -> None:
     os._exit(0)
 
 
-def _read_all(fd: int) -> bytes:
-    """Everything written to the pipe `fd` until it closes; empty when it was more than MAX_RESULT_BYTES."""
+def _read_all(fd: int) -> bytes | None:
+    """Everything written to the pipe `fd` until it closes; None when it was more than MAX_RESULT_BYTES
+    (the warden keeps it in memory until the runner ends)."""
     chunks, total = [], 0
     while chunk := os.read(fd, READ_CHUNK):
         total += len(chunk)
         if total <= MAX_RESULT_BYTES:
             chunks.append(chunk)
     os.close(fd)
-    return b"".join(chunks) if total <= MAX_RESULT_BYTES else b""
+    return b"".join(chunks) if total <= MAX_RESULT_BYTES else None
 
 
 def _exit_as(status: int) -> None:
