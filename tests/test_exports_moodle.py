@@ -4,11 +4,13 @@ feedback-files zip, and the worksheets that must be refused."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import zipfile
 
 import pytest
 
+from harness.exports.feedback import feedback_markdown
 from harness.exports.moodle import (
     WORKSHEET_COLUMNS,
     MoodleError,
@@ -162,3 +164,17 @@ def test_bad_roster_is_refused(tmp_path):
     path.write_text("sciper,participant\n100001,1\n100001,2\n")
     with pytest.raises(MoodleError, match="listed twice"):
         read_roster(path)
+
+
+def test_feedback_shows_a_hostile_message_and_name_as_inert_text():
+    one = submission_rows(graded_class())[0]
+    hostile = '<img src="https://attacker.example/p.png"> ![t](https://x/t.png) [a](javascript:alert(1)) | x'
+    row = dataclasses.replace(
+        one,
+        name="Proj_1 <b>[x](y)</b>",
+        checks=(dataclasses.replace(one.checks[0], message=hostile),),
+    )
+    text = feedback_markdown(row)
+    assert "<" not in text and ">" not in text
+    assert "](" not in text.replace("\\](", "")
+    assert "&lt;img src=" in text and "\\[x\\](y)" in text

@@ -32,6 +32,7 @@ from harness.exports.rows import CATEGORIES, SubmissionRow, file_stems, submissi
 from harness.exports.similarity import SimilarPair
 from harness.exports.style import PAGE_CSS
 from harness.grading.records import GradedSubmission
+from harness.tables import markdown_text
 
 HTML_NAME = "class_report.html"
 MARKDOWN_NAME = "class_report.md"
@@ -181,7 +182,7 @@ def render_markdown(report: ClassReport, figures_folder: str = FIGURES_FOLDER) -
         for row in report.rows:
             if row.key in grouped:
                 parts.append(
-                    f"- [{_md(row.name)}]({report.pages[row.key]}) (`{_md(row.key)}`): "
+                    f"- [{markdown_text(row.name)}]({report.pages[row.key]}) ({markdown_text(row.key)}): "
                     + "; ".join(grouped[row.key])
                 )
     else:
@@ -201,7 +202,8 @@ def render_markdown(report: ClassReport, figures_folder: str = FIGURES_FOLDER) -
         parts.append(f"No pair shares {report.similarity_threshold:.0%} of its code or more.")
     for pair in report.pairs:
         parts += [
-            f"### `{_md(pair.key_a)}` and `{_md(pair.key_b)}`: {pair.share_a:.0%} / {pair.share_b:.0%}",
+            f"### {markdown_text(pair.key_a)} and {markdown_text(pair.key_b)}: "
+            f"{pair.share_a:.0%} / {pair.share_b:.0%}",
             "",
         ]
         for fragment in pair.fragments:
@@ -255,7 +257,7 @@ def _class_table(report: ClassReport, markdown: bool) -> list[list[str]]:
     header = ["submission", "participant", "points", "%", *CATEGORIES, "PSNR (dB)", "epoch (s)", "required"]
     table = [header]
     for row in report.rows:
-        name = f"[{_md(row.name)}]({report.pages[row.key]})" if markdown else row.name
+        name = f"[{markdown_text(row.name)}]({report.pages[row.key]})" if markdown else row.name
         table.append(
             [name, row.participant_id or "", f"{row.points:g}/{row.max_points:g}", f"{row.percent:.1f}"]
             + [_pair(row.category_points.get(category)) for category in CATEGORIES]
@@ -333,10 +335,6 @@ def _pair(pair: tuple[float, float] | None) -> str:
 
 def _optional(value: float | None, spec: str) -> str:
     return "" if value is None else format(value, spec)
-
-
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("[", "\\[").replace("]", "\\]")
 
 
 _SORT_SCRIPT = """

@@ -10,12 +10,13 @@ from tabulate import tabulate
 
 from harness.exports.rows import CheckRow, SubmissionRow
 from harness.exports.style import PAGE_CSS
+from harness.tables import markdown_text
 
 
 def feedback_markdown(row: SubmissionRow) -> str:
     """The feedback of `row` as a Markdown document."""
     lines = [
-        f"# {row.name}: {_points(row.points)}/{_points(row.max_points)} points",
+        f"# {markdown_text(row.name)}: {_points(row.points)}/{_points(row.max_points)} points",
         "",
         f"**{row.summary_line}**",
         "",
@@ -28,7 +29,7 @@ def feedback_markdown(row: SubmissionRow) -> str:
             f"`{check.id}`" + ("*" if check.required else ""),
             _outcome(check),
             _check_points(check),
-            check.message.replace("|", "\\|"),
+            markdown_text(check.message),
         ]
         for check in row.checks
     ]
