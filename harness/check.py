@@ -87,9 +87,9 @@ def check_submission(
         reference = reference_dir if reference_dir is not None and Path(reference_dir).is_dir() else None
         ctx = CheckContext(submission, train_path, val_path, rubric, seed, reference)
         tell(f"checking {submission.name} ({len(submission.files)} files) with {len(groups)} check groups")
-        alone = [group for group in groups if group in ALONE_GROUPS]
         if is_public_val(val_path):
             tell(PUBLIC_VAL_WARNING.format(path=val_path))
+        alone = [group for group in groups if group in ALONE_GROUPS]
         with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="check") as pool:
             futures = [pool.submit(_run_group, group, ctx, tell) for group in groups if group not in alone]
             results = [result for future in futures for result in future.result()]

@@ -15,8 +15,8 @@ from torch import Tensor
 
 from harness.blur import best_blur_psnr
 from harness.dataset import load_train, load_val
-from harness.generate import sha256_of
 from harness.psnr import METRICS
+from harness.reproducibility import sha256_file
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def describe_file(path: Path) -> DataFileInfo:
         tensors = (_summary("noisy_a", noisy_a), _summary("noisy_b", noisy_b))
         metrics = ()
         kind = "train (noisy_a, noisy_b)"
-    return DataFileInfo(path=path, kind=kind, sha256=sha256_of(path), tensors=tensors, metrics=metrics)
+    return DataFileInfo(path=path, kind=kind, sha256=sha256_file(path), tensors=tensors, metrics=metrics)
 
 
 def render_info(info: DataFileInfo) -> str:

@@ -7,7 +7,6 @@ warning (and returned as they are); anything else is a `DataError` naming the fi
 
 from __future__ import annotations
 
-import hashlib
 import pickle
 import warnings
 import zipfile
@@ -17,6 +16,7 @@ import torch
 from torch import Tensor
 
 from harness.errors import DataError
+from harness.reproducibility import sha256_file
 
 TRAIN_FILE = "train_data.pkl"
 VAL_FILE = "val_data.pkl"
@@ -100,8 +100,4 @@ def load_val(path: Path | str) -> tuple[Tensor, Tensor]:
 
 def is_public_val(path: Path) -> bool:
     """Whether the val file at `path` is one of `PUBLIC_VAL_SHA256` (by content, not name)."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest() in PUBLIC_VAL_SHA256
+    return sha256_file(Path(path)) in PUBLIC_VAL_SHA256

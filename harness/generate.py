@@ -7,7 +7,6 @@ fixed order, so the same arguments give byte-identical files.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shlex
 from dataclasses import asdict, dataclass
@@ -22,6 +21,7 @@ from harness.dataset import TRAIN_FILE, VAL_FILE
 from harness.degradation import DEFAULT_DEGRADATION, Degradation, degradation_class
 from harness.errors import DataError
 from harness.photos import Photo, load_photos
+from harness.reproducibility import sha256_file
 from harness.thumbnails import SIZE, PhotoAtlas
 
 MANIFEST_FILE = "manifest.json"
@@ -47,15 +47,6 @@ class Manifest:
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n"
-
-
-def sha256_of(path: Path) -> str:
-    """The sha256 hex digest of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def to_uint8(images: Tensor) -> Tensor:
@@ -149,7 +140,7 @@ def make_dataset(
             }
             for index, photo in enumerate(photos)
         ],
-        outputs={name: sha256_of(out_dir / name) for name in (TRAIN_FILE, VAL_FILE)},
+        outputs={name: sha256_file(out_dir / name) for name in (TRAIN_FILE, VAL_FILE)},
         harness_version=__version__,
         torch_version=torch.__version__,
     )

@@ -35,6 +35,7 @@ from harness.probes.capture import MAX_RESULT_BYTES, unsupported_data
 from harness.probes.isolation import visible_paths
 from harness.probes.zygote import REQUEST_TIMEOUT_S
 from harness.report import Report, validate_report_json, write_reports
+from harness.reproducibility import sha256_file
 from harness.results import Category, Fault, Outcome
 from harness.rules import check_static_rules
 from harness.sandbox import Limits, run_probe
@@ -183,16 +184,10 @@ def test_a_published_val_set_is_named_as_such(data, tmp_path, monkeypatch):
     report = graded(package.parent, data, (QUALITY,), tmp_path / "held-out", progress=lines.append)
     assert not any(line.startswith("warning:") for line in lines)
     assert results(report)["psnr.pretrained"].details["psnr_db"] > 90  # memorised: why graders hold out
-    monkeypatch.setattr("harness.dataset.PUBLIC_VAL_SHA256", frozenset({_sha256(data / "val_data.pkl")}))
+    monkeypatch.setattr("harness.dataset.PUBLIC_VAL_SHA256", frozenset({sha256_file(data / "val_data.pkl")}))
     lines.clear()
     graded(package.parent, data, (QUALITY,), tmp_path / "public", progress=lines.append)
     assert PUBLIC_VAL_WARNING.format(path=data / "val_data.pkl") in lines
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # item 5: own uid, private /dev/shm, read-only /proc/sys and /sys, pid namespace, no /tmp of the host
