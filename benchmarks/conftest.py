@@ -4,11 +4,12 @@ the best rounds that `speed_cases.interleaved_best` measured."""
 from __future__ import annotations
 
 import os
-import platform
 
 import pytest
 import torch
 from tabulate import tabulate
+
+from harness.reproducibility import cpu_model
 
 _BEST_SECONDS: dict[str, dict[str, float]] = {}
 
@@ -39,18 +40,6 @@ def speed_ratio_rows(best: dict[str, dict[str, float]]) -> list[list]:
         ours, nchw, channels_last = (times[impl] for impl in ("ours", "torch-nchw", "torch-channels-last"))
         rows.append([case, ours * 1e3, nchw * 1e3, channels_last * 1e3, ours / nchw, ours / channels_last])
     return rows
-
-
-def cpu_model() -> str:
-    """The CPU's model name as /proc/cpuinfo gives it (Linux), else what `platform` knows."""
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

@@ -17,6 +17,7 @@ import pytest
 
 from harness.exports.similarity import similar_pairs
 from harness.exports.template import TEMPLATE_CODE
+from harness.reproducibility import cpu_model
 
 SUBMISSIONS = 200
 COPIED = 5
@@ -73,5 +74,8 @@ def test_similarity_of_200_submissions(benchmark) -> None:
     started = time.perf_counter()
     pairs = benchmark.pedantic(similar_pairs, args=(sources,), rounds=1, iterations=1)
     elapsed = time.perf_counter() - started
-    print(f"\nsimilarity: {len(sources)} submissions, {lines / len(sources):.0f} lines each, {elapsed:.1f} s")
+    print(
+        f"\nsimilarity: {len(sources)} submissions, {lines / len(sources):.0f} lines each, "
+        f"{elapsed:.1f} s on {cpu_model()}"
+    )
     assert {(pair.key_a, pair.key_b) for pair in pairs} == planted
