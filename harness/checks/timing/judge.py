@@ -2,13 +2,13 @@
 
 - `timing.train-epoch`: a fresh `Model()` trains one warm-up epoch on `WARMUP_PAIRS` pairs, then one
   timed epoch on as many pairs as fit `TIME_BUDGET_S` (at least `MIN_TIMED_PAIRS`, at most
-  `TIMED_PAIRS`), see `harness.probes.model.probe_train_timing`. The time per pair, times 50,000, is the
+  `TIMED_PAIRS`), see `model_steps.probe.probe_train_timing`. The time per pair, times 50,000, is the
   estimated epoch, compared with the rubric's limit (CPU, or GPU when the child saw one). The estimate
   includes the per-call overhead of `train` once per timed call, so it errs on the slow side. The
   reference submission is timed the same way right after, in the same conditions (threads, machine
   load), and the report gives the ratio and the machine's load average when timing began: a grader
   can tell a slow submission from a slow machine. The group runs alone, after every other check
-  group (`harness.check.ALONE_GROUPS`).
+  group (`alone` in `harness.checks.registry`).
 - `timing.predict`: `predict` on the validation images in the grading script's batches of 100, after a
   one-batch warm-up; images per second and the ratio to the reference. There is no course limit: it
   passes when predict runs.
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.model_runs import Step, child_failure, first_step_failure, run_steps
+from harness.checks.model_steps.runner import Step, child_failure, first_step_failure, run_steps
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.rubric import Thresholds
 from harness.sandbox import ChildRun, Limits
