@@ -14,10 +14,11 @@ the difference between two children that run identical steps but for the timed o
   multiple of `BATCH_FRIENDLY_PAIRS`, sized from the first base child's CPU time so that the timed
   epoch costs about `TIMED_CPU_S` (`MIN_TIMED_PAIRS` to `MAX_TIMED_PAIRS`): enough pairs that a
   call's overhead does not dominate, few enough that a slow submission does not time out.
-- `timing.predict`: the same with `predict` (after `load_pretrained_model()`): a warm-up batch of 100
-  in both children, the validation images in the grading script's batches of 100 in the full one.
-  There is no course limit: it passes when predict runs; images per second and the ratio to the
-  reference are for the grader.
+- `timing.predict`: a third child runs the base child's steps, then `Model()`,
+  `load_pretrained_model()` and `predict` on `PREDICT_IMAGES` validation images in the grading
+  script's batches of 100; its CPU time less the same round's base child's is the predict's (the
+  second `Model()` and the load included). There is no course limit: it passes when predict runs;
+  images per second and the ratio to the reference are for the grader.
 
 Interleaving and the ratio. The submission's pair of children and the reference's alternate (S, R, S,
 R: `ROUNDS` rounds), so both see the same machine; the ratio of the medians of their per-pair CPU
@@ -37,11 +38,12 @@ time x cores), or more than the parent saw the child live, is named *inconsisten
 points (FAIL, the submission's fault): a slowed clock or a forged record shows as such, and a forged
 record's numbers never enter the estimate.
 
-What a submission could still do. It learns which child it is in only by reflective access (reading
-the probe's frames or arguments: `harness.rules.reflective_access` flags it, rules.static), and a
-child that does less than it is asked costs less only by really doing less: a submission whose `train`
-is cheap on the counts it is timed on and slow on 50,000 pairs is not told apart (no estimate short of
-a whole epoch can). Time spent sleeping or blocked is not CPU time and is not counted.
+What a submission could still do. Until the timed call begins, the base and the full child are the
+same to it but by reflective access (reading the probe's frames or arguments:
+`harness.rules.reflective_access` flags it, rules.static); once it begins, the kernel counts what the
+call really costs, so a child that does less than it is asked costs less only by really doing less. A
+`train` that is cheap on the counts it is timed on and slow on 50,000 pairs is not told apart (no
+estimate short of a whole epoch can). Time spent sleeping or blocked is not CPU time and is not counted.
 
 The tests check the arithmetic and the verdicts on hand-made child runs, the slowed clock end to end,
 and the load test, which compares two estimates of the same run.
