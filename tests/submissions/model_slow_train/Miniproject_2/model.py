@@ -7,8 +7,8 @@ the harness times with the kernel's CPU time), beside one small convolution step
 from pathlib import Path
 
 import torch
-from torch.nn import ConvTranspose2d as TransposeConv2d  # noqa: F401
 from torch.nn import Conv2d, ReLU, Sequential, Sigmoid  # noqa: F401
+from torch.nn import ConvTranspose2d as TransposeConv2d  # noqa: F401
 from torch.nn import MSELoss as MSE  # noqa: F401
 from torch.optim import SGD  # noqa: F401
 
