@@ -20,17 +20,18 @@ the difference between two children that run identical steps but for the timed o
   second `Model()` and the load included). There is no course limit: it passes when predict runs;
   images per second and the ratio to the reference are for the grader.
 
-Interleaving and the ratio. The submission's pair of children and the reference's alternate (S, R, S,
-R: `ROUNDS` rounds), so both see the same machine; the ratio of the medians of their per-pair CPU
-times says how much slower than the reference the submission is, and the reference's median, measured
-in the same run, calibrates it: estimate = ratio x the reference's per-pair CPU time x 50,000. CPU time
-is what the work cost, not how long it waited for a core, so a busy machine barely moves it
-(`tests/test_timing.py` checks the estimate with two busy processes in the background against the idle
-one); the report also states the machine load when timing began. Children run with 1 thread
-(`TIMING_THREADS`): the estimate is one core's work, the statement's "on a CPU". The group runs alone,
-after every other check group (`harness.check.ALONE_GROUPS`). When the submission is the reference
-itself (`is_reference`), it is its own reference. On a GPU, where the device's time is not the CPU's,
-the parent's wall times of the two children are compared instead.
+Interleaving and the ratio. The submission's pair of children and the reference's alternate (S, R,
+S, R: `ROUNDS` rounds; `OWN_ROUNDS` when the submission is the reference), so both see the same
+machine; the ratio of the medians of their per-pair CPU times says how much slower than the reference
+the submission is, and the reference's median, measured in the same run, calibrates it: estimate =
+ratio x the reference's per-pair CPU time x 50,000. CPU time is what the work cost, not how long it
+waited for a core, so a busy machine barely moves it (`tests/test_timing.py` checks the estimate with
+two busy processes in the background against the idle one); the report also states the machine load
+when timing began. Children run with 1 thread (`TIMING_THREADS`): the estimate is one core's work, the
+statement's "on a CPU". The group runs alone, after every other check group
+(`harness.check.ALONE_GROUPS`). When the submission is the reference itself (`is_reference`), it is
+its own reference. On a GPU, where the device's time is not the CPU's, the parent's wall times of the
+two children are compared instead.
 
 Consistency. The child still records its own seconds for the timed step; a child whose clock says the
 timed step took less wall time than the kernel's CPU time for it allows (CPU time cannot exceed wall
@@ -76,6 +77,9 @@ TIMED_CPU_S = 1.0
 """The CPU seconds a timed epoch aims at, judged from the first base child (an upper bound per pair)."""
 ROUNDS = 2
 """Rounds of interleaved pairs (submission, reference): what `harness check`'s 30 s allow."""
+OWN_ROUNDS = 1
+"""Rounds when the submission is its own reference: nothing to interleave with, and the reference's
+`harness check` stays within its 30 s."""
 PREDICT_IMAGES = 200
 """Validation images of the timed predict (two of the grading script's batches); fewer when the data
 has fewer."""
@@ -91,6 +95,7 @@ class Plan:
     """How much timing one run does: rounds, pair counts and images (tests use smaller ones)."""
 
     rounds: int = ROUNDS
+    own_rounds: int = OWN_ROUNDS
     warmup_pairs: int = WARMUP_PAIRS
     min_timed_pairs: int = MIN_TIMED_PAIRS
     max_timed_pairs: int = MAX_TIMED_PAIRS
@@ -442,7 +447,7 @@ def run(ctx: CheckContext, plan: Plan = PLAN) -> list[CheckResult]:
         for package in packages
     ]
     load = machine_load()
-    for _ in range(plan.rounds):
+    for _ in range(plan.rounds if len(subjects) > 1 else plan.own_rounds):
         for subject in subjects:
             subject.time_round()
     reference = None if reference_dir is None else subjects[-1]
