@@ -227,12 +227,19 @@ def _verdict(
     the reference's seconds per pair or image."""
     if timings.failed is not None:
         run = timings.failed
+        if run.status == MALFORMED:
+            message = f"timing inconsistent (the child's record is forged: {run.error}): no points"
+            failed = CheckResult(
+                check_id, Category.TIMING, Outcome.FAIL, message, {"inconsistent": run.error},
+                run.duration_s, score=0.0, fault=Fault.SUBMISSION,
+            )  # fmt: skip
+            return failed, 0.0, None, None
         if run.status != "ok":
             return child_failure(check_id, Category.TIMING, run, doing, limits), 0.0, None, None
         failure = first_step_failure(check_id, Category.TIMING, run.value, steps, run.duration_s)
         return failure, 0.0, None, None
     on_gpu = torch.cuda.is_available()
-    cores = machine_load()["cores"]
+    cores = float(os.cpu_count() or 1)
     for pair in timings.pairs:
         why = inconsistency(pair, cores)
         if why is not None:
@@ -301,7 +308,6 @@ def judge_train_epoch(
         "device": "gpu" if on_gpu else "cpu",
         "threads": limits.threads,
         "timed_pairs": timed_pairs,
-        "warmup_pairs": timings.pairs[0].full.value["warmup_pairs"],
         **_pair_details(timings, on_gpu),
         "reference_epoch_s": reference_epoch_s,
         "reference_ratio": ratio,
@@ -318,6 +324,12 @@ def judge_train_epoch(
         score=1.0 if passed else 0.0,
         fault=Fault.NONE if passed else Fault.SUBMISSION,
     )
+
+
+def _loaded(record: Mapping[str, Any]) -> bool:
+    """Whether a predict record says `load_pretrained_model()` ran (the child's word: a detail only)."""
+    load = record.get("load")
+    return isinstance(load, dict) and load.get("ok") is True
 
 
 def judge_predict_speed(timings: Timings, reference: Timings | None, limits: Limits) -> CheckResult:
@@ -340,7 +352,7 @@ def judge_predict_speed(timings: Timings, reference: Timings | None, limits: Lim
             "images": pair.size,
             "seconds": seconds,
             "images_per_s": rate,
-            "pretrained_loaded": bool(pair.full.value["load"] and pair.full.value["load"]["ok"]),
+            "pretrained_loaded": _loaded(pair.full.value),
             **_pair_details(timings, torch.cuda.is_available()),
             "reference_ratio": ratio,
             "reference_note": _reference_note(reference),
@@ -349,6 +361,41 @@ def judge_predict_speed(timings: Timings, reference: Timings | None, limits: Lim
         score=1.0,
         fault=Fault.NONE,
     )
+
+
+MALFORMED = "malformed-record"
+"""The status `checked_record` gives a child whose record is not what the probe writes (submission code
+wrote it)."""
+
+
+def _record_problem(value: Any, steps: Mapping[str, str], timed: bool) -> str | None:
+    """Why a timing probe's record is not what the probe writes, None when it is: a dict whose `steps`
+    are None or {"ok": a bool, "error": a string, "seconds": a finite number}, "timed" among them
+    when `timed` (the full child's)."""
+    if not isinstance(value, dict):
+        return f"a {type(value).__name__}, not a dict"
+    for key in steps:
+        step = value.get(key)
+        if step is None:
+            if key == "timed" and timed and all(value.get(k) is None or value[k].get("ok") for k in steps):
+                return "no timed step"
+            continue
+        seconds = step.get("seconds") if isinstance(step, dict) else None
+        if (
+            not isinstance(step, dict)
+            or type(step.get("ok")) is not bool
+            or type(step.get("error")) is not str
+            or type(seconds) not in (int, float)
+            or not 0 <= seconds < float("inf")
+        ):
+            return f"its {key!r} step is malformed"
+    return None
+
+
+def checked_record(run: ChildRun, steps: Mapping[str, str], timed: bool) -> ChildRun:
+    """`run`, or when its record is malformed (`_record_problem`), a `MALFORMED` run saying why."""
+    problem = _record_problem(run.value, steps, timed) if run.status == "ok" else None
+    return run if problem is None else replace(run, status=MALFORMED, value=None, error=problem)
 
 
 def _stopped(run: ChildRun, steps: Mapping[str, str]) -> bool:
@@ -384,6 +431,7 @@ class _Subject:
         seed: int,
     ) -> None:
         self._package_dir, self._train_step, self._predict_step = package_dir, train_step, predict_step
+        self._images = len(predict_step.args["input"])
         self._size_of, self._seed = size_of, seed
         self._size = 0
         self.train = Timings()
@@ -397,22 +445,26 @@ class _Subject:
         if self.train.failed is not None:
             return
         (base,) = self._child([self._train_step(0)])
+        base = checked_record(base, TRAIN_STEPS, timed=False)
         if _stopped(base, TRAIN_STEPS):
             self.train = self.predict = Timings(failed=base)
             return
         self._size = self._size or self._size_of(base)
         (full,) = self._child([self._train_step(self._size)])
+        full = checked_record(full, TRAIN_STEPS, timed=True)
         if _stopped(full, TRAIN_STEPS):
             self.train = replace(self.train, failed=full)
         else:
             self.train = replace(self.train, pairs=(*self.train.pairs, TimedPair(base, full, self._size)))
         if not self.predict.pairs and self.predict.failed is None:
             warmed, predicted = self._child([self._train_step(0), self._predict_step])
+            warmed = checked_record(warmed, TRAIN_STEPS, timed=False)
+            predicted = checked_record(predicted, PREDICT_STEPS, timed=True)
             whole = replace(predicted, duration_s=warmed.duration_s + predicted.duration_s)
             if _stopped(warmed, TRAIN_STEPS) or _stopped(predicted, PREDICT_STEPS):
                 self.predict = Timings(failed=warmed if _stopped(warmed, TRAIN_STEPS) else predicted)
             else:
-                self.predict = Timings((TimedPair(base, whole, predicted.value["images"]),))
+                self.predict = Timings((TimedPair(base, whole, self._images),))
 
 
 def run(ctx: CheckContext, plan: Plan = PLAN) -> list[CheckResult]:

@@ -126,6 +126,21 @@ def test_the_records_numbers_never_enter_the_estimate():
     assert honest.details["epoch_s"] == other.details["epoch_s"] == 250.0
 
 
+@pytest.mark.parametrize(
+    "timed",
+    [{"ok": True, "error": "", "seconds": "fast"}, {"ok": "yes", "error": "", "seconds": 1.0}, None, [1.0]],
+    ids=["seconds-not-a-number", "ok-not-a-bool", "no-timed-step", "not-a-dict"],
+)
+def test_a_record_the_probe_never_writes_is_named_forged_not_a_harness_error(timed):
+    """Submission code can write the runner's result itself: whatever it writes is its FAIL."""
+    forged = timing.checked_record(
+        child_run({**train_record(None), "timed": timed}), timing.TRAIN_STEPS, True
+    )
+    result = timing.judge_train_epoch(timing.Timings(failed=forged), None, Thresholds(), Limits())
+    assert (result.outcome, result.fault) == (Outcome.FAIL, Fault.SUBMISSION)
+    assert result.message.startswith("timing inconsistent (the child's record is forged: ")
+
+
 def test_a_failed_reference_is_a_note_not_a_verdict():
     reference = timing.Timings(failed=child_run(None, status="timeout"))
     result = timing.judge_train_epoch(timings(pair(1.0, 5.0)), reference, Thresholds(), Limits())
