@@ -114,6 +114,8 @@ class TimedPair:
     base: ChildRun
     full: ChildRun
     size: int
+    reported_steps: tuple[str, ...] = ("timed",)
+    """The steps of the full child's record that the base child did not run."""
 
     @property
     def cpu_s(self) -> float:
@@ -131,8 +133,9 @@ class TimedPair:
 
     @property
     def reported_s(self) -> float:
-        """The seconds the full child's own clock gave its timed step (the submission's word)."""
-        return self.full.value["timed"]["seconds"]
+        """The seconds the full child's own clock gave the steps the base child did not run (the
+        submission's word)."""
+        return sum(self.full.value[key]["seconds"] for key in self.reported_steps if self.full.value.get(key))
 
 
 def inconsistency(pair: TimedPair, cores: float) -> str | None:
@@ -276,6 +279,8 @@ def _pair_details(timings: Timings, on_gpu: bool) -> dict[str, Any]:
 
 TRAIN_STEPS = {"init": "Model()", "warmup": f"train on {WARMUP_PAIRS} pairs", "timed": "train (timed epoch)"}
 PREDICT_STEPS = {"init": "Model()", "timed": "predict"}
+PREDICT_RECORD = {**PREDICT_STEPS, "load": "load_pretrained_model()"}
+"""Every step of the predict record (a failed load does not stop the timing: predict runs without it)."""
 
 
 def judge_train_epoch(
@@ -370,18 +375,14 @@ wrote it)."""
 
 def _record_problem(value: Any, steps: Mapping[str, str], timed: bool) -> str | None:
     """Why a timing probe's record is not what the probe writes, None when it is: a dict whose `steps`
-    are None or {"ok": a bool, "error": a string, "seconds": a finite number}, "timed" among them
-    when `timed` (the full child's)."""
+    are None or {"ok": a bool, "error": a string, "seconds": a finite number}, with a "timed" step when
+    `timed` (the full child's) unless a step before it failed (a failed load stops nothing)."""
     if not isinstance(value, dict):
         return f"a {type(value).__name__}, not a dict"
     for key in steps:
         step = value.get(key)
-        if step is None:
-            if key == "timed" and timed and all(value.get(k) is None or value[k].get("ok") for k in steps):
-                return "no timed step"
-            continue
         seconds = step.get("seconds") if isinstance(step, dict) else None
-        if (
+        if step is not None and (
             not isinstance(step, dict)
             or type(step.get("ok")) is not bool
             or type(step.get("error")) is not str
@@ -389,7 +390,8 @@ def _record_problem(value: Any, steps: Mapping[str, str], timed: bool) -> str | 
             or not 0 <= seconds < float("inf")
         ):
             return f"its {key!r} step is malformed"
-    return None
+    failed = any(value.get(key) is not None and not value[key]["ok"] for key in steps if key != "load")
+    return "no timed step" if timed and value.get("timed") is None and not failed else None
 
 
 def checked_record(run: ChildRun, steps: Mapping[str, str], timed: bool) -> ChildRun:
@@ -459,12 +461,12 @@ class _Subject:
         if not self.predict.pairs and self.predict.failed is None:
             warmed, predicted = self._child([self._train_step(0), self._predict_step])
             warmed = checked_record(warmed, TRAIN_STEPS, timed=False)
-            predicted = checked_record(predicted, PREDICT_STEPS, timed=True)
+            predicted = checked_record(predicted, PREDICT_RECORD, timed=True)
             whole = replace(predicted, duration_s=warmed.duration_s + predicted.duration_s)
             if _stopped(warmed, TRAIN_STEPS) or _stopped(predicted, PREDICT_STEPS):
                 self.predict = Timings(failed=warmed if _stopped(warmed, TRAIN_STEPS) else predicted)
             else:
-                self.predict = Timings((TimedPair(base, whole, self._images),))
+                self.predict = Timings((TimedPair(base, whole, self._images, tuple(PREDICT_RECORD)),))
 
 
 def run(ctx: CheckContext, plan: Plan = PLAN) -> list[CheckResult]:

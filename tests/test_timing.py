@@ -183,6 +183,16 @@ def test_predict_speed_and_ratio():
     assert result.message == "predict: 1000 images in 0.5 s (2000 images/s; 2x the reference's time)"
 
 
+def test_a_slow_model_and_load_in_the_predict_child_are_not_inconsistent():
+    """The predict child's extra CPU is Model(), the load and predict: its own seconds for all three count."""
+    record = {"init": ok(1.5), "load": ok(0.5), "timed": ok(0.5), "images": 200}
+    timed = timing.TimedPair(
+        child_run(train_record(None), 1.0), child_run(record, 3.5), 200, tuple(timing.PREDICT_RECORD)
+    )
+    result = timing.judge_predict_speed(timings(timed), None, Limits())
+    assert result.outcome is Outcome.PASS and result.details["child_reported_s"] == [2.5]
+
+
 @pytest.mark.parametrize(
     ("source", "reference", "same"),
     [("Miniproject_2", "Miniproject_2", True), ("Proj_1", "Proj_1/Miniproject_2", True), ("a", "b", False)],
