@@ -84,6 +84,9 @@ PREDICT_IMAGES = 200
 """Validation images of the timed predict (two of the grading script's batches); fewer when the data
 has fewer."""
 TIMING_THREADS = 1
+RESOLUTION_S = 0.05
+"""A timed predict under this many CPU seconds is not told apart from the variation of the two children's
+fixed parts (tens of milliseconds): it gets no rate."""
 CONSISTENT_FRACTION = 0.8
 CONSISTENT_SLACK_S = 0.1
 """A child's own seconds x cores may fall short of the kernel's CPU seconds by this fraction and slack
@@ -346,13 +349,21 @@ def judge_predict_speed(timings: Timings, reference: Timings | None, limits: Lim
         return failure
     pair = timings.pairs[0]
     seconds = per_image_s * pair.size
-    rate = 1 / per_image_s if per_image_s > 0 else float("inf")
-    versus = f"; {ratio:.2g}x the reference's time" if ratio else ""
+    if seconds < RESOLUTION_S:
+        seconds, rate, ratio = 0.0, None, None
+        message = (
+            f"predict: {pair.size} images in under {format_duration(RESOLUTION_S)} of CPU time "
+            "(too fast to tell from the children's own variation)"
+        )
+    else:
+        rate = 1 / per_image_s
+        versus = f"; {ratio:.2g}x the reference's time" if ratio else ""
+        message = f"predict: {pair.size} images in {format_duration(seconds)} ({rate:.0f} images/s{versus})"
     return CheckResult(
         "timing.predict",
         Category.TIMING,
         Outcome.PASS,
-        f"predict: {pair.size} images in {format_duration(seconds)} ({rate:.0f} images/s{versus})",
+        message,
         {
             "images": pair.size,
             "seconds": seconds,

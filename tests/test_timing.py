@@ -183,6 +183,16 @@ def test_predict_speed_and_ratio():
     assert result.message == "predict: 1000 images in 0.5 s (2000 images/s; 2x the reference's time)"
 
 
+def test_a_predict_too_fast_to_time_gets_no_rate():
+    record = {"init": ok(0), "load": ok(0), "timed": ok(0.01), "images": 200}
+    fast = timing.TimedPair(child_run(train_record(None), 1.03), child_run(record, 1.0), 200)
+    result = timing.judge_predict_speed(timings(fast), None, Limits())
+    assert (result.outcome, result.details["images_per_s"]) == (Outcome.PASS, None)
+    assert result.message == (
+        "predict: 200 images in under 0.05 s of CPU time (too fast to tell from the children's own variation)"
+    )
+
+
 def test_a_slow_model_and_load_in_the_predict_child_are_not_inconsistent():
     """The predict child's extra CPU is Model(), the load and predict: its own seconds for all three count."""
     record = {"init": ok(1.5), "load": ok(0.5), "timed": ok(0.5), "images": 200}
