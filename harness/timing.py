@@ -349,8 +349,9 @@ def judge_predict_speed(timings: Timings, reference: Timings | None, limits: Lim
         return failure
     pair = timings.pairs[0]
     seconds = per_image_s * pair.size
-    if seconds < RESOLUTION_S:
-        seconds, rate, ratio = 0.0, None, None
+    if seconds < RESOLUTION_S:  # the reference as its own reference keeps its ratio of 1
+        seconds, rate = 0.0, None
+        ratio = ratio if reference is timings else None
         message = (
             f"predict: {pair.size} images in under {format_duration(RESOLUTION_S)} of CPU time "
             "(too fast to tell from the children's own variation)"
