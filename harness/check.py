@@ -1,12 +1,13 @@
 """`check_submission`: grade one submission with every check group and build its report.
 
 The groups are those of `harness.checks.registry.GROUPS`; each one's judge module exposes
-`run(ctx: CheckContext) -> list[CheckResult]`. The groups run in parallel threads, slowest first (each
-one mostly waits on its own child processes), except the `alone` ones (timing), which run after them
-one by one; a group that cannot be imported,
-raises, or returns something other than check results costs only its own checks, which become ERROR
-results with fault SETUP (a harness problem to re-run, not the student's), so the report is always
-complete. Points come from the rubric alone, in this process.
+`run(ctx: CheckContext) -> list[CheckResult]`, or `work(ctx) -> GroupWork` to be cut into units.
+`run_groups` is the one place that decides what runs at once: the units of every group but the
+`alone` ones share one pool of `jobs` threads (each unit mostly waits on its own child process),
+slowest groups first; the `alone` groups (timing) run after them, one unit at a time. A group that
+cannot be imported, raises, or returns something other than check results costs only its own checks,
+which become ERROR results with fault SETUP (a harness problem to re-run, not the student's), so the
+report is always complete. Points come from the rubric alone, in this process.
 
 Set-up problems found before any check runs (a bad submission path, missing or malformed data) are
 raised as `SubmissionError` / `DataError`, the one-line exit-code-2 errors of the CLI.
@@ -18,12 +19,13 @@ import importlib
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
 from harness.checks.registry import Group, group_named, groups_named
-from harness.context import CheckContext
+from harness.context import CheckContext, GroupWork
 from harness.dataset import TRAIN_FILE, VAL_FILE, is_public_val
 from harness.errors import DataError
 from harness.report import Report, build_report
@@ -77,11 +79,7 @@ def check_submission(
         tell(f"checking {submission.name} ({len(submission.files)} files) with {len(chosen)} check groups")
         if is_public_val(val_path):
             tell(PUBLIC_VAL_WARNING.format(path=val_path))
-        beside = sorted((group for group in chosen if not group.alone), key=lambda group: group.start)
-        with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="check") as pool:
-            futures = [pool.submit(_run_group, group, ctx, tell) for group in beside]
-            results = [result for future in futures for result in future.result()]
-        results += [result for group in chosen if group.alone for result in _run_group(group, ctx, tell)]
+        results = run_groups(chosen, ctx, jobs, tell)
         sandbox = _isolation_run(submission.package_dir)
         tell(f"sandbox: child start-up {sandbox.duration_s:.1f} s; {sandbox_text(sandbox.isolation)}")
         return build_report(
@@ -127,18 +125,69 @@ def _chosen(groups: Sequence[str | Group] | None) -> tuple[Group, ...]:
     return tuple(dict.fromkeys(g if isinstance(g, Group) else group_named(g) for g in groups))
 
 
-def _run_group(group: Group, ctx: CheckContext, tell: Progress) -> list[CheckResult]:
-    """The group's results; any failure of the group itself becomes SETUP errors for its checks."""
-    started = time.monotonic()
+def run_groups(groups: Sequence[Group], ctx: CheckContext, jobs: int, tell: Progress) -> list[CheckResult]:
+    """The one scheduler of a submission's checks: every unit of work of the groups that may share
+    the machine (`GroupWork`; a group with only `run(ctx)` is one unit) in one pool of `jobs` threads,
+    slowest groups first; then each `alone` group (timing), its units one at a time with nothing else
+    of the submission running. No group runs a pool of its own. Results come back in group order."""
+    beside = sorted((group for group in groups if not group.alone), key=lambda group: group.start)
+    with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="check") as pool:
+        started = [(group, _start(group, ctx, pool)) for group in beside]
+        results = {group: _finish(group, *begun, tell) for group, begun in started}
+    for group in groups:
+        if group.alone:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="alone") as pool:
+                results[group] = _finish(group, *_start(group, ctx, pool), tell)
+    return [result for group in groups for result in results[group]]
+
+
+_Started = tuple[float, GroupWork | Exception, list[Future[tuple[list[CheckResult], float]]]]
+
+
+def _start(group: Group, ctx: CheckContext, pool: ThreadPoolExecutor) -> _Started:
+    """Submit `group`'s units to `pool`: (when, its work or the error that kept it from starting, the
+    units' futures)."""
+    begun = time.monotonic()
     try:
-        results = importlib.import_module(group.judge).run(ctx)
-        if not isinstance(results, list) or not all(isinstance(r, CheckResult) for r in results):
-            raise TypeError(f"run() returned {type(results).__name__}, not a list of CheckResult")
+        judge = importlib.import_module(group.judge)
+        work = judge.work(ctx) if hasattr(judge, "work") else GroupWork([partial(judge.run, ctx)])
     except Exception as error:
-        elapsed = time.monotonic() - started
+        return begun, error, []
+    return begun, work, [pool.submit(_timed, unit) for unit in work.units]
+
+
+def _timed(unit: Callable[[], list[CheckResult]]) -> tuple[list[CheckResult], float]:
+    """A unit's results and when it finished, so a group's time ends with its last unit."""
+    return unit(), time.monotonic()
+
+
+def _finish(
+    group: Group,
+    begun: float,
+    work: GroupWork | Exception,
+    futures: list[Future[tuple[list[CheckResult], float]]],
+    tell: Progress,
+) -> list[CheckResult]:
+    """The group's results once its units are done; any failure of the group itself becomes SETUP
+    errors for its checks."""
+    try:
+        if isinstance(work, Exception):
+            raise work
+        done = [future.result() for future in futures]
+        results = _checked(work.combine([result for unit, _ in done for result in _checked(unit)]))
+    except Exception as error:
+        elapsed = time.monotonic() - begun
         tell(f"{group.name}: harness error after {elapsed:.1f} s: {type(error).__name__}: {error}")
         return _setup_errors(group, error, elapsed)
-    tell(f"{group.name}: {len(results)} checks in {time.monotonic() - started:.1f} s")
+    finished = max((when for _, when in done), default=begun)
+    tell(f"{group.name}: {len(results)} checks in {finished - begun:.1f} s")
+    return results
+
+
+def _checked(results: object) -> list[CheckResult]:
+    """`results`, when it is a list of `CheckResult` (what a unit and a group must give), else TypeError."""
+    if not isinstance(results, list) or not all(isinstance(r, CheckResult) for r in results):
+        raise TypeError(f"run() returned {type(results).__name__}, not a list of CheckResult")
     return results
 
 

@@ -179,7 +179,11 @@ def _choices(values: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str, ..
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every child and data draw.")
 @click.option(
-    "--jobs", type=click.IntRange(min=1), default=2, show_default=True, help="Check groups at once."
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Checks' child processes at once (the timing checks always run alone, after the rest).",
 )
 @click.option("--no-reference-timing", is_flag=True, help="Do not time the reference model for ratios.")
 @click.option("--quiet", "-q", is_flag=True, help="Print neither the table nor progress.")

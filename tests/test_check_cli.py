@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
@@ -13,10 +14,11 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from harness.check import check_submission
+from harness.check import check_submission, run_groups
 from harness.checks import registry
 from harness.checks.registry import group_checks, group_named
 from harness.cli import main
+from harness.context import GroupWork
 from harness.report import prepare_out_dir, report_to_json, without_timings
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.rubric import load_rubric
@@ -255,3 +257,37 @@ def test_data_given_as_a_file_is_named_as_such(tmp_path):
     completed = run_cli("check", "Miniproject_2", "--data", str(data))
     assert completed.returncode == 2
     assert "is a file; --data takes the folder holding train_data.pkl and val_data.pkl" in completed.stderr
+
+
+def test_one_scheduler_runs_every_unit_and_the_alone_groups_by_themselves(monkeypatch):
+    """`run_groups`: the units of all groups share `jobs` threads; an alone group's run meets no other."""
+    running, most, beside_alone = [0], [0], []
+    lock, pair = threading.Lock(), threading.Barrier(2, timeout=30)
+
+    def unit(check_id: str, alone: bool = False):
+        def run() -> list[CheckResult]:
+            with lock:
+                running[0] += 1
+                most[0] = max(most[0], running[0])
+                if alone:
+                    beside_alone.append(running[0] - 1)
+            if not alone:
+                pair.wait()  # two units at once, or this breaks
+            with lock:
+                running[0] -= 1
+            return [CheckResult(check_id, Category.BLOCKS, Outcome.PASS, "ok", score=1.0)]
+
+        return run
+
+    blocks = ModuleType("fake_blocks")
+    blocks.work = lambda ctx: GroupWork([unit(f"blocks.{i}") for i in range(6)], list)
+    timing = fake_group("fake_timing", lambda ctx: unit("timing.predict", alone=True)())
+    monkeypatch.setitem(sys.modules, "fake_blocks", blocks)
+    monkeypatch.setitem(sys.modules, "fake_timing", timing)
+    groups = [
+        replace(group_named("timing"), judge="fake_timing"),
+        replace(group_named("blocks"), judge="fake_blocks"),
+    ]
+    results = run_groups(groups, None, jobs=2, tell=lambda line: None)
+    assert [result.id for result in results] == ["timing.predict", *(f"blocks.{i}" for i in range(6))]
+    assert most[0] == 2 and beside_alone == [0]

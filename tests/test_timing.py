@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.checks.model_steps.runner import checked_step
 from harness.checks.timing import judge as timing
 from harness.results import Fault, Outcome
 from harness.rubric import Thresholds
@@ -133,9 +134,8 @@ def test_the_records_numbers_never_enter_the_estimate():
 )
 def test_a_record_the_probe_never_writes_is_named_forged_not_a_harness_error(timed):
     """Submission code can write the runner's result itself: whatever it writes is its FAIL."""
-    forged = timing.checked_record(
-        child_run({**train_record(None), "timed": timed}), timing.TRAIN_STEPS, True
-    )
+    run = checked_step(child_run({**train_record(None), "timed": timed}), "probe_train_timing")
+    forged = timing.checked_record(run, timing.TRAIN_STEPS, True)
     result = timing.judge_train_epoch(timing.Timings(failed=forged), None, Thresholds(), Limits())
     assert (result.outcome, result.fault) == (Outcome.FAIL, Fault.SUBMISSION)
     assert result.message.startswith("timing inconsistent (the child's record is forged: ")

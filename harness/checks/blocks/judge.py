@@ -8,16 +8,17 @@ everything in float64 with the student's own weights (`harness.checks.blocks.ref
 configuration (`harness.checks.blocks.verdicts`) with a tolerance calibrated on torch's own float32 error
 (`harness.checks.blocks.tolerance`). A check's score is the fraction of its configurations that pass.
 
-`run(ctx)` runs the block kinds' children concurrently and returns one `CheckResult` per block.
+`work(ctx)` gives the block kinds' children as units for `harness.check`'s scheduler; `run(ctx)` runs
+them in turn. Either way: one `CheckResult` per block.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import Any
 
 import harness.checks.blocks.grids as grids
 from harness.checks.blocks.adapters import name_form
@@ -34,14 +35,9 @@ from harness.checks.blocks.verdicts import (
     judge_optimizer,
     judge_safely,
 )
+from harness.context import CheckContext, GroupWork
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.sandbox import ChildRun, run_probe
-
-if TYPE_CHECKING:
-    from harness.context import CheckContext
-
-WORKERS = 2
-"""Block children running at once (the machine grading has two cores; check groups run beside us)."""
 
 CHILD_OUTCOMES = {
     "error": Outcome.ERROR,
@@ -99,11 +95,20 @@ OPTIONAL = ("blocks.upsampling",)
 """Checked only when the class exists."""
 
 
+def work(ctx: CheckContext) -> GroupWork:
+    """One unit per block of `BLOCK_KINDS`, each its own child process (`harness.check` runs them
+    beside the other groups' work); their results are combined by `resolve_absent`."""
+    return GroupWork([partial(_unit, kind, ctx) for kind in BLOCK_KINDS], resolve_absent)
+
+
 def run(ctx: CheckContext) -> list[CheckResult]:
-    """One `CheckResult` per block of `BLOCK_KINDS`, each from its own child process."""
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        results = list(pool.map(lambda kind: _check_or_report(kind, ctx), BLOCK_KINDS))
-    return resolve_absent(results)
+    """One `CheckResult` per block of `BLOCK_KINDS`, the units of `work` one after the other."""
+    blocks = work(ctx)
+    return blocks.combine([result for unit in blocks.units for result in unit()])
+
+
+def _unit(kind: BlockKind, ctx: CheckContext) -> list[CheckResult]:
+    return [_check_or_report(kind, ctx)]
 
 
 def _check_or_report(kind: BlockKind, ctx: CheckContext) -> CheckResult:

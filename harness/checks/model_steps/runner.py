@@ -1,4 +1,4 @@
-"""How the model-level checks (api, timing, quality) run their probes, and report a run that failed.
+"""How the model-level checks (api, timing, psnr) run their probes, and report a run that failed.
 
 A child costs seconds to start (Python, torch, a copy of the submission), so each check group runs its
 probes of `harness.checks.model_steps.probe` as steps of one child (`run_steps`). A dead child must
@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from harness.checks.model_steps.records import MALFORMED, check_record, check_steps
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.sandbox import ChildRun, Limits, run_probe
 
@@ -87,12 +88,14 @@ def run_steps(package_dir: Path, steps: Sequence[Step], seed: int) -> list[Child
     run = run_probe(STEPS_PROBE, package_dir, args, combined_limits(steps))
     culprit = None if run.status == "error" else last_marked_step(run.stderr_tail, marker)
     run = replace(run, stderr_tail=without_markers(run.stderr_tail, marker))
+    if run.status == "ok" and (problem := check_steps(run.value, len(steps))) is not None:
+        return [_malformed(run, problem)] * len(steps)
     if run.status == "ok":
         values = run.value["steps"]
         overhead = max(run.duration_s - sum(value["seconds"] for value in values), 0.0)
         return [
-            _step_run(run, value, value["seconds"] + (overhead if i == 0 else 0.0))
-            for i, value in enumerate(values)
+            checked_step(_step_run(run, value, value["seconds"] + (overhead if i == 0 else 0.0)), step.probe)
+            for i, (step, value) in enumerate(zip(steps, values, strict=True))
         ]
     if culprit is None or not 0 <= culprit < len(steps):
         return [run] * len(steps)
@@ -121,7 +124,19 @@ def _step_run(run: ChildRun, value: Mapping[str, Any], duration_s: float) -> Chi
     return replace(run, status=status, value=None, error=failure["error"], duration_s=duration_s)
 
 
+def checked_step(run: ChildRun, probe: str) -> ChildRun:
+    """`run`, or when its value is not what `probe` returns (`records.check_record`: forged by the
+    submission, which can write the child's result itself) a `MALFORMED` run saying why."""
+    problem = check_record(probe, run.value) if run.status == "ok" else None
+    return run if problem is None else _malformed(run, problem)
+
+
+def _malformed(run: ChildRun, problem: str) -> ChildRun:
+    return replace(run, status=MALFORMED, value=None, error=f"probe returned malformed data: {problem}")
+
+
 _CHILD_OUTCOMES = {
+    MALFORMED: Outcome.ERROR,
     "error": Outcome.ERROR,
     HARNESS_ERROR: Outcome.ERROR,
     STEP_ERROR: Outcome.ERROR,
@@ -143,7 +158,8 @@ def child_failure(
     "train on 512 pairs did not finish within 60 s". Whose fault it is comes from the status alone:
     `HARNESS_ERROR` (set by `run_steps` when a probe failed with no submission frame on the stack) is
     the harness's (SETUP: re-run and report it); `STEP_ERROR` (the submission's code raised where a
-    probe did not expect it) and "error" (model.py failed to import) are the submission's.
+    probe did not expect it), "error" (model.py failed to import) and `MALFORMED` (a value that is not
+    what the probe returns, see `records`) are the submission's.
     """
     fault = Fault.SUBMISSION
     if run.status == HARNESS_ERROR:
@@ -152,6 +168,8 @@ def child_failure(
         message = f"{doing} raised {run.error}"
     elif run.status == "error":
         message = f"model.py could not be imported: {run.error}"
+    elif run.status == MALFORMED:
+        message = f"{doing}: {run.error}"
     else:
         causes = {
             "timeout": f"did not finish within {limits.wall_s:g} s",

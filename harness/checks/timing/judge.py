@@ -61,6 +61,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from harness.checks.model_steps.records import MALFORMED
 from harness.checks.model_steps.runner import Step, child_failure, first_step_failure, run_steps
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.rubric import Thresholds
@@ -380,28 +381,10 @@ def judge_predict_speed(timings: Timings, reference: Timings | None, limits: Lim
     )
 
 
-MALFORMED = "malformed-record"
-"""The status `checked_record` gives a child whose record is not what the probe writes (submission code
-wrote it)."""
-
-
 def _record_problem(value: Any, steps: Mapping[str, str], timed: bool) -> str | None:
-    """Why a timing probe's record is not what the probe writes, None when it is: a dict whose `steps`
-    are None or {"ok": a bool, "error": a string, "seconds": a finite number}, with a "timed" step when
-    `timed` (the full child's) unless a step before it failed (a failed load stops nothing)."""
-    if not isinstance(value, dict):
-        return f"a {type(value).__name__}, not a dict"
-    for key in steps:
-        step = value.get(key)
-        seconds = step.get("seconds") if isinstance(step, dict) else None
-        if step is not None and (
-            not isinstance(step, dict)
-            or type(step.get("ok")) is not bool
-            or type(step.get("error")) is not str
-            or type(seconds) not in (int, float)
-            or not 0 <= seconds < float("inf")
-        ):
-            return f"its {key!r} step is malformed"
+    """Why a timing probe's record, already of its probe's shape (`runner.checked_step`), is not what
+    the probe writes: no "timed" step in the full child's (`timed`) though no step before it failed (a
+    failed load stops nothing). None when it is."""
     failed = any(value.get(key) is not None and not value[key]["ok"] for key in steps if key != "load")
     return "no timed step" if timed and value.get("timed") is None and not failed else None
 
