@@ -82,7 +82,8 @@ def run(ctx: CheckContext) -> list[CheckResult]:
             ctx.limits("api.train"),
         ),
     ]
-    surface, predict, train = run_steps(ctx.submission.package_dir, steps, ctx.seed)
+    surface, predict, train = run_steps(ctx.submission.package_dir, steps, ctx.seed, record=True)
+    ctx.note_recordings("api", (surface, predict, train))
     if surface.status == "error":
         failed = child_failure(
             "api.import-names", Category.API, surface, "importing model.py", steps[0].limits

@@ -5,7 +5,9 @@ parallel threads (each one mostly waits on its own child processes), except the 
 runs alone after them (`ALONE_GROUPS`); a group that cannot be imported,
 raises, or returns something other than check results costs only its own checks, which become ERROR
 results with fault SETUP (a harness problem to re-run, not the student's), so the report is always
-complete. Points come from the rubric alone, in this process.
+complete. Once every group has run, `rules.runtime` is judged again with what the recorder saw in
+the graded children (`harness.runtime_rules.judge_graded`). Points come from the rubric alone, in this
+process.
 
 Set-up problems found before any check runs (a bad submission path, missing or malformed data) are
 raised as `SubmissionError` / `DataError`, the one-line exit-code-2 errors of the CLI.
@@ -21,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
+from harness import runtime_rules
 from harness.context import CheckContext
 from harness.dataset import TRAIN_FILE, VAL_FILE, is_public_val
 from harness.errors import DataError
@@ -94,6 +97,7 @@ def check_submission(
             futures = [pool.submit(_run_group, group, ctx, tell) for group in groups if group not in alone]
             results = [result for future in futures for result in future.result()]
         results += [result for group in alone for result in _run_group(group, ctx, tell)]
+        results = [_with_graded_recordings(result, ctx) for result in results]
         sandbox = _isolation_run(submission.package_dir)
         tell(f"sandbox: child start-up {sandbox.duration_s:.1f} s; {sandbox_text(sandbox.isolation)}")
         return build_report(
@@ -142,6 +146,14 @@ def _isolation_run(package_dir: Path) -> ChildRun:
     """A child that imports nothing of the submission, run last (the fork server is warm then): what
     the OS let the children cut off, and how long starting one child takes."""
     return run_probe(ISOLATION_PROBE, package_dir, {}, ISOLATION_LIMITS, import_model=False)
+
+
+def _with_graded_recordings(result: CheckResult, ctx: CheckContext) -> CheckResult:
+    """`rules.runtime`'s own result judged again beside the graded children's recordings (a result
+    that is the harness's own error stays as it is); every other result unchanged."""
+    if result.id != runtime_rules.CHECK_ID or result.fault is Fault.SETUP:
+        return result
+    return runtime_rules.judge_graded(result, ctx.recordings, ctx.rubric.rule_profile)
 
 
 def _run_group(group: str, ctx: CheckContext, tell: Progress) -> list[CheckResult]:

@@ -67,11 +67,12 @@ def _as_step_failure(run: ChildRun, step: Step) -> ChildRun:
     return run
 
 
-def run_steps(package_dir: Path, steps: Sequence[Step], seed: int) -> list[ChildRun]:
+def run_steps(package_dir: Path, steps: Sequence[Step], seed: int, record: bool = False) -> list[ChildRun]:
     """One `ChildRun` per step, from as few children as possible (see the module docstring).
 
     A step's run has the step's own value and duration; the child's start-up time is added to the first
-    step's duration, so the harness's overhead stays visible in the report.
+    step's duration, so the harness's overhead stays visible in the report. With `record`, each child
+    runs under the torch call recorder (`ChildRun.recording`, shared by the steps of one child).
     """
     if not steps:
         return []
@@ -83,7 +84,7 @@ def run_steps(package_dir: Path, steps: Sequence[Step], seed: int) -> list[Child
             {"probe": step.probe, "args": dict(step.args), "wall_s": step.limits.wall_s} for step in steps
         ],
     }
-    run = run_probe(STEPS_PROBE, package_dir, args, combined_limits(steps))
+    run = run_probe(STEPS_PROBE, package_dir, args, combined_limits(steps), record=record)
     culprit = None if run.status == "error" else last_marked_step(run.stderr_tail, marker)
     run = replace(run, stderr_tail=without_markers(run.stderr_tail, marker))
     if run.status == "ok":
@@ -96,9 +97,9 @@ def run_steps(package_dir: Path, steps: Sequence[Step], seed: int) -> list[Child
     if culprit is None or not 0 <= culprit < len(steps):
         return [run] * len(steps)
     return [
-        *run_steps(package_dir, steps[:culprit], seed),
+        *run_steps(package_dir, steps[:culprit], seed, record),
         _as_step_failure(run, steps[culprit]),
-        *run_steps(package_dir, steps[culprit + 1 :], seed),
+        *run_steps(package_dir, steps[culprit + 1 :], seed, record),
     ]
 
 

@@ -27,7 +27,9 @@ found on this machine does not run at all. The result comes back as a `torch.sav
 the child's warden in a folder the submission's uid cannot write, loaded with `weights_only=True` and
 checked with `unsupported_data`, so no object the submission builds can reach this process;
 `bestmodel.pth` is only ever unpickled in the child. Times and memory in `ChildRun` are the parent's
-own observations (and the kernel's), never figures the child reports.
+own observations (and the kernel's), never figures the child reports. A child run with `record=True`
+also brings back what `harness.tracing.TorchCallRecorder` saw in it (`ChildRun.recording`), written by
+the warden as the runner handed it out.
 """
 
 from __future__ import annotations
@@ -57,12 +59,16 @@ import torch
 
 import harness
 from harness.probes.capture import MAX_RESULT_BYTES, printable, printable_data, unsupported_data
-from harness.probes.isolation import LAYERS, child_uid
+from harness.probes.isolation import LAYERS, child_uid, give
 from harness.probes.zygote import READY
 from harness.submission import special_files, without_bytecode
+from harness.tracing import CANARY_FILE
 
 MEMORY_RLIMIT_FACTOR = 2
 MEMORY_RLIMIT_MIN_EXTRA_MB = 2048
+WRITABLE_SHARE = 0.5
+"""The share of the memory limit that every place the child writes in holds together (one tmpfs, see
+`harness.probes.isolation`): files past it fail with ENOSPC while the child still has memory to run."""
 POLL_S = 0.02
 START_POLL_S = 0.002
 """Polling interval until the child has isolated itself (it waits for the go file then)."""
@@ -70,6 +76,20 @@ SCAN_EVERY = 10
 PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 DRAIN_JOIN_S = 2.0
 ISOLATION_FILE = "isolation.json"
+RECORDING_FILE = "recording.jsonl"
+"""Written by the warden in io/ for a recorded child: one JSON line per record, then the canary's."""
+RECORD_FIELDS = {
+    "entry": (str,),
+    "flag": (str, type(None)),
+    "target": (str, type(None)),
+    "file": (str,),
+    "line": (int,),
+    "function": (str,),
+    "code": (str,),
+    "count": (int,),
+    "step": (str,),
+}
+"""The fields of one `harness.tracing.TorchCall` record, with the types a line of the file may give."""
 """Written by the child in io/ once isolated, before any submission code runs."""
 GO_FILE = "go"
 """Written by the parent in io/ once it has read the isolated child's namespace: the child then goes on."""
@@ -136,6 +156,18 @@ class ChildRun:
     cpu_s: float = 0.0
     max_rss_mb: float = 0.0
     isolation: Mapping[str, bool] = field(default_factory=dict)
+    recording: Recording | None = None
+
+
+@dataclass(frozen=True)
+class Recording:
+    """What the recorder in a graded child handed out: `calls` (`harness.tracing.TorchCall` data, the
+    canary's own left out) and whether the recording is `complete` (its last line says the canary was
+    recorded: the recorder still worked when the probe ended); `problem` says why not, in words."""
+
+    calls: tuple[Mapping[str, Any], ...]
+    complete: bool
+    problem: str = ""
 
 
 class _OutputCapture:
@@ -352,18 +384,20 @@ def run_probe(
     args: Mapping[str, Any] | None = None,
     limits: Limits = Limits(),
     import_model: bool = True,
+    record: bool = False,
 ) -> ChildRun:
     """Run `probe` ("harness.probes.<module>:<function>") on a copy of `package_dir` in a child process.
 
     In the child, `value = function(Miniproject_2.model, args)` runs with grad disabled, the given
     number of threads, seeds from `args["seed"]` (default 0) and an empty scratch folder as working
-    directory. `args` holds plain data and tensors only (TypeError otherwise). Never raises for
-    anything the submission does.
+    directory; with `record`, import and probe run under the torch call recorder (`ChildRun.recording`).
+    `args` holds plain data and tensors only (TypeError otherwise). Never raises for anything the
+    submission does.
     """
     problem = unsupported_data(dict(args or {}), "args")
     if problem is not None:
         raise TypeError(f"run_probe args must be plain data and tensors: {problem}")
-    return _run_child(probe, Path(package_dir), args or {}, limits, import_model, required_layers())
+    return _run_child(probe, Path(package_dir), args or {}, limits, import_model, required_layers(), record)
 
 
 def _run_child(
@@ -373,11 +407,12 @@ def _run_child(
     limits: Limits,
     import_model: bool,
     require: tuple[str, ...],
+    record: bool = False,
 ) -> ChildRun:
     """`run_probe` in a child that runs only when the layers `require` names hold."""
     with tempfile.TemporaryDirectory(prefix="harness-child-") as temporary:
         root = Path(temporary).resolve()
-        spec_file = _prepare(root, package_dir, args, limits, probe, import_model, require)
+        spec_file = _prepare(root, package_dir, args, limits, probe, import_model, require, record)
         started = time.monotonic()
         out_read, out_write = os.pipe()
         err_read, err_write = os.pipe()
@@ -399,8 +434,14 @@ def _run_child(
             run[key] = printable(_without_sandbox_paths(run[key], root))
         isolation = {**run.pop("isolation"), "cgroup": cgroup.held}
         cpu_s, max_rss_mb = child.usage
+        recording = _read_recording(root / "io" / RECORDING_FILE) if record else None
         return ChildRun(
-            **run, peak_memory_mb=peak_mb, cpu_s=cpu_s, max_rss_mb=max_rss_mb, isolation=isolation
+            **run,
+            peak_memory_mb=peak_mb,
+            cpu_s=cpu_s,
+            max_rss_mb=max_rss_mb,
+            isolation=isolation,
+            recording=recording,
         )
 
 
@@ -412,6 +453,7 @@ def _prepare(
     probe: str,
     import_model: bool,
     require: tuple[str, ...],
+    record: bool,
 ) -> Path:
     """Lay out the child's folder: lib/ (the harness only), pkg/Miniproject_2 (no bytecode), scratch/,
     tmp/, io/ and view/ (where the child mounts what it may see).
@@ -429,7 +471,7 @@ def _prepare(
     uid = child_uid(root) if os.geteuid() == 0 and sys.platform == "linux" else None
     if uid is not None:
         for folder in (root / "pkg", root / "scratch", root / "tmp"):
-            _give(folder, uid)
+            give(folder, uid)
     torch.save(dict(args), root / "io" / "args.pt")
     address_space_mb = max(
         limits.memory_mb * MEMORY_RLIMIT_FACTOR, limits.memory_mb + MEMORY_RLIMIT_MIN_EXTRA_MB
@@ -445,10 +487,12 @@ def _prepare(
         "result_file": str(root / "io" / "result.pt"),
         "isolation_file": str(root / "io" / ISOLATION_FILE),
         "go_file": str(root / "io" / GO_FILE),
+        "record": record,
+        "recording_file": str(root / "io" / RECORDING_FILE),
         "import_model": import_model,
         "threads": limits.threads,
         "address_space_mb": address_space_mb,
-        "tmpfs_mb": limits.memory_mb,
+        "tmpfs_mb": int(limits.memory_mb * WRITABLE_SHARE),
         "uid": uid,
         "require": list(require),
     }
@@ -478,14 +522,6 @@ def required_layers() -> tuple[str, ...]:
 
 _required_lock = threading.Lock()
 _required: tuple[str, ...] | None = None
-
-
-def _give(folder: Path, uid: int) -> None:
-    """Make `folder` and everything in it owned by `uid` (links themselves, never what they point to)."""
-    os.chown(folder, uid, uid, follow_symlinks=False)
-    for parent, folders, files in os.walk(folder):
-        for name in folders + files:
-            os.chown(os.path.join(parent, name), uid, uid, follow_symlinks=False)
 
 
 def _link_harness(lib: Path) -> None:
@@ -701,6 +737,35 @@ def _load_result(path: Path) -> dict[str, Any] | str | None:
     if result["status"] == "ok" and type(result["value"]) is not dict:
         return f"probe returned unsupported data: a {type(result['value']).__name__}, not a dict"
     return result
+
+
+def _read_recording(path: Path) -> Recording:
+    """The recording file of a recorded child, checked line by line (plain records of `RECORD_FIELDS`);
+    anything else in it, or no canary line at its end, makes it incomplete."""
+    try:
+        lines = path.read_bytes().splitlines()
+    except OSError:
+        return Recording((), False, "the child left no recording")
+    if not lines:
+        return Recording((), False, "the recording is empty or over its size limit")
+    calls = []
+    for line in lines[:-1]:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            return Recording(tuple(calls), False, "the recording holds a line that is not JSON")
+        if (
+            type(record) is not dict
+            or record.keys() != RECORD_FIELDS.keys()
+            or any(type(record[key]) not in kinds for key, kinds in RECORD_FIELDS.items())
+        ):
+            return Recording(tuple(calls), False, "the recording holds a line that is not a record")
+        if record["file"] != CANARY_FILE:
+            calls.append(printable_data(record))
+    with contextlib.suppress(ValueError):
+        if json.loads(lines[-1]) == {"canary": True}:
+            return Recording(tuple(calls), True)
+    return Recording(tuple(calls), False, "the recorder stopped recording before the probe ended")
 
 
 def _usage(rusage: resource.struct_rusage) -> tuple[float, float]:

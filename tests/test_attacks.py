@@ -10,6 +10,7 @@ and the report's sandbox row says the same.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import py_compile
@@ -125,6 +126,22 @@ def test_torch_reached_by_reflection_threads_and_relabelled_code_is_forbidden(da
     hidden = [f for f in runtime.details["findings"] if f["rule"] == "hidden-from-recorder"]
     assert [f["step"] for f in hidden] == ["relu.forward", "relu.backward"]
     assert "relu.forward fails only while the recorder watches it" in hidden[0]["message"]
+
+
+# item 2 (review a16): the recorder runs in the graded children and hands out each record at once, so
+# emptying it afterwards hides nothing; a recorder popped for good is a finding of its own
+def test_a_recorder_emptied_or_popped_in_a_graded_child_hides_nothing(data, tmp_path):
+    report = graded(SUBMISSIONS / "attack_emptied_recorder", data, (API, RUNTIME), tmp_path)
+    runtime = results(report)["rules.runtime"]
+    assert runtime.outcome is Outcome.FORBIDDEN and runtime.fault is Fault.SUBMISSION
+    assert "reaches torch.nn.functional.conv2d" in runtime.message
+    assert "(in the graded api run)" in runtime.message
+    graded_findings = {(f["source"], f["rule"], f["entry"]) for f in runtime.details["findings"]}
+    assert ("api", "torch-function", "torch.nn.functional.conv2d") in graded_findings
+    assert ("api", "recorder-tampered", "harness.tracing.TorchCallRecorder") in graded_findings
+    own = [f for f in runtime.details["findings"] if "source" not in f]
+    assert not any(f["entry"] == "torch.nn.functional.conv2d" for f in own)  # its own child saw nothing
+    assert results(report)["api.predict"].outcome is Outcome.PASS  # the graded run itself went through
 
 
 # item 2: __pycache__ and *.pyc are removed before any child sees the package
@@ -425,3 +442,20 @@ def test_escape_sequences_are_stripped_from_quoted_source(tmp_path):
     result = check_static_rules(package)
     assert result.outcome is Outcome.FORBIDDEN
     assert [f["code"] for f in result.details["findings"]] == ["import numpy  # [2J[32mall checks passed[0m"]
+
+
+# item 5 (review a09): every place the child writes is one bounded tmpfs; past it, ENOSPC in the child
+def test_a_child_filling_the_disk_fills_only_its_own_bounded_tmpfs(tmp_path):
+    needs("filesystem")
+    bound_mb = int(LIMITS.memory_mb * sandbox.WRITABLE_SHARE)
+    before = shutil.disk_usage(tempfile.gettempdir()).used
+    run = call("attack_disk_fill", "fill", bound_mb + 64)
+    assert run.status == "ok", run.error
+    seen = run.value["result"]
+    assert set(seen) == {"scratch", "package", "tmpdir", "tmp", "shm"}
+    assert all(place["type"] == "tmpfs" for place in seen.values()), seen
+    assert seen["scratch"]["errno"] == errno.ENOSPC  # the first place fills the shared bound
+    assert bound_mb - 16 <= seen["scratch"]["mb"] <= bound_mb, seen
+    assert all(place["errno"] == errno.ENOSPC for place in seen.values()), seen
+    assert sum(place["mb"] for place in seen.values()) <= bound_mb
+    assert shutil.disk_usage(tempfile.gettempdir()).used - before < (bound_mb << 20) // 2

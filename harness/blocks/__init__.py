@@ -122,7 +122,8 @@ def check_block(kind: BlockKind, ctx: CheckContext) -> CheckResult:
     trials = grids.trials(kind.kind, ctx.seed)
     limits = ctx.limits(kind.check_id)
     args = grids.probe_args(trials, ctx.seed, limits.wall_s)
-    child = run_probe(kind.probe, ctx.submission.package_dir, args, limits)
+    child = run_probe(kind.probe, ctx.submission.package_dir, args, limits, record=True)
+    ctx.note_recordings(kind.check_id, (child,))
     return judge_block(kind, trials, child, time.perf_counter() - started)
 
 
