@@ -144,6 +144,21 @@ def test_a_recorder_emptied_or_popped_in_a_graded_child_hides_nothing(data, tmp_
     assert results(report)["api.predict"].outcome is Outcome.PASS  # the graded run itself went through
 
 
+# item 2 (review B): import functions taken as values, resolve_name, attrgetter, and a pickle naming torch.nn
+def test_torch_nn_reached_by_aliases_resolvers_and_pickles_is_forbidden(data, tmp_path):
+    report = graded(SUBMISSIONS / "attack_reflective_import", data, (RULES,), tmp_path)
+    static = results(report)["rules.static"]
+    assert static.outcome is Outcome.FORBIDDEN and "\n" not in static.message
+    found = {(f["file"], f["line"], f["rule"]) for f in static.details["findings"]}
+    assert {
+        ("model.py", 15, "dynamic-import"),  # find = importlib.import_module
+        ("model.py", 17, "dynamic-import"),  # pkgutil.resolve_name("torch.nn:Conv2d")
+        ("model.py", 18, "reflection"),  # operator.attrgetter("nn.functional.conv2d")(...)
+        ("bestmodel.pth", 0, "pickled-reference"),  # GLOBAL torch.nn.modules.conv Conv2d
+    } <= found
+    assert "model.py:15: `importlib.import_module` taken as a value" in static.message
+
+
 # item 2: __pycache__ and *.pyc are removed before any child sees the package
 def test_shipped_bytecode_is_removed_before_any_child_imports_it(tmp_path):
     package = tmp_path / "attack" / "Miniproject_2"
