@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from harness.probes.capture import UNSUPPORTED_DATA
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.sandbox import ChildRun, Limits, run_probe
 
@@ -150,6 +151,9 @@ def child_failure(
         fault, message = Fault.SETUP, f"{doing} failed in the harness: {run.error}"
     elif run.status == STEP_ERROR:
         message = f"{doing} raised {run.error}"
+    elif is_refused_result(run):
+        detail = run.error.removeprefix(f"{UNSUPPORTED_DATA}: ")
+        message = f"{doing} returned data the harness does not accept as plain tensors and values ({detail})"
     elif run.status == "error":
         message = f"model.py could not be imported: {run.error}"
     else:
@@ -168,6 +172,11 @@ def child_failure(
         duration_s=run.duration_s,
         fault=fault,
     )
+
+
+def is_refused_result(run: ChildRun) -> bool:
+    """Whether the child ran but its result was refused (not plain data, or too large to read)."""
+    return run.status == "error" and run.error.startswith(f"{UNSUPPORTED_DATA}: ")
 
 
 def _memory_note(run: ChildRun) -> str:

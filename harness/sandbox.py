@@ -58,7 +58,13 @@ from typing import Any
 import torch
 
 import harness
-from harness.probes.capture import MAX_RESULT_BYTES, printable, printable_data, unsupported_data
+from harness.probes.capture import (
+    MAX_RESULT_BYTES,
+    UNSUPPORTED_DATA,
+    printable,
+    printable_data,
+    unsupported_data,
+)
 from harness.probes.isolation import LAYERS, child_uid, give
 from harness.probes.zygote import READY
 from harness.submission import special_files, without_bytecode
@@ -719,23 +725,23 @@ def _load_result(path: Path) -> dict[str, Any] | str | None:
     size = path.stat().st_size
     if size > MAX_RESULT_BYTES:
         limit = MAX_RESULT_BYTES >> 20
-        return f"probe returned unsupported data: {size} bytes pickled (limit {limit} MB), not read"
+        return f"{UNSUPPORTED_DATA}: {size} bytes pickled (limit {limit} MB), not read"
     try:
         result = torch.load(path, weights_only=True, map_location="cpu")
     except Exception as exc:
-        return f"probe returned unsupported data: {str(exc).splitlines()[0] if str(exc) else exc!r}"
+        return f"{UNSUPPORTED_DATA}: {str(exc).splitlines()[0] if str(exc) else exc!r}"
     problem = unsupported_data(result, "result")
     if problem is not None:
-        return f"probe returned unsupported data: {problem}"
+        return f"{UNSUPPORTED_DATA}: {problem}"
     if (
         type(result) is not dict
         or result.get("status") not in ("ok", "error", "oom")
         or type(result.get("error")) is not str
         or type(result.get("traceback")) is not str
     ):
-        return "probe returned unsupported data: malformed result record"
+        return f"{UNSUPPORTED_DATA}: malformed result record"
     if result["status"] == "ok" and type(result["value"]) is not dict:
-        return f"probe returned unsupported data: a {type(result['value']).__name__}, not a dict"
+        return f"{UNSUPPORTED_DATA}: a {type(result['value']).__name__}, not a dict"
     return result
 
 

@@ -342,6 +342,10 @@ def test_a_result_over_the_byte_cap_is_refused_unread_as_the_submissions_fault(t
     )
     failed = child_failure("api.predict", Category.API, run, "predict", LIMITS)
     assert (failed.outcome, failed.fault) == (Outcome.ERROR, Fault.SUBMISSION)
+    assert failed.message == (  # its own words: the import went fine (review F)
+        "predict returned data the harness does not accept as plain tensors and values "
+        f"(more than {MAX_RESULT_BYTES >> 20} MB pickled, not read)"
+    )
 
 
 # hardening: and by the parent, from the file's size, before anything is unpickled

@@ -25,6 +25,9 @@ MAX_RESULT_BYTES = 64 << 20
 the reference submission's probes produce is about 7 MB (7,375,265 bytes), and unpickling is paid before
 `MAX_ITEMS` applies (100 MB of small items took minutes and a GB in the parent)."""
 MESSAGE_CHARS = 300
+UNSUPPORTED_DATA = "probe returned unsupported data"
+"""How every refusal of a child's result starts (`harness.model_runs.child_failure` words it for a
+report): "<UNSUPPORTED_DATA>: <the first part that is not plain data, or the size>"."""
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 """C0 and C1 controls (ESC of ANSI sequences, carriage return, backspace, ...) but tab and newline, and
 the zero-width and bidirectional marks that make text read differently from what it holds."""

@@ -48,7 +48,7 @@ from typing import Any
 import torch
 
 import harness
-from harness.probes.capture import MAX_RESULT_BYTES, describe_exception, unsupported_data
+from harness.probes.capture import MAX_RESULT_BYTES, UNSUPPORTED_DATA, describe_exception, unsupported_data
 from harness.probes.isolation import (
     child_of,
     confine,
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
     (reported,) = _read_all({status_read: STATUS_BYTES})
     _, status = os.waitpid(init, 0)
     if result is None:
-        error = f"probe returned unsupported data: more than {MAX_RESULT_BYTES >> 20} MB pickled, not read"
+        error = f"{UNSUPPORTED_DATA}: more than {MAX_RESULT_BYTES >> 20} MB pickled, not read"
         torch.save({"status": "error", "value": None, "error": error, "traceback": ""}, spec["result_file"])
     elif result:
         Path(spec["result_file"]).write_bytes(result)
@@ -281,7 +281,7 @@ def _run(
         return _failure(describe_exception(exc, package_dir), exc, _is_allocation_failure(exc))
     problem = unsupported_data(value)
     if problem is not None:
-        return _failure(f"probe returned unsupported data: {problem}")
+        return _failure(f"{UNSUPPORTED_DATA}: {problem}")
     return {"status": "ok", "value": value, "error": "", "traceback": ""}
 
 
