@@ -19,12 +19,15 @@ import socket
 import subprocess
 import sys
 import tempfile
+import unicodedata
 import zipfile
 from importlib.util import cache_from_source
 from pathlib import Path
 
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
 import harness
 from harness import sandbox
@@ -32,7 +35,7 @@ from harness.check import PUBLIC_VAL_WARNING, check_submission
 from harness.dataset import load_val
 from harness.errors import SubmissionError
 from harness.model_runs import child_failure
-from harness.probes.capture import MAX_RESULT_BYTES, unsupported_data
+from harness.probes.capture import MAX_RESULT_BYTES, printable, unsupported_data
 from harness.probes.isolation import visible_paths
 from harness.probes.zygote import REQUEST_TIMEOUT_S
 from harness.report import Report, validate_report_json, write_reports
@@ -478,3 +481,32 @@ def test_a_child_filling_the_disk_fills_only_its_own_bounded_tmpfs(tmp_path):
     assert all(place["errno"] == errno.ENOSPC for place in seen.values()), seen
     assert sum(place["mb"] for place in seen.values()) <= bound_mb
     assert shutil.disk_usage(tempfile.gettempdir()).used - before < (bound_mb << 20) // 2
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("\x1b[31mred\x1b[0m", "[31mred[0m"),
+        ("a\rb\x08c\x7fd\x9be", "abcde"),
+        ("tab\tand\nnewline", "tab\tand\nnewline"),
+        ("pass\u202e\u2066lin\u2069\u202c", "passlin"),
+        ("\u061czero\u200bwidth\u200c\u200d\u200e\u200f", "zerowidth"),
+        ("\u2060\u2061\u2062\u2063\u2064word\ufeff", "word"),
+        ("tag\U000e0001\U000e0041\U000e007f\U000e0000", "tag"),
+        ("private\ue000\U000f0000", "private"),
+        ("line\u2028para\u2029", "linepara"),
+        ("naïve café ünïcode → ok", "naïve café ünïcode → ok"),
+    ],
+    ids=["ansi", "c0-c1-del", "tab-newline-kept", "bidi-overrides", "zero-width-alm", "invisible-operators",
+         "tags", "private-use", "separators", "ordinary-unicode-kept"],
+)  # fmt: skip
+def test_printable_strips_what_does_not_show_as_itself(text, shown):
+    assert printable(text) == shown
+
+
+@given(st.text())
+def test_printable_leaves_no_hidden_character(text):
+    kept = printable(text)
+    assert all(ch in "\t\n" or unicodedata.category(ch) not in ("Cc", "Cf", "Co", "Cs") for ch in kept)
+    assert not any(0xE0000 <= ord(ch) <= 0xE007F or unicodedata.category(ch) in ("Zl", "Zp") for ch in kept)
+    assert printable(kept) == kept
