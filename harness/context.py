@@ -11,7 +11,7 @@ from harness.rubric import Rubric
 from harness.sandbox import ChildRun, Limits, Recording
 from harness.submission import Submission
 
-UNFINISHED = ("error", "timeout", "oom", "crash")
+UNFINISHED = ("error", "timeout", "oom", "crash", "killed")
 """Child statuses that say the probe did not return: import failed, refused, killed or dead."""
 
 

@@ -129,6 +129,7 @@ _CHILD_OUTCOMES = {
     "timeout": Outcome.TIMEOUT,
     "oom": Outcome.OOM,
     "crash": Outcome.CRASH,
+    "killed": Outcome.CRASH,
 }
 
 CUDA_LOAD_HINT = "Attempting to deserialize object on a CUDA device"
@@ -143,12 +144,16 @@ def child_failure(
     `doing` names the work in words ("train on 512 pairs"), so the message reads
     "train on 512 pairs did not finish within 60 s". Whose fault it is comes from the status alone:
     `HARNESS_ERROR` (set by `run_steps` when a probe failed with no submission frame on the stack) is
-    the harness's (SETUP: re-run and report it); `STEP_ERROR` (the submission's code raised where a
-    probe did not expect it) and "error" (model.py failed to import) are the submission's.
+    the harness's (SETUP: re-run and report it), and so is "killed" (a SIGKILL that was not the
+    harness's for a limit nor the kernel's for memory: the machine's); `STEP_ERROR` (the submission's
+    code raised where a probe did not expect it) and "error" (model.py failed to import) are the
+    submission's.
     """
     fault = Fault.SUBMISSION
     if run.status == HARNESS_ERROR:
         fault, message = Fault.SETUP, f"{doing} failed in the harness: {run.error}"
+    elif run.status == "killed":
+        fault, message = Fault.SETUP, f"{doing} was {run.error}: re-run it"
     elif run.status == STEP_ERROR:
         message = f"{doing} raised {run.error}"
     elif is_refused_result(run):

@@ -12,12 +12,19 @@ there in a new session with a scrubbed environment, and watches it:
   kernel's OOM kill there is "oom" too;
 - output: stdout and stderr are drained by two threads that keep only the first and last
   `Limits.output_bytes / 2` bytes of each, so a print flood costs neither memory nor disk;
-- death by a signal, or an exit without a result file -> "crash".
+- death by a signal, or an exit without a result file -> "crash"; but a SIGKILL that neither the
+  harness sent for a limit nor the kernel for the cgroup's memory -> "killed" (the machine's doing, a
+  grader's re-run: the submission is not blamed for it).
 
 The child's processes are those of its session, its cgroup and every process in its private network
 namespace: a process that starts a session of its own (`setsid`, a daemon's double fork) leaves the
 session but not the namespace or the cgroup, so it is counted and killed too (and its pid namespace
-dies with the child). Whatever is left is killed when the probe ends. The child waits, after isolating
+dies with the child). Whatever is left is killed when the probe ends. Every kill names the child's
+processes so that no other process can be hit: `cgroup.kill` where the cgroup holds (exactly its
+members), a pidfd for the child itself (the very process, even once its pid is reused), and the
+session, process-group and namespace scans only as the fallback, and the session ones only while the
+child is not yet reaped (a reaped child's pid, and so its session and group ids, may belong to any new
+process, such as the next child). The child waits, after isolating
 itself and before any submission code runs, until the parent has read that namespace from /proc and
 put its processes in the cgroup (the go file), so even a child that ends at once leaves nothing behind.
 
@@ -137,7 +144,8 @@ class ChildRun:
     """What happened in one child.
 
     `status` is "ok" (then `value` holds what the probe returned), "error" (the probe or the import
-    raised: `error` is the one-line `describe_exception` text), "timeout", "oom" or "crash".
+    raised: `error` is the one-line `describe_exception` text), "timeout", "oom", "crash" or "killed"
+    (a SIGKILL neither the harness nor the kernel's memory accounting explains).
     `*_tail` fields keep the head and tail of what the child printed, control characters stripped.
     `network_isolated` and `filesystem_isolated` say whether the OS let the child cut its network and
     see nothing of the grader's files; `isolation` holds every layer of `harness.probes.isolation`
@@ -228,6 +236,7 @@ class _FreshChild:
             start_new_session=True,
         )
         self.pid = self._process.pid
+        self.pidfd = _pidfd(self.pid)  # opened before this process reaps it: the child itself
         self.usage: tuple[float, float] = (0.0, 0.0)
 
     def wait(self, timeout: float | None) -> int | None:
@@ -257,6 +266,7 @@ class _ForkedChild:
     ) -> None:
         self._connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._buffer = b""
+        self._pidfds: list[int] = []
         self._returncode: int | None = None
         try:
             self._connection.connect(str(server.address))
@@ -270,6 +280,7 @@ class _ForkedChild:
             self._connection.close()
             raise _ForkServerError(f"fork server refused the child: {reply}")
         self.pid = int(reply["pid"])
+        self.pidfd = self._pidfds[0] if self._pidfds else None  # opened by the server before reaping
         self.usage: tuple[float, float] = (0.0, 0.0)
 
     def wait(self, timeout: float | None) -> int | None:
@@ -292,7 +303,8 @@ class _ForkedChild:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             if not select.select([self._connection], [], [], left)[0]:
                 return None
-            chunk = self._connection.recv(4096)
+            chunk, fds, _, _ = socket.recv_fds(self._connection, 4096, 1)
+            self._pidfds += fds
             if not chunk:
                 return {}
             self._buffer += chunk
@@ -432,10 +444,13 @@ def _run_child(
         with _Cgroup.make(limits.memory_mb) as cgroup:
             verdict, returncode, peak_mb, namespace = _watch(child, limits, started, root / "io", cgroup)
             duration = time.monotonic() - started
-            _kill_all(child.pid, namespace, cgroup)
+            _kill_all(child, namespace, cgroup, reaped=True)
+            _close_pidfd(child)
             if verdict is None and cgroup.out_of_memory():
                 verdict = "oom"
-        run = _collect(root / "io", returncode, verdict, stdout.text(), stderr.text(), duration, limits)
+        run = _collect(
+            root / "io", returncode, verdict, stdout.text(), stderr.text(), duration, limits, cgroup.held
+        )
         for key in ("error", "traceback_tail", "stdout_tail", "stderr_tail"):
             run[key] = printable(_without_sandbox_paths(run[key], root))
         isolation = {**run.pop("isolation"), "cgroup": cgroup.held}
@@ -587,7 +602,7 @@ def _watch(
             peak_mb = max(peak_mb, _rss_mb(measured))
             verdict = "oom" if peak_mb > limits.memory_mb else None
         if verdict is not None:
-            _kill_all(child.pid, namespace, cgroup)
+            _kill_all(child, namespace, cgroup, reaped=False)
             returncode = child.wait(KILL_WAIT_S)
             return verdict, -signal.SIGKILL if returncode is None else returncode, peak_mb, namespace
     raise AssertionError("unreachable")
@@ -606,9 +621,9 @@ def _private_namespace(pid: int) -> str | None:
     return theirs if OWN_NET_NAMESPACE is not None and theirs != OWN_NET_NAMESPACE else None
 
 
-def _child_processes(session: int, namespace: str | None) -> list[int]:
-    """Process ids in session `session` (the child started a new session: sid == its pid) or in the
-    network namespace `namespace`."""
+def _child_processes(session: int | None, namespace: str | None) -> list[int]:
+    """Process ids in session `session` (the child started a new session: sid == its pid; None: no
+    session) or in the network namespace `namespace`."""
     found = []
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -616,7 +631,8 @@ def _child_processes(session: int, namespace: str | None) -> list[int]:
         try:
             with open(f"/proc/{entry.name}/stat", "rb") as stat:
                 fields = stat.read().rsplit(b")", 1)[1].split()
-            in_session = int(fields[3]) == session  # after "pid (comm)": state ppid pgrp session ...
+            # after "pid (comm)": state ppid pgrp session ...
+            in_session = session is not None and int(fields[3]) == session
             if in_session or (
                 namespace is not None and os.readlink(f"/proc/{entry.name}/ns/net") == namespace
             ):
@@ -647,19 +663,49 @@ def _rss_mb(pids: list[int]) -> float:
     return pages * PAGE_BYTES / 2**20
 
 
-def _kill_all(session: int, namespace: str | None, cgroup: _Cgroup) -> None:
-    """SIGKILL the child's cgroup, its process group and every process left in its session or its
-    network namespace."""
-    cgroup.kill()
-    with contextlib.suppress(OSError):
-        os.killpg(session, signal.SIGKILL)
-    for pid in _child_processes(session, namespace):
+def _kill_all(
+    child: _FreshChild | _ForkedChild, namespace: str | None, cgroup: _Cgroup, reaped: bool
+) -> None:
+    """SIGKILL the child's processes, and only them (see the module docstring): its cgroup whole when
+    `cgroup.kill` exists; else the child through its pidfd, and the processes of its network namespace,
+    and, while it is not `reaped`, its process group and session."""
+    if cgroup.kill():
+        return
+    if child.pidfd is not None:
+        with contextlib.suppress(OSError):
+            signal.pidfd_send_signal(child.pidfd, signal.SIGKILL)
+    if not reaped:
+        with contextlib.suppress(OSError):
+            os.killpg(child.pid, signal.SIGKILL)
+    for pid in _child_processes(None if reaped else child.pid, namespace):
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
 
 
+def _pidfd(pid: int) -> int | None:
+    """A pidfd for the live, unreaped process `pid` (None where the OS has none)."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
+def _close_pidfd(child: _FreshChild | _ForkedChild) -> None:
+    if child.pidfd is not None:
+        with contextlib.suppress(OSError):
+            os.close(child.pidfd)
+        child.pidfd = None
+
+
 def _collect(
-    io: Path, returncode: int, verdict: str | None, stdout: str, stderr: str, duration: float, limits: Limits
+    io: Path,
+    returncode: int,
+    verdict: str | None,
+    stdout: str,
+    stderr: str,
+    duration: float,
+    limits: Limits,
+    memory_watched: bool,
 ) -> dict[str, Any]:
     """Turn the child's files, exit status and the watcher's verdict into ChildRun fields."""
     isolation = _read_isolation(io / ISOLATION_FILE)
@@ -681,6 +727,8 @@ def _collect(
     if verdict == "oom":
         error = f"used more than the {limits.memory_mb} MB memory limit: killed"
         return {**fields, "status": "oom", "error": error}
+    if returncode == -signal.SIGKILL:
+        return {**fields, "status": "killed", "error": _outside_kill_text(memory_watched)}
     if returncode < 0:
         return {**fields, "status": "crash", "error": _signal_text(-returncode)}
     result = _load_result(io / "result.pt")
@@ -794,6 +842,7 @@ class _Cgroup:
         self._memory_file = memory_file
         self._events_file = events_file
         self.held = memory_file is not None
+        self.joined = False
 
     @classmethod
     def make(cls, memory_mb: int) -> _Cgroup:
@@ -833,22 +882,33 @@ class _Cgroup:
                     time.sleep(0.01)
 
     def join(self, pids: list[int]) -> None:
+        """Move `pids` into the cgroup; `joined` says whether all of them went in (the child's
+        processes are then all inside: they fork only after this)."""
+        joined = bool(pids) and bool(self._folders)
         for folder in self._folders:
             for pid in pids:
-                with contextlib.suppress(OSError):
+                try:
                     (folder / "cgroup.procs").write_text(str(pid))
+                except OSError:
+                    joined = False
+        self.joined = joined
 
-    def kill(self) -> None:
-        """SIGKILL every process in the cgroup (`cgroup.kill`, else one by one from `cgroup.procs`)."""
+    def kill(self) -> bool:
+        """SIGKILL every process in the cgroup (`cgroup.kill`, else one by one from `cgroup.procs`);
+        True when `cgroup.kill` did it (then nothing of the child can be outside it)."""
+        killed = False
         for folder in self._folders:
-            if (folder / "cgroup.kill").exists():
-                with contextlib.suppress(OSError):
-                    (folder / "cgroup.kill").write_text("1")
+            try:
+                (folder / "cgroup.kill").write_text("1")
+                killed = True
                 continue
+            except OSError:
+                pass
             with contextlib.suppress(OSError, ValueError):
                 for pid in (folder / "cgroup.procs").read_text().split():
                     with contextlib.suppress(OSError):
                         os.kill(int(pid), signal.SIGKILL)
+        return killed and self.joined
 
     def out_of_memory(self) -> bool:
         """Whether the kernel killed a process of the cgroup for its memory bound."""
@@ -889,5 +949,11 @@ def _signal_text(number: int) -> str:
         name = signal.Signals(number).name
     except ValueError:
         name = f"signal {number}"
-    meaning = {"SIGSEGV": " (segmentation fault)", "SIGKILL": " (killed, possibly by the OS for memory)"}
+    meaning = {"SIGSEGV": " (segmentation fault)"}
     return f"killed by {name}{meaning.get(name, '')}"
+
+
+def _outside_kill_text(memory_watched: bool) -> str:
+    """Why a child died of a SIGKILL that the harness did not send for a limit."""
+    why = "the kernel reports no out-of-memory kill" if memory_watched else "perhaps the system's OOM killer"
+    return f"killed by SIGKILL from outside the harness (not for a limit; {why})"
