@@ -510,3 +510,71 @@ def test_printable_leaves_no_hidden_character(text):
     assert all(ch in "\t\n" or unicodedata.category(ch) not in ("Cc", "Cf", "Co", "Cs") for ch in kept)
     assert not any(0xE0000 <= ord(ch) <= 0xE007F or unicodedata.category(ch) in ("Zl", "Zp") for ch in kept)
     assert printable(kept) == kept
+
+
+_AS_NOBODY = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from harness.sandbox import Limits, run_probe
+from harness.tables import sandbox_text
+package = Path(sys.argv[1]) / "tests" / "submissions" / "attack_disk_fill" / "Miniproject_2"
+run = run_probe("harness.probes.call:call", package, {"target": "fill", "args": [4]}, Limits(60, 1536))
+print(json.dumps({"status": run.status, "error": run.error, "isolation": dict(run.isolation),
+                  "value": run.value, "line": sandbox_text(run.isolation)}))
+"""
+
+
+def _closed_ancestor(path: Path) -> Path | None:
+    """The first folder above `path` that others may not enter, None when every one is open."""
+    for folder in reversed(path.parents):
+        if not os.stat(folder).st_mode & 0o001:
+            return folder
+    return None
+
+
+# platform (issue 8, "Where the harness cannot isolate"): a grader who is not root gets the layers that
+# unprivileged user namespaces give, and the report's sandbox line says exactly which held
+@pytest.fixture
+def open_folder() -> Path:
+    """A folder under the temporary folder that any user may enter (pytest's own is root's only)."""
+    folder = Path(tempfile.mkdtemp(prefix="harness-test-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder)
+
+
+def test_an_unprivileged_grader_gets_the_user_namespace_layers_and_is_told_which_held(open_folder):
+    if os.geteuid() != 0 or not shutil.which("setpriv") or not shutil.which("unshare"):
+        pytest.skip("needs root (to become an unprivileged user for the test) and setpriv/unshare")
+    repo = Path(harness.__file__).resolve().parents[1]
+    closed = {folder for folder in map(_closed_ancestor, (Path(sys.prefix).resolve(), repo)) if folder}
+    if len(closed) > 1 or any(repo.is_relative_to(folder) for folder in closed):
+        pytest.skip(f"the checkout or Python lies in folders an unprivileged user cannot enter: {closed}")
+    reopen = ""  # a closed folder above Python (a root-only ~/.pyenv): shown open in a mount namespace
+    for folder in closed:
+        inside = Path(sys.prefix).resolve().relative_to(folder).parts[0]
+        keep = open_folder / "kept"
+        keep.mkdir()
+        reopen = (f"mount --bind {folder / inside} {keep} && "
+                  f"mount -t tmpfs -o mode=755,size=1m tmpfs {folder} && "
+                  f"mkdir -p {folder / inside} && mount --bind {keep} {folder / inside} && ")  # fmt: skip
+    script = open_folder / "as_nobody.py"
+    script.write_text(_AS_NOBODY)
+    script.chmod(0o644)
+    command = (f"{reopen}cd / && exec setpriv --reuid 65534 --regid 65534 --clear-groups "
+               f"{sys.executable} {script} {repo}")  # fmt: skip
+    done = subprocess.run(["unshare", "-m", "sh", "-c", command], capture_output=True, text=True, timeout=300)
+    if done.returncode != 0 and "unshare failed" in done.stderr:
+        pytest.skip(f"no mount namespace for the test itself: {done.stderr.strip()}")
+    assert done.returncode == 0, done.stderr[-2000:]
+    run = json.loads(done.stdout.strip().splitlines()[-1])
+    held = run["isolation"]
+    if not held["user-namespace"]:
+        assert (run["status"], run["value"]) != ("ok", None) or not held["filesystem"], run
+        pytest.skip("this kernel gives unprivileged users no user namespace: " + run["line"])
+    assert run["status"] == "ok", run["error"]
+    assert {layer for layer, on in held.items() if on} >= {"user-namespace", "network", "filesystem", "pid"}
+    assert not held["uid"]  # the runner keeps the grader's own uid outside its namespace
+    assert run["line"].startswith("held: network, filesystem, pid") and "not held: uid" in run["line"]
+    assert {place["type"] for place in run["value"]["result"].values()} == {"tmpfs"}  # bounded writes

@@ -342,13 +342,15 @@ def _inside(view: Path, path: str) -> Path:
 
 
 def _bind(libc: ctypes.CDLL, source: Path, target: Path, read_only: bool) -> bool:
-    """Bind `source` at `target` (made if needed), then remount it read-only and nosuid."""
+    """Bind `source` at `target` (made if needed), then remount it read-only (when asked) and nosuid."""
     try:
         target.mkdir(parents=True, exist_ok=True)
         kept = os.statvfs(source).f_flag & (MS_NOSUID | MS_NODEV | MS_NOEXEC)
     except OSError:
         return False
-    if libc.mount(os.fsencode(source), os.fsencode(target), None, MS_BIND, None) != 0:
+    if libc.mount(os.fsencode(source), os.fsencode(target), None, MS_BIND, None) != 0 and (
+        libc.mount(os.fsencode(source), os.fsencode(target), None, MS_BIND | MS_REC, None) != 0
+    ):  # in a user namespace, a mount with mounts on it (/dev, /sys) binds only with them (MS_REC)
         return False
     flags = MS_BIND | MS_REMOUNT | MS_NOSUID | kept | (MS_RDONLY if read_only else 0)
     return libc.mount(None, os.fsencode(target), None, flags, None) == 0
