@@ -483,6 +483,14 @@ def test_a_child_filling_the_disk_fills_only_its_own_bounded_tmpfs(tmp_path):
     assert shutil.disk_usage(tempfile.gettempdir()).used - before < (bound_mb << 20) // 2
 
 
+def test_a_disk_filling_train_is_the_submissions_enospc_in_the_report(data, tmp_path):
+    needs("filesystem")
+    report = graded(SUBMISSIONS / "attack_disk_fill", data, (API,), tmp_path)
+    train = results(report)["api.train"]
+    assert (train.outcome, train.fault) == (Outcome.ERROR, Fault.SUBMISSION)
+    assert "OSError: [Errno 28] No space left on device (at model.py:" in train.message
+
+
 @pytest.mark.parametrize(
     ("text", "shown"),
     [

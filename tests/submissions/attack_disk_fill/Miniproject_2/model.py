@@ -1,6 +1,7 @@
 """Attack fixture (issue 8, item 5; review a09): fill the grader's disk from every place the child writes.
 
-`fill(most_mb)` writes 1 MB files into its working folder (scratch/), its own package folder, $TMPDIR,
+`train` fills its working folder until a write fails, and raises that error (what a grader's report
+then shows); `fill(most_mb)` writes 1 MB files into its working folder (scratch/), its own package folder, $TMPDIR,
 /tmp and /dev/shm, in turn, until a write fails or `most_mb` MB are written there, and says per place
 how many MB went in, the error that stopped it and the file system type the kernel shows there.
 """
@@ -15,7 +16,9 @@ class Model:
         pass
 
     def train(self, train_input, train_target, num_epochs):
-        pass
+        with open("fill", "wb") as out:
+            while True:
+                out.write(CHUNK)
 
     def predict(self, test_input):
         return test_input.float()
