@@ -75,6 +75,10 @@ TRACING_FILE = __file__
 CODE_CHARS = 160
 RELABELLED = "<re-labelled code>"
 VARIABLE_FUNCTIONS = "torch._VariableFunctionsClass."
+FLAGGED_BY_ARGUMENTS = frozenset(
+    {"torch.Tensor.requires_grad_", "torch.Tensor.requires_grad.__set__", "torch._C._set_grad_enabled"}
+)
+"""Entry points whose record depends on their positional arguments (see `_flag`): never fast-pathed."""
 CANARY_FILE = "<harness-canary>"
 """The file name of the canary's code: inside the package folder as far as the recorder can tell."""
 CANARY_SOURCE = "def canary(empty):\n    return empty(0)\n"
@@ -131,6 +135,8 @@ class TorchCallRecorder(TorchFunctionMode):
         self._calls: dict[tuple[str, str | None, str | None, str, int], list[Any]] = {}
         self._names: dict[Any, str] = {}
         self._relative: dict[str, str] = {}
+        self._direct: dict[tuple[Any, Any, int], list[Any]] = {}
+        """(func, site code, line) -> its record: the fast path of a direct call seen before."""
         self._own_codes: dict[Any, frozenset] = {}
         self._package = Path(package_dir).name
         self._globals: dict[int, dict] = {}
@@ -219,8 +225,17 @@ class TorchCallRecorder(TorchFunctionMode):
         if found is None:
             return
         site, inner = found
-        entry = self._entry_of_frame(inner) if inner is not None else self._name(func)
-        self._add(entry, _flag(self._name(func), args, kwargs), None, site)
+        direct = inner is None and not kwargs  # then the record depends on func and site alone
+        if direct:
+            record = self._direct.get((func, site.f_code, site.f_lineno))
+            if record is not None:
+                record[2] += 1
+                return
+        name = self._name(func)
+        entry = self._entry_of_frame(inner) if inner is not None else name
+        key = self._add(entry, _flag(name, args, kwargs), None, site)
+        if direct and name not in FLAGGED_BY_ARGUMENTS:
+            self._direct[(func, site.f_code, site.f_lineno)] = self._calls[key]
 
     def _locate(self, frame: FrameType | None, own: frozenset) -> tuple[FrameType, FrameType | None] | None:
         """(innermost submission frame, outermost torch frame below it that is not dispatch machinery)."""
@@ -234,17 +249,18 @@ class TorchCallRecorder(TorchFunctionMode):
             frame = frame.f_back
         return None
 
-    def _add(self, entry: str, flag: str | None, target: str | None, site: FrameType) -> None:
+    def _add(self, entry: str, flag: str | None, target: str | None, site: FrameType) -> tuple:
         filename = site.f_code.co_filename
         if not filename.startswith(self._prefixes):  # re-labelled code, found by its module's globals
             module_file = site.f_globals.get("__file__")
             in_package = type(module_file) is str and module_file.startswith(self._prefixes)
             filename = module_file if in_package else os.path.join(self._root, RELABELLED)
-        self._add_at(entry, flag, target, filename, site.f_lineno, site.f_code.co_qualname)
+        return self._add_at(entry, flag, target, filename, site.f_lineno, site.f_code.co_qualname)
 
     def _add_at(
         self, entry: str, flag: str | None, target: str | None, filename: str, line: int, function: str
-    ) -> None:
+    ) -> tuple:
+        """Count one call of `entry` at `filename:line`; returns its key in the records."""
         relative = self._relative.get(filename)
         if relative is None:
             relative = Path(os.path.relpath(os.path.realpath(filename), self._root)).as_posix()
@@ -258,6 +274,7 @@ class TorchCallRecorder(TorchFunctionMode):
                 self._hand_out(TorchCall(*key, function, code, 1, self.step))
         else:
             record[2] += 1
+        return key
 
     def _hand_out(self, call: TorchCall) -> None:
         """Give `call` to the sink; a sink that fails (its channel closed by the submission) is dropped,
