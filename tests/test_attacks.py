@@ -454,6 +454,8 @@ def test_escape_sequences_are_stripped_from_what_the_submission_says(data, tmp_p
     assert "all checks passed: 100/100" in predict.message
     text = (tmp_path / "report.md").read_text() + json.dumps([s.result.details for s in report.checks])
     assert "\x1b" not in text and "\r" not in text and "\\u001b" not in text
+    shown = "ValueError:  001/0[2J[H[32mall checks passed: 100/100[0m (at model.py:"  # nothing hidden kept
+    assert shown in predict.message
 
 
 # item 8: nor from the source lines the static rules quote
