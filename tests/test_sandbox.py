@@ -221,7 +221,7 @@ def test_the_cleanup_kill_of_a_reaped_child_spares_a_process_that_took_its_pid()
     stranger = subprocess.Popen(["sleep", "30"], start_new_session=True)  # sid == pgid == its pid
     try:
         reaped_child = SimpleNamespace(pid=stranger.pid, pidfd=None)  # as if it had reused the pid
-        no_cgroup = sandbox._Cgroup([], None, None)
+        no_cgroup = sandbox._Cgroup([], None, None, None)
         sandbox._kill_all(reaped_child, None, no_cgroup, reaped=True)
         assert stranger.poll() is None, "an unrelated process was killed"
         sandbox._kill_all(reaped_child, None, no_cgroup, reaped=False)  # a live child: its session goes
