@@ -238,7 +238,7 @@ def test_the_cleanup_kill_of_a_reaped_child_spares_a_process_that_took_its_pid()
 )
 def test_a_sigkill_is_reported_as_whoever_sent_it(tmp_path, verdict, status, fault):
     from harness import sandbox
-    from harness.model_runs import child_failure
+    from harness.checks.model_steps.runner import child_failure
     from harness.results import Category
 
     fields = sandbox._collect(tmp_path, -signal.SIGKILL, verdict, "", "", 1.0, TIGHT, memory_watched=True)
