@@ -7,8 +7,8 @@ one by one; a group that cannot be imported,
 raises, or returns something other than check results costs only its own checks, which become ERROR
 results with fault SETUP (a harness problem to re-run, not the student's), so the report is always
 complete. Once every group has run, `rules.runtime` is judged again with what the recorder saw in
-the graded children (`harness.checks.runtime_rules.judge.judge_graded`). Points come from the rubric alone, in this
-process.
+the graded children (`harness.checks.runtime_rules.judge.judge_graded`). Points come from the rubric
+alone, in this process.
 
 Set-up problems found before any check runs (a bad submission path, missing or malformed data) are
 raised as `SubmissionError` / `DataError`, the one-line exit-code-2 errors of the CLI.

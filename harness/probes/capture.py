@@ -27,8 +27,8 @@ the reference submission's probes produce is about 7 MB (7,375,265 bytes), and u
 `MAX_ITEMS` applies (100 MB of small items took minutes and a GB in the parent)."""
 MESSAGE_CHARS = 300
 UNSUPPORTED_DATA = "probe returned unsupported data"
-"""How every refusal of a child's result starts (`harness.checks.model_steps.runner.child_failure` words it for a
-report): "<UNSUPPORTED_DATA>: <the first part that is not plain data, or the size>"."""
+"""How every refusal of a child's result starts (`harness.checks.model_steps.runner.child_failure`
+words it for a report): "<UNSUPPORTED_DATA>: <the first part that is not plain data, or the size>"."""
 ASCII_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 """The C0 controls (ESC of ANSI sequences, carriage return, backspace, ...) but tab and newline, and DEL."""
 HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Zl", "Zp"})
