@@ -229,6 +229,9 @@ FUSED_TRANSPOSE_CASES = {
     # id: config of a kernel-4, stride-2, padding-1 transposed convolution (the sub-pixel path)
     "scatter-channel-major": dict(TRANSPOSE_BASE, c_in=8, c_out=3, kernel=4, output_padding=0, size=(5, 7)),
     "scatter-pixel-major": dict(TRANSPOSE_BASE, c_in=8, c_out=6, kernel=4, output_padding=0, size=(3, 4)),
+    "scatter-padded-rows": dict(  # 4·16·16 = 1024 pixels: rows one cache line longer (unaliased_row_length)
+        TRANSPOSE_BASE, c_in=8, c_out=3, kernel=4, output_padding=0, batch=4, size=(16, 16)
+    ),
     "scatter-nobias-1x1": dict(
         TRANSPOSE_BASE, c_in=6, c_out=2, kernel=4, output_padding=0, bias=False, batch=1, size=(1, 1)
     ),
