@@ -81,7 +81,8 @@ def _degradation_params(
 @click.option(
     "--images",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Folder of PNG/JPEG photographs [scikit-image's bundled colour photographs].",
+    help="Folder of photographs, any format Pillow reads (PNG, JPEG, TIFF, ...) "
+    "[scikit-image's bundled colour photographs].",
 )
 @click.option("--train", type=click.IntRange(min=1), default=50_000, show_default=True, help="Train pairs.")
 @click.option("--val", type=click.IntRange(min=1), default=1_000, show_default=True, help="Val pairs.")
@@ -115,6 +116,8 @@ def data_make(
     manifest = make_dataset(out_dir, images, train, val, seed, degradation, **params)
     held_out = ", ".join(photo["name"] for photo in manifest.photos if photo["split"] == "val")
     click.echo(f"wrote {out_dir}: {train} train pairs, {val} val pairs ({held_out} held out for val)")
+    for file in manifest.skipped:
+        click.echo(f"harness: skipped {images / file['name']}: {file['reason']}", err=True)
 
 
 @data.command("info")

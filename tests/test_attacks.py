@@ -107,6 +107,8 @@ def test_slowed_clocks_do_not_change_what_the_parent_measures():
     assert run.status == "ok", run.error
     assert run.cpu_s >= 0.9
     assert run.duration_s >= 0.9
+    with_cpu_account = any(version == "v2" for _, version in sandbox._cgroup_bases())
+    assert run.cpu_source == ("cgroup" if with_cpu_account else "rusage")
 
 
 # item 2: reflective_access (static); every thread traced, frames found by their module globals,

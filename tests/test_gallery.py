@@ -172,6 +172,12 @@ CASES: dict[str, Case] = {
         "api.train": Expect(Outcome.PASS, ("on 400 uint8 pairs returns",), Fault.NONE),
         "timing.train-epoch": Expect(Outcome.PASS, ("within limit",), Fault.NONE),
     }),
+    "slowed-clock": Case("attack_slow_clock", (TIMING,), {
+        # Every clock of the child runs 1000x slow: its own timing says about 1 ms, the kernel 1 s.
+        "timing.train-epoch": fails(Outcome.FAIL, "timing inconsistent (the child's clock says",
+                                    "the kernel counted", "no points"),
+        "timing.predict": Expect(Outcome.PASS, fault=Fault.NONE),
+    }),
     "train-batch-of-125": Case("verdict_batch_125", (API,), {
         "api.train": Expect(Outcome.PASS, (
             "train crashes unless the number of pairs is a multiple of 125 (the course's 50,000 pairs are)",
