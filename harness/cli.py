@@ -12,7 +12,8 @@ from typing import Any, TypeVar
 import click
 
 from harness import __version__
-from harness.check import DEFAULT_DATA_DIR, GROUPS, REFERENCE_DIR, check_submission
+from harness.check import DEFAULT_DATA_DIR, REFERENCE_DIR, check_submission
+from harness.checks.registry import GROUP_NAMES, parse_group_list
 from harness.data_info import describe_file, render_info
 from harness.degradation import DEFAULT_DEGRADATION, DEGRADATIONS
 from harness.errors import HarnessError
@@ -223,15 +224,13 @@ def check(
 def _check_groups(
     context: click.Context, parameter: click.Parameter, value: str | None
 ) -> tuple[str, ...] | None:
-    """`layout,rules` -> ("harness.layout", "harness.rules"), each checked against `GROUPS`; None: all."""
+    """`layout,runtime_rules` -> ("layout", "runtime-rules"), names of the check registry; None: all."""
     if value is None:
         return None
-    names = [name.strip() for name in value.split(",") if name.strip()]
-    modules = [name if name.startswith("harness.") else f"harness.{name}" for name in names]
-    unknown = [name for name, module in zip(names, modules, strict=True) if module not in GROUPS]
-    if unknown or not modules:
-        raise click.BadParameter(f"unknown check group {', '.join(unknown) or value!r}")
-    return tuple(dict.fromkeys(modules))
+    try:
+        return parse_group_list(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
 
 
 @main.command()
@@ -260,7 +259,7 @@ def _check_groups(
     "groups",
     callback=_check_groups,
     metavar="GROUPS",
-    help=f"Comma list of check groups to run [all]: {', '.join(g.removeprefix('harness.') for g in GROUPS)}.",
+    help=f"Comma list of check groups to run [all]: {', '.join(GROUP_NAMES)}.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @reports_user_errors

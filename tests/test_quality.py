@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from harness import quality
+from harness.checks.psnr import judge as quality
 from harness.results import Outcome
 from harness.rubric import Thresholds
 from harness.sample_grid import grid_samples

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import timing
+from harness.checks.timing import judge as timing
 from harness.results import Fault, Outcome
 from harness.rubric import Thresholds
 from harness.sandbox import ChildRun, Limits

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from torch import Tensor
 
 from harness.blur import best_blur_psnr
-from harness.model_runs import (
+from harness.checks.model_steps.runner import (
     Step,
     child_failure,
     first_step_failure,
@@ -42,12 +42,12 @@ from harness.model_runs import (
     run_steps,
     step_failure,
 )
+from harness.checks.timing.judge import is_reference
 from harness.psnr import METRICS
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.rubric import Thresholds
 from harness.sample_grid import grid_samples
 from harness.sandbox import ChildRun, Limits
-from harness.timing import is_reference
 from harness.workloads import BATCH_FRIENDLY_PAIRS, train_pairs, val_pairs
 
 if TYPE_CHECKING:
@@ -330,7 +330,8 @@ def run(ctx: CheckContext) -> list[CheckResult]:
             ctx.limits("psnr.training-improves"),
         ),
     ]
-    pretrained, training = run_steps(ctx.submission.package_dir, steps, ctx.seed)
+    pretrained, training = run_steps(ctx.submission.package_dir, steps, ctx.seed, record=True)
+    ctx.note_recordings("psnr", (pretrained, training))
     thresholds = ctx.rubric.thresholds
     reference_db = _reference_psnr(ctx, pretrained, steps[0], clean, thresholds.psnr_metric)
     return [

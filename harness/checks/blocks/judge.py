@@ -1,12 +1,12 @@
 """The `blocks.*` checks: every framework block against torch.nn + autograd, forward and backward.
 
 For each block kind the parent builds a grid of configurations with seeded inputs
-(`harness.blocks.grids`), sends it to one child (`harness.probes.blocks`) that instantiates the
+(`harness.checks.blocks.grids`), sends it to one child (`harness.checks.blocks.probe`) that instantiates the
 submission's class with PyTorch's constructor arguments (or, saying why, through the adapter of
-`harness.probes.block_adapters`) and records outputs, gradients and parameters; the parent recomputes
-everything in float64 with the student's own weights (`harness.blocks.reference`) and judges each
-configuration (`harness.blocks.judge`) with a tolerance calibrated on torch's own float32 error
-(`harness.blocks.tolerance`). A check's score is the fraction of its configurations that pass.
+`harness.checks.blocks.adapters`) and records outputs, gradients and parameters; the parent recomputes
+everything in float64 with the student's own weights (`harness.checks.blocks.reference`) and judges each
+configuration (`harness.checks.blocks.verdicts`) with a tolerance calibrated on torch's own float32 error
+(`harness.checks.blocks.tolerance`). A check's score is the fraction of its configurations that pass.
 
 `run(ctx)` runs the block kinds' children concurrently and returns one `CheckResult` per block.
 """
@@ -19,8 +19,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from harness.blocks import grids
-from harness.blocks.judge import (
+import harness.checks.blocks.grids as grids
+from harness.checks.blocks.adapters import name_form
+from harness.checks.blocks.tolerance import FLOOR_ULPS, K
+from harness.checks.blocks.verdicts import (
     CRASHED,
     PASS,
     SKIPPED,
@@ -32,8 +34,6 @@ from harness.blocks.judge import (
     judge_optimizer,
     judge_safely,
 )
-from harness.blocks.tolerance import FLOOR_ULPS, K
-from harness.probes.block_adapters import name_form
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.sandbox import ChildRun, run_probe
 
@@ -48,6 +48,7 @@ CHILD_OUTCOMES = {
     "timeout": Outcome.TIMEOUT,
     "oom": Outcome.OOM,
     "crash": Outcome.CRASH,
+    "killed": Outcome.CRASH,
 }
 
 Judge = Callable[..., Verdict]
@@ -65,7 +66,7 @@ class BlockKind:
 
     @property
     def probe(self) -> str:
-        return f"harness.probes.blocks:probe_{self.kind}"
+        return f"harness.checks.blocks.probe:probe_{self.kind}"
 
 
 BLOCK_KINDS: tuple[BlockKind, ...] = (
@@ -122,7 +123,8 @@ def check_block(kind: BlockKind, ctx: CheckContext) -> CheckResult:
     trials = grids.trials(kind.kind, ctx.seed)
     limits = ctx.limits(kind.check_id)
     args = grids.probe_args(trials, ctx.seed, limits.wall_s)
-    child = run_probe(kind.probe, ctx.submission.package_dir, args, limits)
+    child = run_probe(kind.probe, ctx.submission.package_dir, args, limits, record=True)
+    ctx.note_recordings(kind.check_id, (child,))
     return judge_block(kind, trials, child, time.perf_counter() - started)
 
 
@@ -135,7 +137,10 @@ def judge_block(
     if child.status != "ok":
         outcome = CHILD_OUTCOMES.get(child.status, Outcome.ERROR)
         details = {"child_status": child.status, "child_error": child.error}
-        result = CheckResult(kind.check_id, Category.BLOCKS, outcome, _child_failure(kind, child), details)
+        fault = Fault.SETUP if child.status == "killed" else Fault.SUBMISSION
+        result = CheckResult(
+            kind.check_id, Category.BLOCKS, outcome, _child_failure(kind, child), details, fault=fault
+        )
     elif value.get("class") is None:
         classes = [str(name) for name in value.get("classes") or []]
         message = f"no {kind.class_name} class in model.py (classes found: {', '.join(classes) or 'none'})"
@@ -265,4 +270,6 @@ def _child_failure(kind: BlockKind, child: ChildRun) -> str:
         return f"{kind.class_name}: the block's checks ran out of memory ({child.error})"
     if child.status == "crash":
         return f"{kind.class_name}: the process died while running the block ({child.error})"
+    if child.status == "killed":
+        return f"{kind.class_name}: the block's child was {child.error}: re-run it"
     return f"{kind.class_name}: {child.error}"

@@ -1,7 +1,7 @@
 """Child-side probes of a submission's `Model`: its API, its speed and what it predicts.
 
 Each probe records what happened (outcomes, one-line errors, output tensors, wall times) and judges
-nothing; `harness.api`, `harness.timing` and `harness.quality` judge in the parent. Every step that runs
+nothing; the judges of the api, timing and psnr groups judge in the parent. Every step that runs
 submission code is wrapped on its own, so one failing call costs one entry, not the whole probe.
 Inputs are fed as the course's grading script feeds them: uint8 tensors with values 0-255.
 """
@@ -142,7 +142,8 @@ def probe_train(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
 def probe_train_timing(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
     """`Model()`, a warm-up `train` epoch on the first `warmup_pairs` pairs, then, when `timed_pairs`
     is not 0, the timed epoch on the first `timed_pairs` pairs: the work whose CPU time the parent
-    takes from the kernel (`harness.timing` compares a child with the timed epoch to one without).
+    takes from the kernel (`harness.checks.timing.judge` compares a child with the timed epoch to one
+    without).
 
     The seconds recorded are the child's own clock, which submission code can slow or patch: the
     parent only checks them against what the kernel counted, never times with them.
@@ -253,7 +254,7 @@ def probe_training_gain(model: ModuleType, args: dict[str, Any]) -> dict[str, An
 
 
 def probe_steps(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
-    """Several probes of this module in one child (see `harness.model_runs.run_steps`).
+    """Several probes of this module in one child (see `harness.checks.model_steps.runner.run_steps`).
 
     `args["steps"]` lists {"probe": function name, "args": its arguments, "wall_s": its time limit}.
     Before each step: a marker line `<args["marker"]> <index>` on stderr, SIGALRM armed for the step's

@@ -29,7 +29,7 @@ waited for a core, so a busy machine barely moves it (`tests/test_timing.py` che
 two busy processes in the background against the idle one); the report also states the machine load
 when timing began. Children run with 1 thread (`TIMING_THREADS`): the estimate is one core's work, the
 statement's "on a CPU". The group runs alone, after every other check group
-(`harness.check.ALONE_GROUPS`). When the submission is the reference itself (`is_reference`), it is
+(`alone` in `harness.checks.registry`). When the submission is the reference itself (`is_reference`), it is
 its own reference. On a GPU, where the device's time is not the CPU's, the parent's wall times of the
 two children are compared instead.
 
@@ -61,7 +61,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from harness.model_runs import Step, child_failure, first_step_failure, run_steps
+from harness.checks.model_steps.runner import Step, child_failure, first_step_failure, run_steps
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.rubric import Thresholds
 from harness.sandbox import ChildRun, Limits
