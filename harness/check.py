@@ -7,7 +7,9 @@ The groups are those of `harness.checks.registry.GROUPS`; each one's judge modul
 slowest groups first; the `alone` groups (timing) run after them, one unit at a time. A group that
 cannot be imported, raises, or returns something other than check results costs only its own checks,
 which become ERROR results with fault SETUP (a harness problem to re-run, not the student's), so the
-report is always complete. Points come from the rubric alone, in this process.
+report is always complete. Once every group has run, `rules.runtime` is judged again with what the
+recorder saw in the graded children (`harness.checks.runtime_rules.judge.judge_graded`). Points come
+from the rubric alone, in this process.
 
 Set-up problems found before any check runs (a bad submission path, missing or malformed data) are
 raised as `SubmissionError` / `DataError`, the one-line exit-code-2 errors of the CLI.
@@ -25,6 +27,7 @@ from functools import partial
 from pathlib import Path
 
 from harness.checks.registry import Group, group_named, groups_named
+from harness.checks.runtime_rules import judge as runtime_rules
 from harness.context import CheckContext, GroupWork
 from harness.dataset import TRAIN_FILE, VAL_FILE, is_public_val
 from harness.errors import DataError
@@ -79,7 +82,7 @@ def check_submission(
         tell(f"checking {submission.name} ({len(submission.files)} files) with {len(chosen)} check groups")
         if is_public_val(val_path):
             tell(PUBLIC_VAL_WARNING.format(path=val_path))
-        results = run_groups(chosen, ctx, jobs, tell)
+        results = [_with_graded_recordings(result, ctx) for result in run_groups(chosen, ctx, jobs, tell)]
         sandbox = _isolation_run(submission.package_dir)
         tell(f"sandbox: child start-up {sandbox.duration_s:.1f} s; {sandbox_text(sandbox.isolation)}")
         return build_report(
@@ -116,6 +119,14 @@ def _isolation_run(package_dir: Path) -> ChildRun:
     """A child that imports nothing of the submission, run last (the fork server is warm then): what
     the OS let the children cut off, and how long starting one child takes."""
     return run_probe(ISOLATION_PROBE, package_dir, {}, ISOLATION_LIMITS, import_model=False)
+
+
+def _with_graded_recordings(result: CheckResult, ctx: CheckContext) -> CheckResult:
+    """`rules.runtime`'s own result judged again beside the graded children's recordings (a result
+    that is the harness's own error stays as it is); every other result unchanged."""
+    if result.id != runtime_rules.CHECK_ID or result.fault is Fault.SETUP:
+        return result
+    return runtime_rules.judge_graded(result, ctx.recordings, ctx.rubric.rule_profile)
 
 
 def _chosen(groups: Sequence[str | Group] | None) -> tuple[Group, ...]:
