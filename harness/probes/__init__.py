@@ -1,6 +1,9 @@
-"""Code that runs inside a child process, next to the submission's code (see `harness.sandbox`).
+"""The child side of the sandbox (`harness.sandbox`), shared by every check group's probe.
 
-Each probe is a function `probe(model: ModuleType, args: dict) -> dict` that exercises the imported
-`Miniproject_2.model` and returns plain data (str, int, float, bool, None, lists, dicts, plain tensors).
-Probes record what the submission did; the parent process judges it.
+`child` isolates the process and runs one probe, `zygote` forks children from a warm interpreter,
+`isolation` holds the layers, `capture` turns what a probe returns into plain data, `stand_ins`,
+`deadline` and `rebinding` help probes run submission code, and `call` is the sandbox's own probe. The
+check groups' probes live beside their judges, in `harness/checks/<group>/probe.py`: each is a
+function `probe(model: ModuleType, args: dict) -> dict` that records what the submission did (plain
+data: str, int, float, bool, None, lists, dicts, plain tensors); the parent process judges it.
 """
