@@ -152,7 +152,8 @@ def run_groups(groups: Sequence[Group], ctx: CheckContext, jobs: int, tell: Prog
     return [result for group in groups for result in results[group]]
 
 
-_Started = tuple[float, GroupWork | Exception, list[Future[tuple[list[CheckResult], float]]]]
+_Unit = Future[tuple[list[CheckResult], float, float]]
+_Started = tuple[float, GroupWork | Exception, list[_Unit]]
 
 
 def _start(group: Group, ctx: CheckContext, pool: ThreadPoolExecutor) -> _Started:
@@ -167,16 +168,18 @@ def _start(group: Group, ctx: CheckContext, pool: ThreadPoolExecutor) -> _Starte
     return begun, work, [pool.submit(_timed, unit) for unit in work.units]
 
 
-def _timed(unit: Callable[[], list[CheckResult]]) -> tuple[list[CheckResult], float]:
-    """A unit's results and when it finished, so a group's time ends with its last unit."""
-    return unit(), time.monotonic()
+def _timed(unit: Callable[[], list[CheckResult]]) -> tuple[list[CheckResult], float, float]:
+    """A unit's results, when it started and when it finished: a group's time runs from its first
+    unit's start to its last unit's end, not counting the wait for a free thread."""
+    started = time.monotonic()
+    return unit(), started, time.monotonic()
 
 
 def _finish(
     group: Group,
     begun: float,
     work: GroupWork | Exception,
-    futures: list[Future[tuple[list[CheckResult], float]]],
+    futures: list[_Unit],
     tell: Progress,
 ) -> list[CheckResult]:
     """The group's results once its units are done; any failure of the group itself becomes SETUP
@@ -185,13 +188,14 @@ def _finish(
         if isinstance(work, Exception):
             raise work
         done = [future.result() for future in futures]
-        results = _checked(work.combine([result for unit, _ in done for result in _checked(unit)]))
+        results = _checked(work.combine([result for unit, _, _ in done for result in _checked(unit)]))
     except Exception as error:
         elapsed = time.monotonic() - begun
         tell(f"{group.name}: harness error after {elapsed:.1f} s: {type(error).__name__}: {error}")
         return _setup_errors(group, error, elapsed)
-    finished = max((when for _, when in done), default=begun)
-    tell(f"{group.name}: {len(results)} checks in {finished - begun:.1f} s")
+    first = min((started for _, started, _ in done), default=begun)
+    last = max((finished for _, _, finished in done), default=begun)
+    tell(f"{group.name}: {len(results)} checks in {last - first:.1f} s")
     return results
 
 
