@@ -1,8 +1,9 @@
 """`check_submission`: grade one submission with every check group and build its report.
 
-Each check group is a module exposing `run(ctx: CheckContext) -> list[CheckResult]`. The groups run in
-parallel threads (each one mostly waits on its own child processes), except the timing group, which
-runs alone after them (`ALONE_GROUPS`); a group that cannot be imported,
+The groups are those of `harness.checks.registry.GROUPS`; each one's judge module exposes
+`run(ctx: CheckContext) -> list[CheckResult]`. The groups run in parallel threads, slowest first (each
+one mostly waits on its own child processes), except the `alone` ones (timing), which run after them
+one by one; a group that cannot be imported,
 raises, or returns something other than check results costs only its own checks, which become ERROR
 results with fault SETUP (a harness problem to re-run, not the student's), so the report is always
 complete. Points come from the rubric alone, in this process.
@@ -21,12 +22,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
+from harness.checks.registry import Group, group_named, groups_named
 from harness.context import CheckContext
 from harness.dataset import TRAIN_FILE, VAL_FILE, is_public_val
 from harness.errors import DataError
 from harness.report import Report, build_report
 from harness.results import CheckResult, Fault, Outcome
-from harness.rubric import CHECK_CATEGORIES, Rubric
+from harness.rubric import Rubric
 from harness.sandbox import ChildRun, Limits, run_probe
 from harness.submission import resolve_submission
 from harness.tables import sandbox_text
@@ -35,21 +37,6 @@ from harness.workloads import train_pairs, val_pairs
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = REPO_ROOT / "test_data"
 REFERENCE_DIR = REPO_ROOT / "Miniproject_2"
-
-GROUPS: dict[str, tuple[str, ...]] = {
-    "harness.blocks": ("blocks.",),
-    "harness.timing": ("timing.",),
-    "harness.quality": ("psnr.",),
-    "harness.api": ("api.",),
-    "harness.runtime_rules": ("rules.runtime",),
-    "harness.layout": ("layout.",),
-    "harness.rules": ("rules.static",),
-}
-"""Check group modules, slowest first (they start first), with the check ids each one produces."""
-
-ALONE_GROUPS = ("harness.timing",)
-"""Groups that run after the others, with no other check of the submission beside them: a timing taken
-while other children compete for the cores measures the machine, not the submission."""
 
 PUBLIC_VAL_WARNING = (
     "warning: {path} is a published val set (harness.dataset.PUBLIC_VAL_SHA256): a submission may have "
@@ -69,16 +56,17 @@ def check_submission(
     jobs: int = 2,
     reference_dir: Path | None = REFERENCE_DIR,
     progress: Progress | None = None,
-    groups: Sequence[str] | None = None,
+    groups: Sequence[str | Group] | None = None,
 ) -> Report:
     """Resolve `path`, run every check group on it, score with `rubric` and return the report.
 
     `data_dir` holds `train_data.pkl` and `val_data.pkl`; `reference_dir` is the reference
     `Miniproject_2` timed alongside (None: no ratios); `progress` receives one line per finished group;
-    `groups` are the check group modules to run (default: all of `GROUPS`).
+    `groups` names the check groups to run (`harness.checks.registry.GROUP_NAMES`; default: all),
+    or gives them as `Group`s; an unknown name raises `ValueError` before anything runs.
     """
     tell = progress or (lambda line: None)
-    groups = tuple(GROUPS) if groups is None else tuple(groups)
+    chosen = _chosen(groups)
     started_at = datetime.now(timezone.utc)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="harness-check-") as workdir:
@@ -86,14 +74,14 @@ def check_submission(
         train_path, val_path = data_paths(data_dir)
         reference = reference_dir if reference_dir is not None and Path(reference_dir).is_dir() else None
         ctx = CheckContext(submission, train_path, val_path, rubric, seed, reference)
-        tell(f"checking {submission.name} ({len(submission.files)} files) with {len(groups)} check groups")
+        tell(f"checking {submission.name} ({len(submission.files)} files) with {len(chosen)} check groups")
         if is_public_val(val_path):
             tell(PUBLIC_VAL_WARNING.format(path=val_path))
-        alone = [group for group in groups if group in ALONE_GROUPS]
+        beside = sorted((group for group in chosen if not group.alone), key=lambda group: group.start)
         with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="check") as pool:
-            futures = [pool.submit(_run_group, group, ctx, tell) for group in groups if group not in alone]
+            futures = [pool.submit(_run_group, group, ctx, tell) for group in beside]
             results = [result for future in futures for result in future.result()]
-        results += [result for group in alone for result in _run_group(group, ctx, tell)]
+        results += [result for group in chosen if group.alone for result in _run_group(group, ctx, tell)]
         sandbox = _isolation_run(submission.package_dir)
         tell(f"sandbox: child start-up {sandbox.duration_s:.1f} s; {sandbox_text(sandbox.isolation)}")
         return build_report(
@@ -126,52 +114,48 @@ def data_paths(data_dir: Path) -> tuple[Path, Path]:
     return train_path, val_path
 
 
-def group_checks(groups: Sequence[str] | None = None) -> tuple[str, ...]:
-    """The check ids that the check group modules `groups` (default: all of `GROUPS`) produce, in report
-    order: what a run restricted with `check_submission(..., groups=...)` actually judges (the
-    rubric's other checks come back as "produced no result" set-up errors)."""
-    prefixes = tuple(
-        prefix
-        for group in (GROUPS if groups is None else groups)
-        for prefix in GROUPS.get(group, (f"{group}.",))
-    )
-    return tuple(check_id for check_id in CHECK_CATEGORIES if check_id.startswith(prefixes))
-
-
 def _isolation_run(package_dir: Path) -> ChildRun:
     """A child that imports nothing of the submission, run last (the fork server is warm then): what
     the OS let the children cut off, and how long starting one child takes."""
     return run_probe(ISOLATION_PROBE, package_dir, {}, ISOLATION_LIMITS, import_model=False)
 
 
-def _run_group(group: str, ctx: CheckContext, tell: Progress) -> list[CheckResult]:
+def _chosen(groups: Sequence[str | Group] | None) -> tuple[Group, ...]:
+    """`groups` as registry groups (a `Group` is taken as given: tests hand in stand-in judges)."""
+    if groups is None:
+        return groups_named(None)
+    return tuple(dict.fromkeys(g if isinstance(g, Group) else group_named(g) for g in groups))
+
+
+def _run_group(group: Group, ctx: CheckContext, tell: Progress) -> list[CheckResult]:
     """The group's results; any failure of the group itself becomes SETUP errors for its checks."""
     started = time.monotonic()
     try:
-        results = importlib.import_module(group).run(ctx)
+        results = importlib.import_module(group.judge).run(ctx)
         if not isinstance(results, list) or not all(isinstance(r, CheckResult) for r in results):
             raise TypeError(f"run() returned {type(results).__name__}, not a list of CheckResult")
     except Exception as error:
         elapsed = time.monotonic() - started
-        tell(f"{group}: harness error after {elapsed:.1f} s: {type(error).__name__}: {error}")
+        tell(f"{group.name}: harness error after {elapsed:.1f} s: {type(error).__name__}: {error}")
         return _setup_errors(group, error, elapsed)
-    tell(f"{group}: {len(results)} checks in {time.monotonic() - started:.1f} s")
+    tell(f"{group.name}: {len(results)} checks in {time.monotonic() - started:.1f} s")
     return results
 
 
-def _setup_errors(group: str, error: Exception, elapsed: float) -> list[CheckResult]:
+def _setup_errors(group: Group, error: Exception, elapsed: float) -> list[CheckResult]:
     """One ERROR result with fault SETUP per check id the group was to produce."""
     first_line = (str(error).strip().splitlines() or [""])[0][:200]
-    message = f"harness problem in {group}, re-run after fixing it: {type(error).__name__}: {first_line}"
+    cause = f"{type(error).__name__}: {first_line}"
+    message = f"harness problem in {group.judge}, re-run after fixing it: {cause}"
     return [
         CheckResult(
             id=check_id,
-            category=CHECK_CATEGORIES[check_id],
+            category=group.category,
             outcome=Outcome.ERROR,
             message=message,
-            details={"group": group, "exception": type(error).__name__},
+            details={"group": group.name, "exception": type(error).__name__},
             duration_s=elapsed,
             fault=Fault.SETUP,
         )
-        for check_id in group_checks([group])
+        for check_id in group.checks
     ]

@@ -12,7 +12,8 @@ from typing import Any, TypeVar
 import click
 
 from harness import __version__
-from harness.check import DEFAULT_DATA_DIR, GROUPS, REFERENCE_DIR, check_submission
+from harness.check import DEFAULT_DATA_DIR, REFERENCE_DIR, check_submission
+from harness.checks.registry import GROUP_NAMES, parse_group_list
 from harness.data_info import describe_file, render_info
 from harness.degradation import DEFAULT_DEGRADATION, DEGRADATIONS
 from harness.errors import HarnessError
@@ -81,7 +82,8 @@ def _degradation_params(
 @click.option(
     "--images",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Folder of PNG/JPEG photographs [scikit-image's bundled colour photographs].",
+    help="Folder of photographs, any format Pillow reads (PNG, JPEG, TIFF, ...) "
+    "[scikit-image's bundled colour photographs].",
 )
 @click.option("--train", type=click.IntRange(min=1), default=50_000, show_default=True, help="Train pairs.")
 @click.option("--val", type=click.IntRange(min=1), default=1_000, show_default=True, help="Val pairs.")
@@ -115,6 +117,8 @@ def data_make(
     manifest = make_dataset(out_dir, images, train, val, seed, degradation, **params)
     held_out = ", ".join(photo["name"] for photo in manifest.photos if photo["split"] == "val")
     click.echo(f"wrote {out_dir}: {train} train pairs, {val} val pairs ({held_out} held out for val)")
+    for file in manifest.skipped:
+        click.echo(f"harness: skipped {images / file['name']}: {file['reason']}", err=True)
 
 
 @data.command("info")
@@ -220,15 +224,13 @@ def check(
 def _check_groups(
     context: click.Context, parameter: click.Parameter, value: str | None
 ) -> tuple[str, ...] | None:
-    """`layout,rules` -> ("harness.layout", "harness.rules"), each checked against `GROUPS`; None: all."""
+    """`layout,runtime_rules` -> ("layout", "runtime-rules"), names of the check registry; None: all."""
     if value is None:
         return None
-    names = [name.strip() for name in value.split(",") if name.strip()]
-    modules = [name if name.startswith("harness.") else f"harness.{name}" for name in names]
-    unknown = [name for name, module in zip(names, modules, strict=True) if module not in GROUPS]
-    if unknown or not modules:
-        raise click.BadParameter(f"unknown check group {', '.join(unknown) or value!r}")
-    return tuple(dict.fromkeys(modules))
+    try:
+        return parse_group_list(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
 
 
 @main.command()
@@ -257,7 +259,7 @@ def _check_groups(
     "groups",
     callback=_check_groups,
     metavar="GROUPS",
-    help=f"Comma list of check groups to run [all]: {', '.join(g.removeprefix('harness.') for g in GROUPS)}.",
+    help=f"Comma list of check groups to run [all]: {', '.join(GROUP_NAMES)}.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @reports_user_errors

@@ -41,6 +41,7 @@ class Manifest:
     degradation: dict[str, Any]
     source: str
     photos: list[dict[str, Any]]
+    skipped: list[dict[str, str]]
     outputs: dict[str, str]
     harness_version: str
     torch_version: str
@@ -105,13 +106,13 @@ def make_dataset(
 ) -> Manifest:
     """Write `train_data.pkl` = (noisy_a, noisy_b), `val_data.pkl` = (noisy, clean) and `manifest.json`.
 
-    `images` is a folder of PNG/JPEG photographs (default: scikit-image's bundled ones); `params` are the
-    degradation's parameters (see `harness.degradation`).
+    `images` is a folder of photographs in any format Pillow reads (default: scikit-image's bundled
+    ones); `params` are the degradation's parameters (see `harness.degradation`).
     """
     if train < 1 or val < 1:
         raise DataError(out_dir, f"need at least one train and one val image, got {train} and {val}")
     kind = degradation_class(degradation)
-    photos = load_photos(images)
+    photos, skipped = load_photos(images)
     generator = torch.Generator().manual_seed(seed)
     train_ids, val_ids = split_photos(photos, generator)
     noise = kind(PhotoAtlas(photos), generator, **params)
@@ -140,6 +141,7 @@ def make_dataset(
             }
             for index, photo in enumerate(photos)
         ],
+        skipped=[{"name": file.name, "reason": file.reason} for file in skipped],
         outputs={name: sha256_file(out_dir / name) for name in (TRAIN_FILE, VAL_FILE)},
         harness_version=__version__,
         torch_version=torch.__version__,

@@ -30,9 +30,6 @@ SKIMAGE_PHOTOS = (
 15 dB below the others') and `motorcycle_right`, the other half of the stereo pair `motorcycle_left`
 (it would leak one scene across the train/val split)."""
 
-PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg")
-
-
 @dataclass(frozen=True)
 class Photo:
     """One source photograph: RGB pixels `3×H×W` uint8, and what names it in a manifest."""
@@ -57,29 +54,75 @@ def skimage_photo_folder() -> Path:
     return Path(skimage.data.__file__).parent
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """A file of an image folder that is not used, and why: what `data make` tells the user."""
+
+    name: str
+    reason: str
+
+
+def _as_rgb(image: Image.Image) -> Image.Image:
+    """RGB, 8 bits per channel: grey, palette and CMYK are converted, alpha is dropped, and 16/32-bit
+    grey (TIFF, PNG) is scaled to 0-255 instead of clipped, as Pillow's `convert` alone would."""
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        top = 65535 if image.mode.startswith("I;16") or image.getextrema()[1] > 255 else 255
+        image = image.convert("F").point(lambda value: value * 255 / top).convert("L")
+    return image.convert("RGB")
+
+
 def read_photo(path: Path) -> Photo:
-    """Read one PNG/JPEG file as RGB (grey and palette images are converted, alpha is dropped)."""
+    """Read one image file, of any format Pillow reads (the first frame of a multi-frame one), as RGB."""
     try:
         raw = path.read_bytes()
         with Image.open(path) as image:
-            rgb = image.convert("RGB")
+            rgb = _as_rgb(image)
     except FileNotFoundError:
         raise DataError(path, "photograph not found") from None
-    except (UnidentifiedImageError, OSError) as error:
+    except (UnidentifiedImageError, OSError, ValueError) as error:
         raise DataError(path, f"not a readable image ({error.__class__.__name__})") from None
     pixels = torch.frombuffer(bytearray(rgb.tobytes()), dtype=torch.uint8)
     pixels = pixels.reshape(rgb.height, rgb.width, 3).permute(2, 0, 1).contiguous()
     return Photo(name=path.name, sha256=hashlib.sha256(raw).hexdigest(), pixels=pixels)
 
 
-def load_photos(folder: Path | None = None) -> list[Photo]:
-    """The photographs of `folder` (every PNG/JPEG in it, sorted by name), or scikit-image's by default."""
+def _is_image(path: Path) -> bool:
+    """Whether Pillow recognises the file as an image (from its header, without decoding it)."""
+    try:
+        with Image.open(path):
+            return True
+    except (UnidentifiedImageError, OSError, ValueError):
+        return False
+
+
+def _skip_reason(path: Path) -> str | None:
+    """Why `path` is not one of the folder's photographs, or None when it is one."""
+    if path.name.startswith("."):
+        return "hidden file"
+    if path.is_symlink() or not path.is_file():
+        return "not a regular file"
+    if not _is_image(path):
+        return "not an image Pillow reads"
+    return None
+
+
+def load_photos(folder: Path | None = None) -> tuple[list[Photo], list[Skipped]]:
+    """The photographs of `folder`, sorted by name, and the files left out with the reason; by default
+    scikit-image's. Every file Pillow recognises counts (PNG, JPEG, TIFF, BMP, WebP, ...); one that it
+    recognises but cannot decode, or that is smaller than a thumbnail, is a `DataError` naming it, so a
+    data set never silently lacks a photograph the user meant to include."""
     if folder is None:
         root = skimage_photo_folder()
-        return [read_photo(root / name) for name in SKIMAGE_PHOTOS]
+        return [read_photo(root / name) for name in SKIMAGE_PHOTOS], []
     if not folder.is_dir():
         raise DataError(folder, "not a folder of photographs")
-    paths = sorted(path for path in folder.iterdir() if path.suffix.lower() in PHOTO_SUFFIXES)
-    if not paths:
-        raise DataError(folder, f"holds no photographs ({', '.join(PHOTO_SUFFIXES)})")
-    return [read_photo(path) for path in paths]
+    photos, skipped = [], []
+    for path in sorted(folder.iterdir()):
+        reason = _skip_reason(path)
+        if reason is None:
+            photos.append(read_photo(path))
+        else:
+            skipped.append(Skipped(path.name, reason))
+    if not photos:
+        raise DataError(folder, "holds no image that Pillow reads")
+    return photos, skipped

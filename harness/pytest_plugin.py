@@ -20,8 +20,8 @@ and every item reads its verdict from that one report:
 pytest's exit status is 1 as soon as any check fails; `harness check`'s only when a required check does
 (the failure text says "required"). Each item also records `outcome`, `fault`, `points`, `max_points` and
 `required` as user properties, which `--junitxml` writes into each test case. `--check-groups` runs only
-some check groups (short names `layout`, `rules`, `runtime_rules`, `api`, `blocks`, `timing`, `quality`,
-or module names from `harness.check.GROUPS`), and collects only their checks.
+some check groups (the names of `harness.checks.registry.GROUP_NAMES`: `layout`, `rules`, `runtime-rules`
+(or `runtime_rules`), `api`, `blocks`, `timing`, `psnr`), and collects only their checks.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ from typing import Any
 
 import pytest
 
-from harness.check import DEFAULT_DATA_DIR, GROUPS, REFERENCE_DIR, check_submission, data_paths, group_checks
+from harness.check import DEFAULT_DATA_DIR, REFERENCE_DIR, check_submission, data_paths
+from harness.checks.registry import GROUP_NAMES, group_checks, parse_group_list
 from harness.errors import HarnessError
 from harness.report import Report, report_to_json, summarize
 from harness.results import Outcome
@@ -43,8 +44,6 @@ from harness.tables import summary_line
 
 DETAILS_CHARS = 4000
 """A failure shows at most this much of the check's details (the JSON report has them all)."""
-
-_GROUP_PREFIX = "harness."
 
 
 @dataclass(frozen=True)
@@ -88,7 +87,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--check-groups",
         metavar="GROUPS",
-        help=f"Comma list of check groups to run (default all): {', '.join(_short_names())}.",
+        help=f"Comma list of check groups to run (default all): {', '.join(GROUP_NAMES)}.",
     )
     group.addoption(
         "--no-reference-timing", action="store_true", help="Do not time the reference model for ratios."
@@ -122,25 +121,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def parse_groups(text: str | None) -> tuple[str, ...] | None:
-    """`"api, blocks"` -> `("harness.api", "harness.blocks")`; None -> None (every group).
+    """`"api, blocks"` -> `("api", "blocks")`; None -> None (every group).
 
     Raises `pytest.UsageError` naming an unknown group and the known ones.
     """
     if text is None:
         return None
-    groups = []
-    for name in filter(None, (part.strip() for part in text.split(","))):
-        module = name if name.startswith(_GROUP_PREFIX) else _GROUP_PREFIX + name
-        if module not in GROUPS:
-            raise pytest.UsageError(
-                f"--check-groups: unknown group {name!r} (known: {', '.join(_short_names())})"
-            )
-        groups.append(module)
-    return tuple(dict.fromkeys(groups))
-
-
-def _short_names() -> list[str]:
-    return [group.removeprefix(_GROUP_PREFIX) for group in GROUPS]
+    try:
+        return parse_group_list(text)
+    except ValueError as error:
+        raise pytest.UsageError(f"--check-groups: {error}") from None
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -261,6 +251,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
         if groups is not None:  # the checks of the other groups did not run: leave them out of the totals
             judged = set(group_checks(groups))
             summary = summarize([s for s in report.checks if s.result.id in judged])
-            title += f" (check groups {', '.join(g.removeprefix(_GROUP_PREFIX) for g in groups)} only)"
+            title += f" (check groups {', '.join(groups)} only)"
         terminalreporter.write_sep("-", title)
         terminalreporter.write_line(summary_line(summary))

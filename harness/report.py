@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema
 
+from harness.checks.registry import CHECK_CATEGORIES, GROUP_NAMES
 from harness.errors import OutputError
 from harness.reproducibility import Reproducibility, collect_reproducibility
-from harness.results import Category, CheckResult, Outcome, ScoredCheck
-from harness.rubric import CHECK_CATEGORIES, Rubric, needs_rerun, score
+from harness.results import Category, CheckResult, Fault, Outcome, ScoredCheck
+from harness.rubric import Rubric, needs_rerun, score
 from harness.sample_grid import write_sample_grid
 from harness.tables import render_markdown
 
@@ -235,8 +236,13 @@ def validate_report_json(document: Mapping[str, Any]) -> None:
 
 @cache
 def report_schema() -> dict[str, Any]:
-    """The report's JSON schema (draft 2020-12)."""
-    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    """The report's JSON schema (draft 2020-12): the file, with its enums filled from the code that
+    defines them (the check registry's groups, `Outcome`, `Fault`), so a new group needs no schema edit."""
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    schema["$defs"]["category"]["enum"] = list(GROUP_NAMES)
+    schema["$defs"]["outcome"]["enum"] = [outcome.value for outcome in Outcome]
+    schema["$defs"]["fault"]["enum"] = [fault.value for fault in Fault]
+    return schema
 
 
 def dumps_report(document: Mapping[str, Any]) -> str:

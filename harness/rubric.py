@@ -33,9 +33,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from harness.checks.registry import CHECK_CATEGORIES, CHECK_GROUPS, GROUP_NAMES
 from harness.errors import RubricError
 from harness.psnr import METRICS
-from harness.results import Category, CheckResult, Fault, Outcome, ScoredCheck
+from harness.results import CheckResult, Fault, Outcome, ScoredCheck
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -45,38 +46,6 @@ else:  # pragma: no cover - Python 3.10 only
 RUBRICS_DIR = Path(__file__).parent / "rubrics"
 DEFAULT_RUBRIC = "ee559-2022"
 
-CHECK_CATEGORIES: Mapping[str, Category] = MappingProxyType(
-    {
-        "layout.files": Category.LAYOUT,
-        "layout.folder-name": Category.LAYOUT,
-        "layout.bestmodel": Category.LAYOUT,
-        "layout.report": Category.LAYOUT,
-        "layout.stray-files": Category.LAYOUT,
-        "rules.static": Category.RULES,
-        "rules.runtime": Category.RUNTIME_RULES,
-        "api.import-names": Category.API,
-        "api.model-init": Category.API,
-        "api.load-pretrained": Category.API,
-        "api.predict": Category.API,
-        "api.predict-odd-sizes": Category.API,
-        "api.predict-float": Category.API,
-        "api.train": Category.API,
-        "blocks.conv2d": Category.BLOCKS,
-        "blocks.transpose-conv2d": Category.BLOCKS,
-        "blocks.nearest-upsampling": Category.BLOCKS,
-        "blocks.upsampling": Category.BLOCKS,
-        "blocks.relu": Category.BLOCKS,
-        "blocks.sigmoid": Category.BLOCKS,
-        "blocks.mse": Category.BLOCKS,
-        "blocks.sgd": Category.BLOCKS,
-        "blocks.sequential": Category.BLOCKS,
-        "timing.train-epoch": Category.TIMING,
-        "timing.predict": Category.TIMING,
-        "psnr.pretrained": Category.PSNR,
-        "psnr.training-improves": Category.PSNR,
-    }
-)
-"""Every check id the harness produces, with its report group: a rubric may only name these ids."""
 
 RULE_PROFILES = ("strict", "lenient")
 _PARTIAL_OUTCOMES = frozenset({Outcome.FAIL, Outcome.ERROR, Outcome.TIMEOUT, Outcome.OOM, Outcome.CRASH})
@@ -143,8 +112,9 @@ class Rubric:
     """The file it was read from."""
 
     def limits_for(self, check_id: str) -> ChildLimits:
-        """The child limits of `check_id`: its own entry, else its group's (`blocks`), else the default."""
-        group = check_id.split(".", 1)[0]
+        """The child limits of `check_id`: its own entry, else its group's (`blocks`, a name of
+        `harness.checks.registry.GROUPS`), else the default."""
+        group = CHECK_GROUPS[check_id].name if check_id in CHECK_GROUPS else None
         return self.limits.get(check_id) or self.limits.get(group) or self.default_limits
 
     @property
@@ -276,7 +246,7 @@ def _parse_checks(table: _Reader) -> dict[str, RubricEntry]:
     checks = {}
     for check_id in table.table:
         if check_id not in CHECK_CATEGORIES:
-            raise table.fail(check_id, "unknown check id (see harness.rubric.CHECK_CATEGORIES)")
+            raise table.fail(check_id, "unknown check id (see harness.checks.registry.GROUPS)")
         entry = table.subtable(check_id)
         entry.reject_unknown(["points", "required", "partial", "optional"])
         checks[check_id] = RubricEntry(
@@ -289,12 +259,11 @@ def _parse_checks(table: _Reader) -> dict[str, RubricEntry]:
 
 
 def _parse_limits(table: _Reader) -> dict[str, ChildLimits]:
-    groups = {check_id.split(".", 1)[0] for check_id in CHECK_CATEGORIES}
     limits = {}
     for key in table.table:
         if key == "default":
             continue
-        if key not in CHECK_CATEGORIES and key not in groups:
+        if key not in CHECK_CATEGORIES and key not in GROUP_NAMES:
             raise table.fail(key, "unknown check id or group")
         limits[key] = _parse_child_limits(table.subtable(key), ChildLimits())
     return limits

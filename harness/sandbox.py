@@ -118,9 +118,12 @@ class ChildRun:
     (and "cgroup") with whether it held.
 
     The figures the parent observed itself, never taken from the child's word: `duration_s` (wall
-    time, measured here), `cpu_s` (user + system CPU time of the child's processes, from the kernel's
-    rusage of the reaped child), `peak_memory_mb` (the resident set polled from /proc) and
-    `max_rss_mb` (the kernel's peak resident set of its largest process).
+    time, measured here), `cpu_s` (user + system CPU time of the child's processes, from the kernel:
+    `cpu_source` says whence, "cgroup" for the usage in the child's cgroup's `cpu.stat`, which counts
+    every process the child started from the moment it was released to run, reaped or not, else
+    "rusage" of the reaped child, which counts it and the descendants it waited for),
+    `peak_memory_mb` (the resident set polled from /proc) and `max_rss_mb` (the kernel's peak
+    resident set of its largest process).
     """
 
     status: str
@@ -134,6 +137,7 @@ class ChildRun:
     filesystem_isolated: bool = False
     peak_memory_mb: float = 0.0
     cpu_s: float = 0.0
+    cpu_source: str = "rusage"
     max_rss_mb: float = 0.0
     isolation: Mapping[str, bool] = field(default_factory=dict)
 
@@ -394,13 +398,19 @@ def _run_child(
             _kill_all(child.pid, namespace, cgroup)
             if verdict is None and cgroup.out_of_memory():
                 verdict = "oom"
+            cgroup_cpu_s = cgroup.cpu_s()
         run = _collect(root / "io", returncode, verdict, stdout.text(), stderr.text(), duration, limits)
         for key in ("error", "traceback_tail", "stdout_tail", "stderr_tail"):
             run[key] = printable(_without_sandbox_paths(run[key], root))
         isolation = {**run.pop("isolation"), "cgroup": cgroup.held}
         cpu_s, max_rss_mb = child.usage
         return ChildRun(
-            **run, peak_memory_mb=peak_mb, cpu_s=cpu_s, max_rss_mb=max_rss_mb, isolation=isolation
+            **run,
+            peak_memory_mb=peak_mb,
+            cpu_s=cpu_s if cgroup_cpu_s is None else cgroup_cpu_s,
+            cpu_source="rusage" if cgroup_cpu_s is None else "cgroup",
+            max_rss_mb=max_rss_mb,
+            isolation=isolation,
         )
 
 
@@ -715,20 +725,25 @@ class _Cgroup:
     controller is delegated there, else the v1 memory controller for the bound and the v2 hierarchy
     (even without controllers) for `cgroup.kill`. `held` says whether the memory bound is in place;
     without one (no delegation, not root, macOS) it does nothing, and the RSS polling, the address-space
-    rlimit and the namespace kill remain.
+    rlimit and the namespace kill remain. A v2 cgroup also accounts the CPU time of its processes
+    (`cpu.stat`, there even without the cpu controller): `cpu_s` once every process joined.
     """
 
-    def __init__(self, folders: list[Path], memory_file: Path | None, events_file: Path | None) -> None:
+    def __init__(
+        self, folders: list[Path], memory_file: Path | None, events_file: Path | None, cpu_file: Path | None
+    ) -> None:
         self._folders = folders
         self._memory_file = memory_file
         self._events_file = events_file
+        self._cpu_file = cpu_file
+        self._accounted = False
         self.held = memory_file is not None
 
     @classmethod
     def make(cls, memory_mb: int) -> _Cgroup:
         """A new cgroup bounding memory to `memory_mb` MB; an empty one when none can be made."""
         name = f"harness-{os.getpid()}-{next(_cgroup_names)}"
-        folders, memory_file, events_file = [], None, None
+        folders, memory_file, events_file, cpu_file = [], None, None, None
         for base, controller in _cgroup_bases():
             folder = base / name
             try:
@@ -736,6 +751,8 @@ class _Cgroup:
             except OSError:
                 continue
             folders.append(folder)
+            if cpu_file is None and controller == "v2" and (folder / "cpu.stat").exists():
+                cpu_file = folder / "cpu.stat"
             limit_file = folder / ("memory.max" if controller == "v2" else "memory.limit_in_bytes")
             if memory_file is None and limit_file.exists():
                 try:
@@ -744,7 +761,7 @@ class _Cgroup:
                     continue
                 memory_file = limit_file
                 events_file = folder / ("memory.events" if controller == "v2" else "memory.oom_control")
-        return cls(folders, memory_file, events_file)
+        return cls(folders, memory_file, events_file, cpu_file)
 
     def __enter__(self) -> _Cgroup:
         return self
@@ -762,10 +779,26 @@ class _Cgroup:
                     time.sleep(0.01)
 
     def join(self, pids: list[int]) -> None:
+        """Move `pids` into the cgroup; its CPU account counts once all of them are read back there."""
         for folder in self._folders:
             for pid in pids:
                 with contextlib.suppress(OSError):
                     (folder / "cgroup.procs").write_text(str(pid))
+        if self._cpu_file is not None:
+            with contextlib.suppress(OSError, ValueError):
+                members = {int(pid) for pid in (self._cpu_file.parent / "cgroup.procs").read_text().split()}
+                self._accounted = bool(pids) and set(pids) <= members
+
+    def cpu_s(self) -> float | None:
+        """CPU seconds (user + system) the cgroup's processes used since they joined; None when the
+        cgroup has no CPU account or a process of the child did not join it."""
+        if not self._accounted:
+            return None
+        try:
+            stat = dict(line.split() for line in self._cpu_file.read_text().splitlines() if " " in line)
+            return int(stat["usage_usec"]) / 1e6
+        except (OSError, KeyError, ValueError):
+            return None
 
     def kill(self) -> None:
         """SIGKILL every process in the cgroup (`cgroup.kill`, else one by one from `cgroup.procs`)."""

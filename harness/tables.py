@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, TextIO
 
 from tabulate import tabulate
 
+from harness.checks.timing.judge import format_duration
 from harness.results import Category, Outcome, ScoredCheck
 from harness.rubric import needs_rerun
-from harness.timing import format_duration
 
 if TYPE_CHECKING:
     from harness.report import Report, Summary

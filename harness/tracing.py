@@ -41,7 +41,7 @@ threads, are not traced; torch entry points that dispatch nothing (`torch.manual
 here and left to `rules.static`; code that deliberately turns torch function handling off
 (`torch._C.DisableTorchFunction`) escapes it (and `rules.static` flags the reflection that reaches it).
 
-The recorder judges nothing: `harness.runtime_rules` classifies entries in the parent process.
+The recorder judges nothing: `harness.checks.runtime_rules.judge` classifies entries in the parent process.
 """
 
 from __future__ import annotations

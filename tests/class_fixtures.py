@@ -20,9 +20,9 @@ from harness.report import report_to_json
 from tests.model_fixtures import SUBMISSIONS, tight_rubric, write_course_data
 
 REFERENCE = Path(__file__).resolve().parents[1] / "Miniproject_2"
-LAYOUT, RULES, RUNTIME, API = "harness.layout", "harness.rules", "harness.runtime_rules", "harness.api"
-BLOCKS, TIMING, QUALITY = "harness.blocks", "harness.timing", "harness.quality"
-EVERY_GROUP = (LAYOUT, RULES, RUNTIME, API, BLOCKS, TIMING, QUALITY)
+LAYOUT, RULES, RUNTIME, API = "layout", "rules", "runtime-rules", "api"
+BLOCKS, TIMING, PSNR = "blocks", "timing", "psnr"
+EVERY_GROUP = (LAYOUT, RULES, RUNTIME, API, BLOCKS, TIMING, PSNR)
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,7 @@ MEMBERS = (
     Member(
         SUBMISSIONS / "rules_hidden_conv2d", (LAYOUT, RULES, RUNTIME), "Alan Turing", "1000002", ("100003",)
     ),
-    Member(
-        SUBMISSIONS / "model_nan", (LAYOUT, API, QUALITY), "Grace Hopper", "1000003", ("100004", "100005")
-    ),
+    Member(SUBMISSIONS / "model_nan", (LAYOUT, API, PSNR), "Grace Hopper", "1000003", ("100004", "100005")),
     Member(SUBMISSIONS / "blocks_2022_flaws", (BLOCKS,), "=cmd|' /C calc'!A0", "1000004", ("100006",)),
     Member(SUBMISSIONS / "model_no_bestmodel", (LAYOUT, API), "Edsger Dijkstra", "1000005", ("100007",)),
 )

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from harness import api
-from harness.model_runs import load_error_message
-from harness.probes import model as probes
+from harness.checks.model_steps import probe as probes
+from harness.checks.model_steps.runner import load_error_message
 from harness.probes.capture import describe_exception
 from harness.results import Outcome
 from tests.model_fixtures import SUBMISSIONS, context_for, write_course_data

@@ -28,16 +28,16 @@ import torch
 import harness
 from harness import sandbox
 from harness.check import PUBLIC_VAL_WARNING, check_submission
+from harness.checks.model_steps.runner import child_failure
+from harness.checks.rules.judge import check_static_rules
 from harness.dataset import load_val
 from harness.errors import SubmissionError
-from harness.model_runs import child_failure
 from harness.probes.capture import MAX_RESULT_BYTES, unsupported_data
 from harness.probes.isolation import visible_paths
 from harness.probes.zygote import REQUEST_TIMEOUT_S
 from harness.report import Report, validate_report_json, write_reports
 from harness.reproducibility import sha256_file
 from harness.results import Category, Fault, Outcome
-from harness.rules import check_static_rules
 from harness.sandbox import Limits, run_probe
 from harness.submission import MAX_ENTRIES, TOO_DEEP, resolve_submission, safe_name
 from tests.model_fixtures import SUBMISSIONS, tight_rubric, write_course_data
@@ -46,7 +46,7 @@ from tests.processes import all_gone
 CALL = "harness.probes.call:call"
 LIMITS = Limits(wall_s=30, memory_mb=1536)
 RUBRIC = tight_rubric(wall_s=15, memory_mb=1536)
-API, RULES, RUNTIME, QUALITY = "harness.api", "harness.rules", "harness.runtime_rules", "harness.quality"
+API, RULES, RUNTIME, PSNR = "api", "rules", "runtime-rules", "psnr"
 
 
 def call(package: Path | str, target: str, *arguments: object) -> sandbox.ChildRun:
@@ -107,6 +107,8 @@ def test_slowed_clocks_do_not_change_what_the_parent_measures():
     assert run.status == "ok", run.error
     assert run.cpu_s >= 0.9
     assert run.duration_s >= 0.9
+    with_cpu_account = any(version == "v2" for _, version in sandbox._cgroup_bases())
+    assert run.cpu_source == ("cgroup" if with_cpu_account else "rusage")
 
 
 # item 2: reflective_access (static); every thread traced, frames found by their module globals,
@@ -181,12 +183,12 @@ def test_a_published_val_set_is_named_as_such(data, tmp_path, monkeypatch):
     shutil.copytree(SUBMISSIONS / "attack_memorised_val" / "Miniproject_2", package)
     torch.save(load_val(data / "val_data.pkl"), package / "bestmodel.pth")
     lines: list[str] = []
-    report = graded(package.parent, data, (QUALITY,), tmp_path / "held-out", progress=lines.append)
+    report = graded(package.parent, data, (PSNR,), tmp_path / "held-out", progress=lines.append)
     assert not any(line.startswith("warning:") for line in lines)
     assert results(report)["psnr.pretrained"].details["psnr_db"] > 90  # memorised: why graders hold out
     monkeypatch.setattr("harness.dataset.PUBLIC_VAL_SHA256", frozenset({sha256_file(data / "val_data.pkl")}))
     lines.clear()
-    graded(package.parent, data, (QUALITY,), tmp_path / "public", progress=lines.append)
+    graded(package.parent, data, (PSNR,), tmp_path / "public", progress=lines.append)
     assert PUBLIC_VAL_WARNING.format(path=data / "val_data.pkl") in lines
 
 

@@ -1,4 +1,4 @@
-"""The adapter of `harness.probes.block_adapters`: PyTorch's call first, then documented fallbacks."""
+"""The adapter of `harness.checks.blocks.adapters`: PyTorch's call first, then documented fallbacks."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from harness.probes.block_adapters import (
+from harness.checks.blocks.adapters import (
     AdapterFailure,
     ConstructorCall,
     ParameterList,

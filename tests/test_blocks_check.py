@@ -1,10 +1,10 @@
-"""`harness.blocks.run` end to end: each block kind in its own sandboxed child, judged in the parent."""
+"""`harness.checks.blocks.judge.run` end to end: each block kind in its own sandboxed child, judged here."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from harness.blocks import BLOCK_KINDS, check_block, run
+from harness.checks.blocks.judge import BLOCK_KINDS, check_block, run
 from harness.context import CheckContext
 from harness.results import Category, Fault, Outcome
 from harness.rubric import load_rubric, score

@@ -14,8 +14,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-import harness.probes.blocks as probes
-from harness.blocks import BLOCK_KINDS, grids, judge_block, reference, resolve_absent
+import harness.checks.blocks.probe as probes
+from harness.checks.blocks import grids, reference
+from harness.checks.blocks.judge import BLOCK_KINDS, judge_block, resolve_absent
 from harness.results import Fault, Outcome
 from harness.sandbox import ChildRun
 
@@ -54,7 +55,7 @@ def one_thread():
 
 
 def check(kind: str, model: types.ModuleType, wall_s: float | None = None):
-    """The `blocks.<kind>` result as `harness.blocks.run` would give it, with the probe in-process."""
+    """The `blocks.<kind>` result as `harness.checks.blocks.judge.run` gives it, with the probe in-process."""
     trials = grids.trials(kind, seed=0)
     with torch.no_grad():
         value = getattr(probes, f"probe_{kind}")(model, grids.probe_args(trials, seed=0, wall_s=wall_s))
@@ -630,7 +631,7 @@ def test_a_configuration_that_hangs_costs_only_its_row():
 
 
 def test_a_harness_bug_in_one_block_costs_only_that_block(monkeypatch):
-    import harness.blocks as blocks
+    import harness.checks.blocks.judge as blocks
 
     def broken(kind, ctx):
         if kind.kind == "relu":

@@ -1,4 +1,4 @@
-"""The float32 rule of `harness.blocks.tolerance`: correct float32 blocks pass, wrong formulas do not.
+"""The float32 rule of `harness.checks.blocks.tolerance`: correct float32 blocks pass, wrong formulas do not.
 
 The correct implementations here are written the way students write them (unfold + matmul, fold for
 the input gradient, a sigmoid from exp), in float32; the reference is torch in float64 on the same data.
@@ -12,8 +12,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from harness.blocks import grids, reference
-from harness.blocks.tolerance import K, compare
+from harness.checks.blocks import grids, reference
+from harness.checks.blocks.tolerance import K, compare
 
 CONV_TRIALS = grids.trials("conv2d", seed=3)
 

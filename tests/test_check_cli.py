@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 
@@ -12,8 +13,9 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from harness import check as check_module
-from harness.check import check_submission, group_checks
+from harness.check import check_submission
+from harness.checks import registry
+from harness.checks.registry import group_checks, group_named
 from harness.cli import main
 from harness.report import prepare_out_dir, report_to_json, without_timings
 from harness.results import Category, CheckResult, Fault, Outcome
@@ -62,14 +64,15 @@ def raises(ctx) -> list[CheckResult]:
 
 @pytest.fixture
 def fake_groups(monkeypatch):
-    """Replace the real check groups with in-memory modules given as {name: (run, check id prefixes)}."""
+    """Make the registry's groups only those given as {judge module name: (its run, the group it stands
+    in for)}; a run of None leaves the module unimportable."""
 
     def install(groups: dict) -> None:
         for name, (run, _) in groups.items():
-            monkeypatch.setitem(sys.modules, name, fake_group(name, run))
-        monkeypatch.setattr(
-            check_module, "GROUPS", {name: prefixes for name, (_, prefixes) in groups.items()}
-        )
+            if run is not None:
+                monkeypatch.setitem(sys.modules, name, fake_group(name, run))
+        fakes = tuple(replace(group_named(group), judge=name) for name, (_, group) in groups.items())
+        monkeypatch.setattr(registry, "GROUPS", fakes)
 
     return install
 
@@ -88,7 +91,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 def test_exit_code_follows_the_required_checks(
     fake_groups, data_dir, tiny_rubric, tmp_path, outcome, exit_code
 ):
-    fake_groups({"fake_layout": (layout_files(outcome), ("layout.",))})
+    fake_groups({"fake_layout": (layout_files(outcome), "layout")})
     out = tmp_path / "out"
     result = CliRunner().invoke(
         main,
@@ -104,12 +107,12 @@ def test_exit_code_follows_the_required_checks(
 def test_broken_groups_become_setup_errors_and_the_report_is_complete(fake_groups, data_dir):
     fake_groups(
         {
-            "fake_raises": (raises, ("layout.",)),
-            "fake_returns_text": (lambda ctx: "all good", ("rules.static",)),
-            "fake_api": (lambda ctx: [], ("api.",)),
+            "fake_raises": (raises, "layout"),
+            "fake_returns_text": (lambda ctx: "all good", "rules"),
+            "fake_api": (lambda ctx: [], "api"),
+            "harness.no_such_group": (None, "timing"),
         }
     )
-    check_module.GROUPS["harness.no_such_group"] = ("timing.",)
     lines: list[str] = []
     report = check_submission(
         PACKAGE, data_dir, load_rubric("ee559-2022"), reference_dir=None, progress=lines.append
@@ -127,7 +130,8 @@ def test_broken_groups_become_setup_errors_and_the_report_is_complete(fake_group
     assert "not a list of CheckResult" in by_id["rules.static"].message
     assert "ModuleNotFoundError" in by_id["timing.predict"].message
     assert by_id["api.train"].fault is Fault.SETUP  # no result at all: the rubric marks it for a re-run
-    assert any(line.startswith("fake_raises: harness error") for line in lines)
+    assert any(line.startswith("layout: harness error") for line in lines)
+    assert "harness problem in fake_raises" in by_id["layout.files"].message
     assert not report.summary.passed_required
 
 
@@ -171,7 +175,7 @@ def test_unknown_format_is_a_usage_error():
 def test_reports_go_to_reports_slash_submission_name_by_default(
     fake_groups, data_dir, tiny_rubric, monkeypatch, tmp_path
 ):
-    fake_groups({"fake_layout": (layout_files(Outcome.PASS), ("layout.",))})
+    fake_groups({"fake_layout": (layout_files(Outcome.PASS), "layout")})
     monkeypatch.chdir(tmp_path)
     arguments = [
         "check",
@@ -215,7 +219,7 @@ def report_without_timings(groups: tuple[str, ...] | None) -> dict:
 
 
 def test_same_submission_data_and_seed_give_the_same_report():
-    groups = ("harness.layout", "harness.rules", "harness.api", "harness.runtime_rules")
+    groups = ("layout", "rules", "api", "runtime-rules")
     first, second = report_without_timings(groups), report_without_timings(groups)
     assert len([check for check in first["checks"] if check["fault"] != "setup"]) == len(group_checks(groups))
     assert first == second

@@ -19,10 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.check import check_submission, group_checks
+from harness.check import check_submission
+from harness.checks.registry import group_checks
+from harness.checks.rules.judge import check_static_rules
 from harness.report import Report, report_to_json, validate_report_json
 from harness.results import Fault, Outcome
-from harness.rules import check_static_rules
 from harness.workloads import RETRY_PAIRS
 from tests.model_fixtures import SUBMISSIONS, tight_rubric, write_course_data
 
@@ -35,8 +36,8 @@ RUBRIC = tight_rubric(wall_s=WALL_S, memory_mb=MEMORY_MB)
 MISNAMED = SUBMISSIONS / "verdict_folder_name" / "Proj_123456_234567"
 """A well-named Proj_ folder whose package folder is `Miniproject2`."""
 
-LAYOUT, RULES, RUNTIME, API = "harness.layout", "harness.rules", "harness.runtime_rules", "harness.api"
-BLOCKS, TIMING, QUALITY = "harness.blocks", "harness.timing", "harness.quality"
+LAYOUT, RULES, RUNTIME, API = "layout", "rules", "runtime-rules", "api"
+BLOCKS, TIMING, PSNR = "blocks", "timing", "psnr"
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ CASES: dict[str, Case] = {
         "api.predict": fails(Outcome.CRASH, "crashed: killed by SIGSEGV (segmentation fault)"),
         "api.train": Expect(Outcome.PASS, fault=Fault.NONE),
     }),
-    "no-bestmodel": Case("model_no_bestmodel", (LAYOUT, API, QUALITY), {
+    "no-bestmodel": Case("model_no_bestmodel", (LAYOUT, API, PSNR), {
         "layout.bestmodel": fails(Outcome.MISSING, "bestmodel.pth missing from Miniproject_2/"),
         "api.load-pretrained": fails(
             Outcome.MISSING, "there is no bestmodel.pth next to model.py", "'Miniproject_2/bestmodel.pth'"
@@ -145,7 +146,7 @@ CASES: dict[str, Case] = {
         # predict returns a 2-element Tensor subclass: judged as the plain tensor it holds.
         "api.predict": fails(Outcome.FAIL, "returned shape 2, not the input's shape"),
     }),
-    "cuda-weights": Case("model_cuda_weights", (API, QUALITY), {
+    "cuda-weights": Case("model_cuda_weights", (API, PSNR), {
         "api.load-pretrained": fails(Outcome.ERROR, "saved on CUDA", "CPU-only machine", "map_location"),
         "psnr.pretrained": fails(Outcome.FAIL, "measured with a workaround (map_location='cpu'): pretrained",
                                  "as submitted, load_pretrained_model() failed: bestmodel.pth holds tensors"),
@@ -155,7 +156,7 @@ CASES: dict[str, Case] = {
             Outcome.ERROR, "'/home/student/EE559/Miniproject_2/bestmodel.pth'", "build it from __file__"
         ),
     }),
-    "working-directory-path": Case("model_hardcoded_path", (API, QUALITY), {
+    "working-directory-path": Case("model_hardcoded_path", (API, PSNR), {
         "api.load-pretrained": fails(
             Outcome.ERROR, "relative to the working directory", "'bestmodel.pth' (at model.py:19)"
         ),
@@ -171,6 +172,12 @@ CASES: dict[str, Case] = {
     "train-batch-of-16": Case("verdict_batch_16", (API, TIMING), {
         "api.train": Expect(Outcome.PASS, ("on 400 uint8 pairs returns",), Fault.NONE),
         "timing.train-epoch": Expect(Outcome.PASS, ("within limit",), Fault.NONE),
+    }),
+    "slowed-clock": Case("attack_slow_clock", (TIMING,), {
+        # Every clock of the child runs 1000x slow: its own timing says about 1 ms, the kernel 1 s.
+        "timing.train-epoch": fails(Outcome.FAIL, "timing inconsistent (the child's clock says",
+                                    "the kernel counted", "no points"),
+        "timing.predict": Expect(Outcome.PASS, fault=Fault.NONE),
     }),
     "train-batch-of-125": Case("verdict_batch_125", (API,), {
         "api.train": Expect(Outcome.PASS, (
@@ -245,18 +252,18 @@ CASES: dict[str, Case] = {
         "layout.folder-name": Expect(Outcome.PASS, fault=Fault.NONE),
         "blocks.sigmoid": Expect(Outcome.PASS, fault=Fault.NONE),
     }),
-    "training-identity-attack": Case("verdict_training_identity", (QUALITY,), {
+    "training-identity-attack": Case("verdict_training_identity", (PSNR,), {
         "psnr.training-improves": fails(Outcome.FAIL, "predict returns its noisy input unchanged"),
     }),
-    "training-ends-below-noisy": Case("verdict_training_below_noisy", (QUALITY,), {
+    "training-ends-below-noisy": Case("verdict_training_below_noisy", (PSNR,), {
         "psnr.training-improves": fails(Outcome.FAIL, "dB below the noisy input (at most 3 dB allowed)"),
     }),
-    "no-load-method": Case("verdict_no_load_method", (API, QUALITY), {
+    "no-load-method": Case("verdict_no_load_method", (API, PSNR), {
         "api.load-pretrained": fails(Outcome.MISSING, "Model has no load_pretrained_model() method"),
         "psnr.pretrained": fails(Outcome.ERROR, "Model has no load_pretrained_model() method"),
         "api.predict": Expect(Outcome.PASS, fault=Fault.NONE),
     }),
-    "fault-named-in-error-text": Case("verdict_fault_text", (API, QUALITY), {
+    "fault-named-in-error-text": Case("verdict_fault_text", (API, PSNR), {
         "api.import-names": fails(Outcome.ERROR, "model.py could not be imported: RuntimeError"),
         "psnr.pretrained": fails(Outcome.ERROR, "model.py could not be imported: RuntimeError"),
     }),

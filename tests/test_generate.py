@@ -13,7 +13,7 @@ from PIL import Image
 from harness.dataset import TRAIN_FILE, VAL_FILE, load_val
 from harness.errors import DataError
 from harness.generate import MANIFEST_FILE, make_dataset
-from harness.photos import SKIMAGE_PHOTOS, skimage_photo_folder
+from harness.photos import SKIMAGE_PHOTOS, read_photo, skimage_photo_folder
 from harness.psnr import psnr_grading
 
 TEST_DATA = Path(__file__).resolve().parent.parent / "test_data"
@@ -82,6 +82,33 @@ def write_flat_photos(folder: Path, count: int) -> dict[str, int]:
     return reds
 
 
+def write_truncated_png(folder: Path) -> None:
+    """Two good photographs and a PNG cut short: Pillow recognises its header but cannot decode it."""
+    write_flat_photos(folder, 2)
+    good = (folder / "photo0.png").read_bytes()
+    (folder / "broken.png").write_bytes(good[: len(good) // 2])
+
+
+def test_images_folder_reads_what_pillow_reads_and_names_what_it_skips(tmp_path: Path) -> None:
+    folder = tmp_path / "photos"
+    write_flat_photos(folder, 2)
+    Image.new("RGB", (320, 320), (7, 8, 9)).save(folder / "scan.tif")
+    Image.new("I;16", (320, 320), 65535).save(folder / "deep.tiff")
+    (folder / "subfolder").mkdir()
+    (folder / ".DS_Store").write_bytes(b"\0")
+    manifest = make_dataset(tmp_path / "out", images=folder, train=8, val=4, seed=0)
+    assert {photo["name"] for photo in manifest.photos} == {
+        "photo0.png", "photo1.png", "grey.JPG", "scan.tif", "deep.tiff"
+    }
+    assert manifest.skipped == [
+        {"name": ".DS_Store", "reason": "hidden file"},
+        {"name": "notes.txt", "reason": "not an image Pillow reads"},
+        {"name": "subfolder", "reason": "not a regular file"},
+    ]
+    deep = read_photo(folder / "deep.tiff")
+    assert int(deep.pixels.min()) == int(deep.pixels.max()) == 255
+
+
 def test_images_folder_train_and_val_come_from_disjoint_photographs(tmp_path: Path) -> None:
     reds = write_flat_photos(tmp_path / "photos", 9)
     manifest = make_dataset(tmp_path / "out", images=tmp_path / "photos", train=300, val=50, seed=0)
@@ -101,15 +128,16 @@ def test_images_folder_train_and_val_come_from_disjoint_photographs(tmp_path: Pa
 @pytest.mark.parametrize(
     ("setup", "problem"),
     [
-        pytest.param(lambda folder: folder.mkdir(), "holds no photographs", id="empty-folder"),
+        pytest.param(lambda folder: folder.mkdir(), "holds no image that Pillow reads", id="empty-folder"),
         pytest.param(
             lambda folder: write_flat_photos(folder, 0), "need at least 2 source photographs", id="one-photo"
         ),
         pytest.param(
-            lambda folder: folder.mkdir() or (folder / "broken.png").write_bytes(b"png?"),
-            "broken.png: not a readable image",
-            id="broken-image",
+            lambda folder: folder.mkdir() or (folder / "notes.png").write_bytes(b"png?"),
+            "holds no image that Pillow reads",
+            id="no-image",
         ),
+        pytest.param(write_truncated_png, "broken.png: not a readable image", id="broken"),
     ],
 )
 def test_unusable_image_folders_are_one_line_errors(tmp_path: Path, setup, problem: str) -> None:

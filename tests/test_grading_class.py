@@ -41,7 +41,7 @@ from harness.rubric import load_rubric
 from tests.model_fixtures import SUBMISSIONS, write_course_data
 
 REPO = Path(__file__).resolve().parents[1]
-GROUPS = ("harness.layout", "harness.rules")
+GROUPS = ("layout", "rules")
 RUBRIC = load_rubric("ee559-2022")
 JANE = "Jane Doe_1234567_assignsubmission_file_"
 JOHN = "John Roe_7654321_assignsubmission_file_"

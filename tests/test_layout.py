@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from harness.layout import LARGE_FILE_BYTES, check_folder_name, check_layout
+from harness.checks.layout.judge import LARGE_FILE_BYTES, check_folder_name, check_layout
 from harness.results import Fault, Outcome
 
 REPO = Path(__file__).resolve().parents[1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from harness.model_runs import (
+from harness.checks.model_steps.runner import (
     HARNESS_ERROR,
     STEP_ERROR,
     Step,
@@ -79,7 +79,7 @@ def dead(status: str, error: str, traceback: str = "") -> ChildRun:
          "model.py could not be imported: SyntaxError: expected ':' (at model.py:4)"),
         (dead(HARNESS_ERROR, "KeyError: 'cases'"),
          Outcome.ERROR, Fault.SETUP, "train on 40 pairs failed in the harness: KeyError: 'cases'"),
-        (dead("error", "RuntimeError: boom", 'File "/t/lib/harness/probes/model.py", line 90'),
+        (dead("error", "RuntimeError: boom", 'File "/t/lib/harness/checks/model_steps/probe.py", line 90'),
          Outcome.ERROR, Fault.SUBMISSION, "model.py could not be imported: RuntimeError: boom"),
         (dead(STEP_ERROR, "TypeError: bad tensor (at model.py:9)"),
          Outcome.ERROR, Fault.SUBMISSION, "train on 40 pairs raised TypeError: bad tensor (at model.py:9)"),

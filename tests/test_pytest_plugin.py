@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.check import check_submission, group_checks
+from harness.check import check_submission
+from harness.checks.registry import group_checks
 from harness.pytest_plugin import parse_groups
 from harness.results import Outcome
 from harness.rubric import load_rubric
@@ -135,16 +136,14 @@ def test_from_the_project_root_the_checks_replace_the_test_paths(data):
     )  # fmt: skip
     assert completed.returncode == 0, completed.stdout + completed.stderr
     collected = [line for line in completed.stdout.splitlines() if "::" in line]
-    assert collected == [
-        f"tests/submissions/model_nan::{check_id}" for check_id in group_checks(["harness.api"])
-    ]
+    assert collected == [f"tests/submissions/model_nan::{check_id}" for check_id in group_checks(["api"])]
 
 
 @pytest.mark.parametrize(
     ("arguments", "problem"),
     [
         (["--submission=no/such/folder"], "no/such/folder: no such file or folder"),
-        (["--submission={ok}", "--check-groups=api,psnr"], "unknown group 'psnr' (known: blocks,"),
+        (["--submission={ok}", "--check-groups=api,quality"], "group 'quality' (known: layout,"),
         (["--submission={ok}", "--rubric=no-such-rubric"], "no-such-rubric: no such rubric"),
         (["--submission={ok}", "--data=no/such/data"], "no/such/data: no such data folder"),
         (["--submission={ok}", "tests"], "--submission grades one submission: give no test paths"),

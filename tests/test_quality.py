@@ -9,9 +9,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from harness import quality
+from harness.checks.psnr import judge as quality
 from harness.results import Outcome
 from harness.rubric import Thresholds
+from harness.sample_grid import grid_samples
 from tests.model_fixtures import context_for, write_course_data
 
 CLEAN = torch.full((4, 3, 8, 8), 100, dtype=torch.uint8)
@@ -141,11 +142,12 @@ def test_training_gain_compares_outputs_on_the_same_scale():
 def test_samples_are_uint8_clamped_and_spread_over_the_set():
     output = torch.tensor([-5.0, 0.4, 254.6, 300.0, float("nan")]).view(1, 1, 1, 5).expand(5, 3, 4, 5)
     noisy = torch.arange(5, dtype=torch.uint8).view(5, 1, 1, 1).expand(5, 3, 4, 5)
-    grid = quality.samples(noisy, output, noisy, count=3)
-    assert {key: (t.dtype, tuple(t.shape)) for key, t in grid.items()} == {
-        key: (torch.uint8, (3, 3, 4, 5)) for key in ("noisy", "output", "clean")
+    grid = grid_samples(noisy, output, noisy, count=3)
+    images = ("noisy", "output", "clean")
+    assert {key: (grid[key].dtype, tuple(grid[key].shape)) for key in images} == {
+        key: (torch.uint8, (3, 3, 4, 5)) for key in images
     }
-    assert grid["noisy"][:, 0, 0, 0].tolist() == [0, 2, 4]
+    assert grid["noisy"][:, 0, 0, 0].tolist() == [0, 4, 2]
     assert grid["output"][0, 0, 0].tolist() == [0, 0, 255, 255, 0]
 
 
@@ -170,4 +172,4 @@ def test_fixture_submissions_get_their_psnr_outcomes(fixture, data, tmp_path):
     if fixture in CAUSES:
         assert any(CAUSES[fixture] in r.message for r in results)
     if results[0].outcome is Outcome.PASS:
-        assert set(results[0].artifacts["samples"]) == {"noisy", "output", "clean"}
+        assert set(results[0].artifacts["samples"]) == {"noisy", "output", "clean", "noisy_db", "output_db"}

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.checks.registry import CHECK_CATEGORIES
 from harness.errors import RubricError
 from harness.results import Category, CheckResult, Fault, Outcome
-from harness.rubric import CHECK_CATEGORIES, RUBRICS_DIR, ChildLimits, Rubric, load_rubric, needs_rerun, score
+from harness.rubric import RUBRICS_DIR, ChildLimits, Rubric, load_rubric, needs_rerun, score
 
 MINIMAL = 'name = "tiny"\n'
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.checks.rules.judge import check_static_rules, is_allowed_torch_name, scan_package
 from harness.results import Fault, Outcome
-from harness.rules import check_static_rules, is_allowed_torch_name, scan_package
 
 REPO = Path(__file__).resolve().parents[1]
 SUBMISSIONS = Path(__file__).resolve().parent / "submissions"

@@ -15,10 +15,10 @@ from types import ModuleType, SimpleNamespace
 import pytest
 import torch
 
-from harness import runtime_rules
-from harness.probes import runtime_rules as probe
+from harness.checks.runtime_rules import judge as runtime_rules
+from harness.checks.runtime_rules import probe
+from harness.checks.runtime_rules.judge import forbidden_reason, judge_recording
 from harness.results import Fault, Outcome
-from harness.runtime_rules import forbidden_reason, judge_recording
 from harness.sandbox import Limits
 
 REPO = Path(__file__).resolve().parents[1]

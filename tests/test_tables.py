@@ -12,10 +12,19 @@ import pytest
 import torch
 from PIL import Image
 
+from harness.psnr import psnr_grading
 from harness.report import Summary, build_report
 from harness.results import Category, CheckResult, Outcome
 from harness.rubric import load_rubric
-from harness.sample_grid import BACKGROUND, GAP_PX, sample_grid, write_sample_grid
+from harness.sample_grid import (
+    BACKGROUND,
+    GAP_PX,
+    TEXT_PX,
+    grid_samples,
+    sample_grid,
+    tile_origin,
+    write_sample_grid,
+)
 from harness.submission import SubmissionFile
 from harness.tables import render_console, render_markdown, summary_line, use_color
 from tests import report_samples
@@ -155,26 +164,51 @@ def test_grid_places_each_image_pixel_as_a_scaled_block_at_its_row_and_column(tm
     with Image.open(path) as image:
         grid = image.convert("RGB")
     tile_w, tile_h = 5 * scale, 4 * scale
-    assert grid.size == (3 * tile_w + 2 * GAP_PX, 2 * tile_h + GAP_PX)
+    assert grid.size == (3 * tile_w + 2 * GAP_PX, TEXT_PX + 2 * (tile_h + TEXT_PX) + GAP_PX)
     for column, key in enumerate(("noisy", "output", "clean")):
         for row in range(2):
+            left, top = tile_origin(row, column, tile_w, tile_h)
+            assert top == TEXT_PX + row * (tile_h + TEXT_PX + GAP_PX)
             for y, x in [(0, 0), (3, 4), (2, 1)]:
                 expected = tuple(int(v) for v in samples[key][row, :, y, x])
-                left = column * (tile_w + GAP_PX) + x * scale
-                top = row * (tile_h + GAP_PX) + y * scale
-                corners = [(left, top), (left + scale - 1, top + scale - 1)]
+                corners = [(left + x * scale, top + y * scale), (left + x * scale + 2, top + y * scale + 2)]
                 assert [grid.getpixel(corner) for corner in corners] == [expected, expected]
-    assert grid.getpixel((tile_w, 0)) == BACKGROUND  # the gap between the first two columns
+    assert grid.getpixel((tile_w, TEXT_PX)) == BACKGROUND  # the gap between the first two columns
 
 
-def test_grid_of_uniform_images_has_the_known_colours() -> None:
-    colours = {"noisy": (10, 20, 30), "output": (40, 50, 60), "clean": (70, 80, 90)}
-    samples = {
-        key: torch.tensor(rgb, dtype=torch.uint8).view(1, 3, 1, 1).expand(1, 3, 32, 32).contiguous()
-        for key, rgb in colours.items()
-    }
-    grid = sample_grid(samples, scale=1)
-    assert [grid.getpixel((column * (32 + GAP_PX) + 16, 16)) for column in range(3)] == list(colours.values())
+def ink(grid: Image.Image, box: tuple[int, int, int, int]) -> int:
+    """How many pixels of `box` (left, top, right, bottom) are not background: drawn text."""
+    region = grid.crop(box)
+    return sum(pixel != BACKGROUND for pixel in region.getdata())
+
+
+def test_grid_names_its_columns_and_captions_noisy_and_output_with_their_psnr() -> None:
+    samples = report_samples.samples(count=2)
+    plain = sample_grid(samples, scale=4)
+    captioned = sample_grid({**samples, "noisy_db": torch.tensor([20.7, 21.0]),
+                             "output_db": torch.tensor([24.1, 25.3])}, scale=4)
+    tile = 32 * 4
+    for column in range(3):
+        left = column * (tile + GAP_PX)
+        assert ink(plain, (left, 0, left + tile, TEXT_PX)) > 0  # the column's name
+    for row in range(2):
+        _, top = tile_origin(row, 0, tile, tile)
+        captions = [tile_origin(row, column, tile, tile)[0] for column in range(3)]
+        strips = [(left, top + tile, left + tile, top + tile + TEXT_PX) for left in captions]
+        assert [ink(plain, strip) for strip in strips] == [0, 0, 0]
+        assert [ink(captioned, strip) > 0 for strip in strips] == [True, True, False]
+
+
+def test_grid_samples_pick_different_scenes_and_give_each_row_its_psnr() -> None:
+    flat = [torch.full((3, 32, 32), 100.0)] * 5
+    distinct = [torch.full((3, 32, 32), value) for value in (0.0, 240.0)]
+    clean = torch.stack(flat + distinct).round()
+    noisy = (clean + 10).to(torch.uint8)
+    output = clean + 1
+    picked = grid_samples(noisy, output, clean.to(torch.uint8), count=3)
+    assert sorted(picked["clean"][:, 0, 0, 0].tolist()) == [0, 100, 240]
+    assert picked["noisy_db"].tolist() == pytest.approx([psnr_grading(noisy[:1], clean[:1])] * 3)
+    assert picked["output_db"].tolist() == pytest.approx([psnr_grading(output[:1], clean[:1])] * 3)
 
 
 @pytest.mark.parametrize(

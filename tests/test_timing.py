@@ -1,48 +1,60 @@
-"""The timing checks: extrapolation arithmetic and verdicts on hand-made numbers; a slow fixture end to end.
+"""The timing checks: the arithmetic and verdicts on hand-made child runs; slow, clock-slowing and
+reference fixtures end to end; and the estimate under load against the idle one, in the same run.
 
-No test here asserts on a measured time: the end-to-end fixture sleeps 40 ms per pair, so its estimate
-is at least 50,000 x 0.04 s = 33 min whatever the machine, above the 30 min limit.
+Pass/fail assertions rest on the kernel's CPU time of fixtures whose cost is far from the limit, never on
+a wall time; the load test compares two estimates measured in the same test.
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from harness import timing
-from harness.results import Outcome
+from harness.checks.timing import judge as timing
+from harness.results import Fault, Outcome
 from harness.rubric import Thresholds
 from harness.sandbox import ChildRun, Limits
 from tests.model_fixtures import context_for, tight_rubric, write_course_data
 
+SMALL_PLAN = timing.Plan(
+    rounds=1, warmup_pairs=4, min_timed_pairs=12, max_timed_pairs=12, multiple=4, predict_images=16
+)
+"""A plan for fixtures that cost about 0.1 s of CPU per pair: 4 warm-up pairs, 12 timed, one round."""
 
-def child_run(value: dict | None, status: str = "ok", error: str = "") -> ChildRun:
-    return ChildRun(status, value, error, "", "", "", 1.5, True)
+
+def child_run(
+    value: dict | None, cpu_s: float = 1.0, duration_s: float = 60.0, status: str = "ok"
+) -> ChildRun:
+    return ChildRun(
+        status, value, "" if status == "ok" else "killed", "", "", "", duration_s, True, cpu_s=cpu_s
+    )
 
 
 def ok(seconds: float) -> dict:
     return {"ok": True, "error": "", "seconds": seconds}
 
 
-def train_record(pairs: int, seconds: float, cuda: bool = False) -> dict:
-    return {
-        "init": ok(0),
-        "warmup": ok(0.1),
-        "timed": ok(seconds),
-        "warmup_pairs": 32,
-        "timed_pairs": pairs,
-        "cuda": cuda,
-    }
+def train_record(timed_s: float | None) -> dict:
+    timed = None if timed_s is None else ok(timed_s)
+    return {"init": ok(0), "warmup": ok(0.1), "timed": timed, "warmup_pairs": 400, "timed_pairs": 800}
 
 
-@pytest.mark.parametrize(
-    ("pairs", "seconds", "epoch_s"),
-    [(100, 2.0, 1000.0), (1024, 4.0, 195.3125), (64, 4.4, 3437.5)],
-    ids=["100-pairs-2s", "1024-pairs-4s", "64-pairs-57min"],
-)
-def test_epoch_estimate_scales_to_50000_pairs(pairs, seconds, epoch_s):
-    assert timing.EpochEstimate(pairs, seconds).epoch_s == pytest.approx(epoch_s)
+def pair(
+    base_cpu_s: float, full_cpu_s: float, pairs: int = 800, reported_s: float | None = None
+) -> timing.TimedPair:
+    """A base and a full child whose kernel CPU times differ by the timed epoch's; the full child's own
+    clock agrees with the kernel unless `reported_s` says otherwise."""
+    reported = full_cpu_s - base_cpu_s if reported_s is None else reported_s
+    return timing.TimedPair(
+        child_run(train_record(None), base_cpu_s), child_run(train_record(reported), full_cpu_s), pairs
+    )
+
+
+def timings(*pairs: timing.TimedPair) -> timing.Timings:
+    return timing.Timings(pairs)
 
 
 @pytest.mark.parametrize(
@@ -68,66 +80,127 @@ def test_epoch_verdict_and_message(epoch_s, reference_s, outcome, message):
     assert timing.judge_epoch(epoch_s, 1800, reference_s) == (outcome, message)
 
 
-@pytest.mark.parametrize(
-    ("cuda", "limit_s", "outcome"),
-    [(False, 1800, Outcome.PASS), (True, 600, Outcome.FAIL)],
-    ids=["cpu-limit", "gpu-limit"],
-)
-def test_train_epoch_limit_follows_the_device(cuda, limit_s, outcome):
-    """1000 s per epoch is within the CPU limit (30 min) and over the GPU one (10 min)."""
-    result = timing.judge_train_epoch(child_run(train_record(100, 2.0, cuda)), None, Thresholds(), Limits())
-    assert (result.outcome, result.details["limit_s"], result.details["epoch_s"]) == (
-        outcome,
-        limit_s,
-        1000.0,
+def test_the_epoch_is_the_kernels_cpu_difference_of_the_two_children_per_pair():
+    """Full child 5 s of CPU, base child 1 s: 4 s for 800 pairs, 250 s per 50,000-pair epoch."""
+    result = timing.judge_train_epoch(timings(pair(1.0, 5.0)), None, Thresholds(), Limits())
+    assert (result.outcome, result.details["epoch_s"], result.details["cpu_s"]) == (
+        Outcome.PASS,
+        250.0,
+        [4.0],
     )
     assert result.details["reference_note"] == "reference timing disabled"
 
 
-def test_train_epoch_reports_the_ratio_to_the_reference():
-    result = timing.judge_train_epoch(
-        child_run(train_record(100, 2.0)), child_run(train_record(1000, 5.0)), Thresholds(), Limits()
+def test_the_estimate_is_the_ratio_of_medians_times_the_references_calibration():
+    """Submission per pair: 4, 8 and 6 ms (median 6); reference 1, 3, 2 ms (median 2): ratio 3 and
+    a calibration of 2 ms per pair, so 3 x 2 ms x 50,000 = 300 s."""
+    submission = timings(pair(1, 4.2), pair(1, 7.4), pair(1, 5.8))
+    reference = timings(pair(1, 1.8), pair(1, 3.4), pair(1, 2.6))
+    result = timing.judge_train_epoch(submission, reference, Thresholds(), Limits())
+    assert result.details["reference_ratio"] == pytest.approx(3.0)
+    assert result.details["reference_epoch_s"] == pytest.approx(100.0)
+    assert result.details["epoch_s"] == pytest.approx(300.0)
+    assert "3x the reference's 1.7 min" in result.message and "median of 3" in result.message
+
+
+def test_a_slowed_clock_or_a_forged_record_is_named_inconsistent_and_earns_nothing():
+    """The child says its timed epoch took 2 s; the kernel counted 30 s of CPU for it."""
+    result = timing.judge_train_epoch(timings(pair(1.0, 31.0, reported_s=2.0)), None, Thresholds(), Limits())
+    assert (result.outcome, result.fault, result.score) == (Outcome.FAIL, Fault.SUBMISSION, 0.0)
+    assert result.message.startswith(
+        "timing inconsistent (the child's clock says 2 s, the kernel counted 30 s"
     )
-    assert result.details["reference_epoch_s"] == 250.0
-    assert result.details["reference_ratio"] == 4.0
-    assert "4x the reference's 4.2 min" in result.message
+    assert "\n" not in result.message
 
 
-def test_a_failed_reference_run_is_a_note_not_a_verdict():
-    reference = child_run(None, "timeout", "still running after 180.0 s: killed")
-    result = timing.judge_train_epoch(child_run(train_record(100, 2.0)), reference, Thresholds(), Limits())
-    assert result.outcome is Outcome.PASS
-    assert result.details["reference_note"] == "reference run timeout: still running after 180.0 s: killed"
+def test_a_record_claiming_more_time_than_the_child_lived_is_inconsistent():
+    forged = pair(1.0, 2.0, reported_s=3600.0)
+    result = timing.judge_train_epoch(timings(forged), None, Thresholds(), Limits())
+    assert result.outcome is Outcome.FAIL and "longer than the 1.0 min the child ran" in result.message
+
+
+def test_the_records_numbers_never_enter_the_estimate():
+    """Two consistent records with different seconds of their own: the same estimate, the kernel's."""
+    honest = timing.judge_train_epoch(timings(pair(1.0, 5.0)), None, Thresholds(), Limits())
+    other = timing.judge_train_epoch(timings(pair(1.0, 5.0, reported_s=9.0)), None, Thresholds(), Limits())
+    assert honest.details["epoch_s"] == other.details["epoch_s"] == 250.0
 
 
 @pytest.mark.parametrize(
-    ("record", "outcome", "message"),
+    "timed",
+    [{"ok": True, "error": "", "seconds": "fast"}, {"ok": "yes", "error": "", "seconds": 1.0}, None, [1.0]],
+    ids=["seconds-not-a-number", "ok-not-a-bool", "no-timed-step", "not-a-dict"],
+)
+def test_a_record_the_probe_never_writes_is_named_forged_not_a_harness_error(timed):
+    """Submission code can write the runner's result itself: whatever it writes is its FAIL."""
+    forged = timing.checked_record(
+        child_run({**train_record(None), "timed": timed}), timing.TRAIN_STEPS, True
+    )
+    result = timing.judge_train_epoch(timing.Timings(failed=forged), None, Thresholds(), Limits())
+    assert (result.outcome, result.fault) == (Outcome.FAIL, Fault.SUBMISSION)
+    assert result.message.startswith("timing inconsistent (the child's record is forged: ")
+
+
+def test_a_failed_reference_is_a_note_not_a_verdict():
+    reference = timing.Timings(failed=child_run(None, status="timeout"))
+    result = timing.judge_train_epoch(timings(pair(1.0, 5.0)), reference, Thresholds(), Limits())
+    assert result.outcome is Outcome.PASS and result.details["reference_ratio"] is None
+    assert result.details["reference_note"] == "reference run timeout: killed"
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
     [
         ({"init": {"ok": False, "error": "TypeError: x (at model.py:4)"}, "warmup": None, "timed": None},
-         Outcome.ERROR, "Model() raised TypeError: x (at model.py:4)"),
+         "Model() raised TypeError: x (at model.py:4)"),
         ({"init": ok(0), "warmup": {"ok": False, "error": "ValueError: y"}, "timed": None},
-         Outcome.ERROR, "train on 400 pairs raised ValueError: y"),
+         "train on 400 pairs raised ValueError: y"),
     ],
     ids=["init-raises", "warmup-raises"],
 )  # fmt: skip
-def test_train_epoch_names_the_step_that_raised(record, outcome, message):
-    result = timing.judge_train_epoch(child_run(record), None, Thresholds(), Limits())
-    assert (result.outcome, result.message) == (outcome, message)
+def test_train_epoch_names_the_step_that_raised(record, message):
+    result = timing.judge_train_epoch(timing.Timings(failed=child_run(record)), None, Thresholds(), Limits())
+    assert (result.outcome, result.message) == (Outcome.ERROR, message)
 
 
 def test_a_train_that_never_returns_is_a_timeout():
-    result = timing.judge_train_epoch(child_run(None, "timeout"), None, Thresholds(), Limits(wall_s=180))
+    stopped = timing.Timings(failed=child_run(None, status="timeout"))
+    result = timing.judge_train_epoch(stopped, None, Thresholds(), Limits(wall_s=180))
     assert (result.outcome, result.message) == (Outcome.TIMEOUT, "timing train did not finish within 180 s")
 
 
 def test_predict_speed_and_ratio():
-    record = {"init": ok(0), "load": ok(0), "warmup": ok(0.1), "timed": ok(0.5), "images": 1000}
-    reference = {**record, "timed": ok(0.25)}
-    result = timing.judge_predict_speed(child_run(record), child_run(reference), Limits())
+    def predicted(base_cpu_s: float, full_cpu_s: float) -> timing.TimedPair:
+        record = {"init": ok(0), "load": ok(0), "timed": ok(full_cpu_s - base_cpu_s), "images": 1000}
+        return timing.TimedPair(
+            child_run(train_record(None), base_cpu_s), child_run(record, full_cpu_s), 1000
+        )
+
+    result = timing.judge_predict_speed(timings(predicted(1.0, 1.5)), timings(predicted(1.0, 1.25)), Limits())
     assert (result.outcome, result.details["images_per_s"], result.details["reference_ratio"]) == (
         Outcome.PASS, 2000.0, 2.0
     )  # fmt: skip
     assert result.message == "predict: 1000 images in 0.5 s (2000 images/s; 2x the reference's time)"
+
+
+def test_a_predict_too_fast_to_time_gets_no_rate():
+    record = {"init": ok(0), "load": ok(0), "timed": ok(0.01), "images": 200}
+    fast = timing.TimedPair(child_run(train_record(None), 1.03), child_run(record, 1.0), 200)
+    result = timing.judge_predict_speed(timings(fast), None, Limits())
+    assert (result.outcome, result.details["images_per_s"]) == (Outcome.PASS, None)
+    assert result.message == (
+        "predict: 200 images in under 0.05 s of CPU time (too fast to tell from the children's own variation)"
+    )
+
+
+def test_a_slow_model_and_load_in_the_predict_child_are_not_inconsistent():
+    """The predict child's extra CPU is Model(), the load and predict: its own seconds for all three count."""
+    record = {"init": ok(1.5), "load": ok(0.5), "timed": ok(0.5), "images": 200}
+    timed = timing.TimedPair(
+        child_run(train_record(None), 1.0), child_run(record, 3.5), 200, tuple(timing.PREDICT_RECORD)
+    )
+    result = timing.judge_predict_speed(timings(timed), None, Limits())
+    assert result.outcome is Outcome.PASS and result.details["child_reported_s"] == [2.5]
 
 
 @pytest.mark.parametrize(
@@ -139,27 +212,58 @@ def test_is_reference(tmp_path, source, reference, same):
     assert timing.is_reference(tmp_path / source, tmp_path / reference) is same
 
 
-def test_slow_train_fixture_fails_the_epoch_limit(tmp_path):
-    data = write_course_data(tmp_path / "data", train=timing.TIMED_PAIRS + timing.WARMUP_PAIRS, val=16)
-    rubric = tight_rubric(wall_s=60)  # 40 ms per pair: the warm-up and the timed epoch take 16 s each
-    ctx = context_for("model_slow_train", tmp_path / "work", data, rubric, reference_dir=None)
-    train, predict = timing.run(ctx)
-    assert train.outcome is Outcome.FAIL and train.details["epoch_s"] >= 50_000 * 0.04
+def test_train_epoch_states_the_machine_load_it_was_timed_under():
+    load = {"load_1min": 3.04, "cores": 2.0}
+    result = timing.judge_train_epoch(timings(pair(1.0, 5.0)), None, Thresholds(), Limits(), load)
+    assert result.message.endswith("; machine load 3.0 on 2 cores")
+    assert result.details["machine_load"] == load
+
+
+@pytest.fixture
+def small_data(tmp_path):
+    return write_course_data(tmp_path / "data", train=12, val=16)
+
+
+def epoch_of(fixture: str, workdir: Path, data: tuple[Path, Path], reference: Path | None = None) -> list:
+    ctx = context_for(fixture, workdir, data, tight_rubric(wall_s=60), reference_dir=reference)
+    return timing.run(ctx, SMALL_PLAN)
+
+
+def test_slow_train_fixture_fails_the_epoch_limit(tmp_path, small_data):
+    """About 0.1 s of CPU per pair: 12 timed pairs say more than an hour, whatever the machine's load."""
+    train, predict = epoch_of("model_slow_train", tmp_path / "work", small_data)
+    assert train.outcome is Outcome.FAIL and train.details["epoch_s"] >= 50_000 * 0.036
     assert train.message.startswith("estimated epoch ") and "> limit 30 min" in train.message
+    assert train.details["timed_pairs"] == 12 and train.details["cpu_source"]
     assert predict.outcome is Outcome.PASS and predict.details["images"] == 16
 
 
-def test_timing_reuses_the_submissions_own_runs_when_it_is_the_reference(tmp_path):
-    data = write_course_data(tmp_path / "data", train=64, val=16)
+def test_a_slowed_clock_is_caught_by_the_kernels_cpu_time(tmp_path, small_data):
+    """attack_slow_clock slows every clock 1000x and burns 1 s of CPU per train call: its own clock
+    says about 1 ms for the timed epoch, the kernel about 1 s, so the timing is inconsistent, and the
+    estimate is its real cost (1 s per 12 pairs: over an hour), not the 4 s its clock gives."""
+    train, _ = epoch_of("attack_slow_clock", tmp_path / "work", small_data)
+    assert (train.outcome, train.fault, train.score) == (Outcome.FAIL, Fault.SUBMISSION, 0.0)
+    assert train.message.startswith("timing inconsistent (the child's clock says 0.00")
+    assert train.details["cpu_s"][0] >= 0.9
+
+
+def test_timing_reuses_the_submissions_own_runs_when_it_is_the_reference(tmp_path, small_data):
     fixture = Path(__file__).parent / "submissions" / "model_torch_backed"
-    ctx = context_for("model_torch_backed", tmp_path / "work", data, reference_dir=fixture / "Miniproject_2")
-    train, predict = timing.run(ctx)
+    train, predict = epoch_of("model_torch_backed", tmp_path / "work", small_data, fixture / "Miniproject_2")
     assert train.outcome is Outcome.PASS and train.details["reference_ratio"] == 1.0
     assert predict.details["reference_ratio"] == 1.0
 
 
-def test_train_epoch_states_the_machine_load_it_was_timed_under():
-    load = {"load_1min": 3.04, "cores": 2.0}
-    result = timing.judge_train_epoch(child_run(train_record(100, 2.0)), None, Thresholds(), Limits(), load)
-    assert result.message.endswith("; machine load 3.0 on 2 cores")
-    assert result.details["machine_load"] == load
+def test_the_estimate_under_two_busy_processes_stays_within_20_percent_of_the_idle_one(tmp_path, small_data):
+    """The same fixture timed idle, then with two pure-Python spin loops on the machine's cores."""
+    idle, _ = epoch_of("model_slow_train", tmp_path / "idle", small_data)
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        loaded, _ = epoch_of("model_slow_train", tmp_path / "loaded", small_data)
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+    print(f"idle {idle.details['epoch_s']:.0f} s, loaded {loaded.details['epoch_s']:.0f} s")
+    assert loaded.details["epoch_s"] == pytest.approx(idle.details["epoch_s"], rel=0.2)

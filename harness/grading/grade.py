@@ -19,7 +19,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from harness.check import data_paths, group_checks
+from harness.check import data_paths
+from harness.checks.registry import group_checks
 from harness.errors import HarnessError
 from harness.grading.discovery import Discovery, FoundSubmission, discover
 from harness.grading.executors import Failure, default_workers, run_dask, run_local

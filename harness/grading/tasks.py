@@ -20,14 +20,15 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from harness.check import REFERENCE_DIR, check_submission, data_paths, group_checks
+from harness.check import REFERENCE_DIR, check_submission, data_paths
+from harness.checks.registry import CHECK_CATEGORIES, group_checks
 from harness.grading.discovery import FoundSubmission
 from harness.grading.fingerprints import data_sha256, harness_version
 from harness.grading.records import GradedSubmission
 from harness.report import Report, build_report, report_to_json
 from harness.reproducibility import cpu_model
 from harness.results import CheckResult, Fault, Outcome
-from harness.rubric import CHECK_CATEGORIES, Rubric
+from harness.rubric import Rubric
 from harness.submission import resolve_submission
 
 CHECK_JOBS = 2
@@ -43,7 +44,7 @@ class GradeTask:
     rubric: Rubric
     seed: int = 0
     groups: tuple[str, ...] | None = None
-    """Check group modules to run (None: all), as `check_submission(groups=...)`."""
+    """Check group names to run (None: all), as `check_submission(groups=...)`."""
     reference: bool = True
     """Time the reference `Miniproject_2` alongside for the timing ratios."""
 

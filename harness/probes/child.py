@@ -30,6 +30,7 @@ import io
 import json
 import os
 import random
+import re
 import signal
 import struct
 import sys
@@ -60,6 +61,8 @@ GO_WAIT_S = 10.0
 READ_CHUNK = 1 << 20
 EXIT_NOT_RUN = 111
 STATUS_BYTES = struct.calcsize("i")
+PROBE_MODULE = re.compile(r"harness\.checks\.\w+\.probe|harness\.probes\.\w+")
+"""The modules a child may take a probe function from: a check group's probe, or the sandbox's own."""
 ALLOCATION_FAILURES = ("can't allocate memory", "not enough memory", "out of memory")
 
 
@@ -198,10 +201,14 @@ def _wait_for(go_file: Path) -> bool:
 
 
 def _resolve(probe: str) -> Callable[[ModuleType | None, dict[str, Any]], Any]:
-    """The function named by "harness.probes.<module>:<function>"."""
+    """The function named by "harness.checks.<group>.probe:<function>" (a check group's probe module,
+    see `harness.checks.registry`) or "harness.probes.<module>:<function>" (the sandbox's own)."""
     module_name, _, function_name = probe.partition(":")
-    if not module_name.startswith("harness.probes.") or not function_name:
-        raise ValueError(f"probe {probe!r} is not of the form harness.probes.<module>:<function>")
+    if not PROBE_MODULE.fullmatch(module_name) or not function_name:
+        raise ValueError(
+            f"probe {probe!r} is not of the form harness.checks.<group>.probe:<function> "
+            "or harness.probes.<module>:<function>"
+        )
     return getattr(importlib.import_module(module_name), function_name)
 
 

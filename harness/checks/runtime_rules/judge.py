@@ -1,7 +1,7 @@
 """Check `rules.runtime`: the torch functions a submission's code actually reaches while it runs.
 
 Static analysis cannot see `getattr(torch.nn.functional, "con" + "v2d")` or a module imported by a
-computed name. This check runs `harness.probes.runtime_rules:record_torch_calls` in a child (grad
+computed name. This check runs `harness.checks.runtime_rules.probe:record_torch_calls` in a child (grad
 globally off, as the statement requires): the submission is imported again under
 `harness.tracing.TorchCallRecorder`, its blocks run one forward/backward each, an SGD step, then
 `Model()`, `load_pretrained_model()`, one short `train` epoch and a `predict`. The parent then classifies
@@ -13,7 +13,8 @@ Allowed at run time (both profiles):
 - `torch.empty/cat/arange` and `torch.nn.functional.fold/unfold`, and anything torch runs inside them;
 - turning grad off (`torch.set_grad_enabled(False)`, `torch.no_grad()`): the statement asks for it;
 - unpickling tensors with the standard library's `pickle` (torch's `_rebuild_*` helpers run then).
-`lenient` also allows `harness.rules.LENIENT_EXTRA_NAMES` (`torch.load`, `torch.save`, `torch.device`, ...).
+`lenient` also allows `harness.checks.rules.judge.LENIENT_EXTRA_NAMES` (`torch.load`, `torch.save`,
+`torch.device`, ...).
 
 Forbidden: every other torch function (`torch.nn.functional.conv2d`, `torch.sigmoid`, `torch.matmul`,
 `torch.zeros`), `torch.nn` modules (`nn.Module.__init__/__call__`, `nn.Conv2d`), `torch.optim`, and
@@ -30,16 +31,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from harness.model_runs import child_details, child_failure
+from harness.checks.model_steps.runner import child_details, child_failure
+from harness.checks.rules.judge import is_allowed_torch_name
 from harness.results import Category, CheckResult, Fault, Outcome
-from harness.rules import is_allowed_torch_name
 from harness.sandbox import run_probe
 
 if TYPE_CHECKING:
     from harness.context import CheckContext
 
 CHECK_ID = "rules.runtime"
-PROBE = "harness.probes.runtime_rules:record_torch_calls"
+PROBE = "harness.checks.runtime_rules.probe:record_torch_calls"
 SHOWN_IN_MESSAGE = 1
 SHOWN_FAILED_STEPS = 3
 

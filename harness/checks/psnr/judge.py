@@ -31,11 +31,10 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import torch
 from torch import Tensor
 
 from harness.blur import best_blur_psnr
-from harness.model_runs import (
+from harness.checks.model_steps.runner import (
     Step,
     child_failure,
     first_step_failure,
@@ -43,11 +42,12 @@ from harness.model_runs import (
     run_steps,
     step_failure,
 )
+from harness.checks.timing.judge import is_reference
 from harness.psnr import METRICS
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.rubric import Thresholds
+from harness.sample_grid import grid_samples
 from harness.sandbox import ChildRun, Limits
-from harness.timing import is_reference
 from harness.workloads import BATCH_FRIENDLY_PAIRS, train_pairs, val_pairs
 
 if TYPE_CHECKING:
@@ -183,16 +183,6 @@ def judge_pretrained(
     return Outcome.FAIL, score, message, details
 
 
-def samples(noisy: Tensor, output: Tensor, clean: Tensor, count: int = SAMPLE_IMAGES) -> dict[str, Tensor]:
-    """`count` images spread evenly over the set, as uint8 for the PNG grid (outputs rounded, clamped).
-
-    Neighbouring validation images often come from the same photograph; evenly spaced ones show more.
-    """
-    picked = torch.linspace(0, len(noisy) - 1, min(count, len(noisy))).round().long()
-    shown = output[picked].double().nan_to_num(0.0).clamp(0, 255).round().to(torch.uint8)
-    return {"noisy": noisy[picked], "output": shown, "clean": clean[picked]}
-
-
 def judge_pretrained_run(
     run: ChildRun,
     noisy: Tensor,
@@ -220,7 +210,8 @@ def judge_pretrained_run(
     if workaround:
         details["workaround"] = workaround
         message = f"measured with a workaround ({workaround}): {message}; as submitted, {load_failure}"
-    artifacts = {"samples": samples(noisy, record["output"], clean)} if "psnr_db" in details else {}
+    shown = "psnr_db" in details
+    artifacts = {"samples": grid_samples(noisy, record["output"], clean, SAMPLE_IMAGES)} if shown else {}
     return CheckResult(
         "psnr.pretrained",
         Category.PSNR,

@@ -23,8 +23,8 @@ from typing import Any
 
 import torch
 
-from harness.blocks import reference
-from harness.probes.block_adapters import ConstructorCall
+import harness.checks.blocks.reference as reference
+from harness.checks.blocks.adapters import ConstructorCall
 
 Shape = tuple[int, ...]
 IntPair = int | tuple[int, int]
@@ -34,7 +34,7 @@ IntPair = int | tuple[int, int]
 class LayerCase:
     """A block mapping a tensor to a tensor: its constructor call, input shape and reference.
 
-    `reference` names the function in `harness.blocks.reference.LAYER_FUNCTIONS`; `input_scale`
+    `reference` names the function in `harness.checks.blocks.reference.LAYER_FUNCTIONS`; `input_scale`
     widens the inputs (standard normal times it) to reach an activation's saturated range.
     """
 
@@ -376,7 +376,7 @@ GRIDS: Mapping[str, tuple[Case, ...]] = {
         ChainCase((activation("relu", "ReLU", ()), activation("sigmoid", "Sigmoid", ())), (2, 3, 5, 5)),
     ),
 }
-"""Per block kind (the keys of `harness.probes.block_adapters.CLASS_NAMES`): its configurations."""
+"""Per block kind (the keys of `harness.checks.blocks.adapters.CLASS_NAMES`): its configurations."""
 
 
 def trials(kind: str, seed: int) -> list[Trial]:
@@ -391,7 +391,7 @@ def probe_args(trials_: Sequence[Trial], seed: int, wall_s: float | None = None)
     """The arguments the child's `probe_<kind>` gets: plain data and tensors only.
 
     With `wall_s` (the child's wall-time limit) the child also learns when that limit ends, to share
-    its time between configurations (see `harness.probes.blocks`).
+    its time between configurations (see `harness.checks.blocks.probe`).
     """
     timing = {"wall_s": float(wall_s), "deadline": time.time() + wall_s} if wall_s else {}
     return {"seed": seed, "configs": [_config(t) for t in trials_], **timing}

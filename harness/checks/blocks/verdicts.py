@@ -18,9 +18,9 @@ from typing import Any
 
 import torch
 
-from harness.blocks import reference
-from harness.blocks.grids import ChainCase, LayerCase, LossCase, OptimizerCase, Trial, UpsamplingCase
-from harness.blocks.tolerance import Comparison, compare
+import harness.checks.blocks.reference as reference
+from harness.checks.blocks.grids import ChainCase, LayerCase, LossCase, OptimizerCase, Trial, UpsamplingCase
+from harness.checks.blocks.tolerance import Comparison, compare
 
 PASS, FAIL, CRASHED, SKIPPED, UNJUDGED = "pass", "fail", "crashed", "skipped", "unjudged"
 
@@ -368,7 +368,7 @@ ADAPTED_LAYOUTS = {
     "nested": "returns one list of pairs per layer, not one list of pairs",
     "flat": "returns a flat list, not (tensor, gradient) pairs",
 }
-"""What `param()` returned when it was read through the adapter (see `harness.probes.block_adapters`)."""
+"""What `param()` returned when it was read through the adapter (see `harness.checks.blocks.adapters`)."""
 
 
 def _judge_param_call(judgement: _Judgement, reading: Mapping[str, Any], has_parameters: bool) -> None:

@@ -4,7 +4,7 @@ Every block is a function `f(x, *params) -> y`. `evaluate` runs it in a given dt
 and returns the output and the gradients of `<y, grad_output>` with respect to `x` and each parameter,
 i.e. exactly what a block's `backward(grad_output)` must return and accumulate. The checks call it
 twice per configuration: in float64 (the exact answer) and in float32 (torch's own rounding error,
-which calibrates the tolerance, see `harness.blocks.tolerance`).
+which calibrates the tolerance, see `harness.checks.blocks.tolerance`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Child-side probes of a submission's `Model`: its API, its speed and what it predicts.
 
 Each probe records what happened (outcomes, one-line errors, output tensors, wall times) and judges
-nothing; `harness.api`, `harness.timing` and `harness.quality` judge in the parent. Every step that runs
+nothing; the judges of the api, timing and psnr groups judge in the parent. Every step that runs
 submission code is wrapped on its own, so one failing call costs one entry, not the whole probe.
 Inputs are fed as the course's grading script feeds them: uint8 tensors with values 0-255.
 """
@@ -140,39 +140,39 @@ def probe_train(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def probe_train_timing(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
-    """Time one epoch of `Model.train` on a subset sized to a time budget, after a warm-up epoch.
+    """`Model()`, a warm-up `train` epoch on the first `warmup_pairs` pairs, then, when `timed_pairs`
+    is not 0, the timed epoch on the first `timed_pairs` pairs: the work whose CPU time the parent
+    takes from the kernel (`harness.checks.timing.judge` compares a child with the timed epoch to one
+    without).
 
-    The warm-up trains on the first `warmup_pairs` pairs (first-call costs: allocations, caches, device
-    choice); its speed picks how many pairs the timed epoch gets, `budget_s / seconds_per_pair` but at
-    least `min_pairs` and at most all pairs given, rounded down to a multiple of `multiple` (a count the
-    usual batch sizes divide), so a slow submission is timed on fewer pairs instead of timing out.
+    The seconds recorded are the child's own clock, which submission code can slow or patch: the
+    parent only checks them against what the kernel counted, never times with them.
     """
     inputs, targets = args["input"], args["target"]
-    warmup = min(args["warmup_pairs"], len(inputs))
+    warmup, pairs = args["warmup_pairs"], args["timed_pairs"]
     instance, init, _ = _new_model(model, pretrained=False)
-    record: dict[str, Any] = {"init": init, "warmup": None, "timed": None, "cuda": torch.cuda.is_available()}
+    record: dict[str, Any] = {
+        "init": init,
+        "warmup": None,
+        "timed": None,
+        "warmup_pairs": warmup,
+        "timed_pairs": pairs,
+    }
     if not init["ok"]:
         return record
     _, record["warmup"] = _attempt(model, lambda: instance.train(inputs[:warmup], targets[:warmup], 1))
-    if not record["warmup"]["ok"]:
-        return record
-    per_pair = max(record["warmup"]["seconds"], 1e-6) / warmup
-    pairs = min(len(inputs), max(args["min_pairs"], int(args["budget_s"] / per_pair)))
-    pairs = max(pairs // args["multiple"] * args["multiple"], min(args["multiple"], len(inputs)))
-    record["warmup_pairs"], record["timed_pairs"] = warmup, pairs
-    _, record["timed"] = _attempt(model, lambda: instance.train(inputs[:pairs], targets[:pairs], 1))
+    if record["warmup"]["ok"] and pairs:
+        _, record["timed"] = _attempt(model, lambda: instance.train(inputs[:pairs], targets[:pairs], 1))
     return record
 
 
 def probe_predict_timing(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
-    """Time `predict` on `args["input"]` in the grading script's batches, after a one-batch warm-up."""
+    """`Model()`, `load_pretrained_model()`, then the timed `predict` on `args["input"]` in the grading
+    script's batches; the parent takes its CPU time from the kernel, as for `probe_train_timing`."""
     noisy = args["input"]
     instance, init, load = _new_model(model, pretrained=True)
-    record: dict[str, Any] = {"init": init, "load": load, "warmup": None, "timed": None, "images": len(noisy)}
-    if not init["ok"]:
-        return record
-    _, record["warmup"] = _attempt(model, lambda: _predict_batched(instance, noisy[:PREDICT_BATCH]))
-    if record["warmup"]["ok"]:
+    record: dict[str, Any] = {"init": init, "load": load, "timed": None, "images": len(noisy)}
+    if init["ok"]:
         _, record["timed"] = _attempt(model, lambda: _predict_batched(instance, noisy))
     return record
 
@@ -254,7 +254,7 @@ def probe_training_gain(model: ModuleType, args: dict[str, Any]) -> dict[str, An
 
 
 def probe_steps(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
-    """Several probes of this module in one child (see `harness.model_runs.run_steps`).
+    """Several probes of this module in one child (see `harness.checks.model_steps.runner.run_steps`).
 
     `args["steps"]` lists {"probe": function name, "args": its arguments, "wall_s": its time limit}.
     Before each step: a marker line `<args["marker"]> <index>` on stderr, SIGALRM armed for the step's

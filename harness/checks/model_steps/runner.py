@@ -1,7 +1,8 @@
 """How the model-level checks (api, timing, quality) run their probes, and report a run that failed.
 
 A child costs seconds to start (Python, torch, a copy of the submission), so each check group runs its
-probes of `harness.probes.model` as steps of one child (`run_steps`). A dead child must still cost only
+probes of `harness.checks.model_steps.probe` as steps of one child (`run_steps`). A dead child must
+still cost only
 its own check. Before each step the child writes a marker line with a per-run random token to stderr,
 and arms `SIGALRM` for the step's own wall time. When the child times out, runs out of memory or
 crashes, the last marker names the step that killed it: that step gets the failed run (a SIGALRM death
@@ -26,12 +27,12 @@ from typing import Any
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.sandbox import ChildRun, Limits, run_probe
 
-STEPS_PROBE = "harness.probes.model:probe_steps"
+STEPS_PROBE = "harness.checks.model_steps.probe:probe_steps"
 
 
 @dataclass(frozen=True)
 class Step:
-    """One probe of `harness.probes.model` (by function name) with its arguments and its own limits."""
+    """One probe of `harness.checks.model_steps.probe` (by function name), its arguments, its own limits."""
 
     probe: str
     args: Mapping[str, Any]

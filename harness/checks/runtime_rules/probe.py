@@ -3,12 +3,12 @@
 The submission is imported again with the recorder active, so that what its modules do at import time
 (`torch.set_grad_enabled(True)`, a weight built with `torch.zeros`) is seen too. The workload is
 deliberately small: one forward and backward per block the submission has (built the way graders build
-them, through `harness.probes.block_adapters`), an SGD step on a short `Sequential`, then `Model()`,
+them, through `harness.checks.blocks.adapters`), an SGD step on a short `Sequential`, then `Model()`,
 `load_pretrained_model()`, one epoch of `train` on a few images and a `predict`. Every step runs on its
 own, so a failing block costs one step; after each, grad mode is checked and switched back off if the
 step left it on. A step that raises is run once more with the recorder suspended: `passes_unrecorded`
 says whether it then ran through (code that fails only while watched). The probe returns what it saw
-and judges nothing (`harness.runtime_rules` does).
+and judges nothing (`harness.checks.runtime_rules.judge` does).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from harness.probes.block_adapters import ConstructorCall, ParameterList, build, find_class
+from harness.checks.blocks.adapters import ConstructorCall, ParameterList, build, find_class
 from harness.probes.capture import describe_exception
 from harness.probes.deadline import OverBudget, deadline
 from harness.tracing import TorchCallRecorder

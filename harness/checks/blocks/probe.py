@@ -1,7 +1,7 @@
 """Child side of the `blocks.*` checks: run the submission's blocks on the parent's inputs, record all.
 
 One probe per block kind, called by `harness.sandbox.run_probe` with the grid the parent built
-(`harness.blocks.grids`): seeded inputs and output gradients, and each block's constructor call in
+(`harness.checks.blocks.grids`): seeded inputs and output gradients, and each block's constructor call in
 PyTorch's terms. Nothing is judged here; every configuration runs in its own try/except so one crash
 costs one row. Per configuration the record holds, as plain tensors and strings:
 
@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from harness.probes.block_adapters import (
+from harness.checks.blocks.adapters import (
     AdapterFailure,
     Built,
     ConstructorCall,

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from torch import Tensor
 
-from harness.model_runs import Step, child_failure, load_error_message, run_steps, step_failure
-from harness.probes.block_adapters import CLASS_NAMES, near_class_name
+from harness.checks.blocks.adapters import CLASS_NAMES, near_class_name
+from harness.checks.model_steps.runner import Step, child_failure, load_error_message, run_steps, step_failure
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.workloads import (
     BATCH_FRIENDLY_PAIRS,

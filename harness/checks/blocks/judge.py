@@ -1,12 +1,12 @@
 """The `blocks.*` checks: every framework block against torch.nn + autograd, forward and backward.
 
 For each block kind the parent builds a grid of configurations with seeded inputs
-(`harness.blocks.grids`), sends it to one child (`harness.probes.blocks`) that instantiates the
+(`harness.checks.blocks.grids`), sends it to one child (`harness.checks.blocks.probe`) that instantiates the
 submission's class with PyTorch's constructor arguments (or, saying why, through the adapter of
-`harness.probes.block_adapters`) and records outputs, gradients and parameters; the parent recomputes
-everything in float64 with the student's own weights (`harness.blocks.reference`) and judges each
-configuration (`harness.blocks.judge`) with a tolerance calibrated on torch's own float32 error
-(`harness.blocks.tolerance`). A check's score is the fraction of its configurations that pass.
+`harness.checks.blocks.adapters`) and records outputs, gradients and parameters; the parent recomputes
+everything in float64 with the student's own weights (`harness.checks.blocks.reference`) and judges each
+configuration (`harness.checks.blocks.verdicts`) with a tolerance calibrated on torch's own float32 error
+(`harness.checks.blocks.tolerance`). A check's score is the fraction of its configurations that pass.
 
 `run(ctx)` runs the block kinds' children concurrently and returns one `CheckResult` per block.
 """
@@ -19,8 +19,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from harness.blocks import grids
-from harness.blocks.judge import (
+import harness.checks.blocks.grids as grids
+from harness.checks.blocks.adapters import name_form
+from harness.checks.blocks.tolerance import FLOOR_ULPS, K
+from harness.checks.blocks.verdicts import (
     CRASHED,
     PASS,
     SKIPPED,
@@ -32,8 +34,6 @@ from harness.blocks.judge import (
     judge_optimizer,
     judge_safely,
 )
-from harness.blocks.tolerance import FLOOR_ULPS, K
-from harness.probes.block_adapters import name_form
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.sandbox import ChildRun, run_probe
 
@@ -65,7 +65,7 @@ class BlockKind:
 
     @property
     def probe(self) -> str:
-        return f"harness.probes.blocks:probe_{self.kind}"
+        return f"harness.checks.blocks.probe:probe_{self.kind}"
 
 
 BLOCK_KINDS: tuple[BlockKind, ...] = (

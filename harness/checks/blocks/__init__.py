@@ -1,0 +1,1 @@
+"""The `blocks.*` checks: every framework block against torch.nn + autograd (see `judge`)."""

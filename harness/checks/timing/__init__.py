@@ -1,0 +1,1 @@
+"""The `timing.*` checks: an epoch and a predict extrapolated from timed subsets."""
