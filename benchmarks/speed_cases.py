@@ -4,13 +4,17 @@ of it (forward + backward), in our framework and in torch.nn + autograd (NCHW an
 Each builder returns a zero-argument callable that performs one step on fixed random data, so the
 benchmark times only the step. The machine is shared, so a ratio of two separately timed benchmarks
 mostly measures the load that happened to hit each: `interleaved_best` times the implementations
-round-robin (ours, torch NCHW, torch channels_last, ours, ...) and keeps each one's best round.
+round-robin (ours, torch NCHW, torch channels_last, ours, ...) and keeps each one's best round, and on
+one thread also the median CPU time of the calling thread, which does not count the time a step waited
+for a core.
 """
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 
@@ -21,17 +25,33 @@ IMPLEMENTATIONS = ("ours", "torch-nchw", "torch-channels-last")
 LEARNING_RATE, MOMENTUM = 0.05, 0.9
 
 
-def interleaved_best(steps: dict[str, Callable[[], None]], rounds: int, warmup: int = 2) -> dict[str, float]:
-    """Best seconds of each step over `rounds` round-robin rounds, after `warmup` untimed ones."""
-    best = dict.fromkeys(steps, float("inf"))
+@dataclass(frozen=True)
+class Timing:
+    """One implementation's time for a step: `wall`, its best round's seconds, and `cpu`, the median
+    seconds of CPU time the calling thread spent in a round (None with more than one torch thread, whose
+    other threads that clock does not see). On a shared machine the CPU time leaves out the time the step
+    waited for a core, which the wall time includes."""
+
+    wall: float
+    cpu: float | None
+
+
+def interleaved_best(steps: dict[str, Callable[[], None]], rounds: int, warmup: int = 2) -> dict[str, Timing]:
+    """Each step's `Timing` over `rounds` round-robin rounds, after `warmup` untimed ones."""
+    walls: dict[str, list[float]] = {name: [] for name in steps}
+    cpus: dict[str, list[float]] = {name: [] for name in steps}
     for round_index in range(warmup + rounds):
         for name, step in steps.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.thread_time()
             step()
-            elapsed = time.perf_counter() - start
             if round_index >= warmup:
-                best[name] = min(best[name], elapsed)
-    return best
+                walls[name].append(time.perf_counter() - start)
+                cpus[name].append(time.thread_time() - start_cpu)
+    one_thread = torch.get_num_threads() == 1
+    return {
+        name: Timing(min(walls[name]), statistics.median(cpus[name]) if one_thread else None)
+        for name in steps
+    }
 
 
 def _images(batch: int, channels: int = 3, size: int = 32, channels_last: bool = False) -> torch.Tensor:

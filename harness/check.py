@@ -6,7 +6,9 @@ one mostly waits on its own child processes), except the `alone` ones (timing), 
 one by one; a group that cannot be imported,
 raises, or returns something other than check results costs only its own checks, which become ERROR
 results with fault SETUP (a harness problem to re-run, not the student's), so the report is always
-complete. Points come from the rubric alone, in this process.
+complete. Once every group has run, `rules.runtime` is judged again with what the recorder saw in
+the graded children (`harness.checks.runtime_rules.judge.judge_graded`). Points come from the rubric
+alone, in this process.
 
 Set-up problems found before any check runs (a bad submission path, missing or malformed data) are
 raised as `SubmissionError` / `DataError`, the one-line exit-code-2 errors of the CLI.
@@ -23,6 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from harness.checks.registry import Group, group_named, groups_named
+from harness.checks.runtime_rules import judge as runtime_rules
 from harness.context import CheckContext
 from harness.dataset import TRAIN_FILE, VAL_FILE, is_public_val
 from harness.errors import DataError
@@ -82,6 +85,7 @@ def check_submission(
             futures = [pool.submit(_run_group, group, ctx, tell) for group in beside]
             results = [result for future in futures for result in future.result()]
         results += [result for group in chosen if group.alone for result in _run_group(group, ctx, tell)]
+        results = [_with_graded_recordings(result, ctx) for result in results]
         sandbox = _isolation_run(submission.package_dir)
         tell(f"sandbox: child start-up {sandbox.duration_s:.1f} s; {sandbox_text(sandbox.isolation)}")
         return build_report(
@@ -118,6 +122,14 @@ def _isolation_run(package_dir: Path) -> ChildRun:
     """A child that imports nothing of the submission, run last (the fork server is warm then): what
     the OS let the children cut off, and how long starting one child takes."""
     return run_probe(ISOLATION_PROBE, package_dir, {}, ISOLATION_LIMITS, import_model=False)
+
+
+def _with_graded_recordings(result: CheckResult, ctx: CheckContext) -> CheckResult:
+    """`rules.runtime`'s own result judged again beside the graded children's recordings (a result
+    that is the harness's own error stays as it is); every other result unchanged."""
+    if result.id != runtime_rules.CHECK_ID or result.fault is Fault.SETUP:
+        return result
+    return runtime_rules.judge_graded(result, ctx.recordings, ctx.rubric.rule_profile)
 
 
 def _chosen(groups: Sequence[str | Group] | None) -> tuple[Group, ...]:

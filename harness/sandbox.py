@@ -12,12 +12,19 @@ there in a new session with a scrubbed environment, and watches it:
   kernel's OOM kill there is "oom" too;
 - output: stdout and stderr are drained by two threads that keep only the first and last
   `Limits.output_bytes / 2` bytes of each, so a print flood costs neither memory nor disk;
-- death by a signal, or an exit without a result file -> "crash".
+- death by a signal, or an exit without a result file -> "crash"; but a SIGKILL that neither the
+  harness sent for a limit nor the kernel for the cgroup's memory -> "killed" (the machine's doing, a
+  grader's re-run: the submission is not blamed for it).
 
 The child's processes are those of its session, its cgroup and every process in its private network
 namespace: a process that starts a session of its own (`setsid`, a daemon's double fork) leaves the
 session but not the namespace or the cgroup, so it is counted and killed too (and its pid namespace
-dies with the child). Whatever is left is killed when the probe ends. The child waits, after isolating
+dies with the child). Whatever is left is killed when the probe ends. Every kill names the child's
+processes so that no other process can be hit: `cgroup.kill` where the cgroup holds (exactly its
+members), a pidfd for the child itself (the very process, even once its pid is reused), and the
+session, process-group and namespace scans only as the fallback, and the session ones only while the
+child is not yet reaped (a reaped child's pid, and so its session and group ids, may belong to any new
+process, such as the next child). The child waits, after isolating
 itself and before any submission code runs, until the parent has read that namespace from /proc and
 put its processes in the cgroup (the go file), so even a child that ends at once leaves nothing behind.
 
@@ -27,7 +34,9 @@ found on this machine does not run at all. The result comes back as a `torch.sav
 the child's warden in a folder the submission's uid cannot write, loaded with `weights_only=True` and
 checked with `unsupported_data`, so no object the submission builds can reach this process;
 `bestmodel.pth` is only ever unpickled in the child. Times and memory in `ChildRun` are the parent's
-own observations (and the kernel's), never figures the child reports.
+own observations (and the kernel's), never figures the child reports. A child run with `record=True`
+also brings back what `harness.tracing.TorchCallRecorder` saw in it (`ChildRun.recording`), written by
+the warden as the runner handed it out.
 """
 
 from __future__ import annotations
@@ -56,13 +65,23 @@ from typing import Any
 import torch
 
 import harness
-from harness.probes.capture import MAX_RESULT_BYTES, printable, printable_data, unsupported_data
-from harness.probes.isolation import LAYERS, child_uid
+from harness.probes.capture import (
+    MAX_RESULT_BYTES,
+    UNSUPPORTED_DATA,
+    printable,
+    printable_data,
+    unsupported_data,
+)
+from harness.probes.isolation import LAYERS, child_uid, give
 from harness.probes.zygote import READY
 from harness.submission import special_files, without_bytecode
+from harness.tracing import CANARY_FILE
 
 MEMORY_RLIMIT_FACTOR = 2
 MEMORY_RLIMIT_MIN_EXTRA_MB = 2048
+WRITABLE_SHARE = 0.5
+"""The share of the memory limit that every place the child writes in holds together (one tmpfs, see
+`harness.probes.isolation`): files past it fail with ENOSPC while the child still has memory to run."""
 POLL_S = 0.02
 START_POLL_S = 0.002
 """Polling interval until the child has isolated itself (it waits for the go file then)."""
@@ -70,6 +89,20 @@ SCAN_EVERY = 10
 PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 DRAIN_JOIN_S = 2.0
 ISOLATION_FILE = "isolation.json"
+RECORDING_FILE = "recording.jsonl"
+"""Written by the warden in io/ for a recorded child: one JSON line per record, then the canary's."""
+RECORD_FIELDS = {
+    "entry": (str,),
+    "flag": (str, type(None)),
+    "target": (str, type(None)),
+    "file": (str,),
+    "line": (int,),
+    "function": (str,),
+    "code": (str,),
+    "count": (int,),
+    "step": (str,),
+}
+"""The fields of one `harness.tracing.TorchCall` record, with the types a line of the file may give."""
 """Written by the child in io/ once isolated, before any submission code runs."""
 GO_FILE = "go"
 """Written by the parent in io/ once it has read the isolated child's namespace: the child then goes on."""
@@ -111,7 +144,8 @@ class ChildRun:
     """What happened in one child.
 
     `status` is "ok" (then `value` holds what the probe returned), "error" (the probe or the import
-    raised: `error` is the one-line `describe_exception` text), "timeout", "oom" or "crash".
+    raised: `error` is the one-line `describe_exception` text), "timeout", "oom", "crash" or "killed"
+    (a SIGKILL neither the harness nor the kernel's memory accounting explains).
     `*_tail` fields keep the head and tail of what the child printed, control characters stripped.
     `network_isolated` and `filesystem_isolated` say whether the OS let the child cut its network and
     see nothing of the grader's files; `isolation` holds every layer of `harness.probes.isolation`
@@ -140,6 +174,18 @@ class ChildRun:
     cpu_source: str = "rusage"
     max_rss_mb: float = 0.0
     isolation: Mapping[str, bool] = field(default_factory=dict)
+    recording: Recording | None = None
+
+
+@dataclass(frozen=True)
+class Recording:
+    """What the recorder in a graded child handed out: `calls` (`harness.tracing.TorchCall` data, the
+    canary's own left out) and whether the recording is `complete` (its last line says the canary was
+    recorded: the recorder still worked when the probe ended); `problem` says why not, in words."""
+
+    calls: tuple[Mapping[str, Any], ...]
+    complete: bool
+    problem: str = ""
 
 
 class _OutputCapture:
@@ -194,6 +240,7 @@ class _FreshChild:
             start_new_session=True,
         )
         self.pid = self._process.pid
+        self.pidfd = _pidfd(self.pid)  # opened before this process reaps it: the child itself
         self.usage: tuple[float, float] = (0.0, 0.0)
 
     def wait(self, timeout: float | None) -> int | None:
@@ -223,6 +270,7 @@ class _ForkedChild:
     ) -> None:
         self._connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._buffer = b""
+        self._pidfds: list[int] = []
         self._returncode: int | None = None
         try:
             self._connection.connect(str(server.address))
@@ -236,6 +284,7 @@ class _ForkedChild:
             self._connection.close()
             raise _ForkServerError(f"fork server refused the child: {reply}")
         self.pid = int(reply["pid"])
+        self.pidfd = self._pidfds[0] if self._pidfds else None  # opened by the server before reaping
         self.usage: tuple[float, float] = (0.0, 0.0)
 
     def wait(self, timeout: float | None) -> int | None:
@@ -258,7 +307,8 @@ class _ForkedChild:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             if not select.select([self._connection], [], [], left)[0]:
                 return None
-            chunk = self._connection.recv(4096)
+            chunk, fds, _, _ = socket.recv_fds(self._connection, 4096, 1)
+            self._pidfds += fds
             if not chunk:
                 return {}
             self._buffer += chunk
@@ -356,18 +406,20 @@ def run_probe(
     args: Mapping[str, Any] | None = None,
     limits: Limits = Limits(),
     import_model: bool = True,
+    record: bool = False,
 ) -> ChildRun:
     """Run `probe` ("harness.probes.<module>:<function>") on a copy of `package_dir` in a child process.
 
     In the child, `value = function(Miniproject_2.model, args)` runs with grad disabled, the given
     number of threads, seeds from `args["seed"]` (default 0) and an empty scratch folder as working
-    directory. `args` holds plain data and tensors only (TypeError otherwise). Never raises for
-    anything the submission does.
+    directory; with `record`, import and probe run under the torch call recorder (`ChildRun.recording`).
+    `args` holds plain data and tensors only (TypeError otherwise). Never raises for anything the
+    submission does.
     """
     problem = unsupported_data(dict(args or {}), "args")
     if problem is not None:
         raise TypeError(f"run_probe args must be plain data and tensors: {problem}")
-    return _run_child(probe, Path(package_dir), args or {}, limits, import_model, required_layers())
+    return _run_child(probe, Path(package_dir), args or {}, limits, import_model, required_layers(), record)
 
 
 def _run_child(
@@ -377,11 +429,12 @@ def _run_child(
     limits: Limits,
     import_model: bool,
     require: tuple[str, ...],
+    record: bool = False,
 ) -> ChildRun:
     """`run_probe` in a child that runs only when the layers `require` names hold."""
     with tempfile.TemporaryDirectory(prefix="harness-child-") as temporary:
         root = Path(temporary).resolve()
-        spec_file = _prepare(root, package_dir, args, limits, probe, import_model, require)
+        spec_file = _prepare(root, package_dir, args, limits, probe, import_model, require, record)
         started = time.monotonic()
         out_read, out_write = os.pipe()
         err_read, err_write = os.pipe()
@@ -395,15 +448,19 @@ def _run_child(
         with _Cgroup.make(limits.memory_mb) as cgroup:
             verdict, returncode, peak_mb, namespace = _watch(child, limits, started, root / "io", cgroup)
             duration = time.monotonic() - started
-            _kill_all(child.pid, namespace, cgroup)
+            _kill_all(child, namespace, cgroup, reaped=True)
+            _close_pidfd(child)
             if verdict is None and cgroup.out_of_memory():
                 verdict = "oom"
             cgroup_cpu_s = cgroup.cpu_s()
-        run = _collect(root / "io", returncode, verdict, stdout.text(), stderr.text(), duration, limits)
+        run = _collect(
+            root / "io", returncode, verdict, stdout.text(), stderr.text(), duration, limits, cgroup.held
+        )
         for key in ("error", "traceback_tail", "stdout_tail", "stderr_tail"):
             run[key] = printable(_without_sandbox_paths(run[key], root))
         isolation = {**run.pop("isolation"), "cgroup": cgroup.held}
         cpu_s, max_rss_mb = child.usage
+        recording = _read_recording(root / "io" / RECORDING_FILE) if record else None
         return ChildRun(
             **run,
             peak_memory_mb=peak_mb,
@@ -411,6 +468,7 @@ def _run_child(
             cpu_source="rusage" if cgroup_cpu_s is None else "cgroup",
             max_rss_mb=max_rss_mb,
             isolation=isolation,
+            recording=recording,
         )
 
 
@@ -422,6 +480,7 @@ def _prepare(
     probe: str,
     import_model: bool,
     require: tuple[str, ...],
+    record: bool,
 ) -> Path:
     """Lay out the child's folder: lib/ (the harness only), pkg/Miniproject_2 (no bytecode), scratch/,
     tmp/, io/ and view/ (where the child mounts what it may see).
@@ -439,7 +498,7 @@ def _prepare(
     uid = child_uid(root) if os.geteuid() == 0 and sys.platform == "linux" else None
     if uid is not None:
         for folder in (root / "pkg", root / "scratch", root / "tmp"):
-            _give(folder, uid)
+            give(folder, uid)
     torch.save(dict(args), root / "io" / "args.pt")
     address_space_mb = max(
         limits.memory_mb * MEMORY_RLIMIT_FACTOR, limits.memory_mb + MEMORY_RLIMIT_MIN_EXTRA_MB
@@ -455,10 +514,12 @@ def _prepare(
         "result_file": str(root / "io" / "result.pt"),
         "isolation_file": str(root / "io" / ISOLATION_FILE),
         "go_file": str(root / "io" / GO_FILE),
+        "record": record,
+        "recording_file": str(root / "io" / RECORDING_FILE),
         "import_model": import_model,
         "threads": limits.threads,
         "address_space_mb": address_space_mb,
-        "tmpfs_mb": limits.memory_mb,
+        "tmpfs_mb": int(limits.memory_mb * WRITABLE_SHARE),
         "uid": uid,
         "require": list(require),
     }
@@ -488,14 +549,6 @@ def required_layers() -> tuple[str, ...]:
 
 _required_lock = threading.Lock()
 _required: tuple[str, ...] | None = None
-
-
-def _give(folder: Path, uid: int) -> None:
-    """Make `folder` and everything in it owned by `uid` (links themselves, never what they point to)."""
-    os.chown(folder, uid, uid, follow_symlinks=False)
-    for parent, folders, files in os.walk(folder):
-        for name in folders + files:
-            os.chown(os.path.join(parent, name), uid, uid, follow_symlinks=False)
 
 
 def _link_harness(lib: Path) -> None:
@@ -555,7 +608,7 @@ def _watch(
             peak_mb = max(peak_mb, _rss_mb(measured))
             verdict = "oom" if peak_mb > limits.memory_mb else None
         if verdict is not None:
-            _kill_all(child.pid, namespace, cgroup)
+            _kill_all(child, namespace, cgroup, reaped=False)
             returncode = child.wait(KILL_WAIT_S)
             return verdict, -signal.SIGKILL if returncode is None else returncode, peak_mb, namespace
     raise AssertionError("unreachable")
@@ -574,9 +627,9 @@ def _private_namespace(pid: int) -> str | None:
     return theirs if OWN_NET_NAMESPACE is not None and theirs != OWN_NET_NAMESPACE else None
 
 
-def _child_processes(session: int, namespace: str | None) -> list[int]:
-    """Process ids in session `session` (the child started a new session: sid == its pid) or in the
-    network namespace `namespace`."""
+def _child_processes(session: int | None, namespace: str | None) -> list[int]:
+    """Process ids in session `session` (the child started a new session: sid == its pid; None: no
+    session) or in the network namespace `namespace`."""
     found = []
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -584,7 +637,8 @@ def _child_processes(session: int, namespace: str | None) -> list[int]:
         try:
             with open(f"/proc/{entry.name}/stat", "rb") as stat:
                 fields = stat.read().rsplit(b")", 1)[1].split()
-            in_session = int(fields[3]) == session  # after "pid (comm)": state ppid pgrp session ...
+            # after "pid (comm)": state ppid pgrp session ...
+            in_session = session is not None and int(fields[3]) == session
             if in_session or (
                 namespace is not None and os.readlink(f"/proc/{entry.name}/ns/net") == namespace
             ):
@@ -615,19 +669,49 @@ def _rss_mb(pids: list[int]) -> float:
     return pages * PAGE_BYTES / 2**20
 
 
-def _kill_all(session: int, namespace: str | None, cgroup: _Cgroup) -> None:
-    """SIGKILL the child's cgroup, its process group and every process left in its session or its
-    network namespace."""
-    cgroup.kill()
-    with contextlib.suppress(OSError):
-        os.killpg(session, signal.SIGKILL)
-    for pid in _child_processes(session, namespace):
+def _kill_all(
+    child: _FreshChild | _ForkedChild, namespace: str | None, cgroup: _Cgroup, reaped: bool
+) -> None:
+    """SIGKILL the child's processes, and only them (see the module docstring): its cgroup whole when
+    `cgroup.kill` exists; else the child through its pidfd, and the processes of its network namespace,
+    and, while it is not `reaped`, its process group and session."""
+    if cgroup.kill():
+        return
+    if child.pidfd is not None:
+        with contextlib.suppress(OSError):
+            signal.pidfd_send_signal(child.pidfd, signal.SIGKILL)
+    if not reaped:
+        with contextlib.suppress(OSError):
+            os.killpg(child.pid, signal.SIGKILL)
+    for pid in _child_processes(None if reaped else child.pid, namespace):
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
 
 
+def _pidfd(pid: int) -> int | None:
+    """A pidfd for the live, unreaped process `pid` (None where the OS has none)."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
+def _close_pidfd(child: _FreshChild | _ForkedChild) -> None:
+    if child.pidfd is not None:
+        with contextlib.suppress(OSError):
+            os.close(child.pidfd)
+        child.pidfd = None
+
+
 def _collect(
-    io: Path, returncode: int, verdict: str | None, stdout: str, stderr: str, duration: float, limits: Limits
+    io: Path,
+    returncode: int,
+    verdict: str | None,
+    stdout: str,
+    stderr: str,
+    duration: float,
+    limits: Limits,
+    memory_watched: bool,
 ) -> dict[str, Any]:
     """Turn the child's files, exit status and the watcher's verdict into ChildRun fields."""
     isolation = _read_isolation(io / ISOLATION_FILE)
@@ -649,6 +733,8 @@ def _collect(
     if verdict == "oom":
         error = f"used more than the {limits.memory_mb} MB memory limit: killed"
         return {**fields, "status": "oom", "error": error}
+    if returncode == -signal.SIGKILL:
+        return {**fields, "status": "killed", "error": _outside_kill_text(memory_watched)}
     if returncode < 0:
         return {**fields, "status": "crash", "error": _signal_text(-returncode)}
     result = _load_result(io / "result.pt")
@@ -693,24 +779,53 @@ def _load_result(path: Path) -> dict[str, Any] | str | None:
     size = path.stat().st_size
     if size > MAX_RESULT_BYTES:
         limit = MAX_RESULT_BYTES >> 20
-        return f"probe returned unsupported data: {size} bytes pickled (limit {limit} MB), not read"
+        return f"{UNSUPPORTED_DATA}: {size} bytes pickled (limit {limit} MB), not read"
     try:
         result = torch.load(path, weights_only=True, map_location="cpu")
     except Exception as exc:
-        return f"probe returned unsupported data: {str(exc).splitlines()[0] if str(exc) else exc!r}"
+        return f"{UNSUPPORTED_DATA}: {str(exc).splitlines()[0] if str(exc) else exc!r}"
     problem = unsupported_data(result, "result")
     if problem is not None:
-        return f"probe returned unsupported data: {problem}"
+        return f"{UNSUPPORTED_DATA}: {problem}"
     if (
         type(result) is not dict
         or result.get("status") not in ("ok", "error", "oom")
         or type(result.get("error")) is not str
         or type(result.get("traceback")) is not str
     ):
-        return "probe returned unsupported data: malformed result record"
+        return f"{UNSUPPORTED_DATA}: malformed result record"
     if result["status"] == "ok" and type(result["value"]) is not dict:
-        return f"probe returned unsupported data: a {type(result['value']).__name__}, not a dict"
+        return f"{UNSUPPORTED_DATA}: a {type(result['value']).__name__}, not a dict"
     return result
+
+
+def _read_recording(path: Path) -> Recording:
+    """The recording file of a recorded child, checked line by line (plain records of `RECORD_FIELDS`);
+    anything else in it, or no canary line at its end, makes it incomplete."""
+    try:
+        lines = path.read_bytes().splitlines()
+    except OSError:
+        return Recording((), False, "the child left no recording")
+    if not lines:
+        return Recording((), False, "the recording is empty or over its size limit")
+    calls = []
+    for line in lines[:-1]:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            return Recording(tuple(calls), False, "the recording holds a line that is not JSON")
+        if (
+            type(record) is not dict
+            or record.keys() != RECORD_FIELDS.keys()
+            or any(type(record[key]) not in kinds for key, kinds in RECORD_FIELDS.items())
+        ):
+            return Recording(tuple(calls), False, "the recording holds a line that is not a record")
+        if record["file"] != CANARY_FILE:
+            calls.append(printable_data(record))
+    with contextlib.suppress(ValueError):
+        if json.loads(lines[-1]) == {"canary": True}:
+            return Recording(tuple(calls), True)
+    return Recording(tuple(calls), False, "the recorder stopped recording before the probe ended")
 
 
 def _usage(rusage: resource.struct_rusage) -> tuple[float, float]:
@@ -738,6 +853,7 @@ class _Cgroup:
         self._cpu_file = cpu_file
         self._accounted = False
         self.held = memory_file is not None
+        self.joined = False
 
     @classmethod
     def make(cls, memory_mb: int) -> _Cgroup:
@@ -779,11 +895,17 @@ class _Cgroup:
                     time.sleep(0.01)
 
     def join(self, pids: list[int]) -> None:
-        """Move `pids` into the cgroup; its CPU account counts once all of them are read back there."""
+        """Move `pids` into the cgroup; `joined` says whether all of them went in (the child's processes
+        are then all inside: they fork only after this); its CPU account counts once all of them are
+        read back there."""
+        joined = bool(pids) and bool(self._folders)
         for folder in self._folders:
             for pid in pids:
-                with contextlib.suppress(OSError):
+                try:
                     (folder / "cgroup.procs").write_text(str(pid))
+                except OSError:
+                    joined = False
+        self.joined = joined
         if self._cpu_file is not None:
             with contextlib.suppress(OSError, ValueError):
                 members = {int(pid) for pid in (self._cpu_file.parent / "cgroup.procs").read_text().split()}
@@ -800,17 +922,22 @@ class _Cgroup:
         except (OSError, KeyError, ValueError):
             return None
 
-    def kill(self) -> None:
-        """SIGKILL every process in the cgroup (`cgroup.kill`, else one by one from `cgroup.procs`)."""
+    def kill(self) -> bool:
+        """SIGKILL every process in the cgroup (`cgroup.kill`, else one by one from `cgroup.procs`);
+        True when `cgroup.kill` did it (then nothing of the child can be outside it)."""
+        killed = False
         for folder in self._folders:
-            if (folder / "cgroup.kill").exists():
-                with contextlib.suppress(OSError):
-                    (folder / "cgroup.kill").write_text("1")
+            try:
+                (folder / "cgroup.kill").write_text("1")
+                killed = True
                 continue
+            except OSError:
+                pass
             with contextlib.suppress(OSError, ValueError):
                 for pid in (folder / "cgroup.procs").read_text().split():
                     with contextlib.suppress(OSError):
                         os.kill(int(pid), signal.SIGKILL)
+        return killed and self.joined
 
     def out_of_memory(self) -> bool:
         """Whether the kernel killed a process of the cgroup for its memory bound."""
@@ -851,5 +978,11 @@ def _signal_text(number: int) -> str:
         name = signal.Signals(number).name
     except ValueError:
         name = f"signal {number}"
-    meaning = {"SIGSEGV": " (segmentation fault)", "SIGKILL": " (killed, possibly by the OS for memory)"}
+    meaning = {"SIGSEGV": " (segmentation fault)"}
     return f"killed by {name}{meaning.get(name, '')}"
+
+
+def _outside_kill_text(memory_watched: bool) -> str:
+    """Why a child died of a SIGKILL that the harness did not send for a limit."""
+    why = "the kernel reports no out-of-memory kill" if memory_watched else "perhaps the system's OOM killer"
+    return f"killed by SIGKILL from outside the harness (not for a limit; {why})"

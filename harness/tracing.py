@@ -36,6 +36,12 @@ Every thread is traced: torch keeps modes per thread, so while the recorder is a
 started through `threading` or `_thread` enters it first. `suspended()` runs code without it (the
 probe re-runs a step that failed while recorded: one that passes only unrecorded hides something).
 
+In the very children whose results are graded, the recorder runs around the whole probe (see
+`harness.probes.child`), and hands each record out the moment it is first seen (`sink`): what the
+submission's code reached before it tampered with the recorder (emptied it, popped the mode) has left
+its process already. `canary()` then checks, from a frame the recorder takes for the submission's,
+that the recorder still records and hands out at the end.
+
 Limits: a thread started through a `start_new_thread` saved before the recorder was entered, and C
 threads, are not traced; torch entry points that dispatch nothing (`torch.manual_seed`) are invisible
 here and left to `rules.static`; code that deliberately turns torch function handling off
@@ -52,7 +58,7 @@ import linecache
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -68,6 +74,14 @@ OVERRIDES_FILE = torch.overrides.__file__
 TRACING_FILE = __file__
 CODE_CHARS = 160
 RELABELLED = "<re-labelled code>"
+VARIABLE_FUNCTIONS = "torch._VariableFunctionsClass."
+FLAGGED_BY_ARGUMENTS = frozenset(
+    {"torch.Tensor.requires_grad_", "torch.Tensor.requires_grad.__set__", "torch._C._set_grad_enabled"}
+)
+"""Entry points whose record depends on their positional arguments (see `_flag`): never fast-pathed."""
+CANARY_FILE = "<harness-canary>"
+"""The file name of the canary's code: inside the package folder as far as the recorder can tell."""
+CANARY_SOURCE = "def canary(empty):\n    return empty(0)\n"
 ENTRY_ALIASES = {
     "torch.nn.modules.module.Module._wrapped_call_impl": "torch.nn.Module.__call__",
     "torch.nn.modules.module.Module._call_impl": "torch.nn.Module.__call__",
@@ -113,17 +127,21 @@ class TorchCallRecorder(TorchFunctionMode):
     raises into the submission's code: a call is always passed on to torch unchanged.
     """
 
-    def __init__(self, package_dir: Path | str) -> None:
+    def __init__(self, package_dir: Path | str, sink: Callable[[dict[str, Any]], None] | None = None) -> None:
         super().__init__()
         root = os.path.realpath(package_dir)
         self._prefixes = tuple({root + os.sep, os.path.abspath(package_dir) + os.sep})
         self._root = root
         self._calls: dict[tuple[str, str | None, str | None, str, int], list[Any]] = {}
         self._names: dict[Any, str] = {}
+        self._relative: dict[str, str] = {}
+        self._direct: dict[tuple[Any, Any, int], list[Any]] = {}
+        """(func, site code, line) -> its record: the fast path of a direct call seen before."""
         self._own_codes: dict[Any, frozenset] = {}
         self._package = Path(package_dir).name
         self._globals: dict[int, dict] = {}
         self._patches: list[tuple[Any, str, Any]] = []
+        self._sink = sink
         self.step = "import"
         self.adopt()
 
@@ -154,6 +172,26 @@ class TorchCallRecorder(TorchFunctionMode):
                 yield
         finally:
             self._patch()
+
+    def canary(self) -> bool:
+        """Whether a dispatch from a frame the recorder takes for the submission's (a code object of
+        `CANARY_FILE` in the package folder) is still recorded and handed to the sink; the canary's
+        own record is then dropped. False once the submission popped the mode or broke the recorder."""
+        namespace: dict[str, Any] = {}
+        exec(compile(CANARY_SOURCE, os.path.join(self._root, CANARY_FILE), "exec"), namespace)
+        handed: list[dict[str, Any]] = []
+        sink, self._sink = self._sink, handed.append
+        try:
+            namespace["canary"](torch.empty)
+        finally:
+            self._sink = sink
+        canaries = [key for key in self._calls if key[3] == CANARY_FILE]
+        for key in canaries:
+            del self._calls[key]
+        alive = len(canaries) == 1 and len(handed) == 1
+        if alive and sink is not None:
+            sink(handed[0])
+        return alive
 
     def calls(self) -> list[TorchCall]:
         """Everything recorded so far, in the order first seen."""
@@ -187,8 +225,17 @@ class TorchCallRecorder(TorchFunctionMode):
         if found is None:
             return
         site, inner = found
-        entry = self._entry_of_frame(inner) if inner is not None else self._name(func)
-        self._add(entry, _flag(self._name(func), args, kwargs), None, site)
+        direct = inner is None and not kwargs  # then the record depends on func and site alone
+        if direct:
+            record = self._direct.get((func, site.f_code, site.f_lineno))
+            if record is not None:
+                record[2] += 1
+                return
+        name = self._name(func)
+        entry = self._entry_of_frame(inner) if inner is not None else name
+        key = self._add(entry, _flag(name, args, kwargs), None, site)
+        if direct and name not in FLAGGED_BY_ARGUMENTS:
+            self._direct[(func, site.f_code, site.f_lineno)] = self._calls[key]
 
     def _locate(self, frame: FrameType | None, own: frozenset) -> tuple[FrameType, FrameType | None] | None:
         """(innermost submission frame, outermost torch frame below it that is not dispatch machinery)."""
@@ -202,25 +249,40 @@ class TorchCallRecorder(TorchFunctionMode):
             frame = frame.f_back
         return None
 
-    def _add(self, entry: str, flag: str | None, target: str | None, site: FrameType) -> None:
+    def _add(self, entry: str, flag: str | None, target: str | None, site: FrameType) -> tuple:
         filename = site.f_code.co_filename
         if not filename.startswith(self._prefixes):  # re-labelled code, found by its module's globals
             module_file = site.f_globals.get("__file__")
             in_package = type(module_file) is str and module_file.startswith(self._prefixes)
             filename = module_file if in_package else os.path.join(self._root, RELABELLED)
-        self._add_at(entry, flag, target, filename, site.f_lineno, site.f_code.co_qualname)
+        return self._add_at(entry, flag, target, filename, site.f_lineno, site.f_code.co_qualname)
 
     def _add_at(
         self, entry: str, flag: str | None, target: str | None, filename: str, line: int, function: str
-    ) -> None:
-        relative = Path(os.path.relpath(os.path.realpath(filename), self._root)).as_posix()
+    ) -> tuple:
+        """Count one call of `entry` at `filename:line`; returns its key in the records."""
+        relative = self._relative.get(filename)
+        if relative is None:
+            relative = Path(os.path.relpath(os.path.realpath(filename), self._root)).as_posix()
+            self._relative[filename] = relative
         key = (ENTRY_ALIASES.get(entry, entry), flag, target, relative, line)
         record = self._calls.get(key)
         if record is None:
             code = linecache.getline(filename, line).strip()[:CODE_CHARS]
             self._calls[key] = [function, code, 1, self.step]
+            if self._sink is not None:
+                self._hand_out(TorchCall(*key, function, code, 1, self.step))
         else:
             record[2] += 1
+        return key
+
+    def _hand_out(self, call: TorchCall) -> None:
+        """Give `call` to the sink; a sink that fails (its channel closed by the submission) is dropped,
+        which the canary then reports."""
+        try:
+            self._sink(call.as_data())
+        except Exception:
+            self._sink = None
 
     def _name(self, func: Any) -> str:
         name = self._names.get(func)
@@ -228,6 +290,8 @@ class TorchCallRecorder(TorchFunctionMode):
             name = torch.overrides.resolve_name(func) or (
                 f"{getattr(func, '__module__', None) or '?'}.{getattr(func, '__qualname__', repr(func))}"
             )
+            if name.startswith(VARIABLE_FUNCTIONS):  # torch's name table was built while `torch.empty`
+                name = "torch." + name.removeprefix(VARIABLE_FUNCTIONS)  # was rebound: the public name
             self._names[func] = name
         return name
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from harness import api
+from harness.checks.api import judge as api
 from harness.checks.model_steps import probe as probes
 from harness.checks.model_steps.runner import load_error_message
 from harness.probes.capture import describe_exception

@@ -10,6 +10,7 @@ and the report's sandbox row says the same.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import py_compile
@@ -18,12 +19,15 @@ import socket
 import subprocess
 import sys
 import tempfile
+import unicodedata
 import zipfile
 from importlib.util import cache_from_source
 from pathlib import Path
 
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
 import harness
 from harness import sandbox
@@ -32,7 +36,7 @@ from harness.checks.model_steps.runner import child_failure
 from harness.checks.rules.judge import check_static_rules
 from harness.dataset import load_val
 from harness.errors import SubmissionError
-from harness.probes.capture import MAX_RESULT_BYTES, unsupported_data
+from harness.probes.capture import MAX_RESULT_BYTES, printable, unsupported_data
 from harness.probes.isolation import visible_paths
 from harness.probes.zygote import REQUEST_TIMEOUT_S
 from harness.report import Report, validate_report_json, write_reports
@@ -127,6 +131,37 @@ def test_torch_reached_by_reflection_threads_and_relabelled_code_is_forbidden(da
     hidden = [f for f in runtime.details["findings"] if f["rule"] == "hidden-from-recorder"]
     assert [f["step"] for f in hidden] == ["relu.forward", "relu.backward"]
     assert "relu.forward fails only while the recorder watches it" in hidden[0]["message"]
+
+
+# item 2 (review a16): the recorder runs in the graded children and hands out each record at once, so
+# emptying it afterwards hides nothing; a recorder popped for good is a finding of its own
+def test_a_recorder_emptied_or_popped_in_a_graded_child_hides_nothing(data, tmp_path):
+    report = graded(SUBMISSIONS / "attack_emptied_recorder", data, (API, RUNTIME), tmp_path)
+    runtime = results(report)["rules.runtime"]
+    assert runtime.outcome is Outcome.FORBIDDEN and runtime.fault is Fault.SUBMISSION
+    assert "reaches torch.nn.functional.conv2d" in runtime.message
+    assert "(in the graded api run)" in runtime.message
+    graded_findings = {(f["source"], f["rule"], f["entry"]) for f in runtime.details["findings"]}
+    assert ("api", "torch-function", "torch.nn.functional.conv2d") in graded_findings
+    assert ("api", "recorder-tampered", "harness.tracing.TorchCallRecorder") in graded_findings
+    own = [f for f in runtime.details["findings"] if "source" not in f]
+    assert not any(f["entry"] == "torch.nn.functional.conv2d" for f in own)  # its own child saw nothing
+    assert results(report)["api.predict"].outcome is Outcome.PASS  # the graded run itself went through
+
+
+# item 2 (review B): import functions taken as values, resolve_name, attrgetter, and a pickle naming torch.nn
+def test_torch_nn_reached_by_aliases_resolvers_and_pickles_is_forbidden(data, tmp_path):
+    report = graded(SUBMISSIONS / "attack_reflective_import", data, (RULES,), tmp_path)
+    static = results(report)["rules.static"]
+    assert static.outcome is Outcome.FORBIDDEN and "\n" not in static.message
+    found = {(f["file"], f["line"], f["rule"]) for f in static.details["findings"]}
+    assert {
+        ("model.py", 15, "dynamic-import"),  # find = importlib.import_module
+        ("model.py", 17, "dynamic-import"),  # pkgutil.resolve_name("torch.nn:Conv2d")
+        ("model.py", 18, "reflection"),  # operator.attrgetter("nn.functional.conv2d")(...)
+        ("bestmodel.pth", 0, "pickled-reference"),  # GLOBAL torch.nn.modules.conv Conv2d
+    } <= found
+    assert "model.py:15: `importlib.import_module` taken as a value" in static.message
 
 
 # item 2: __pycache__ and *.pyc are removed before any child sees the package
@@ -312,6 +347,10 @@ def test_a_result_over_the_byte_cap_is_refused_unread_as_the_submissions_fault(t
     )
     failed = child_failure("api.predict", Category.API, run, "predict", LIMITS)
     assert (failed.outcome, failed.fault) == (Outcome.ERROR, Fault.SUBMISSION)
+    assert failed.message == (  # its own words: the import went fine (review F)
+        "predict returned data the harness does not accept as plain tensors and values "
+        f"(more than {MAX_RESULT_BYTES >> 20} MB pickled, not read)"
+    )
 
 
 # hardening: and by the parent, from the file's size, before anything is unpickled
@@ -417,6 +456,8 @@ def test_escape_sequences_are_stripped_from_what_the_submission_says(data, tmp_p
     assert "all checks passed: 100/100" in predict.message
     text = (tmp_path / "report.md").read_text() + json.dumps([s.result.details for s in report.checks])
     assert "\x1b" not in text and "\r" not in text and "\\u001b" not in text
+    shown = "ValueError:  001/0[2J[H[32mall checks passed: 100/100[0m (at model.py:"  # nothing hidden kept
+    assert shown in predict.message
 
 
 # item 8: nor from the source lines the static rules quote
@@ -427,3 +468,125 @@ def test_escape_sequences_are_stripped_from_quoted_source(tmp_path):
     result = check_static_rules(package)
     assert result.outcome is Outcome.FORBIDDEN
     assert [f["code"] for f in result.details["findings"]] == ["import numpy  # [2J[32mall checks passed[0m"]
+
+
+# item 5 (review a09): every place the child writes is one bounded tmpfs; past it, ENOSPC in the child
+def test_a_child_filling_the_disk_fills_only_its_own_bounded_tmpfs(tmp_path):
+    needs("filesystem")
+    bound_mb = int(LIMITS.memory_mb * sandbox.WRITABLE_SHARE)
+    before = shutil.disk_usage(tempfile.gettempdir()).used
+    run = call("attack_disk_fill", "fill", bound_mb + 64)
+    assert run.status == "ok", run.error
+    seen = run.value["result"]
+    assert set(seen) == {"scratch", "package", "tmpdir", "tmp", "shm"}
+    assert all(place["type"] == "tmpfs" for place in seen.values()), seen
+    assert seen["scratch"]["errno"] == errno.ENOSPC  # the first place fills the shared bound
+    assert bound_mb - 16 <= seen["scratch"]["mb"] <= bound_mb, seen
+    assert all(place["errno"] == errno.ENOSPC for place in seen.values()), seen
+    assert sum(place["mb"] for place in seen.values()) <= bound_mb
+    assert shutil.disk_usage(tempfile.gettempdir()).used - before < (bound_mb << 20) // 2
+
+
+def test_a_disk_filling_train_is_the_submissions_enospc_in_the_report(data, tmp_path):
+    needs("filesystem")
+    report = graded(SUBMISSIONS / "attack_disk_fill", data, (API,), tmp_path)
+    train = results(report)["api.train"]
+    assert (train.outcome, train.fault) == (Outcome.ERROR, Fault.SUBMISSION)
+    assert "OSError: [Errno 28] No space left on device (at model.py:" in train.message
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("\x1b[31mred\x1b[0m", "[31mred[0m"),
+        ("a\rb\x08c\x7fd\x9be", "abcde"),
+        ("tab\tand\nnewline", "tab\tand\nnewline"),
+        ("pass\u202e\u2066lin\u2069\u202c", "passlin"),
+        ("\u061czero\u200bwidth\u200c\u200d\u200e\u200f", "zerowidth"),
+        ("\u2060\u2061\u2062\u2063\u2064word\ufeff", "word"),
+        ("tag\U000e0001\U000e0041\U000e007f\U000e0000", "tag"),
+        ("private\ue000\U000f0000", "private"),
+        ("line\u2028para\u2029", "linepara"),
+        ("naïve café ünïcode → ok", "naïve café ünïcode → ok"),
+    ],
+    ids=["ansi", "c0-c1-del", "tab-newline-kept", "bidi-overrides", "zero-width-alm", "invisible-operators",
+         "tags", "private-use", "separators", "ordinary-unicode-kept"],
+)  # fmt: skip
+def test_printable_strips_what_does_not_show_as_itself(text, shown):
+    assert printable(text) == shown
+
+
+@given(st.text())
+def test_printable_leaves_no_hidden_character(text):
+    kept = printable(text)
+    assert all(ch in "\t\n" or unicodedata.category(ch) not in ("Cc", "Cf", "Co", "Cs") for ch in kept)
+    assert not any(0xE0000 <= ord(ch) <= 0xE007F or unicodedata.category(ch) in ("Zl", "Zp") for ch in kept)
+    assert printable(kept) == kept
+
+
+_AS_NOBODY = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from harness.sandbox import Limits, run_probe
+from harness.tables import sandbox_text
+package = Path(sys.argv[1]) / "tests" / "submissions" / "attack_disk_fill" / "Miniproject_2"
+run = run_probe("harness.probes.call:call", package, {"target": "fill", "args": [4]}, Limits(60, 1536))
+print(json.dumps({"status": run.status, "error": run.error, "isolation": dict(run.isolation),
+                  "value": run.value, "line": sandbox_text(run.isolation)}))
+"""
+
+
+def _closed_ancestor(path: Path) -> Path | None:
+    """The first folder above `path` that others may not enter, None when every one is open."""
+    for folder in reversed(path.parents):
+        if not os.stat(folder).st_mode & 0o001:
+            return folder
+    return None
+
+
+# platform (issue 8, "Where the harness cannot isolate"): a grader who is not root gets the layers that
+# unprivileged user namespaces give, and the report's sandbox line says exactly which held
+@pytest.fixture
+def open_folder() -> Path:
+    """A folder under the temporary folder that any user may enter (pytest's own is root's only)."""
+    folder = Path(tempfile.mkdtemp(prefix="harness-test-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder)
+
+
+def test_an_unprivileged_grader_gets_the_user_namespace_layers_and_is_told_which_held(open_folder):
+    if os.geteuid() != 0 or not shutil.which("setpriv") or not shutil.which("unshare"):
+        pytest.skip("needs root (to become an unprivileged user for the test) and setpriv/unshare")
+    repo = Path(harness.__file__).resolve().parents[1]
+    closed = {folder for folder in map(_closed_ancestor, (Path(sys.prefix).resolve(), repo)) if folder}
+    if len(closed) > 1 or any(repo.is_relative_to(folder) for folder in closed):
+        pytest.skip(f"the checkout or Python lies in folders an unprivileged user cannot enter: {closed}")
+    reopen = ""  # a closed folder above Python (a root-only ~/.pyenv): shown open in a mount namespace
+    for folder in closed:
+        inside = Path(sys.prefix).resolve().relative_to(folder).parts[0]
+        keep = open_folder / "kept"
+        keep.mkdir()
+        reopen = (f"mount --bind {folder / inside} {keep} && "
+                  f"mount -t tmpfs -o mode=755,size=1m tmpfs {folder} && "
+                  f"mkdir -p {folder / inside} && mount --bind {keep} {folder / inside} && ")  # fmt: skip
+    script = open_folder / "as_nobody.py"
+    script.write_text(_AS_NOBODY)
+    script.chmod(0o644)
+    command = (f"{reopen}cd / && exec setpriv --reuid 65534 --regid 65534 --clear-groups "
+               f"{sys.executable} {script} {repo}")  # fmt: skip
+    done = subprocess.run(["unshare", "-m", "sh", "-c", command], capture_output=True, text=True, timeout=300)
+    if done.returncode != 0 and "unshare failed" in done.stderr:
+        pytest.skip(f"no mount namespace for the test itself: {done.stderr.strip()}")
+    assert done.returncode == 0, done.stderr[-2000:]
+    run = json.loads(done.stdout.strip().splitlines()[-1])
+    held = run["isolation"]
+    if not held["user-namespace"]:
+        assert (run["status"], run["value"]) != ("ok", None) or not held["filesystem"], run
+        pytest.skip("this kernel gives unprivileged users no user namespace: " + run["line"])
+    assert run["status"] == "ok", run["error"]
+    assert {layer for layer, on in held.items() if on} >= {"user-namespace", "network", "filesystem", "pid"}
+    assert not held["uid"]  # the runner keeps the grader's own uid outside its namespace
+    assert run["line"].startswith("held: network, filesystem, pid") and "not held: uid" in run["line"]
+    assert {place["type"] for place in run["value"]["result"].values()} == {"tmpfs"}  # bounded writes

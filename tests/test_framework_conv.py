@@ -14,6 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from Miniproject_2.model import Conv2d, TransposeConv2d
+from Miniproject_2.others.kernels import conv as conv_kernel_module
+from Miniproject_2.others.kernels import sub_pixel as sub_pixel_module
 from Miniproject_2.others.kernels.conv import Im2colConv
 from Miniproject_2.others.kernels.depth_to_space import DepthToSpace
 from Miniproject_2.others.kernels.im2col import col2im
@@ -227,6 +229,9 @@ FUSED_TRANSPOSE_CASES = {
     # id: config of a kernel-4, stride-2, padding-1 transposed convolution (the sub-pixel path)
     "scatter-channel-major": dict(TRANSPOSE_BASE, c_in=8, c_out=3, kernel=4, output_padding=0, size=(5, 7)),
     "scatter-pixel-major": dict(TRANSPOSE_BASE, c_in=8, c_out=6, kernel=4, output_padding=0, size=(3, 4)),
+    "scatter-padded-rows": dict(  # 4·16·16 = 1024 pixels: rows one cache line longer (unaliased_row_length)
+        TRANSPOSE_BASE, c_in=8, c_out=3, kernel=4, output_padding=0, batch=4, size=(16, 16)
+    ),
     "scatter-nobias-1x1": dict(
         TRANSPOSE_BASE, c_in=6, c_out=2, kernel=4, output_padding=0, bias=False, batch=1, size=(1, 1)
     ),
@@ -345,3 +350,25 @@ def test_col2im_overwrite_equals_adding_into_zeros(geometry):
         cols, overwritten, kernel, stride, dilation, padding, out_hw, False, StridedPlans(), overwrite=True
     )
     assert torch.equal(overwritten, added)
+
+
+CHUNKED_CASES = {
+    # id: (make_pair, config) of a kernel that works a few images at a time
+    "conv-k3-s2": (make_conv_pair, dict(CONV_BASE, stride=2, batch=5)),
+    "conv-k1-nobias": (make_conv_pair, dict(CONV_BASE, kernel=1, padding=0, bias=False, batch=5)),
+    "transposed-sub-pixel-scatter": (
+        make_transpose_pair,
+        dict(TRANSPOSE_BASE, c_in=6, c_out=3, kernel=4, stride=2, padding=1, output_padding=0, batch=5),
+    ),
+}
+
+
+@pytest.mark.parametrize(("make_pair", "config"), CHUNKED_CASES.values(), ids=CHUNKED_CASES.keys())
+def test_kernels_split_into_uneven_chunks_match_torch(make_pair, config, monkeypatch):
+    """Chunks of two images (the last of one), in the channels-last column order: the grid's small inputs
+    otherwise fit in one chunk."""
+    monkeypatch.setattr(Im2colConv, "pytorch_order_max_numel", -1)
+    for module in (conv_kernel_module, sub_pixel_module):
+        monkeypatch.setattr(module, "chunk_images", lambda n, numbers_per_image, budget=0: min(n, 2))
+    ours, theirs = make_pair(config, torch.float64)
+    assert compare_with_torch(ours, theirs, _input(config, torch.float64)).largest < FLOAT64_TOLERANCE

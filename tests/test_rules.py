@@ -157,6 +157,43 @@ SOURCES = [
         set(),
     ),
     (
+        "import-function-alias",
+        "import importlib\nf = importlib.import_module\nm = f('torch.nn')\n",
+        "lenient",
+        {("dynamic-import", 2)},
+    ),
+    (
+        "dunder-import-alias",
+        "imp = __import__\nm = imp('torch').nn\n",
+        "lenient",
+        {("dynamic-import", 1)},
+    ),
+    (
+        "resolve-name",
+        "import pkgutil\nConv = pkgutil.resolve_name('torch.nn:Conv2d')\n",
+        "lenient",
+        {("dynamic-import", 2)},
+    ),
+    (
+        "pydoc-locate",
+        "import pydoc\nc = pydoc.locate('torch.nn.Conv2d')\n",
+        "lenient",
+        {("dynamic-import", 2)},
+    ),
+    (
+        "attrgetter",
+        "import operator\nimport torch\nf = operator.attrgetter('nn.functional.conv2d')(torch)\n",
+        "lenient",
+        {("reflection", 3)},
+    ),
+    (
+        "from-operator-attrgetter",
+        "from operator import attrgetter\nf = attrgetter(name)\n",
+        "lenient",
+        {("reflection", 2)},
+    ),
+    ("getattr-alias", "g = getattr\nf = g(x, 'conv2d')\n", "strict", {("reflection", 1)}),
+    (
         "absolute-package-import",
         "from Miniproject_2.others import conv\nimport others.conv\n",
         "strict",
@@ -310,3 +347,43 @@ def test_reference_is_clean_under_strict() -> None:
     result = check_static_rules(REPO / "Miniproject_2", "strict")
     assert result.outcome is Outcome.PASS, result.message
     assert result.details["findings"] == []
+
+
+def _pickled(package: Path, name: str, value: object, zipped: bool) -> None:
+    import pickle
+
+    import torch
+
+    if zipped:
+        torch.save(value, package / name)
+    else:
+        (package / name).write_bytes(pickle.dumps(value, protocol=4))
+
+
+@pytest.mark.parametrize("zipped", [True, False], ids=["torch-save-zip", "plain-pickle"])
+def test_pickles_that_reference_forbidden_callables_are_flagged(tmp_path: Path, zipped: bool) -> None:
+    import operator
+
+    import torch
+
+    package = write_package(
+        tmp_path, {"__init__.py": "", "model.py": "from torch import empty\n", "others/a.py": ""}
+    )
+    _pickled(package, "bestmodel.pth", {"w": torch.ones(2)}, zipped)  # a plain state dict: allowed
+    _pickled(package, "others/net.pkl", torch.nn.Conv2d(1, 1, 1), zipped)
+    _pickled(
+        package,
+        "others/f.pkl",
+        {"f": torch.nn.functional.relu, "g": torch.nn.functional.conv2d, "h": operator.attrgetter("x")},
+        zipped,
+    )
+    result = check_static_rules(package, "lenient")
+    assert result.outcome is Outcome.FORBIDDEN
+    found = {(f["file"], f["code"]) for f in result.details["findings"] if f["rule"] == "pickled-reference"}
+    assert ("others/net.pkl", "GLOBAL torch.nn.modules.conv Conv2d") in found
+    assert ("others/f.pkl", "GLOBAL torch.nn.functional relu") in found
+    builtins = "__builtin__" if zipped else "builtins"  # torch.save writes pickle protocol 2
+    assert ("others/f.pkl", f"GLOBAL {builtins} getattr") in found  # how a C function (conv2d) is pickled
+    assert ("others/f.pkl", "GLOBAL operator attrgetter") in found
+    assert not any(file == "bestmodel.pth" for file, _ in found)
+    assert all(f["counted"] and "byte " in f["message"] for f in result.details["findings"])

@@ -258,3 +258,18 @@ def test_check_through_the_sandbox(package: Path, outcome: Outcome, in_message: 
     assert result.outcome is outcome, result.message
     assert in_message in result.message
     assert result.duration_s > 0
+
+
+def test_the_canary_tells_a_working_recorder_from_a_popped_one(tmp_path: Path) -> None:
+    from harness.tracing import TorchCallRecorder
+
+    handed: list[dict] = []
+    with TorchCallRecorder(tmp_path, sink=handed.append) as recorder:
+        assert recorder.canary()
+        assert [call["entry"] for call in handed] == ["torch.empty"]  # handed out, as the child streams it
+        assert recorder.calls() == []  # the canary's own record is not kept
+        popped = torch._C._pop_torch_function_stack()
+        try:
+            assert not recorder.canary()
+        finally:
+            torch._C._push_on_torch_function_stack(popped)

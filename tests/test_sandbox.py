@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -207,3 +208,46 @@ def test_traceback_names_submission_files_not_temporary_paths():
     run = call("sandbox_environment", "Model.fail")
     assert 'File "Miniproject_2/model.py", line 21, in fail' in run.traceback_tail
     assert "harness-child-" not in run.traceback_tail
+
+
+# review E: the kill path can hit no process but the child's own
+def test_the_cleanup_kill_of_a_reaped_child_spares_a_process_that_took_its_pid():
+    """After the child is reaped its pid, and so its session and group ids, may be any new process's
+    (the next child's, under load): the cleanup kill goes by cgroup or pidfd, never by those ids."""
+    from types import SimpleNamespace
+
+    from harness import sandbox
+
+    stranger = subprocess.Popen(["sleep", "30"], start_new_session=True)  # sid == pgid == its pid
+    try:
+        reaped_child = SimpleNamespace(pid=stranger.pid, pidfd=None)  # as if it had reused the pid
+        no_cgroup = sandbox._Cgroup([], None, None, None)
+        sandbox._kill_all(reaped_child, None, no_cgroup, reaped=True)
+        assert stranger.poll() is None, "an unrelated process was killed"
+        sandbox._kill_all(reaped_child, None, no_cgroup, reaped=False)  # a live child: its session goes
+        assert stranger.wait(10) == -signal.SIGKILL
+    finally:
+        stranger.kill()
+        stranger.wait()
+
+
+@pytest.mark.parametrize(
+    ("verdict", "status", "fault"),
+    [("timeout", "timeout", "submission"), ("oom", "oom", "submission"), (None, "killed", "setup")],
+    ids=["harness-kill-for-time", "harness-kill-for-memory", "kill-from-outside"],
+)
+def test_a_sigkill_is_reported_as_whoever_sent_it(tmp_path, verdict, status, fault):
+    from harness import sandbox
+    from harness.checks.model_steps.runner import child_failure
+    from harness.results import Category
+
+    fields = sandbox._collect(tmp_path, -signal.SIGKILL, verdict, "", "", 1.0, TIGHT, memory_watched=True)
+    assert fields["status"] == status
+    run = sandbox.ChildRun(**{**fields, "isolation": {}})
+    failed = child_failure("api.predict", Category.API, run, "predict", TIGHT)
+    assert failed.fault.value == fault
+    if verdict is None:
+        assert failed.message == (
+            "predict was killed by SIGKILL from outside the harness (not for a limit; the kernel reports no "
+            "out-of-memory kill): re-run it"
+        )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import traceback
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,18 @@ MAX_RESULT_BYTES = 64 << 20
 the reference submission's probes produce is about 7 MB (7,375,265 bytes), and unpickling is paid before
 `MAX_ITEMS` applies (100 MB of small items took minutes and a GB in the parent)."""
 MESSAGE_CHARS = 300
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-"""C0 and C1 controls (ESC of ANSI sequences, carriage return, backspace, ...) but tab and newline, and
-the zero-width and bidirectional marks that make text read differently from what it holds."""
+UNSUPPORTED_DATA = "probe returned unsupported data"
+"""How every refusal of a child's result starts (`harness.checks.model_steps.runner.child_failure`
+words it for a report): "<UNSUPPORTED_DATA>: <the first part that is not plain data, or the size>"."""
+ASCII_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+"""The C0 controls (ESC of ANSI sequences, carriage return, backspace, ...) but tab and newline, and DEL."""
+HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Zl", "Zp"})
+"""Unicode categories never shown: controls (C1 included), format characters (zero-width and
+bidirectional marks U+200B-U+200F, U+202A-U+202E, U+2066-U+2069, U+061C, U+2060-U+2064, U+FEFF, tag
+characters), private use, lone surrogates, and the line and paragraph separators."""
+HIDDEN_RANGES = ((0xE0000, 0xE007F),)
+"""Code points hidden whatever their category (the tag block, unassigned ones included)."""
+KEPT = frozenset("\t\n")
 
 
 def plain(x: Any) -> torch.Tensor:
@@ -84,9 +94,19 @@ def _unsupported(value: Any, where: str, depth: int, budget: list[int]) -> str |
 
 
 def printable(text: str) -> str:
-    """`text` without control characters (see `CONTROL_CHARACTERS`): what a submission wrote can reach
-    a terminal or a Markdown report only as the characters it shows."""
-    return CONTROL_CHARACTERS.sub("", text)
+    """`text` without the characters that do not show as themselves (`HIDDEN_CATEGORIES`, `HIDDEN_RANGES`;
+    tab and newline are kept): what a submission wrote reaches a terminal or a Markdown report only as
+    the characters it shows, never as an escape sequence or text that reads in another order."""
+    if text.isascii():
+        return ASCII_CONTROLS.sub("", text)
+    return "".join(character for character in text if character in KEPT or not _hidden(character))
+
+
+def _hidden(character: str) -> bool:
+    point = ord(character)
+    return unicodedata.category(character) in HIDDEN_CATEGORIES or any(
+        low <= point <= high for low, high in HIDDEN_RANGES
+    )
 
 
 def printable_data(value: Any) -> Any:

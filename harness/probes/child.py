@@ -14,6 +14,10 @@ package copy, the scratch folder and the files to exchange. The child is two pro
   "traceback"}, status "ok", "error" or "oom") in a folder the runner's uid cannot write, and exits as
   the runner did. It never imports the submission.
 - the *runner* confines itself, waits for the warden's go, imports the submission and runs the probe.
+  When SPEC says `record`, import and probe run under `harness.tracing.TorchCallRecorder`, which hands
+  each torch entry point the submission's code reaches out over its own pipe as it is first seen (one
+  JSON line each), then a last line {"canary": true|false} (see `TorchCallRecorder.canary`); the warden
+  writes them to the recording file, so the rules see what the graded run itself did.
   It leaves with `os._exit`, so atexit handlers and destructors of the submission cannot run after the
   result is sent. Anything the submission prints goes to the parent's pipes, never into the result.
 
@@ -31,6 +35,7 @@ import json
 import os
 import random
 import re
+import select
 import signal
 import struct
 import sys
@@ -44,7 +49,7 @@ from typing import Any
 import torch
 
 import harness
-from harness.probes.capture import MAX_RESULT_BYTES, describe_exception, unsupported_data
+from harness.probes.capture import MAX_RESULT_BYTES, UNSUPPORTED_DATA, describe_exception, unsupported_data
 from harness.probes.isolation import (
     child_of,
     confine,
@@ -55,12 +60,16 @@ from harness.probes.isolation import (
     visible_paths,
 )
 from harness.probes.stand_ins import import_with_stand_ins
+from harness.tracing import TorchCallRecorder
 
 TRACEBACK_CHARS = 4000
 GO_WAIT_S = 10.0
 READ_CHUNK = 1 << 20
 EXIT_NOT_RUN = 111
 STATUS_BYTES = struct.calcsize("i")
+MAX_RECORDING_BYTES = 4 << 20
+"""A recording beyond this is not read (the parent reports it as unreadable): a few hundred distinct
+entry points and lines make some 100 KB."""
 PROBE_MODULE = re.compile(r"harness\.checks\.\w+\.probe|harness\.probes\.\w+")
 """The modules a child may take a probe function from: a check group's probe, or the sandbox's own."""
 ALLOCATION_FAILURES = ("can't allocate memory", "not enough memory", "out of memory")
@@ -71,21 +80,22 @@ def main(argv: list[str] | None = None) -> None:
     spec = json.loads(Path((argv or sys.argv)[1]).read_text())
     root = Path(spec["root"])
     harness_dirs = [*harness.__path__, os.path.realpath(harness.__path__[0])]
-    layers = detach(root / "view", root, visible_paths(harness_dirs), spec["tmpfs_mb"])
+    layers = detach(root / "view", root, visible_paths(harness_dirs), spec["tmpfs_mb"], spec["uid"])
     view = root / "view" if layers["filesystem"] else None
     ready_read, ready_write = os.pipe()
     go_read, go_write = os.pipe()
     result_read, result_write = os.pipe()
     status_read, status_write = os.pipe()
+    record_read, record_write = os.pipe()
     warden = os.getpid()
     init = os.fork()
     if init == 0:
-        for fd in (ready_read, go_write, result_read, status_read):
+        for fd in (ready_read, go_write, result_read, status_read, record_read):
             os.close(fd)
         confine(view, warden, spec["uid"])
         runner = os.fork()
         if runner != 0:
-            for fd in (ready_write, go_read, result_write):
+            for fd in (ready_write, go_read, result_write, record_write):
                 os.close(fd)
             _be_init(runner, status_write)
         os.close(status_write)
@@ -95,8 +105,8 @@ def main(argv: list[str] | None = None) -> None:
         if os.read(go_read, 1) != b"1":
             os._exit(EXIT_NOT_RUN)
         os.close(go_read)
-        _run_runner(spec, result_write)
-    for fd in (ready_write, go_read, result_write, status_write):
+        _run_runner(spec, result_write, record_write)
+    for fd in (ready_write, go_read, result_write, status_write, record_write):
         os.close(fd)
     os.read(ready_read, 1)
     runner = child_of(init)
@@ -117,14 +127,16 @@ def main(argv: list[str] | None = None) -> None:
         os._exit(0)
     os.write(go_write, b"1")
     os.close(go_write)
-    result = _read_all(result_read)
-    reported = _read_all(status_read)
+    result, recording = _read_all({result_read: MAX_RESULT_BYTES, record_read: MAX_RECORDING_BYTES})
+    (reported,) = _read_all({status_read: STATUS_BYTES})
     _, status = os.waitpid(init, 0)
     if result is None:
-        error = f"probe returned unsupported data: more than {MAX_RESULT_BYTES >> 20} MB pickled, not read"
+        error = f"{UNSUPPORTED_DATA}: more than {MAX_RESULT_BYTES >> 20} MB pickled, not read"
         torch.save({"status": "error", "value": None, "error": error, "traceback": ""}, spec["result_file"])
     elif result:
         Path(spec["result_file"]).write_bytes(result)
+    if spec.get("record"):
+        Path(spec["recording_file"]).write_bytes(b"" if recording is None else recording)
     _exit_as(struct.unpack("i", reported)[0] if len(reported or b"") == STATUS_BYTES else status)
 
 
@@ -144,8 +156,9 @@ def _be_init(runner: int, status_fd: int) -> None:
             os._exit(0)
 
 
-def _run_runner(spec: dict[str, Any], result_fd: int) -> None:
-    """In the runner: limits, the submission's import path, the probe; the result goes to `result_fd`."""
+def _run_runner(spec: dict[str, Any], result_fd: int, record_fd: int) -> None:
+    """In the runner: limits, the submission's import path, the probe; the result goes to `result_fd`,
+    the recording (when SPEC asks for one) to `record_fd`."""
     limit_resources(spec["address_space_mb"])
     os.chdir(spec["scratch"])
     sys.path[:] = [spec["package_root"]] + [entry for entry in sys.path if entry not in ("", ".")]
@@ -156,7 +169,12 @@ def _run_runner(spec: dict[str, Any], result_fd: int) -> None:
     torch.manual_seed(seed)
     random.seed(seed)
     probe = _resolve(spec["probe"])
-    outcome = _run(probe, args, Path(spec["package_root"]) / "Miniproject_2", spec["import_model"])
+    package_dir = Path(spec["package_root"]) / "Miniproject_2"
+    if spec.get("record"):
+        outcome = _recorded_run(probe, args, package_dir, spec["import_model"], record_fd)
+    else:
+        os.close(record_fd)
+        outcome = _run(probe, args, package_dir, spec["import_model"])
     buffer = io.BytesIO()
     try:
         torch.save(outcome, buffer)
@@ -171,16 +189,55 @@ def _run_runner(spec: dict[str, Any], result_fd: int) -> None:
     os._exit(0)
 
 
-def _read_all(fd: int) -> bytes | None:
-    """Everything written to the pipe `fd` until it closes; None when it was more than MAX_RESULT_BYTES
-    (the warden keeps it in memory until the runner ends)."""
-    chunks, total = [], 0
-    while chunk := os.read(fd, READ_CHUNK):
-        total += len(chunk)
-        if total <= MAX_RESULT_BYTES:
-            chunks.append(chunk)
-    os.close(fd)
-    return b"".join(chunks) if total <= MAX_RESULT_BYTES else None
+def _recorded_run(
+    probe: Callable[[ModuleType | None, dict[str, Any]], Any],
+    args: dict[str, Any],
+    package_dir: Path,
+    import_model: bool,
+    record_fd: int,
+) -> dict[str, Any]:
+    """`_run` under a recorder that writes each record to `record_fd` as a JSON line, then the canary's."""
+    stream = os.fdopen(record_fd, "wb", buffering=0)
+
+    def send(record: dict[str, Any]) -> None:
+        stream.write(json.dumps(record).encode() + b"\n")
+
+    recorder = TorchCallRecorder(package_dir, sink=send)
+    recorder.step = probe.__name__
+    recorder.__enter__()
+    alive = False
+    try:
+        outcome = _run(probe, args, package_dir, import_model)
+        alive = recorder.canary()
+    except Exception:  # the submission broke the recorder's state: the recording says so (no canary)
+        outcome = _failure("probe not finished: the torch call recorder was broken by the submission")
+    finally:
+        with contextlib.suppress(Exception):  # a mode stack the submission emptied cannot be popped
+            recorder.__exit__(None, None, None)
+    with contextlib.suppress(Exception):
+        send({"canary": alive})
+        stream.close()
+    return outcome
+
+
+def _read_all(limits: dict[int, int]) -> list[bytes | None]:
+    """Everything written to each pipe of `limits` (fd -> most bytes kept) until all are closed, read
+    side by side so that no writer blocks on a full pipe; None for a pipe that sent more than its limit
+    (the warden keeps it all in memory until the runner ends)."""
+    chunks: dict[int, list[bytes]] = {fd: [] for fd in limits}
+    totals = dict.fromkeys(limits, 0)
+    open_fds = list(limits)
+    while open_fds:
+        for fd in select.select(open_fds, [], [])[0]:
+            chunk = os.read(fd, READ_CHUNK)
+            if not chunk:
+                open_fds.remove(fd)
+                os.close(fd)
+                continue
+            totals[fd] += len(chunk)
+            if totals[fd] <= limits[fd]:
+                chunks[fd].append(chunk)
+    return [b"".join(chunks[fd]) if totals[fd] <= limits[fd] else None for fd in limits]
 
 
 def _exit_as(status: int) -> None:
@@ -231,7 +288,7 @@ def _run(
         return _failure(describe_exception(exc, package_dir), exc, _is_allocation_failure(exc))
     problem = unsupported_data(value)
     if problem is not None:
-        return _failure(f"probe returned unsupported data: {problem}")
+        return _failure(f"{UNSUPPORTED_DATA}: {problem}")
     return {"status": "ok", "value": value, "error": "", "traceback": ""}
 
 

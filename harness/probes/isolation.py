@@ -12,8 +12,12 @@ Layers (each reported as held or not, so the report can say which protections he
 - `filesystem`: a new mount namespace whose root is a fresh tmpfs *view* holding only read-only binds of
   the system and Python folders (`/usr`, `/lib*`, `/bin`, `/etc`, Python's prefix and `sys.path`), the
   harness package and the child's own folder: nothing of the grader's files (data, reports, the
-  original submission, other children, the fork server's socket) exists in it. `/tmp` and `/dev/shm`
-  are private tmpfs mounts, sized to the memory limit; `/sys` and `/proc/sys` are read-only.
+  original submission, other children, the fork server's socket) exists in it. The child's own folder
+  is shown read-only too: every place the runner can write (`/tmp`, `/dev/shm`, and its folder's
+  `pkg/` copy of the submission, `scratch/` and `tmp/`) is a folder of one tmpfs (`WRITABLE`) whose
+  size is bounded (`tmpfs_mb`, within the memory limit, whose cgroup counts tmpfs pages too), so a
+  submission filling it gets ENOSPC in its own writes and the grader's disk is never touched;
+  `/sys` and `/proc/sys` are read-only.
 - `pid`: a new pid namespace with its own `/proc`: the runner sees only its own processes (not the
   harness's command line, not its siblings); the namespace's first process only reaps and reports the
   runner's end, after which the kernel kills every process left in the namespace; each dies with its
@@ -35,6 +39,7 @@ import ctypes
 import os
 import platform
 import resource
+import shutil
 import signal
 import sys
 from collections.abc import Iterable
@@ -61,6 +66,14 @@ LINUX_CAPABILITY_VERSION_3 = 0x20080522
 LAST_CAPABILITY = 63
 MAX_FILE_BYTES = 1 << 30
 VIEW_TMPFS = "size=16m,mode=755"
+WRITABLE = "writable"
+"""The folder of the child's root where the warden mounts the one bounded tmpfs the runner writes in."""
+WRITABLE_INODES = 200_000
+"""Files and folders that tmpfs may hold (each costs kernel memory outside its size)."""
+WRITABLE_PLACES = {"system-tmp": "/tmp", "shm": "/dev/shm"}
+"""Folders of the writable tmpfs shown at system paths of the view (world-writable, sticky)."""
+OWN_WRITABLE = ("pkg", "scratch", "tmp")
+"""Folders of the child's root that the runner writes in, shown from the writable tmpfs (its own)."""
 SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
 CHILD_UID_BASE = 1_000_000
 CHILD_UID_RANGE = 1_000_000_000
@@ -113,8 +126,11 @@ def child_uid(root: Path) -> int:
     return CHILD_UID_BASE + os.stat(root).st_ino % CHILD_UID_RANGE
 
 
-def detach(view: Path, child_root: Path, visible: Iterable[str], tmpfs_mb: int) -> dict[str, bool]:
-    """In the warden: new user (without root), network, mount and pid namespaces, and the view.
+def detach(
+    view: Path, child_root: Path, visible: Iterable[str], tmpfs_mb: int, uid: int | None
+) -> dict[str, bool]:
+    """In the warden: new user (without root), network, mount and pid namespaces, and the view
+    (its writable folders owned by `uid`, None: by the warden's own).
 
     The pid namespace applies to the processes forked after this call (the runner). Returns the layers
     that took effect: "user-namespace", "network", "filesystem", "pid".
@@ -126,7 +142,7 @@ def detach(view: Path, child_root: Path, visible: Iterable[str], tmpfs_mb: int) 
     network = libc.unshare(CLONE_NEWNET) == 0
     mounts = libc.unshare(CLONE_NEWNS) == 0
     pid = libc.unshare(CLONE_NEWPID) == 0
-    filesystem = mounts and _build_view(libc, view, child_root, visible, tmpfs_mb)
+    filesystem = mounts and _build_view(libc, view, child_root, visible, tmpfs_mb, uid)
     return {"user-namespace": user_namespace, "network": network, "filesystem": filesystem, "pid": pid}
 
 
@@ -251,7 +267,7 @@ def _enter_user_namespace(libc: ctypes.CDLL) -> bool:
 
 
 def _build_view(
-    libc: ctypes.CDLL, view: Path, child_root: Path, visible: Iterable[str], tmpfs_mb: int
+    libc: ctypes.CDLL, view: Path, child_root: Path, visible: Iterable[str], tmpfs_mb: int, uid: int | None
 ) -> bool:
     """Mount the view at `view` (see the module docstring); True when every required mount held."""
     if libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) != 0:
@@ -260,17 +276,53 @@ def _build_view(
         return False
     held = _bind(libc, Path("/dev"), _inside(view, "/dev"), read_only=False)
     held &= _bind(libc, Path("/sys"), _inside(view, "/sys"), read_only=True)
-    scratch = f"size={max(tmpfs_mb, 16)}m,mode=1777".encode()
-    for private in ("tmp", "dev/shm"):
-        (view / private).mkdir(parents=True, exist_ok=True)
-        held &= (
-            libc.mount(b"tmpfs", os.fsencode(view / private), b"tmpfs", MS_NOSUID | MS_NODEV, scratch) == 0
-        )
+    writable = child_root / WRITABLE
+    held &= _mount_writable(libc, writable, child_root, tmpfs_mb, uid)
+    for folder, place in WRITABLE_PLACES.items():
+        held &= _bind(libc, writable / folder, _inside(view, place), read_only=False)
     for path in visible:
         _show(libc, view, path)
     (view / "proc").mkdir(exist_ok=True)
-    held &= _bind(libc, child_root, _inside(view, str(child_root)), read_only=False)
+    shown_root = _inside(view, str(child_root))
+    held &= _bind(libc, child_root, shown_root, read_only=True)
+    for folder in OWN_WRITABLE:
+        held &= _bind(libc, writable / folder, shown_root / folder, read_only=False)
     return held
+
+
+def _mount_writable(
+    libc: ctypes.CDLL, writable: Path, child_root: Path, tmpfs_mb: int, uid: int | None
+) -> bool:
+    """Mount the bounded tmpfs at `writable` and lay out its folders: those of `WRITABLE_PLACES` open to
+    all, those of `OWN_WRITABLE` the runner's (`uid`), the package copied in from the child's folder."""
+    options = f"size={max(tmpfs_mb, 16)}m,nr_inodes={WRITABLE_INODES},mode=755".encode()
+    try:
+        writable.mkdir(exist_ok=True)
+    except OSError:
+        return False
+    if libc.mount(b"tmpfs", os.fsencode(writable), b"tmpfs", MS_NOSUID | MS_NODEV, options) != 0:
+        return False
+    try:
+        for folder in WRITABLE_PLACES:
+            (writable / folder).mkdir(mode=0o1777)
+            os.chmod(writable / folder, 0o1777)
+        shutil.copytree(child_root / "pkg", writable / "pkg", symlinks=True)
+        for folder in OWN_WRITABLE[1:]:
+            (writable / folder).mkdir()
+        if uid is not None:
+            for folder in OWN_WRITABLE:
+                give(writable / folder, uid)
+    except OSError:
+        return False
+    return True
+
+
+def give(folder: Path, uid: int) -> None:
+    """Make `folder` and everything in it owned by `uid` (links themselves, never what they point to)."""
+    os.chown(folder, uid, uid, follow_symlinks=False)
+    for parent, folders, files in os.walk(folder):
+        for name in folders + files:
+            os.chown(os.path.join(parent, name), uid, uid, follow_symlinks=False)
 
 
 def _show(libc: ctypes.CDLL, view: Path, path: str) -> None:
@@ -290,13 +342,15 @@ def _inside(view: Path, path: str) -> Path:
 
 
 def _bind(libc: ctypes.CDLL, source: Path, target: Path, read_only: bool) -> bool:
-    """Bind `source` at `target` (made if needed), then remount it read-only and nosuid."""
+    """Bind `source` at `target` (made if needed), then remount it read-only (when asked) and nosuid."""
     try:
         target.mkdir(parents=True, exist_ok=True)
         kept = os.statvfs(source).f_flag & (MS_NOSUID | MS_NODEV | MS_NOEXEC)
     except OSError:
         return False
-    if libc.mount(os.fsencode(source), os.fsencode(target), None, MS_BIND, None) != 0:
+    if libc.mount(os.fsencode(source), os.fsencode(target), None, MS_BIND, None) != 0 and (
+        libc.mount(os.fsencode(source), os.fsencode(target), None, MS_BIND | MS_REC, None) != 0
+    ):  # in a user namespace, a mount with mounts on it (/dev, /sys) binds only with them (MS_REC)
         return False
     flags = MS_BIND | MS_REMOUNT | MS_NOSUID | kept | (MS_RDONLY if read_only else 0)
     return libc.mount(None, os.fsencode(target), None, flags, None) == 0

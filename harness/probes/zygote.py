@@ -8,7 +8,8 @@ imports torch and the child code, then serves requests on a Unix socket, one con
    child's stdout and stderr pipes attached (SCM_RIGHTS);
 2. the server forks; the new process starts a session, takes the pipes as fds 1 and 2 and /dev/null as
    0, takes the environment, and runs `harness.probes.child.main` exactly as a fresh process would;
-3. the server answers {"pid": PID}, and {"wait_status": STATUS, "cpu_s", "max_rss_mb"} once the child
+3. the server answers {"pid": PID} (with a pidfd of the child attached where the OS has them), and
+   {"wait_status": STATUS, "cpu_s", "max_rss_mb"} once the child
    has been reaped (`os.wait4`: the kernel's accounts of the child's CPU time and peak memory).
 
 It serves the harness process that started it and nobody else: its socket lies in a folder only the
@@ -137,7 +138,16 @@ def _accept(
     for fd in fds:
         os.close(fd)
     waiting[pid] = connection
-    connection.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+    reply = [json.dumps({"pid": pid}).encode() + b"\n"]
+    try:
+        pidfd = os.pidfd_open(pid)  # before this server can reap it: the very child, never a reused pid
+    except (AttributeError, OSError):
+        connection.sendall(reply[0])
+        return
+    try:
+        socket.send_fds(connection, reply, [pidfd])
+    finally:
+        os.close(pidfd)
 
 
 def _reap(waiting: dict[int, socket.socket]) -> None:

@@ -1,6 +1,6 @@
 """A convolution as im2col and one matmul per group, its backward as matmuls and col2im."""
 
-from .chunking import chunk_images, image_chunks
+from .chunking import GEMM_CHUNK_NUMBERS, chunk_images, image_chunks
 from .im2col import col2im, im2col
 from .kernel import Kernel
 from .layout import nchw, nhwc
@@ -9,7 +9,8 @@ from .matmul import transposed_matmul
 
 class Im2colConv(Kernel):
     """Y = cols · Wg + b per group g, cols = im2col(pad(x)) (G, N·Ho·Wo, kh·kw·C_in/G);
-    dL/dWg = colsᵀ · dY, dL/db = Σ dY, dL/dx = col2im(dY · Wgᵀ), a few images at a time (`chunking`).
+    dL/dWg = colsᵀ · dY, dL/db = Σ dY, dL/dx = col2im(dY · Wgᵀ), a few images at a time
+    (`chunking`), and so is Y with one group.
 
     Inputs of at most `pytorch_order_max_numel` numbers (PyTorch's own threshold for its reference
     kernel) order the columns as PyTorch does and multiply in its orientation (`_pytorch_order_output`),
@@ -25,29 +26,19 @@ class Im2colConv(Kernel):
         ho, wo = geometry.checked_output_size(h, w)
         g, (kh, kw) = geometry.groups, geometry.kernel_size
         self._channel_major = x.numel() <= self.pytorch_order_max_numel
-        cols = self.workspace.get("cols", (g, n * ho * wo, kh * kw * c // g), x)
-        self._cols = im2col(
-            self._padded_input(x),
-            g,
-            geometry.kernel_size,
-            geometry.stride,
-            geometry.dilation,
-            (ho, wo),
-            self._channel_major,
-            cols,
-        )
+        self._cols = self.workspace.get("cols", (g, n * ho * wo, kh * kw * c // g), x)
         self._weights = self._weight_matrix(weight)
         self._weight_shape, self._has_bias = weight.shape, bias is not None
         self._input_hw, self._output_hw = (h, w), (ho, wo)
-        if g == 1 and self._channel_major:
-            return self._pytorch_order_output(bias, n, ho, wo)
+        padded = self._padded_input(x)
+        if g == 1 and not self._channel_major:
+            return nchw(self._chunked_output(padded, bias).view(n, ho, wo, geometry.out_channels))
+        self._im2col(padded, self._cols)
         if g == 1:
-            cols, weights = self._cols[0], self._weights[0]
-            out = cols.matmul(weights) if bias is None else bias.addmm(cols, weights)
-        else:
-            out = self._cols.bmm(self._weights).permute(1, 0, 2).reshape(n * ho * wo, geometry.out_channels)
-            if bias is not None:
-                out += bias
+            return self._pytorch_order_output(bias, n, ho, wo)
+        out = self._cols.bmm(self._weights).permute(1, 0, 2).reshape(n * ho * wo, geometry.out_channels)
+        if bias is not None:
+            out += bias
         return nchw(out.view(n, ho, wo, geometry.out_channels))
 
     def backward(self, grad_output, input_gradient: bool) -> tuple:
@@ -82,6 +73,35 @@ class Im2colConv(Kernel):
                 overwrite=True,
             )
         return nchw(grad_input)
+
+    def _im2col(self, padded, cols) -> None:
+        """The column matrix of the padded NHWC images `padded` into `cols`, in this forward's order."""
+        geometry = self.geometry
+        im2col(
+            padded,
+            geometry.groups,
+            geometry.kernel_size,
+            geometry.stride,
+            geometry.dilation,
+            self._output_hw,
+            self._channel_major,
+            cols,
+        )
+
+    def _chunked_output(self, padded, bias):
+        """Y = cols · W + b (one group), gathered and multiplied a few images at a time, so that each
+        chunk of the column matrix is still in the core's cache when the matmul reads it (`chunking`)."""
+        n, pixels = padded.shape[0], self._output_hw[0] * self._output_hw[1]
+        weights, cols = self._weights[0], self._cols[0]
+        out = cols.new_empty((n * pixels, weights.shape[1]))
+        for start, stop in image_chunks(n, chunk_images(n, pixels * weights.shape[0], GEMM_CHUNK_NUMBERS)):
+            rows = slice(start * pixels, stop * pixels)
+            self._im2col(padded[start:stop], self._cols[:, rows])
+            if bias is None:
+                out[rows].addmm_(cols[rows], weights, beta=0)
+            else:
+                out[rows].copy_(bias.expand(out[rows].shape)).addmm_(cols[rows], weights)
+        return out
 
     def _padded_input(self, x):
         """NHWC input inside its zero border (a kept workspace: only the interior is rewritten)."""

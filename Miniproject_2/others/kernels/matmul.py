@@ -1,4 +1,5 @@
-"""The one matrix product whose operand order matters for speed: Aᵀ·B over a long shared dimension."""
+"""How MKL's matrix products are fed fast: the order of Aᵀ·B over a long shared dimension, and the row
+length of a wide matrix of few rows."""
 
 
 def transposed_matmul(a, b):
@@ -10,3 +11,13 @@ def transposed_matmul(a, b):
     if a.shape[-1] > b.shape[-1]:
         return b.transpose(-2, -1).matmul(a).transpose(-2, -1)
     return a.transpose(-2, -1).matmul(b)
+
+
+def unaliased_row_length(columns: int) -> int:
+    """The row stride for a kept (rows, `columns`) matrix of few rows and many columns: one cache line (16
+    floats) longer when `columns` is a multiple of 1024, whose rows would all start on the same cache sets.
+
+    Measured with MKL on one thread (AMD EPYC): dL/dx of the sub-pixel scatter, a (32768 × 48) product read
+    from such a matrix transposed, 8.4 ms with rows of 32768 numbers and 6.5 ms with rows of 32784.
+    """
+    return columns + 16 if columns % 1024 == 0 else columns

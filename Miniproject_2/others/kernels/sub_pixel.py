@@ -17,7 +17,7 @@ from .geometry import ConvGeometry
 from .im2col import col2im
 from .kernel import Kernel
 from .layout import nchw, nhwc
-from .matmul import transposed_matmul
+from .matmul import transposed_matmul, unaliased_row_length
 
 NEAREST_3X3_ROWS = ((1, 0, 0), (0, 1, 1), (1, 1, 0), (0, 0, 1))
 """R for nearest ×2 then a 3×3 convolution, padding 1: (r, i) rows, kernel rows k."""
@@ -183,10 +183,11 @@ class SubPixelConv(Kernel):
 
     def _tap_matrix(self, name: str, n: int, h: int, w: int, like) -> tuple:
         """A (16·O, n·h·w) channel-major or (n·h·w, 16·O) pixel-major workspace for n images, and its
-        view indexed [r, s, i, j, image, y, x, o]. A shorter last chunk uses a prefix of the full one."""
+        view indexed [r, s, i, j, image, y, x, o]. A shorter last chunk uses a prefix of the full one; the
+        channel-major rows are `unaliased_row_length` apart."""
         o = self.geometry.out_channels
         if self._channel_major:
-            full = self.workspace.get(name, (16 * o, self._chunk_images * h * w), like)
+            full = self.workspace.get(name, (16 * o, unaliased_row_length(self._chunk_images * h * w)), like)
             matrix = full[:, : n * h * w]
             view = matrix.view(2, 2, 2, 2, o, n, h, w).permute(0, 2, 1, 3, 5, 6, 7, 4)
         else:

@@ -26,7 +26,14 @@ from typing import TYPE_CHECKING, Any
 from torch import Tensor
 
 from harness.checks.blocks.adapters import CLASS_NAMES, near_class_name
-from harness.checks.model_steps.runner import Step, child_failure, load_error_message, run_steps, step_failure
+from harness.checks.model_steps.runner import (
+    Step,
+    child_failure,
+    is_refused_result,
+    load_error_message,
+    run_steps,
+    step_failure,
+)
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.workloads import (
     BATCH_FRIENDLY_PAIRS,
@@ -82,8 +89,9 @@ def run(ctx: CheckContext) -> list[CheckResult]:
             ctx.limits("api.train"),
         ),
     ]
-    surface, predict, train = run_steps(ctx.submission.package_dir, steps, ctx.seed)
-    if surface.status == "error":
+    surface, predict, train = run_steps(ctx.submission.package_dir, steps, ctx.seed, record=True)
+    ctx.note_recordings("api", (surface, predict, train))
+    if surface.status == "error" and not is_refused_result(surface):
         failed = child_failure(
             "api.import-names", Category.API, surface, "importing model.py", steps[0].limits
         )

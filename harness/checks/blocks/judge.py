@@ -48,6 +48,7 @@ CHILD_OUTCOMES = {
     "timeout": Outcome.TIMEOUT,
     "oom": Outcome.OOM,
     "crash": Outcome.CRASH,
+    "killed": Outcome.CRASH,
 }
 
 Judge = Callable[..., Verdict]
@@ -122,7 +123,8 @@ def check_block(kind: BlockKind, ctx: CheckContext) -> CheckResult:
     trials = grids.trials(kind.kind, ctx.seed)
     limits = ctx.limits(kind.check_id)
     args = grids.probe_args(trials, ctx.seed, limits.wall_s)
-    child = run_probe(kind.probe, ctx.submission.package_dir, args, limits)
+    child = run_probe(kind.probe, ctx.submission.package_dir, args, limits, record=True)
+    ctx.note_recordings(kind.check_id, (child,))
     return judge_block(kind, trials, child, time.perf_counter() - started)
 
 
@@ -135,7 +137,10 @@ def judge_block(
     if child.status != "ok":
         outcome = CHILD_OUTCOMES.get(child.status, Outcome.ERROR)
         details = {"child_status": child.status, "child_error": child.error}
-        result = CheckResult(kind.check_id, Category.BLOCKS, outcome, _child_failure(kind, child), details)
+        fault = Fault.SETUP if child.status == "killed" else Fault.SUBMISSION
+        result = CheckResult(
+            kind.check_id, Category.BLOCKS, outcome, _child_failure(kind, child), details, fault=fault
+        )
     elif value.get("class") is None:
         classes = [str(name) for name in value.get("classes") or []]
         message = f"no {kind.class_name} class in model.py (classes found: {', '.join(classes) or 'none'})"
@@ -265,4 +270,6 @@ def _child_failure(kind: BlockKind, child: ChildRun) -> str:
         return f"{kind.class_name}: the block's checks ran out of memory ({child.error})"
     if child.status == "crash":
         return f"{kind.class_name}: the process died while running the block ({child.error})"
+    if child.status == "killed":
+        return f"{kind.class_name}: the block's child was {child.error}: re-run it"
     return f"{kind.class_name}: {child.error}"

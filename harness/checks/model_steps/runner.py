@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from harness.probes.capture import UNSUPPORTED_DATA
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.sandbox import ChildRun, Limits, run_probe
 
@@ -68,11 +69,12 @@ def _as_step_failure(run: ChildRun, step: Step) -> ChildRun:
     return run
 
 
-def run_steps(package_dir: Path, steps: Sequence[Step], seed: int) -> list[ChildRun]:
+def run_steps(package_dir: Path, steps: Sequence[Step], seed: int, record: bool = False) -> list[ChildRun]:
     """One `ChildRun` per step, from as few children as possible (see the module docstring).
 
     A step's run has the step's own value and duration; the child's start-up time is added to the first
-    step's duration, so the harness's overhead stays visible in the report.
+    step's duration, so the harness's overhead stays visible in the report. With `record`, each child
+    runs under the torch call recorder (`ChildRun.recording`, shared by the steps of one child).
     """
     if not steps:
         return []
@@ -84,7 +86,7 @@ def run_steps(package_dir: Path, steps: Sequence[Step], seed: int) -> list[Child
             {"probe": step.probe, "args": dict(step.args), "wall_s": step.limits.wall_s} for step in steps
         ],
     }
-    run = run_probe(STEPS_PROBE, package_dir, args, combined_limits(steps))
+    run = run_probe(STEPS_PROBE, package_dir, args, combined_limits(steps), record=record)
     culprit = None if run.status == "error" else last_marked_step(run.stderr_tail, marker)
     run = replace(run, stderr_tail=without_markers(run.stderr_tail, marker))
     if run.status == "ok":
@@ -97,9 +99,9 @@ def run_steps(package_dir: Path, steps: Sequence[Step], seed: int) -> list[Child
     if culprit is None or not 0 <= culprit < len(steps):
         return [run] * len(steps)
     return [
-        *run_steps(package_dir, steps[:culprit], seed),
+        *run_steps(package_dir, steps[:culprit], seed, record),
         _as_step_failure(run, steps[culprit]),
-        *run_steps(package_dir, steps[culprit + 1 :], seed),
+        *run_steps(package_dir, steps[culprit + 1 :], seed, record),
     ]
 
 
@@ -128,6 +130,7 @@ _CHILD_OUTCOMES = {
     "timeout": Outcome.TIMEOUT,
     "oom": Outcome.OOM,
     "crash": Outcome.CRASH,
+    "killed": Outcome.CRASH,
 }
 
 CUDA_LOAD_HINT = "Attempting to deserialize object on a CUDA device"
@@ -142,14 +145,21 @@ def child_failure(
     `doing` names the work in words ("train on 512 pairs"), so the message reads
     "train on 512 pairs did not finish within 60 s". Whose fault it is comes from the status alone:
     `HARNESS_ERROR` (set by `run_steps` when a probe failed with no submission frame on the stack) is
-    the harness's (SETUP: re-run and report it); `STEP_ERROR` (the submission's code raised where a
-    probe did not expect it) and "error" (model.py failed to import) are the submission's.
+    the harness's (SETUP: re-run and report it), and so is "killed" (a SIGKILL that was not the
+    harness's for a limit nor the kernel's for memory: the machine's); `STEP_ERROR` (the submission's
+    code raised where a probe did not expect it) and "error" (model.py failed to import) are the
+    submission's.
     """
     fault = Fault.SUBMISSION
     if run.status == HARNESS_ERROR:
         fault, message = Fault.SETUP, f"{doing} failed in the harness: {run.error}"
+    elif run.status == "killed":
+        fault, message = Fault.SETUP, f"{doing} was {run.error}: re-run it"
     elif run.status == STEP_ERROR:
         message = f"{doing} raised {run.error}"
+    elif is_refused_result(run):
+        detail = run.error.removeprefix(f"{UNSUPPORTED_DATA}: ")
+        message = f"{doing} returned data the harness does not accept as plain tensors and values ({detail})"
     elif run.status == "error":
         message = f"model.py could not be imported: {run.error}"
     else:
@@ -168,6 +178,11 @@ def child_failure(
         duration_s=run.duration_s,
         fault=fault,
     )
+
+
+def is_refused_result(run: ChildRun) -> bool:
+    """Whether the child ran but its result was refused (not plain data, or too large to read)."""
+    return run.status == "error" and run.error.startswith(f"{UNSUPPORTED_DATA}: ")
 
 
 def _memory_note(run: ChildRun) -> str:

@@ -330,7 +330,8 @@ def run(ctx: CheckContext) -> list[CheckResult]:
             ctx.limits("psnr.training-improves"),
         ),
     ]
-    pretrained, training = run_steps(ctx.submission.package_dir, steps, ctx.seed)
+    pretrained, training = run_steps(ctx.submission.package_dir, steps, ctx.seed, record=True)
+    ctx.note_recordings("psnr", (pretrained, training))
     thresholds = ctx.rubric.thresholds
     reference_db = _reference_psnr(ctx, pretrained, steps[0], clean, thresholds.psnr_metric)
     return [

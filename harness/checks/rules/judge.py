@@ -14,15 +14,22 @@ file, line, source line and rule:
 - `autograd`: `requires_grad=<not False>` given to a torch function or a tensor's `new_*` factory,
   `x.requires_grad = <not False>` on anything but `self`, `.requires_grad_()`, `torch.autograd`,
   `torch.enable_grad`, `torch.set_grad_enabled(<not False>)`;
-- `dynamic-import`: `__import__` / `importlib.import_module` of torch or of a name computed at run time,
-  and `getattr` on a torch module with a computed name; `dynamic-code`: `exec`, `eval`, `compile`;
+- `dynamic-import`: `__import__` / `importlib.import_module` / `pkgutil.resolve_name` / `pydoc.locate`
+  (`IMPORT_FUNCTIONS`) of torch or of a name computed at run time, one of them taken as a value
+  (`f = importlib.import_module; f("torch.nn")`), and `getattr` on a torch module with a computed
+  name; `dynamic-code`: `exec`, `eval`, `compile`;
 - `reflection` (`reflective_access`): reaching code, modules or frames by reflection instead of by
   name, the ways around both this scan and the run-time recorder: a function's `__globals__`,
   `__code__`, `__closure__`, `__builtins__`, class graphs (`__subclasses__`, `__mro__`, `__bases__`),
   frame and code attributes (`f_globals`, `f_back`, `co_filename`, ...), `sys.modules`,
   `sys._getframe`, `globals()`/`locals()`/`vars(x)`, `getattr` with a computed name on anything but
   `self`, `getattr`/`setattr`/`delattr`/`hasattr` with a constant reflective name, and the `ctypes`,
-  `gc` and `inspect` modules.
+  `gc` and `inspect` modules; `operator.attrgetter` / `methodcaller` (a name given as data), and a
+  reflective builtin taken as a value (`g = getattr`);
+- `pickled-reference`: a pickle in the package (`bestmodel.pth`, any file pickle or `torch.save`
+  wrote) whose GLOBAL opcodes name `torch.nn`, `torch.optim` or `torch.autograd` objects, or a
+  reflective callable (`builtins.getattr`, `importlib.import_module`, ...): unpickling it with
+  `torch.load` builds or calls them, whatever the source says. Reported at the opcode's byte offset.
 
 Deliberately not flagged: `.backward()` and `.grad`. Every block of the framework has its own
 `backward(...)` method and many keep their gradients in a `.grad` attribute, so the source cannot tell
@@ -47,8 +54,13 @@ by a computed name, which files it reaches is unknown, and every finding in a fi
 from __future__ import annotations
 
 import ast
+import contextlib
+import io
+import pickletools
+import re
 import sys
 import time
+import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -98,7 +110,35 @@ LENIENT_EXTRA_NAMES = frozenset(
 PROFILES = ("strict", "lenient")
 AUTOGRAD_PREFIXES = ("torch.autograd", "torch.enable_grad")
 DYNAMIC_CODE_BUILTINS = frozenset({"exec", "eval", "compile"})
-IMPORT_FUNCTIONS = frozenset({"__import__", "builtins.__import__", "importlib.import_module"})
+IMPORT_FUNCTIONS = frozenset(
+    {
+        "__import__",
+        "builtins.__import__",
+        "importlib.import_module",
+        "importlib.__import__",
+        "pkgutil.resolve_name",
+        "pydoc.locate",
+        "runpy.run_module",
+    }
+)
+ATTRIBUTE_GETTERS = frozenset({"operator.attrgetter", "operator.methodcaller"})
+VALUE_BUILTINS = frozenset({"__import__", "getattr", "setattr", "delattr", "globals", "locals", "vars"})
+"""Builtins that are reflection when taken as a value (`g = getattr`): their calls are judged where
+they are written, an alias would hide them."""
+PICKLED_FORBIDDEN_MODULES = ("torch.nn", "torch.optim", "torch.autograd")
+PICKLED_REFLECTION = frozenset(
+    {
+        f"{builtins}.{name}"
+        for builtins in ("builtins", "__builtin__")  # pickle protocol 2 (torch.save) writes __builtin__
+        for name in ("getattr", "eval", "exec", "compile", "__import__", "globals", "vars")
+    }
+    | IMPORT_FUNCTIONS
+    | ATTRIBUTE_GETTERS
+)
+MAX_PICKLES = 8
+"""Pickles read one after the other from one file (torch's legacy format writes five)."""
+PICKLE_BYTES = 64 << 20
+"""Pickles larger than this (a zip entry, or a whole file) are not read: weights go in other entries."""
 REFLECTIVE_ATTRIBUTES = frozenset(
     {
         "__globals__", "__code__", "__closure__", "__builtins__", "__subclasses__", "__mro__", "__bases__",
@@ -235,9 +275,81 @@ def scan_package(package_dir: Path, profile: str = "strict") -> StaticScan:
         replace(f, counted=f.counted and (everything_counts or rel in reachable))
         for rel, scan in scans.items()
         for f in scan.findings
-    )
+    ) + tuple(pickled_references(package_dir))
     unparsable = {rel: scan.syntax_error for rel, scan in scans.items() if scan.syntax_error}
     return StaticScan(findings, tuple(sources), unparsable, frozenset(reachable))
+
+
+def pickled_references(package_dir: Path) -> Iterator[Finding]:
+    """The `pickled-reference` findings of every file of `package_dir` that is a pickle, or a zip (the
+    format of `torch.save`) holding `.pkl` entries; other files are skipped."""
+    for path in sorted(package_dir.rglob("*")):
+        relative = path.relative_to(package_dir)
+        if path.suffix == ".py" or not path.is_file() or not SKIPPED_FOLDERS.isdisjoint(relative.parts):
+            continue
+        for entry, data in _pickles_in(path):
+            for offset, module, name in _pickle_globals(data):
+                reason = _pickled_reason(module, name)
+                if reason is not None:
+                    where = f"byte {offset} of {entry}" if entry else f"byte {offset}"
+                    message = f"`{module}.{name}` is pickled ({where}): unpickling it {reason}"
+                    code = f"GLOBAL {module} {name}"
+                    yield Finding(
+                        relative.as_posix(), 0, printable(code), "pickled-reference", printable(message)
+                    )
+
+
+def _pickles_in(path: Path) -> Iterator[tuple[str, bytes]]:
+    """(zip entry name or "", bytes) of each pickle `path` may hold."""
+    if path.stat().st_size > PICKLE_BYTES and not zipfile.is_zipfile(path):
+        return
+    if zipfile.is_zipfile(path):
+        with contextlib.suppress(zipfile.BadZipFile, OSError), zipfile.ZipFile(path) as bundle:
+            for info in bundle.infolist():
+                if info.filename.endswith(".pkl") and info.file_size <= PICKLE_BYTES:
+                    yield info.filename, bundle.read(info)
+        return
+    data = path.read_bytes()
+    if data[:1] == b"\x80":  # the PROTO opcode that starts every pickle of protocol 2 and later
+        yield "", data
+
+
+def _pickle_globals(data: bytes) -> Iterator[tuple[int, str, str]]:
+    """(offset, module, name) of each GLOBAL / STACK_GLOBAL opcode in the pickles one after the other
+    in `data`; a STACK_GLOBAL's strings are followed through the memo. Stops at the first non-pickle."""
+    stream = io.BytesIO(data)
+    for _ in range(MAX_PICKLES):
+        if stream.read(1) != b"\x80":
+            return
+        stream.seek(-1, io.SEEK_CUR)
+        strings: list[str] = []
+        memo: dict[int, str] = {}
+        try:
+            for opcode, argument, offset in pickletools.genops(stream):
+                if opcode.name == "GLOBAL":
+                    module, _, name = str(argument).partition(" ")
+                    yield offset or 0, module, name
+                elif opcode.name == "STACK_GLOBAL" and len(strings) >= 2:
+                    yield offset or 0, strings[-2], strings[-1]
+                elif opcode.name in ("SHORT_BINUNICODE", "BINUNICODE", "UNICODE", "BINUNICODE8"):
+                    strings.append(argument)
+                elif opcode.name in ("BINPUT", "LONG_BINPUT", "PUT") and strings:
+                    memo[int(argument)] = strings[-1]
+                elif opcode.name == "MEMOIZE" and strings:
+                    memo[len(memo)] = strings[-1]
+                elif opcode.name in ("BINGET", "LONG_BINGET", "GET") and int(argument) in memo:
+                    strings.append(memo[int(argument)])
+        except (ValueError, EOFError):  # not (or no longer) a pickle: the rest is raw data
+            return
+
+
+def _pickled_reason(module: str, name: str) -> str | None:
+    dotted = f"{module}.{name}"
+    if any(module == top or module.startswith(top + ".") for top in PICKLED_FORBIDDEN_MODULES):
+        return f"builds or calls {dotted}, which the rules forbid"
+    if dotted in PICKLED_REFLECTION:
+        return f"calls {dotted}, reflection that reaches any name"
+    return None
 
 
 def _python_files(package_dir: Path) -> Iterator[tuple[str, str]]:
@@ -314,6 +426,7 @@ class _Scanner(ast.NodeVisitor):
         self.scan = scan
         self.bound: dict[str, str] = {}
         """Local name -> the dotted module or object it was imported as (`F` -> `torch.nn.functional`)."""
+        self.callees: set[int] = set()
         self.in_main_block = False
 
     def visit(self, node: ast.AST) -> Any:
@@ -437,7 +550,28 @@ class _Scanner(ast.NodeVisitor):
 
     # uses of torch names
 
+    def generic_visit(self, node: ast.AST) -> None:
+        """Visit the children, noting which expression is a call's callee (its own use is judged in
+        `visit_Call`; anywhere else, an import function or reflective builtin is taken as a value)."""
+        if isinstance(node, ast.Call):
+            self.callees.add(id(node.func))
+        super().generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        self._check_taken_as_value(node, self.bound.get(node.id, node.id))
+
+    def _check_taken_as_value(self, node: ast.expr, dotted: str | None) -> None:
+        if id(node) in self.callees or not isinstance(node.ctx, ast.Load) or dotted is None:
+            return
+        if dotted in IMPORT_FUNCTIONS:
+            message = f"`{dotted}` taken as a value imports names the rule check cannot see"
+            self.add(node, "dynamic-import", message)
+        elif dotted in VALUE_BUILTINS:
+            self.add(node, "reflection", f"`{dotted}` taken as a value hides its calls from the rule check")
+
     def visit_Attribute(self, node: ast.Attribute) -> None:
+        if isinstance(node.value, ast.Name):
+            self._check_taken_as_value(node, f"{self.bound.get(node.value.id, node.value.id)}.{node.attr}")
         dotted = self._torch_path(node)
         if dotted is None:
             self.generic_visit(node)
@@ -469,6 +603,8 @@ class _Scanner(ast.NodeVisitor):
         first = node.args[0] if node.args else None
         if callee in IMPORT_FUNCTIONS:
             self._check_dynamic_import(node, callee, first)
+        elif callee in ATTRIBUTE_GETTERS:
+            self.add(node, "reflection", f"`{callee}(...)` reads attributes by names given as data")
         elif callee in DYNAMIC_CODE_BUILTINS:
             self.add(node, "dynamic-code", f"`{callee}(...)` runs code the rule check cannot read")
         elif callee == "getattr" and first is not None and self._torch_path(first) is not None:
@@ -501,7 +637,7 @@ class _Scanner(ast.NodeVisitor):
 
     def _check_dynamic_import(self, node: ast.Call, callee: str, first: ast.expr | None) -> None:
         if isinstance(first, ast.Constant) and isinstance(first.value, str):
-            top = first.value.partition(".")[0]
+            top = re.split(r"[.:]", first.value)[0]
             if top in self.local_tops:
                 self.imports_locally(first.value.removeprefix(PACKAGE_NAME).lstrip("."))
             elif top == "torch" or top not in sys.stdlib_module_names:

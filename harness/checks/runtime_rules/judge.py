@@ -21,6 +21,14 @@ Forbidden: every other torch function (`torch.nn.functional.conv2d`, `torch.sigm
 autograd: `Tensor.backward`, `torch.autograd.*`, `requires_grad=True`, grad mode switched on (and found
 still on after a step); and a step that fails under the recorder but runs through without it (the
 code detects the recorder and hides what it runs): a step that fails only while recorded never passes.
+
+A submission could tell this check's child from the graded ones and behave there. So the children
+whose results are graded (`api`, `psnr`, `blocks.*`) run under the recorder too, and `judge_graded`
+(called once every group has run) adds what they reached: the rule is judged on the very runs that
+earned the points. A graded child whose probe returned but whose recording is incomplete (the
+recorder was popped, silenced or its channel closed: `harness.sandbox.Recording`) is a finding too.
+The recorder runs in the submission's own process: it is defence in depth behind `rules.static`, which
+flags the reflection any tampering needs (see the README's threat model).
 """
 
 from __future__ import annotations
@@ -37,7 +45,7 @@ from harness.results import Category, CheckResult, Fault, Outcome
 from harness.sandbox import run_probe
 
 if TYPE_CHECKING:
-    from harness.context import CheckContext
+    from harness.context import CheckContext, GradedRecording
 
 CHECK_ID = "rules.runtime"
 PROBE = "harness.checks.runtime_rules.probe:record_torch_calls"
@@ -124,6 +132,16 @@ def judge_recording(
         for step in steps
         if step.get("passes_unrecorded")
     ]
+    if recording.get("recorder_intact") is False:
+        findings.append(
+            _step_finding(
+                "end",
+                "harness.tracing.TorchCallRecorder",
+                "recorder-tampered",
+                "the torch call recorder no longer recorded when the workload ended: "
+                "the submission's code broke it",
+            )
+        )
     ran = [s["step"] for s in steps if s["ok"]]
     failed = [s["step"] for s in steps if not s["ok"]]
     entries = Counter()
@@ -153,6 +171,57 @@ def judge_recording(
     note = f"; not fully traced (they failed): {listed}" if failed else ""
     message = f"no forbidden torch call in {len(ran)} traced steps ({profile} profile){note}"
     return CheckResult(CHECK_ID, Category.RUNTIME_RULES, Outcome.PASS, message, details, score=1.0)
+
+
+def judge_graded(result: CheckResult, recordings: Sequence[GradedRecording], profile: str) -> CheckResult:
+    """`result` (this check's own run) with the findings of the graded children's recordings added:
+    FORBIDDEN when any of them has one, whatever this check's own child found or failed to find."""
+    findings = _merged(
+        [
+            {**_finding(call, reason), "source": graded.source}
+            for graded in recordings
+            for call in graded.recording.calls
+            if (reason := _reason(call, profile))
+        ]
+    )
+    findings += [
+        {
+            **_step_finding(
+                graded.source,
+                "harness.tracing.TorchCallRecorder",
+                "recorder-tampered",
+                f"the recording is incomplete ({graded.recording.problem}): "
+                "the submission's code broke the torch call recorder",
+            ),
+            "source": graded.source,
+        }
+        for graded in recordings
+        if graded.finished and not graded.recording.complete
+    ]
+    graded_details = {
+        "graded_children": [
+            {
+                "source": graded.source,
+                "calls": len(graded.recording.calls),
+                "complete": graded.recording.complete,
+            }
+            for graded in recordings
+        ]
+    }
+    if not findings:
+        return replace(result, details={**result.details, **graded_details})
+    own = result.details.get("findings", []) if result.outcome is Outcome.FORBIDDEN else []
+    every = [*own, *({**f, "message": f"{f['message']} (in the graded {f['source']} run)"} for f in findings)]
+    shown = "; ".join(f["message"] for f in every[:SHOWN_IN_MESSAGE])
+    more = f" (and {len(every) - SHOWN_IN_MESSAGE} more)" if len(every) > SHOWN_IN_MESSAGE else ""
+    return replace(
+        result,
+        outcome=Outcome.FORBIDDEN,
+        message=f"{shown}{more}",
+        details={**result.details, **graded_details, "findings": every},
+        score=0.0,
+        fault=Fault.SUBMISSION,
+    )
 
 
 def _step_finding(step: str, entry: str, rule: str, message: str) -> dict[str, Any]:

@@ -62,7 +62,8 @@ BLOCK_CALLS: dict[str, ConstructorCall] = {
 
 
 def record_torch_calls(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
-    """Run the workload under the recorder; return {"calls": [TorchCall data], "steps", "grad_left_on"}.
+    """Run the workload under the recorder; return {"calls": [TorchCall data], "steps", "grad_left_on",
+    "recorder_intact"} (whether the recorder still recorded at the end: `TorchCallRecorder.canary`).
 
     `args["train_images"]` overrides `TRAIN_IMAGES` (tests use fewer).
     """
@@ -71,11 +72,13 @@ def record_torch_calls(model: ModuleType, args: dict[str, Any]) -> dict[str, Any
     with run.recorder:
         fresh = run.attempt("import", lambda: _reimport(model))
         run.exercise(fresh or model)
+        intact = run.recorder.canary()
     torch.set_grad_enabled(False)
     return {
         "calls": [call.as_data() for call in run.recorder.calls()],
         "steps": run.steps,
         "grad_left_on": run.grad_left_on,
+        "recorder_intact": intact,
     }
 
 
