@@ -58,6 +58,7 @@ def main() -> None:
     parser.add_argument("--label", default="ours", help="name of the run in the results")
     parser.add_argument("--set", action="append", default=[], help="recipe field override, name=value")
     parser.add_argument("--evaluate", type=Path, help="score this weights file instead of training")
+    parser.add_argument("--init", type=Path, help="start from this weights file instead of fresh weights")
     arguments = parser.parse_args()
 
     torch.set_num_threads(arguments.threads)
@@ -75,6 +76,9 @@ def main() -> None:
         model.load_pretrained_model(arguments.evaluate)
         record["weights"] = str(arguments.evaluate)
     else:
+        if arguments.init:
+            model.load_pretrained_model(arguments.init)
+            record["init"] = str(arguments.init)
         model.verbose = True
         started, started_cpu = time.perf_counter(), time.process_time()
         if arguments.budget:
