@@ -41,7 +41,7 @@ record's numbers never enter the estimate.
 
 What a submission could still do. Until the timed call begins, the base and the full child are the
 same to it but by reflective access (reading the probe's frames or arguments:
-`harness.rules.reflective_access` flags it, rules.static); once it begins, the kernel counts what the
+`rules.judge.reflective_access` flags it, rules.static); once it begins, the kernel counts what the
 call really costs, so a child that does less than it is asked costs less only by really doing less. A
 `train` that is cheap on the counts it is timed on and slow on 50,000 pairs is not told apart (no
 estimate short of a whole epoch can). Time spent sleeping or blocked is not CPU time and is not counted.
