@@ -558,7 +558,10 @@ def _link_harness(lib: Path) -> None:
 
 
 def _child_environment(root: Path, limits: Limits) -> dict[str, str]:
-    """A minimal environment: no proxies, tokens or PYTHON* variables; thread counts pinned."""
+    """A minimal environment: no proxies, tokens or PYTHON* variables; thread counts pinned; and
+    `torch.load` without a `weights_only` argument unpickles as the course's torch of 2022 did
+    (torch >= 2.6 refuses a whole pickled network by default, which was correct code then; inside the
+    sandbox unpickling the submission's own file is no more than running its code)."""
     environment = {name: os.environ[name] for name in PASSED_ENVIRONMENT if name in os.environ}
     environment.setdefault("PATH", "/usr/bin:/bin")
     environment.update({name: str(limits.threads) for name in THREAD_VARIABLES})
@@ -568,6 +571,7 @@ def _child_environment(root: Path, limits: Limits) -> dict[str, str]:
         PYTHONHASHSEED="0",
         PYTHONDONTWRITEBYTECODE="1",
         PYTHONUNBUFFERED="1",
+        TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD="1",
     )
     return environment
 

@@ -186,6 +186,13 @@ def test_shipped_bytecode_is_removed_before_any_child_imports_it(tmp_path):
 
 
 # item 3: the view (nothing of the grader's files), the pid namespace (no harness in /proc)
+def test_a_whole_pickled_network_loads_with_a_bare_torch_load_as_in_2022():
+    """torch >= 2.6 refuses it by default; the course's torch loaded it, so the child loads it too."""
+    run = call("verdict_pickled_network", "Model.loaded_scale")
+    assert run.status == "ok", run.error
+    assert run.value["result"] == 0.5
+
+
 def test_the_child_finds_none_of_the_graders_files(tmp_path):
     needs("filesystem", "pid")
     secret = tmp_path / "val_data.pkl"
