@@ -31,6 +31,9 @@ UNSUPPORTED_DATA = "probe returned unsupported data"
 words it for a report): "<UNSUPPORTED_DATA>: <the first part that is not plain data, or the size>"."""
 ASCII_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 """The C0 controls (ESC of ANSI sequences, carriage return, backspace, ...) but tab and newline, and DEL."""
+ESCAPE_SEQUENCES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+"""Whole ANSI escape sequences (CSI `ESC[1m`, OSC `ESC]...BEL`, two-character ones), removed before the
+control characters so no `[1m` is left behind (torch's own messages carry them)."""
 HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Zl", "Zp"})
 """Unicode categories never shown: controls (C1 included), format characters (zero-width and
 bidirectional marks U+200B-U+200F, U+202A-U+202E, U+2066-U+2069, U+061C, U+2060-U+2064, U+FEFF, tag
@@ -97,6 +100,7 @@ def printable(text: str) -> str:
     """`text` without the characters that do not show as themselves (`HIDDEN_CATEGORIES`, `HIDDEN_RANGES`;
     tab and newline are kept): what a submission wrote reaches a terminal or a Markdown report only as
     the characters it shows, never as an escape sequence or text that reads in another order."""
+    text = ESCAPE_SEQUENCES.sub("", text)
     if text.isascii():
         return ASCII_CONTROLS.sub("", text)
     return "".join(character for character in text if character in KEPT or not _hidden(character))
