@@ -568,12 +568,14 @@ def test_an_unprivileged_grader_gets_the_user_namespace_layers_and_is_told_which
     if os.geteuid() != 0 or not shutil.which("setpriv") or not shutil.which("unshare"):
         pytest.skip("needs root (to become an unprivileged user for the test) and setpriv/unshare")
     repo = Path(harness.__file__).resolve().parents[1]
-    closed = {folder for folder in map(_closed_ancestor, (Path(sys.prefix).resolve(), repo)) if folder}
+    # a virtual environment's python links to its base interpreter, which may lie elsewhere
+    pythons = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), Path(sys.executable).resolve()}
+    closed = {folder for folder in map(_closed_ancestor, (*pythons, repo)) if folder}
     if len(closed) > 1 or any(repo.is_relative_to(folder) for folder in closed):
         pytest.skip(f"the checkout or Python lies in folders an unprivileged user cannot enter: {closed}")
     reopen = ""  # a closed folder above Python (a root-only ~/.pyenv): shown open in a mount namespace
     for folder in closed:
-        inside = Path(sys.prefix).resolve().relative_to(folder).parts[0]
+        inside = next(path for path in pythons if path.is_relative_to(folder)).relative_to(folder).parts[0]
         keep = open_folder / "kept"
         keep.mkdir()
         reopen = (f"mount --bind {folder / inside} {keep} && "
