@@ -93,6 +93,18 @@ def test_predict_float_judges_the_dtype_alone(output, problem):
     assert api.predict_problem(NOISY, {"ok": True, "output": output}, require_float=True) == problem
 
 
+def test_predict_odd_sizes_refuses_the_input_handed_back():
+    """The odd sizes are judged on shape alone, so returning the input would earn the point unearned
+    (hostile review A4); the course's sizes are judged by PSNR, where an identity scores the noisy input."""
+    echoed = {"ok": True, "output": NOISY.float()}
+    assert api.predict_problem(NOISY, echoed) is None
+    problem = api.predict_problem(NOISY, echoed, passed_through=True)
+    assert problem == (
+        "predict(2x3x5x7 uint8) returned its input unchanged: odd sizes must be denoised, not passed through"
+    )
+    assert api.predict_problem(NOISY, {"ok": True, "output": NOISY.float() + 1}, passed_through=True) is None
+
+
 def test_predict_verdict_scores_the_fraction_of_inputs_right():
     record = {
         "init": {"ok": True},

@@ -260,11 +260,14 @@ def _article(word: str) -> str:
     return f"an {word}" if word[:1].lower() in ("a", "e", "i", "o") else f"a {word}"
 
 
-def predict_problem(noisy: Tensor, case: Mapping[str, Any], require_float: bool = False) -> str | None:
+def predict_problem(
+    noisy: Tensor, case: Mapping[str, Any], require_float: bool = False, passed_through: bool = False
+) -> str | None:
     """What is wrong with one `predict` call's record (`probe_predict`'s case), or None when it is right.
 
     With `require_float` only the dtype is judged (the statement asks for none, so the other checks
-    leave it alone)."""
+    leave it alone). With `passed_through`, an output equal to the input is wrong too: where no PSNR
+    is measured (the odd sizes), handing the input back would earn the point without denoising."""
     call = f"predict({_shape(noisy.shape)} uint8)"
     if not case["ok"]:
         peak = case.get("peak_mb")
@@ -291,6 +294,8 @@ def predict_problem(noisy: Tensor, case: Mapping[str, Any], require_float: bool 
         return f"{call} returned values in [0, 1] (max {high:.3g}) for 0-255 inputs: scale outputs to 0-255"
     if low < 0 or high > 255:
         return f"{call} returned values outside [0, 255] (min {low:.4g}, max {high:.4g}): clamp them"
+    if passed_through and values.equal(noisy.double()):
+        return f"{call} returned its input unchanged: odd sizes must be denoised, not passed through"
     return None
 
 
@@ -328,8 +333,9 @@ def judge_predict(
     if not record["init"]["ok"]:
         return step_failure(check_id, Category.API, "Model()", record["init"], {}, duration_s)
     require_float = check_id == "api.predict-float"
+    passed_through = check_id == "api.predict-odd-sizes"
     problems = [
-        predict_problem(noisy, case, require_float)
+        predict_problem(noisy, case, require_float, passed_through)
         for noisy, case in zip(inputs, record["cases"], strict=True)
     ]
     load = record["load"]
