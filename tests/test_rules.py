@@ -151,6 +151,18 @@ SOURCES = [
     ("import-inspect", "import inspect\n", "strict", {("reflection", 1)}),
     ("frame-back", "import sys\nf = sys._getframe().f_back\n", "strict", {("reflection", 2)}),
     (
+        "torch-function-hook",
+        "def f(x, g, args):\n    return x.__torch_function__(g, (), args)\n",
+        "lenient",
+        {("reflection", 2)},
+    ),
+    (
+        "constant-pickle",
+        "import pickle\nconv = pickle.loads(b'ctorch\\nconv2d\\n.')\n",
+        "lenient",
+        {("reflection", 2)},
+    ),
+    (
         "own-attributes-by-name",
         "class B:\n    def p(self, n):\n        return getattr(self, n), vars(self), self.__dict__\n",
         "strict",

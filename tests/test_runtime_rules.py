@@ -143,6 +143,8 @@ def test_train_that_never_returns_costs_only_its_step(import_fixture, monkeypatc
         ("torch.Tensor.__getitem__", None, "strict", None),
         ("torch.Tensor.sigmoid", None, "strict", None),
         ("torch._tensor.Tensor.__reduce_ex__", None, "strict", None),
+        ("torch._tensor.Tensor.__torch_function__", None, "lenient", "torch-function"),
+        ("torch.Tensor.__torch_dispatch__", None, "lenient", "torch-function"),
         ("torch.empty", None, "strict", None),
         ("torch.nn.functional.unfold", None, "strict", None),
         ("torch._utils._rebuild_tensor_v2", None, "strict", None),

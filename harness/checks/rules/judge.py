@@ -145,10 +145,15 @@ REFLECTIVE_ATTRIBUTES = frozenset(
         "__base__", "__getattribute__", "__dict__", "__func__", "__wrapped__", "__loader__", "__spec__",
         "__defaults__", "__kwdefaults__", "__import__", "__reduce__", "__reduce_ex__", "__setstate__",
         "f_globals", "f_locals", "f_builtins", "f_back", "f_code", "co_filename", "co_code", "co_consts",
-        "co_names", "tb_frame", "gi_frame", "cr_frame", "ag_frame",
+        "co_names", "tb_frame", "gi_frame", "cr_frame", "ag_frame", "__torch_function__",
+        "__torch_dispatch__",
     }
 )  # fmt: skip
-"""Attributes that reach code, modules or frames by reflection (`fold.__globals__["torch"]`)."""
+"""Attributes that reach code, modules or frames by reflection (`fold.__globals__["torch"]`), and torch's
+dispatch hooks, through which any torch function can be called on a tensor
+(`x.__torch_function__(conv2d, (), args)`)."""
+UNPICKLING_FUNCTIONS = frozenset({"loads", "load"})
+"""`pickle.loads(b"ctorch\nconv2d\n.")`: a constant pickle in the source names what no import shows."""
 REFLECTIVE_SYS_NAMES = frozenset(
     {"modules", "_getframe", "_current_frames", "settrace", "setprofile", "meta_path"}
 )
@@ -691,6 +696,15 @@ def reflective_access(node: ast.AST) -> str | None:
         )
         found = [module for module in modules if module.partition(".")[0] in REFLECTIVE_MODULES]
         return f"`import {found[0]}`: a module for reflection on the running program" if found else None
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in UNPICKLING_FUNCTIONS
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, bytes)
+    ):
+        return f"`.{node.func.attr}(b'...')` unpickles an object written into the source, unseen by the scan"
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
         return None
     first = node.args[0] if node.args else None
