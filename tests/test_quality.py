@@ -156,11 +156,13 @@ EXPECTED = {
     "model_train_noop": ("pass", "fail"),
     "model_predict_unit_range": ("fail", "fail"),
     "model_cuda_weights": ("fail", "pass"),  # measured with map_location="cpu": random weights
+    "attack_train_loads_weights": ("pass", "fail"),
 }
 CAUSES = {
     "model_train_noop": "changed PSNR by +0.00 dB",
     "model_predict_unit_range": "outputs are in [0, 1]: predict must return 0-255",
     "model_cuda_weights": "bestmodel.pth holds tensors saved on CUDA",
+    "attack_train_loads_weights": "gives the pretrained model's outputs: train loads the shipped weights",
 }
 
 

@@ -278,10 +278,32 @@ def judge_training_gain(
     return Outcome.PASS, f"{trained} improves PSNR by {gain:.2f} dB: {figures}", details
 
 
+PRETRAINED_ECHO_LEVELS = 1e-3
+"""A trained model whose every output lies this close (0-255 levels) to the pretrained model's did not
+train: it loaded the shipped weights (one epoch on 2,000 pairs from scratch cannot land there)."""
+
+
+def loaded_not_trained(after: Tensor, pretrained: Tensor | None) -> bool:
+    """Whether the outputs after `train` are the pretrained model's, to `PRETRAINED_ECHO_LEVELS`."""
+    return (
+        isinstance(pretrained, Tensor)
+        and pretrained.shape == after.shape
+        and bool((after.double() - pretrained.double()).abs().max() <= PRETRAINED_ECHO_LEVELS)
+    )
+
+
 def judge_training_run(
-    run: ChildRun, noisy: Tensor, clean: Tensor, pairs: int, thresholds: Thresholds, limits: Limits
+    run: ChildRun,
+    noisy: Tensor,
+    clean: Tensor,
+    pairs: int,
+    thresholds: Thresholds,
+    limits: Limits,
+    pretrained_output: Tensor | None = None,
 ) -> CheckResult:
-    """`psnr.training-improves` from a `probe_training_gain` run (trained on `pairs` pairs)."""
+    """`psnr.training-improves` from a `probe_training_gain` run (trained on `pairs` pairs); with the
+    pretrained model's outputs on the same images, a `train` that only loads the shipped weights fails
+    (it would gain the pretrained model's PSNR without training)."""
     if run.status != "ok":
         doing = f"predicting, training on {pairs} pairs and predicting again"
         return child_failure("psnr.training-improves", Category.PSNR, run, doing, limits)
@@ -305,6 +327,12 @@ def judge_training_run(
         pairs,
         thresholds.training_max_below_noisy_db,
     )
+    if outcome is Outcome.PASS and loaded_not_trained(record["after_output"], pretrained_output):
+        outcome = Outcome.FAIL
+        message = (
+            f"after train on {pairs} pairs, predict gives the pretrained model's outputs: train loads the "
+            "shipped weights instead of training"
+        )
     passed = outcome is Outcome.PASS
     return CheckResult(
         "psnr.training-improves",
@@ -336,8 +364,16 @@ def run(ctx: CheckContext) -> list[CheckResult]:
     reference_db = _reference_psnr(ctx, pretrained, steps[0], clean, thresholds.psnr_metric)
     return [
         judge_pretrained_run(pretrained, noisy, clean, thresholds, steps[0].limits, reference_db),
-        judge_training_run(training, noisy, clean, len(train_input), thresholds, steps[1].limits),
+        judge_training_run(
+            training, noisy, clean, len(train_input), thresholds, steps[1].limits, _output(pretrained)
+        ),
     ]
+
+
+def _output(run: ChildRun) -> Tensor | None:
+    """The pretrained model's outputs of a `probe_pretrained_psnr` run, None when it gave none."""
+    output = run.value.get("output") if run.status == "ok" and run.value.get("predict") else None
+    return output if isinstance(output, Tensor) else None
 
 
 def _reference_psnr(ctx: CheckContext, own: ChildRun, step: Step, clean: Tensor, metric: str) -> float | None:
@@ -347,7 +383,7 @@ def _reference_psnr(ctx: CheckContext, own: ChildRun, step: Step, clean: Tensor,
         return None
     same = is_reference(ctx.submission.source, Path(ctx.reference_dir))
     (run,) = (own,) if same else run_steps(Path(ctx.reference_dir), [step], ctx.seed)
-    output = run.value.get("output") if run.status == "ok" and run.value.get("predict") else None
-    if not isinstance(output, Tensor) or output.shape != clean.shape:
+    output = _output(run)
+    if output is None or output.shape != clean.shape:
         return None
     return METRICS[metric](output, clean)
