@@ -45,6 +45,8 @@ same to it but by reflective access (reading the probe's frames or arguments:
 call really costs, so a child that does less than it is asked costs less only by really doing less. A
 `train` that is cheap on the counts it is timed on and slow on 50,000 pairs is not told apart (no
 estimate short of a whole epoch can). Time spent sleeping or blocked is not CPU time and is not counted.
+Open: the timed call is the child's second `train` and the graded ones are first calls, so a `train`
+that works only on its first call is timed at almost nothing (README, "Timing method").
 
 The tests check the arithmetic and the verdicts on hand-made child runs, the slowed clock end to end,
 and the load test, which compares two estimates of the same run.
