@@ -33,6 +33,7 @@ import harness
 from harness import sandbox
 from harness.check import PUBLIC_VAL_WARNING, check_submission
 from harness.checks.model_steps.runner import child_failure
+from harness.checks.psnr.judge import PUBLIC_VAL_NOTE
 from harness.checks.rules.judge import check_static_rules
 from harness.dataset import load_val
 from harness.errors import SubmissionError
@@ -230,8 +231,11 @@ def test_a_published_val_set_is_named_as_such(data, tmp_path, monkeypatch):
     assert results(report)["psnr.pretrained"].details["psnr_db"] > 90  # memorised: why graders hold out
     monkeypatch.setattr("harness.dataset.PUBLIC_VAL_SHA256", frozenset({sha256_file(data / "val_data.pkl")}))
     lines.clear()
-    graded(package.parent, data, (PSNR,), tmp_path / "public", progress=lines.append)
+    public = graded(package.parent, data, (PSNR,), tmp_path / "public", progress=lines.append)
     assert PUBLIC_VAL_WARNING.format(path=data / "val_data.pkl") in lines
+    pretrained = results(public)["psnr.pretrained"]  # in the report too: `-q` silences progress lines
+    assert PUBLIC_VAL_NOTE in pretrained.message and pretrained.details["public_val_set"]
+    assert "the val set is a published one" in (tmp_path / "public" / "report.md").read_text()
 
 
 # item 5: own uid, private /dev/shm, read-only /proc/sys and /sys, pid namespace, no /tmp of the host

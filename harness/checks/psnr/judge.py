@@ -26,7 +26,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +43,7 @@ from harness.checks.model_steps.runner import (
     step_failure,
 )
 from harness.checks.timing.judge import is_reference
+from harness.dataset import is_public_val
 from harness.psnr import METRICS
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.rubric import Thresholds
@@ -53,6 +54,12 @@ from harness.workloads import BATCH_FRIENDLY_PAIRS, train_pairs, val_pairs
 if TYPE_CHECKING:
     from harness.context import CheckContext
 
+PUBLIC_VAL_NOTE = (
+    "the val set is a published one (harness.dataset.PUBLIC_VAL_SHA256): a submission may have memorised "
+    "it, so this PSNR proves nothing; grade on a held-out val set"
+)
+"""Said in `psnr.pretrained`'s message, so the warning reaches report.json, report.md and the class
+exports, not only the progress lines that `-q` silences."""
 TRAINING_PAIRS = 5 * BATCH_FRIENDLY_PAIRS
 SAMPLE_IMAGES = 8
 """Validation images shown in the report's PNG grid (noisy | output | clean)."""
@@ -362,8 +369,15 @@ def run(ctx: CheckContext) -> list[CheckResult]:
     ctx.note_recordings("psnr", (pretrained, training))
     thresholds = ctx.rubric.thresholds
     reference_db = _reference_psnr(ctx, pretrained, steps[0], clean, thresholds.psnr_metric)
+    judged = judge_pretrained_run(pretrained, noisy, clean, thresholds, steps[0].limits, reference_db)
+    if is_public_val(ctx.val_path):
+        judged = replace(
+            judged,
+            message=f"{judged.message}; {PUBLIC_VAL_NOTE}",
+            details={**judged.details, "public_val_set": True},
+        )
     return [
-        judge_pretrained_run(pretrained, noisy, clean, thresholds, steps[0].limits, reference_db),
+        judged,
         judge_training_run(
             training, noisy, clean, len(train_input), thresholds, steps[1].limits, _output(pretrained)
         ),
