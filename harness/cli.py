@@ -163,6 +163,28 @@ def _choices(values: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str, ..
     return chosen
 
 
+def _check_groups(
+    context: click.Context, parameter: click.Parameter, value: str | None
+) -> tuple[str, ...] | None:
+    """`layout,runtime_rules` -> ("layout", "runtime-rules"), names of the check registry; None: all."""
+    if value is None:
+        return None
+    try:
+        return parse_group_list(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+_check_groups_option = click.option(
+    "--check-groups",
+    "groups",
+    callback=_check_groups,
+    metavar="GROUPS",
+    help=f"Comma list of check groups to run [all]: {', '.join(GROUP_NAMES)}; the rubric's other checks "
+    "are reported as not run (set-up errors).",
+)
+
+
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path))
 @_data_option
@@ -186,6 +208,7 @@ def _choices(values: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str, ..
     help="Checks' child processes at once (the timing checks always run alone, after the rest).",
 )
 @click.option("--no-reference-timing", is_flag=True, help="Do not time the reference model for ratios.")
+@_check_groups_option
 @click.option("--quiet", "-q", is_flag=True, help="Print neither the table nor progress.")
 @reports_user_errors
 def check(
@@ -197,6 +220,7 @@ def check(
     seed: int,
     jobs: int,
     no_reference_timing: bool,
+    groups: tuple[str, ...] | None,
     quiet: bool,
 ) -> None:
     """Grade the submission at PATH (a Miniproject_2 folder, a Proj_ folder or a .zip).
@@ -215,6 +239,7 @@ def check(
         jobs=jobs,
         reference_dir=None if no_reference_timing else REFERENCE_DIR,
         progress=None if quiet else lambda line: click.echo(line, err=True),
+        groups=groups,
     )
     if not quiet:
         click.echo(render_console(report, color=use_color(sys.stdout)), nl=False)
@@ -223,18 +248,6 @@ def check(
         if not quiet:
             click.echo(f"wrote {kind}: {written_path}", err=True)
     sys.exit(0 if report.summary.passed_required else 1)
-
-
-def _check_groups(
-    context: click.Context, parameter: click.Parameter, value: str | None
-) -> tuple[str, ...] | None:
-    """`layout,runtime_rules` -> ("layout", "runtime-rules"), names of the check registry; None: all."""
-    if value is None:
-        return None
-    try:
-        return parse_group_list(value)
-    except ValueError as error:
-        raise click.BadParameter(str(error)) from None
 
 
 @main.command()
@@ -258,13 +271,7 @@ def _check_groups(
 )
 @click.option("--regrade", is_flag=True, help="Grade every submission again, even when already graded.")
 @click.option("--only", metavar="PATTERN", help="Only submissions whose path or name matches this glob.")
-@click.option(
-    "--check-groups",
-    "groups",
-    callback=_check_groups,
-    metavar="GROUPS",
-    help=f"Comma list of check groups to run [all]: {', '.join(GROUP_NAMES)}.",
-)
+@_check_groups_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @reports_user_errors
 def grade(
