@@ -29,7 +29,7 @@ from pathlib import Path
 from harness.checks.registry import Group, group_named, groups_named
 from harness.checks.runtime_rules import judge as runtime_rules
 from harness.context import CheckContext, GroupWork
-from harness.dataset import TRAIN_FILE, VAL_FILE, is_public_val
+from harness.dataset import PUBLIC_VAL_NOTE, TRAIN_FILE, VAL_FILE, is_public_val
 from harness.errors import DataError
 from harness.report import Report, build_report
 from harness.results import CheckResult, Fault, Outcome
@@ -43,10 +43,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = REPO_ROOT / "test_data"
 REFERENCE_DIR = REPO_ROOT / "Miniproject_2"
 
-PUBLIC_VAL_WARNING = (
-    "warning: {path} is a published val set (harness.dataset.PUBLIC_VAL_SHA256): a submission may have "
-    "memorised it, so its PSNR proves nothing; grade on a held-out val set"
-)
+PUBLIC_VAL_WARNING = "warning: {path}: " + PUBLIC_VAL_NOTE
 ISOLATION_PROBE = "harness.probes.call:call"
 ISOLATION_LIMITS = Limits(wall_s=60, memory_mb=2048)
 

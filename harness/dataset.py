@@ -98,6 +98,13 @@ def load_val(path: Path | str) -> tuple[Tensor, Tensor]:
     return load_pair(path, VAL_NAMES)
 
 
+PUBLIC_VAL_NOTE = (
+    "the val set is a published one (harness.dataset.PUBLIC_VAL_SHA256): a submission may have memorised "
+    "it, so this PSNR proves nothing; grade on a held-out val set"
+)
+"""What the progress line and `psnr.pretrained`'s message say of such a val set."""
+
+
 def is_public_val(path: Path) -> bool:
     """Whether the val file at `path` is one of `PUBLIC_VAL_SHA256` (by content, not name)."""
     return sha256_file(Path(path)) in PUBLIC_VAL_SHA256

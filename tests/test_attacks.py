@@ -33,9 +33,8 @@ import harness
 from harness import sandbox
 from harness.check import PUBLIC_VAL_WARNING, check_submission
 from harness.checks.model_steps.runner import child_failure
-from harness.checks.psnr.judge import PUBLIC_VAL_NOTE
 from harness.checks.rules.judge import check_static_rules
-from harness.dataset import load_val
+from harness.dataset import PUBLIC_VAL_NOTE, load_val
 from harness.errors import SubmissionError
 from harness.probes.capture import MAX_RESULT_BYTES, printable, unsupported_data
 from harness.probes.isolation import visible_paths

@@ -43,7 +43,7 @@ from harness.checks.model_steps.runner import (
     step_failure,
 )
 from harness.checks.timing.judge import is_reference
-from harness.dataset import is_public_val
+from harness.dataset import PUBLIC_VAL_NOTE, is_public_val
 from harness.psnr import METRICS
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.rubric import Thresholds
@@ -54,12 +54,6 @@ from harness.workloads import BATCH_FRIENDLY_PAIRS, train_pairs, val_pairs
 if TYPE_CHECKING:
     from harness.context import CheckContext
 
-PUBLIC_VAL_NOTE = (
-    "the val set is a published one (harness.dataset.PUBLIC_VAL_SHA256): a submission may have memorised "
-    "it, so this PSNR proves nothing; grade on a held-out val set"
-)
-"""Said in `psnr.pretrained`'s message, so the warning reaches report.json, report.md and the class
-exports, not only the progress lines that `-q` silences."""
 TRAINING_PAIRS = 5 * BATCH_FRIENDLY_PAIRS
 SAMPLE_IMAGES = 8
 """Validation images shown in the report's PNG grid (noisy | output | clean)."""
