@@ -147,27 +147,31 @@ def _exercise_one(
     exercise: Exercise, cls: type, name: str, config: Mapping[str, Any], model: ModuleType
 ) -> Record:
     """`exercise` on one configuration with `torch.empty` filling its memory with NaN, then, when that
-    gave a NaN or infinity, once more with the plain `torch.empty`: a block whose result is finite only
-    then reads memory `empty()` leaves uninitialised (`reads_uninitialised`), and its score would
-    change from run to run with whatever that memory held. The first (poisoned) record is kept."""
-    with _uninitialised_as_nan(model):
+    gave a NaN or infinity, once more with it filling zeros: a block whose result is finite only then
+    reads memory `empty()` leaves uninitialised (`reads_uninitialised`), and its score would change
+    from run to run with whatever that memory held. (The second run fills zeros rather than leaving
+    the memory as it is: freed memory of the first run still holds its NaN.) The first (poisoned)
+    record is kept."""
+    with _uninitialised_as(model, float("nan")):
         record = _exercise_once(exercise, cls, name, config, model)
-    if _has_non_finite(record) and not _has_non_finite(_exercise_once(exercise, cls, name, config, model)):
-        record["reads_uninitialised"] = True
+    if _has_non_finite(record):
+        with _uninitialised_as(model, 0.0):
+            if not _has_non_finite(_exercise_once(exercise, cls, name, config, model)):
+                record["reads_uninitialised"] = True
     return record
 
 
 @contextmanager
-def _uninitialised_as_nan(model: ModuleType) -> Iterator[None]:
+def _uninitialised_as(model: ModuleType, value: float) -> Iterator[None]:
     """`torch.empty` (and every name of the submission's modules bound to it) returning floating
-    tensors filled with NaN, as uninitialised memory may hold, inside the block."""
+    tensors filled with `value` (NaN: what uninitialised memory may hold), inside the block."""
     original = torch.empty
 
-    def empty_as_nan(*args: Any, **kwargs: Any) -> torch.Tensor:
+    def empty_filled(*args: Any, **kwargs: Any) -> torch.Tensor:
         tensor = original(*args, **kwargs)
-        return tensor.fill_(float("nan")) if tensor.is_floating_point() else tensor
+        return tensor.fill_(value) if tensor.is_floating_point() else tensor
 
-    with rebound(model, "empty", empty_as_nan):
+    with rebound(model, "empty", empty_filled):
         yield
 
 
