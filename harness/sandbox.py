@@ -52,6 +52,7 @@ import contextlib
 import functools
 import itertools
 import json
+import math
 import os
 import resource
 import select
@@ -78,6 +79,7 @@ from harness.probes.capture import (
     printable_data,
     unsupported_data,
 )
+from harness.probes.child import GO_WAIT_S
 from harness.probes.isolation import LAYERS, child_uid, give
 from harness.probes.zygote import READY
 from harness.submission import special_files, without_bytecode
@@ -112,6 +114,10 @@ RECORD_FIELDS = {
 """Written by the child in io/ once isolated, before any submission code runs."""
 GO_FILE = "go"
 """Written by the parent in io/ once it has read the isolated child's namespace: the child then goes on."""
+RELEASE_BY_S = GO_WAIT_S / 2
+"""The parent writes the go file only this soon after the isolation file was written, well before the
+warden stops waiting for it (`GO_WAIT_S`): a child it released has surely gone on, and one it was too
+slow for (a stalled parent) is not released at all, so `ChildRun.released` is never a guess."""
 OWN_NET_NAMESPACE = os.readlink("/proc/self/ns/net") if os.path.exists("/proc/self/ns/net") else None
 PASSED_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "TZ", "CUDA_VISIBLE_DEVICES")
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
@@ -153,9 +159,10 @@ class ChildRun:
     raised: `error` is the one-line `describe_exception` text), "timeout", "oom", "crash" or "killed"
     (a SIGKILL neither the harness nor the kernel's memory accounting explains).
     `released` is the parent's own observation of whether the child was let go on to the submission's
-    code (it saw the child isolated with every required layer and wrote the go file): False means no
-    submission code ran, so whatever went wrong is the set-up's; the default, True, is what a run
-    built anywhere else is taken as (the submission may have run), so no one gets a re-run by omission.
+    code (it saw the child isolated with every required layer and wrote the go file within
+    `RELEASE_BY_S`): False means no submission code ran, so whatever went wrong is the set-up's; the
+    default, True, is what a run built anywhere else is taken as (the submission may have run), so no
+    one gets a re-run by omission.
     `*_tail` fields keep the head and tail of what the child printed, control characters stripped.
     `network_isolated` and `filesystem_isolated` say whether the OS let the child cut its network and
     see nothing of the grader's files; `isolation` holds every layer of `harness.probes.isolation`
@@ -458,14 +465,14 @@ def _run_child(
         stderr = _OutputCapture(err_read, limits.output_bytes)
         with _Cgroup.make(limits.memory_mb) as cgroup:
             watched = _watch(child, limits, started, root / "io", cgroup)
-            verdict, returncode, peak_mb, namespace, isolation = watched
+            verdict, returncode, peak_mb, namespace, isolation, went_on = watched
             duration = time.monotonic() - started
             _kill_all(child, namespace, cgroup, reaped=True)
             _close_pidfd(child)
             if verdict is None and cgroup.out_of_memory():
                 verdict = "oom"
             cgroup_cpu_s = cgroup.cpu_s()
-        released = isolation is not None and all(isolation.get(layer) for layer in require)
+        released = went_on and all((isolation or {}).get(layer) for layer in require)
         run = _collect(
             root / "io",
             returncode,
@@ -600,13 +607,14 @@ def _child_environment(root: Path, limits: Limits) -> dict[str, str]:
 
 def _watch(
     child: _FreshChild | _ForkedChild, limits: Limits, started: float, io: Path, cgroup: _Cgroup
-) -> tuple[str | None, int, float, str | None, dict[str, bool] | None]:
+) -> tuple[str | None, int, float, str | None, dict[str, bool] | None, bool]:
     """Wait for the child; kill its processes on a limit.
 
     Returns ("timeout"|"oom"|None, exit code, peak RSS in MB, the child's private network namespace or
-    None, the isolation it reported before release or None when it never got that far). Once the
-    child's isolation file appears (its runner then waits, before any submission code), the file is
-    read, its namespace is read, its processes join `cgroup` and the go file is written. The memory
+    None, the isolation it reported before release or None when it never got that far, whether the go
+    file was written). Once the child's isolation file appears (its runner then waits, before any
+    submission code), the file is read, its namespace is read, its processes join `cgroup` and the go
+    file is written, unless `RELEASE_BY_S` has passed since the isolation file was. The memory
     of the known processes is read at every poll; the (costlier) scan of /proc for new ones every
     `SCAN_EVERY` polls. The warden and the pid namespace's first process (the warden's children) only
     wait and share their pages with the runner: they are not counted.
@@ -615,15 +623,18 @@ def _watch(
     members = measured = [child.pid]
     namespace = None
     isolation = None
+    went_on = False
     for poll in itertools.count():
         if isolation is None and (io / ISOLATION_FILE).exists():
             isolation = _read_isolation(io / ISOLATION_FILE)
             namespace = _private_namespace(child.pid)
             cgroup.join(_child_processes(child.pid, namespace))
-            (io / GO_FILE).touch()
+            went_on = _isolated_for(io / ISOLATION_FILE) < RELEASE_BY_S
+            if went_on:
+                (io / GO_FILE).touch()
         returncode = child.wait(START_POLL_S if isolation is None else POLL_S)
         if returncode is not None:
-            return None, returncode, peak_mb, namespace, isolation
+            return None, returncode, peak_mb, namespace, isolation, went_on
         verdict = None
         if time.monotonic() - started > limits.wall_s:
             verdict = "timeout"
@@ -638,8 +649,17 @@ def _watch(
             _kill_all(child, namespace, cgroup, reaped=False)
             returncode = child.wait(KILL_WAIT_S)
             returncode = -signal.SIGKILL if returncode is None else returncode
-            return verdict, returncode, peak_mb, namespace, isolation
+            return verdict, returncode, peak_mb, namespace, isolation, went_on
     raise AssertionError("unreachable")
+
+
+def _isolated_for(isolation_file: Path) -> float:
+    """Seconds since the warden wrote `isolation_file` (its modification time: the warden's own, from
+    before any submission code ran)."""
+    try:
+        return time.time() - isolation_file.stat().st_mtime
+    except OSError:
+        return math.inf
 
 
 def _private_namespace(pid: int) -> str | None:

@@ -265,3 +265,17 @@ def test_a_sigkill_is_the_setups_fault_only_before_the_child_was_released(
             "predict crashed: killed by SIGKILL, not sent by the harness for a limit (the kernel reports no "
             "out-of-memory kill)"
         )
+
+
+def test_a_child_the_parent_was_too_slow_to_release_is_not_released(monkeypatch):
+    """Past `RELEASE_BY_S` after the isolation file (a stalled parent) the parent writes no go file, so
+    the warden gives up before any submission code and the run is the set-up's, never a guess."""
+    from harness import sandbox
+
+    monkeypatch.setattr(sandbox, "RELEASE_BY_S", -1.0)
+    run = run_probe(
+        "harness.probes.call:call", SUBMISSIONS / "attack_self_kill" / "Miniproject_2",
+        {"target": "Model.train", "args": [1, 2, 3]}, TIGHT,
+    )  # fmt: skip
+    assert (run.status, run.released) == ("error", False)
+    assert run.error.startswith("probe not run: the sandbox could not isolate the child (the parent never")
