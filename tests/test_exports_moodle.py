@@ -106,15 +106,48 @@ def test_no_row_is_matched_by_name(tmp_path):
 
 def test_a_row_named_by_two_submissions_or_locked_is_left_alone(tmp_path):
     graded = graded_class()
-    rows = worksheet_rows([])
+    rows = worksheet_rows([("2000001", "Team Mate", "mate@epfl.ch")])
     rows[1]["Grade can be changed"] = "No"
-    roster = {"100004": ("participant", MEMBERS[0].participant_id)}  # model_nan's member claims Ada's row
-    filled = fill_worksheet(
-        read_worksheet(write_sheet(tmp_path / "w.csv", rows)), submission_rows(graded), roster
+    # Ada (SCIPER 100001) and Grace (100004) both name the SCIPER 100009 of Team Mate's row
+    roster = {
+        "100001": ("participant", MEMBERS[0].participant_id),
+        "100004": ("participant", MEMBERS[2].participant_id),
+        "100009": ("participant", "2000001"),
+    }
+    claims = [dataclasses.replace(row, scipers=(*row.scipers, "100009")) for row in submission_rows(graded)]
+    filled = fill_worksheet(read_worksheet(write_sheet(tmp_path / "w.csv", rows)), claims, roster)
+    sheet = {row["Identifier"]: row for row in filled.worksheet.rows}
+    assert sheet["Participant 2000001"]["Grade"] == "" and filled.worksheet.rows[1]["Grade"] == ""
+    assert (
+        f"Participant 2000001: named by 2 submissions ({graded[0].key}, {graded[2].key})" in filled.conflicts
     )
-    assert filled.worksheet.rows[0]["Grade"] == "" and filled.worksheet.rows[1]["Grade"] == ""
-    assert any("named by 2 submissions" in line for line in filled.conflicts)
     assert any("does not let this grade change" in line for line in filled.conflicts)
+    assert sheet["Participant 1000001"]["Grade"] == expected_grade(graded[0])
+
+
+def test_an_upload_naming_another_team_gives_it_no_grade(tmp_path):
+    """Mallory (Alan's row) uploads under Ada's team name: Ada's row keeps Ada's own grade, Ada's roster
+    teammate gets none from Mallory, and that is listed (finding 1 of the class review)."""
+    graded = graded_class()
+    rows = worksheet_rows([("2000001", "Team Mate", "mate@epfl.ch")])
+    roster = {"100001": ("participant", "1000001"), "100002": ("participant", "2000001")}
+    mallory = dataclasses.replace(submission_rows(graded)[1], scipers=("100001", "100002"))
+    sheet = read_worksheet(write_sheet(tmp_path / "w.csv", rows))
+    filled = fill_worksheet(sheet, [submission_rows(graded)[0], mallory], roster)
+    grades = {row["Identifier"]: row["Grade"] for row in filled.worksheet.rows}
+    assert grades["Participant 1000001"] == expected_grade(graded[0])
+    assert grades["Participant 1000002"] == expected_grade(graded[1])
+    assert grades["Participant 2000001"] == expected_grade(graded[0])
+    assert filled.conflicts == ()
+    assert filled.refused == (
+        f"{graded[1].key}: no team grade for Participant 1000001, Participant 2000001 "
+        "(the roster does not list its uploader under the SCIPERs of its name)",
+    )
+    # without Ada's own upload, her row and her teammate's stay empty rather than take Mallory's grade
+    alone = fill_worksheet(sheet, [mallory], roster)
+    grades = {row["Identifier"]: row["Grade"] for row in alone.worksheet.rows}
+    assert grades["Participant 1000001"] == grades["Participant 2000001"] == ""
+    assert grades["Participant 1000002"] == expected_grade(graded[1])
 
 
 def test_roster_by_email_and_worksheet_without_bom(tmp_path):
@@ -122,7 +155,7 @@ def test_roster_by_email_and_worksheet_without_bom(tmp_path):
     rows = worksheet_rows([("2000001", "Team Mate", "Mate@EPFL.ch")])
     sheet = write_sheet(tmp_path / "w.csv", rows, bom=False)
     roster = tmp_path / "roster.csv"
-    roster.write_text("SCIPER,Email\n100005,mate@epfl.ch\n")
+    roster.write_text("SCIPER,Email\n100005,mate@epfl.ch\n100004,1000003@epfl.ch\n")
     filled = fill_worksheet(read_worksheet(sheet), submission_rows(graded), read_roster(roster))
     assert {r["Identifier"]: r for r in filled.worksheet.rows}["Participant 2000001"][
         "Grade"

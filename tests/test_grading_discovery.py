@@ -86,15 +86,49 @@ def test_two_uploads_of_one_participant_the_newest_graded(tmp_path: Path) -> Non
     )
 
 
-def test_one_team_uploaded_by_two_participants_the_newest_graded(tmp_path: Path) -> None:
-    other = "John Roe_7654321_assignsubmission_file_"
-    zipped(tmp_path / MOODLE / "Proj_123456_234567.zip", "Proj_123456_234567", modified=1_700_000_900)
-    zipped(tmp_path / other / "Proj_234567_123456.zip", "Proj_234567_123456", modified=1_700_000_000)
+def test_an_upload_of_another_participant_never_supersedes_one(tmp_path: Path) -> None:
+    """Mallory's newer upload names Ada's team: both are graded and both flagged (finding 1 of the
+    class review), and a SCIPER shared with a third name is flagged too."""
+    ada, mallory = (
+        "Ada Lovelace_1000001_assignsubmission_file_",
+        "Mallory Evil_1000002_assignsubmission_file_",
+    )
+    carol = "Carol Smith_1000003_assignsubmission_file_"
+    zipped(tmp_path / ada / "Proj_100001_100002.zip", "Proj_100001_100002", modified=1_700_000_000)
+    zipped(tmp_path / mallory / "Proj_100001_100002.zip", "Proj_100001_100002", modified=1_700_000_001)
+    zipped(tmp_path / carol / "Proj_100003.zip", "Proj_100003", modified=1_700_000_002)
     discovery = discover(tmp_path)
-    assert [(s.key, s.participant_id) for s in discovery.submissions] == [
-        (f"{MOODLE}/Proj_123456_234567.zip", "1234567")
+    assert discovery.not_graded == ()
+    found = {s.key: s for s in discovery.submissions}
+    assert sorted(found) == [
+        f"{ada}/Proj_100001_100002.zip",
+        f"{carol}/Proj_100003.zip",
+        f"{mallory}/Proj_100001_100002.zip",
     ]
-    assert [item.key for item in discovery.not_graded] == [f"{other}/Proj_234567_123456.zip"]
+    assert found[f"{ada}/Proj_100001_100002.zip"].notes == (
+        f"claims the SCIPERs of another submission: {mallory}/Proj_100001_100002.zip (SCIPER 100001, 100002)",
+    )
+    assert found[f"{mallory}/Proj_100001_100002.zip"].notes == (
+        f"claims the SCIPERs of another submission: {ada}/Proj_100001_100002.zip (SCIPER 100001, 100002)",
+    )
+    assert found[f"{carol}/Proj_100003.zip"].notes == ()
+
+
+def test_uploads_of_one_participant_with_equal_times_are_a_tie_both_graded(tmp_path: Path) -> None:
+    zipped(tmp_path / MOODLE / "a_final.zip", "Proj_123456", modified=1_700_000_000)
+    zipped(tmp_path / MOODLE / "b_draft.zip", "Proj_123456", modified=1_700_000_000)
+    zipped(tmp_path / MOODLE / "c_old.zip", "Proj_123456", modified=1_600_000_000)
+    discovery = discover(tmp_path)
+    tie = f"{MOODLE}/a_final.zip, {MOODLE}/b_draft.zip"
+    assert [s.key for s in discovery.submissions] == [f"{MOODLE}/a_final.zip", f"{MOODLE}/b_draft.zip"]
+    for submission in discovery.submissions:
+        assert (
+            f"uploads of this participant with equal modification times, all graded: {tie}"
+            in submission.notes
+        )
+    assert discovery.not_graded == (
+        NotGraded(f"{MOODLE}/c_old.zip", f"superseded by the newer uploads {tie}"),
+    )
 
 
 def test_the_hash_follows_the_files_not_the_times_and_the_out_folder_is_skipped(tmp_path: Path) -> None:

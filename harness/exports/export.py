@@ -119,6 +119,7 @@ def export_class(
         result.notes.extend(f"moodle: no submission for {row}" for row in filled.rows_without_submission)
         result.notes.extend(f"moodle: no worksheet row for {key}" for key in filled.submissions_without_row)
         result.notes.extend(f"moodle: left as it was: {conflict}" for conflict in filled.conflicts)
+        result.notes.extend(f"moodle: {refused}" for refused in filled.refused)
     if "gradescope" in formats:
         written = write_results(records.graded, out_dir / "gradescope")
         result.written["gradescope"] = out_dir / "gradescope"

@@ -9,7 +9,11 @@ submissions without a row are listed, not guessed.
 
 A team submits once (`Proj_SCIPER1_SCIPER2_SCIPER3`): the roster, a CSV with a `sciper` column and a
 `participant` column (`1234567` or `Participant 1234567`) or an `email` column (the worksheet's
-`Email address`), gives every member the team's grade and comments.
+`Email address`), gives every member the team's grade and comments. A `Proj_` name is only what its
+uploader typed, so a participant's own upload always decides their row, and the team's upload gives a
+teammate's row its grade only when the roster lists the uploader under one of the name's SCIPERs (an
+upload outside Moodle's layout has no uploader to check: its name is taken as the grader's) and no other
+upload claims that row; otherwise the row is left as it was and listed.
 
 `Grade` is the report's points scaled to the row's `Maximum Grade` (a submission graded out of 96
 because it has no Upsampling block gets 96/96 of the maximum), two decimals. `Feedback comments` is the
@@ -94,6 +98,8 @@ class Filled:
     """Keys of submissions whose participant id and SCIPERs match no row."""
     conflicts: tuple[str, ...]
     """Rows named by two submissions, or whose grade Moodle does not let change: left as they were."""
+    refused: tuple[str, ...] = ()
+    """Team grades not given: submissions whose uploader the roster does not list under their SCIPERs."""
 
 
 def read_worksheet(path: Path) -> Worksheet:
@@ -148,26 +154,39 @@ def fill_worksheet(
     by_email = {
         row.get(EMAIL, "").strip().lower(): i for i, row in enumerate(worksheet.rows) if row.get(EMAIL)
     }
-    claims: dict[int, list[tuple[SubmissionRow, str]]] = {}
-    unmatched = []
+    own: dict[int, list[SubmissionRow]] = {}
+    team: dict[int, list[tuple[SubmissionRow, str]]] = {}
+    unmatched, refused = [], []
     for row in rows:
-        targets = _targets(row, by_participant, by_email, roster or {})
-        if not targets:
+        index = by_participant.get(row.participant_id) if row.participant_id is not None else None
+        if index is not None:
+            own.setdefault(index, []).append(row)
+        mates = _teammates(row, by_participant, by_email, roster or {})
+        if mates and row.participant_id is not None and index not in mates:
+            names = ", ".join(worksheet.rows[i][IDENTIFIER] for i in sorted(mates))
+            refused.append(
+                f"{row.key}: no team grade for {names} "
+                "(the roster does not list its uploader under the SCIPERs of its name)"
+            )
+            mates = {}
+        for mate, via in mates.items():
+            if mate != index:
+                team.setdefault(mate, []).append((row, via))
+        if index is None and not mates:
             unmatched.append(row.key)
-        for index, via in targets.items():
-            claims.setdefault(index, []).append((row, via))
     new_rows = [dict(row) for row in worksheet.rows]
     assignments, conflicts = [], []
-    for index in sorted(claims):
+    for index in sorted({*own, *team}):
         line = new_rows[index]
-        keys = sorted({row.key for row, _ in claims[index]})
+        claims = [(row, "participant id") for row in own[index]] if index in own else team[index]
+        keys = sorted({row.key for row, _ in claims})
         if len(keys) > 1:
             conflicts.append(f"{line[IDENTIFIER]}: named by {len(keys)} submissions ({', '.join(keys)})")
             continue
         if line.get(CAN_CHANGE, "Yes").strip().lower() == "no":
             conflicts.append(f"{line[IDENTIFIER]}: Moodle does not let this grade change")
             continue
-        row, via = claims[index][0]
+        row, via = claims[0]
         line[GRADE] = _grade(row, line[MAXIMUM_GRADE])
         if COMMENTS in line:
             line[COMMENTS] = row.summary_line
@@ -176,10 +195,11 @@ def fill_worksheet(
         worksheet=Worksheet(worksheet.columns, tuple(new_rows), worksheet.bom),
         assignments=tuple(assignments),
         rows_without_submission=tuple(
-            row[IDENTIFIER] for index, row in enumerate(worksheet.rows) if index not in claims
+            row[IDENTIFIER] for index, row in enumerate(worksheet.rows) if index not in {*own, *team}
         ),
         submissions_without_row=tuple(unmatched),
         conflicts=tuple(conflicts),
+        refused=tuple(refused),
     )
 
 
@@ -215,22 +235,20 @@ def write_feedback_zip(filled: Filled, rows: Sequence[SubmissionRow], path: Path
     return path
 
 
-def _targets(
+def _teammates(
     row: SubmissionRow,
     by_participant: Mapping[str | None, int],
     by_email: Mapping[str, int],
     roster: Mapping[str, tuple[str, str]],
 ) -> dict[int, str]:
-    """The worksheet rows `row` names: its own participant id, and its SCIPERs through the roster."""
-    targets: dict[int, str] = {}
-    if row.participant_id is not None and row.participant_id in by_participant:
-        targets[by_participant[row.participant_id]] = "participant id"
+    """The worksheet rows the roster gives `row`'s SCIPERs (each with how: `roster: SCIPER n`)."""
+    mates: dict[int, str] = {}
     for sciper in row.scipers:
         by, value = roster.get(sciper, ("", ""))
         index = by_participant.get(value) if by == "participant" else by_email.get(value.lower())
         if index is not None:
-            targets.setdefault(index, f"roster: SCIPER {sciper}")
-    return targets
+            mates.setdefault(index, f"roster: SCIPER {sciper}")
+    return mates
 
 
 def _grade(row: SubmissionRow, maximum: str) -> str:

@@ -10,8 +10,10 @@ Each candidate is resolved exactly as `harness check` resolves it (a safe extrac
 folder; nothing of it is imported), which gives its name, its `Proj_` folder and the hash of its files.
 What cannot be graded is listed with a reason, never raised: an empty folder, a file that is no zip,
 a zip that cannot be unpacked or holds two packages, a Moodle online-text entry. When one participant
-uploaded several submissions, or the same team (the same SCIPERs in the `Proj_` name) uploaded under
-several participants, the newest is graded and the others are listed as superseded.
+uploaded several submissions, the newest is graded and the others are listed as superseded (two with the
+same time are both graded and flagged). Uploads of different participants never supersede each other,
+whatever their `Proj_` names say: both are graded, and each is flagged when it names a SCIPER the other
+names too (the exports give a teammate a team's grade only when the roster confirms the uploader).
 """
 
 from __future__ import annotations
@@ -179,31 +181,49 @@ def _resolve(root: Path, upload: _Upload) -> FoundSubmission:
 
 
 def _newest_only(found: list[FoundSubmission]) -> tuple[list[FoundSubmission], list[NotGraded]]:
-    """Keep the newest upload of each participant, then of each team; list the others as superseded."""
-    kept, superseded = found, []
-    for owner in (_participant, _team):
-        groups: dict[object, list[FoundSubmission]] = {}
-        for submission in kept:
-            groups.setdefault(owner(submission) or submission.key, []).append(submission)
-        kept = []
-        for group in groups.values():
-            newest, *older = sorted(group, key=lambda s: (s.modified, s.key), reverse=True)
+    """Keep the newest upload of each participant and list the others as superseded; flag uploads
+    that name SCIPERs another participant's upload names.
+
+    Only the same Moodle participant (or, outside Moodle's layout, the same path) can supersede an
+    upload: a `Proj_` name is what its uploader typed, so two participants whose names share a SCIPER
+    are both graded and both flagged, and the exports' roster decides who belongs to which team.
+    Uploads of one participant with the same newest modification time are a tie: all of them are
+    graded and flagged, none picked by its name.
+    """
+    groups: dict[str, list[FoundSubmission]] = {}
+    for submission in found:
+        groups.setdefault(submission.participant_id or submission.key, []).append(submission)
+    kept, superseded = [], []
+    for group in groups.values():
+        newest_time = max(s.modified for s in group)
+        newest = [s for s in group if s.modified == newest_time]
+        older = [s for s in group if s.modified != newest_time]
+        tie = ", ".join(s.key for s in newest)
+        for submission in newest:
+            notes = []
             if older:
-                what = "uploads of this participant" if owner is _participant else "uploads of this team"
                 others = ", ".join(s.key for s in older)
-                newest = replace(
-                    newest, notes=(*newest.notes, f"{len(group)} {what}: the newest graded ({others} not)")
-                )
-                superseded += [
-                    NotGraded(s.key, f"superseded by the newer upload {newest.key}") for s in older
-                ]
-            kept.append(newest)
-    return kept, superseded
+                notes.append(f"{len(group)} uploads of this participant: the newest graded ({others} not)")
+            if len(newest) > 1:
+                notes.append(f"uploads of this participant with equal modification times, all graded: {tie}")
+            kept.append(replace(submission, notes=(*submission.notes, *notes)))
+        what = f"the newer upload {newest[0].key}" if len(newest) == 1 else f"the newer uploads {tie}"
+        superseded += [NotGraded(s.key, f"superseded by {what}") for s in older]
+    return _shared_scipers(kept), superseded
 
 
-def _participant(submission: FoundSubmission) -> str | None:
-    return submission.participant_id
-
-
-def _team(submission: FoundSubmission) -> tuple[str, ...] | None:
-    return tuple(sorted(submission.scipers)) or None
+def _shared_scipers(kept: list[FoundSubmission]) -> list[FoundSubmission]:
+    """`kept` with a note on each upload whose SCIPERs another participant's upload also names."""
+    flagged = []
+    for submission in kept:
+        owner = submission.participant_id or submission.key
+        others = [
+            f"{other.key} (SCIPER {', '.join(sorted(set(submission.scipers) & set(other.scipers)))})"
+            for other in kept
+            if (other.participant_id or other.key) != owner and set(submission.scipers) & set(other.scipers)
+        ]
+        if others:
+            note = f"claims the SCIPERs of another submission: {'; '.join(others)}"
+            submission = replace(submission, notes=(*submission.notes, note))
+        flagged.append(submission)
+    return flagged
