@@ -335,7 +335,7 @@ def grade(
     help=f"{', '.join(EXPORT_FORMATS)} (repeatable or comma list).",
 )
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("exports"), show_default=True)
-@click.option("--run", "run_id", type=int, help="The class as of this run [the last one].")
+@click.option("--run", "run_id", type=int, help="Export exactly this run [the last one].")
 @click.option(
     "--worksheet",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),

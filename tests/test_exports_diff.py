@@ -7,6 +7,7 @@ import copy
 import csv
 import json
 import shutil
+import unicodedata
 from dataclasses import replace
 
 import pytest
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 
 from harness.cli import main
 from harness.exports.diff import regrade_diff
+from harness.exports.export import load_class
 from harness.grading.store import open_store
 from tests.class_fixtures import MEMBERS, REFERENCE, graded_class
 
@@ -130,7 +132,7 @@ def test_cli_export_writes_every_format(store, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "moodle: no submission for Participant 42" in result.output
-    assert "as of run 2 of 2" in result.output
+    assert "run 2 of 2" in result.output
     for name in (
         "moodle/grades.csv",
         "moodle/feedback.zip",
@@ -175,3 +177,26 @@ def test_cli_similarity_reads_code_from_the_class_folder(store, tmp_path):
     assert result.output.count("similarity: left out") == len(MEMBERS) - 2
     page = (out / "class_report.html").read_text()
     assert "(100%) and" in page and "code similar to" in page
+
+
+def test_exports_show_exactly_one_run_never_a_merge_of_runs(tmp_path):
+    """Run 1 graded Ada's first upload and Bob; run 2 (the last) found Ada's second upload only, in a
+    folder macOS unzipped in NFD: the export shows run 2's one record, under its NFC key (finding 2 of
+    the class review)."""
+    graded = graded_class()
+    folder = "Zoë Lovelace_1000001_assignsubmission_file_"
+    first = replace(graded[0], key=f"{folder}/first.zip")
+    second = replace(graded[0], key=unicodedata.normalize("NFD", f"{folder}/second.zip"))
+    path = tmp_path / "grades"
+    with open_store(path, create=True) as writer:
+        for records in ([first, graded[1]], [second]):
+            run = writer.start_run(
+                "2026-12-01T20:00:00+00:00", graded[0].rubric_sha256, "d" * 64, "0.1.0", str(tmp_path)
+            )
+            for record in records:
+                writer.record(run, replace(record, run_id=run))
+    last = load_class(path)
+    assert [record.key for record in last.graded] == [f"{folder}/second.zip"]
+    assert "(1 submissions, run 2 of 2)" in last.label
+    assert [record.key for record in load_class(path, 1).graded] == sorted([first.key, graded[1].key])
+    assert len(last.history) == 3

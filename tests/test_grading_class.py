@@ -223,6 +223,48 @@ def test_a_changed_submission_is_regraded_and_the_others_reused(
     assert all(after[key].graded_at == before[key].graded_at for key in again.reused)
 
 
+def test_a_run_restricted_with_only_still_holds_the_whole_class(
+    workspace: Path, uninterrupted, tmp_path
+) -> None:
+    """`--only` grades what it selects and carries the others' records over, so the last run, which the
+    exports read, is the whole class (finding 2 of the class review); a pattern that matches nothing
+    is one line and exit 2, with no run recorded."""
+    shutil.copytree(workspace / "uninterrupted", tmp_path / "out")
+    again = grade_class(
+        workspace / "class",
+        workspace / "data",
+        RUBRIC,
+        tmp_path / "out",
+        regrade=True,
+        only="rules_numpy",
+        groups=GROUPS,
+    )
+    assert [r.key for r in again.graded] == GRADED
+    assert sorted(again.carried) == [key for key in GRADED if key != "rules_numpy"]
+    before = {r.key: r for r in uninterrupted.graded}
+    assert all(r.graded_at == before[r.key].graded_at for r in again.graded if r.key != "rules_numpy")
+    assert "(1 graded now, 0 reused, 18 not selected, carried over)" in render_summary(again)
+    completed = CliRunner().invoke(
+        main,
+        [
+            "grade",
+            str(workspace / "class"),
+            "--data",
+            str(workspace / "data"),
+            "--out",
+            str(tmp_path / "out"),
+            "--only",
+            "Ada Lovlace*",
+            "-q",
+        ],
+    )
+    assert completed.exit_code == 2 and completed.output.strip().endswith(
+        "--only 'Ada Lovlace*' matched no submission"
+    )
+    with open_store(tmp_path / "out") as store:
+        assert len(store.runs()) == 2
+
+
 def test_dask_cluster_regrades_and_survives_a_killed_worker(workspace: Path, uninterrupted, tmp_path) -> None:
     dask = pytest.importorskip("dask")
     distributed = pytest.importorskip("distributed")
@@ -270,10 +312,11 @@ def test_dask_cluster_regrades_and_survives_a_killed_worker(workspace: Path, uni
             killer.join()
     assert killed, "a worker was to be killed while grading"
     assert result.exit_code == 0 and result.reused == ()
-    assert [r.key for r in result.graded] == only
+    graded_now = [r for r in result.graded if r.key not in result.carried]
+    assert [r.key for r in graded_now] == only
     before = {r.key: r for r in uninterrupted.graded}
-    assert all(record.graded_at >= before[record.key].graded_at for record in result.graded)
-    assert by_key(list(result.graded)) == {key: comparable(before[key]) for key in only}
+    assert all(record.graded_at >= before[record.key].graded_at for record in graded_now)
+    assert by_key(graded_now) == {key: comparable(before[key]) for key in only}
 
 
 def test_a_set_up_failure_scores_nothing_exits_1_and_is_regraded(

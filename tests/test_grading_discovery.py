@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import unicodedata
 import zipfile
 from pathlib import Path
 
-from harness.grading.discovery import NotGraded, discover
+from harness.grading.discovery import NotGraded, discover, on_disk
 from tests.model_fixtures import SUBMISSIONS
 
 FIXTURE = SUBMISSIONS / "rules_numpy" / "Miniproject_2"
@@ -146,3 +147,15 @@ def test_the_hash_follows_the_files_not_the_times_and_the_out_folder_is_skipped(
     assert hashes("one") == hashes("two") and list(hashes("one")) == ["Proj_123456"]
     (tmp_path / "two" / "Proj_123456" / "Miniproject_2" / "model.py").write_text("changed = True\n")
     assert hashes("two")["Proj_123456"] != hashes("one")["Proj_123456"]
+
+
+def test_keys_are_nfc_whichever_form_the_disk_uses(tmp_path: Path) -> None:
+    """macOS's unzip writes NFD names: the key is the NFC one, and leads back to the folder on disk."""
+    folder = unicodedata.normalize("NFD", "Zoë Lovelace_1000001_assignsubmission_file_")
+    zipped(tmp_path / folder / "Proj_123456.zip", "Proj_123456")
+    (key,) = [s.key for s in discover(tmp_path).submissions]
+    assert (
+        key == unicodedata.normalize("NFC", f"{folder}/Proj_123456.zip")
+        and key != f"{folder}/Proj_123456.zip"
+    )
+    assert on_disk(tmp_path, key) == tmp_path / folder / "Proj_123456.zip"

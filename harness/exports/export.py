@@ -1,6 +1,6 @@
 """`harness export STORE --format ...`: every class output written from a store, nothing re-graded.
 
-`load_class` reads a store's records (the newest of each submission, or the class as of one run) and
+`load_class` reads a store's records (exactly one run's: the last, or the one asked for) and
 the records of every run (for nondeterministic scores); `export_class` writes the chosen formats under
 one folder and returns what it wrote and what a grader must read (unmatched worksheet rows, ...).
 """
@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import tempfile
+import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from harness.blur import best_blur_psnr
@@ -30,6 +31,7 @@ from harness.exports.moodle import (
 from harness.exports.rows import submission_rows
 from harness.exports.similarity import DEFAULT_THRESHOLD, SimilarPair, read_sources, similar_pairs
 from harness.exports.spreadsheet import long_table, wide_table, write_csv
+from harness.grading.discovery import on_disk
 from harness.grading.records import GradedSubmission
 from harness.grading.store import Run, open_store
 from harness.submission import resolve_submission
@@ -71,28 +73,32 @@ class ExportResult:
 
 
 def load_class(store_path: Path, run_id: int | None = None) -> ClassRecords:
-    """The records of the store at `store_path`: the class as of run `run_id` (the newest record of
-    each submission among runs up to it), or as of the last run."""
+    """The records of the store at `store_path`: exactly those of run `run_id`, or of the last run
+    (every run holds the whole class it found, so nothing an earlier run graded and a later one
+    superseded, lost or renamed comes back); `history` holds every run's."""
     with open_store(store_path) as store:
         runs = tuple(store.runs())
         if run_id is not None and run_id not in {run.id for run in runs}:
             known = ", ".join(str(run.id) for run in runs) or "none"
             raise HarnessError(store.path, f"has no run {run_id} (runs: {known})")
-        by_run = {run.id: store.graded(run.id) for run in runs}
+        by_run = {run.id: [_normalised(record) for record in store.graded(run.id)] for run in runs}
         label_path = store.path
-    latest: dict[str, GradedSubmission] = {}
-    for run in runs:
-        if run_id is not None and run.id > run_id:
-            break
-        latest.update((record.key, record) for record in by_run[run.id])
+    chosen = run_id if run_id is not None else runs[-1].id if runs else None
+    graded = tuple(by_run.get(chosen, ())) if chosen is not None else ()
     history = tuple(record for run in runs for record in by_run[run.id])
-    upto = f"as of run {run_id}" if run_id is not None else f"as of run {runs[-1].id}" if runs else "no runs"
+    which = f"run {chosen} of {len(runs)}" if chosen is not None else "no runs"
     return ClassRecords(
-        graded=tuple(latest[key] for key in sorted(latest)),
+        graded=graded,
         history=history,
         runs=runs,
-        label=f"{label_path} ({len(latest)} submissions, {upto} of {len(runs)})",
+        label=f"{label_path} ({len(graded)} submissions, {which})",
     )
+
+
+def _normalised(record: GradedSubmission) -> GradedSubmission:
+    """`record` under its key in NFC: a store written before discovery normalised keys may hold a
+    macOS-unzipped (NFD) name, which must compare equal to the same name in NFC."""
+    return replace(record, key=unicodedata.normalize("NFC", record.key))
 
 
 def export_class(
@@ -174,7 +180,7 @@ def class_sources(records: ClassRecords, notes: list[str]) -> dict[str, dict[str
     sources = {}
     with tempfile.TemporaryDirectory(prefix="harness-similarity-") as workdir:
         for index, record in enumerate(records.graded):
-            path = class_dirs.get(record.run_id, Path(".")) / record.key
+            path = on_disk(class_dirs.get(record.run_id, Path(".")), record.key)
             try:
                 submission = resolve_submission(path, Path(workdir) / str(index))
             except SubmissionError as error:

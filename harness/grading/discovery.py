@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -121,7 +122,21 @@ def _visible(folder: Path) -> list[Path]:
 
 
 def _key(root: Path, path: Path) -> str:
-    return path.relative_to(root).as_posix()
+    """`path` relative to `root`, POSIX, in Unicode NFC: macOS's unzip writes names in NFD, and the same
+    upload must keep the same key (and the same Moodle row) whichever way its folder was unpacked."""
+    return unicodedata.normalize("NFC", path.relative_to(root).as_posix())
+
+
+def on_disk(root: Path, key: str) -> Path:
+    """The path under `root` that a submission `key` names, whichever normal form the disk's names use."""
+    path = Path(root)
+    for part in key.split("/"):
+        candidate = path / part
+        if not candidate.exists() and path.is_dir():
+            same = (entry for entry in path.iterdir() if unicodedata.normalize("NFC", entry.name) == part)
+            candidate = next(same, candidate)
+        path = candidate
+    return path
 
 
 def _folder_uploads(

@@ -8,7 +8,8 @@ the same call again grades only what is missing. The store's writer lock makes a
 on the same store refuse to start instead of racing the first.
 
 Every run is a new row of `runs` holding the whole class: the records graded now and copies of the
-reused ones, so `Store.graded(run_id)` is the class as of that run.
+reused ones (and, under `--only`, of the submissions it did not select), so `Store.graded(run_id)` is
+the class as of that run, which is all the exports read.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from harness.grading.discovery import Discovery, FoundSubmission, discover
 from harness.grading.executors import Failure, default_workers, run_dask, run_local
 from harness.grading.fingerprints import data_files_sha256, data_sha256, harness_version
 from harness.grading.records import GradedSubmission, NotGraded
-from harness.grading.store import open_store
+from harness.grading.store import Run, Store, open_store
 from harness.grading.tasks import GradeTask, grade_task, setup_failure
 from harness.rubric import Rubric
 
@@ -44,6 +45,9 @@ class ClassResult:
     """This run's records, sorted by key: graded now, or reused."""
     reused: tuple[str, ...]
     """Keys of the records copied from an earlier run (same hashes) instead of graded again."""
+    carried: tuple[str, ...]
+    """Keys of the submissions `--only` did not select whose earlier records (same hashes) were copied
+    in, so that the run still holds the whole class."""
     not_graded: tuple[NotGraded, ...]
     """What discovery found in the class folder that is not a submission to grade, with the reason."""
     max_points: float
@@ -93,7 +97,8 @@ def grade_class(
     if not class_dir.is_dir():
         raise HarnessError(class_dir, "no such class folder")
     data_files = data_files_sha256(data_paths(data_dir))
-    discovery = _selected(discover(class_dir, exclude=[out_dir]), only)
+    whole = discover(class_dir, exclude=[out_dir])
+    discovery = _selected(whole, only)
     version = harness_version()
     judged = group_checks(groups)
     with open_store(out_dir, create=True) as store, store.exclusive():
@@ -105,7 +110,9 @@ def grade_class(
             class_dir=str(class_dir.resolve()),
         )
         run = store.runs()[-1]
-        store.record_not_graded(run_id, discovery.not_graded)
+        carried, left_out = _carry_over(store, run, whole, discovery, rubric.sha256)
+        not_graded = tuple(sorted([*discovery.not_graded, *left_out], key=lambda item: item.key))
+        store.record_not_graded(run_id, not_graded)
         tasks, reused = [], []
         for found in discovery.submissions:
             earlier = (
@@ -138,14 +145,16 @@ def grade_class(
         class_dir=class_dir,
         graded=tuple(graded),
         reused=tuple(reused),
-        not_graded=discovery.not_graded,
+        carried=carried,
+        not_graded=not_graded,
         max_points=rubric.max_points,
         judged=judged,
     )
 
 
 def _selected(discovery: Discovery, only: str | None) -> Discovery:
-    """The submissions whose key or name matches the glob `only` (case-insensitive); all without one."""
+    """The submissions whose key or name matches the glob `only` (case-insensitive); all without one.
+    `HarnessError` when `only` matches none (a typo would otherwise record an empty run)."""
     if not only:
         return discovery
     pattern = only.lower()
@@ -154,7 +163,28 @@ def _selected(discovery: Discovery, only: str | None) -> Discovery:
         for found in discovery.submissions
         if fnmatch.fnmatch(found.key.lower(), pattern) or fnmatch.fnmatch(found.name.lower(), pattern)
     )
+    if not kept:
+        raise HarnessError(None, f"--only {only!r} matched no submission")
     return replace(discovery, submissions=kept)
+
+
+def _carry_over(
+    store: Store, run: Run, whole: Discovery, selected: Discovery, rubric_sha256: str
+) -> tuple[tuple[str, ...], list[NotGraded]]:
+    """Copy into `run` the latest record of each submission `--only` left out, graded under the same
+    hashes, so that every run holds the whole class; the ones without such a record are listed."""
+    chosen = {found.key for found in selected.submissions}
+    carried, left_out = [], []
+    for found in whole.submissions:
+        if found.key in chosen:
+            continue
+        earlier = store.reusable(found.sha256, rubric_sha256, run.data_sha256, run.harness_version)
+        if earlier is None:
+            left_out.append(NotGraded(found.key, "not selected by --only, and never graded as it is now"))
+        else:
+            store.record(run.id, _as_found(earlier, found))
+            carried.append(found.key)
+    return tuple(carried), left_out
 
 
 def _groups(groups: Sequence[str] | None) -> tuple[str, ...] | None:

@@ -24,7 +24,8 @@ ALARMING = {"forbidden": "rule broken", "crash": "crashed", "timeout": "timed ou
 def render_summary(result: ClassResult) -> str:
     """The class summary as console text."""
     graded = result.graded
-    fresh = len(graded) - len(result.reused)
+    fresh = len(graded) - len(result.reused) - len(result.carried)
+    carried = f", {len(result.carried)} not selected, carried over" if result.carried else ""
     rerun = {record.key for record in result.needs_rerun}
     passed = sum(1 for r in graded if r.key not in rerun and r.report["summary"]["passed_required"])
     counts = [
@@ -35,7 +36,8 @@ def render_summary(result: ClassResult) -> str:
     ]
     lines = [
         f"harness grade: {len(graded)} submissions of {result.class_dir} "
-        f"({fresh} graded now, {len(result.reused)} reused); store {result.store_path} run {result.run_id}",
+        f"({fresh} graded now, {len(result.reused)} reused{carried}); "
+        f"store {result.store_path} run {result.run_id}",
         "",
         tabulate(counts, headers=("outcome", "submissions"), tablefmt="simple"),
         "",
