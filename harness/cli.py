@@ -361,6 +361,11 @@ def grade(
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="The reference's report.json: its PSNR on the figure.",
 )
+@click.option(
+    "--allow-incomplete",
+    is_flag=True,
+    help="Fill LMS grades also from records needing a re-run or graded with check groups left out.",
+)
 @reports_user_errors
 def export(
     store: Path,
@@ -373,12 +378,15 @@ def export(
     threshold: float,
     data_dir: Path | None,
     reference_report: Path | None,
+    allow_incomplete: bool,
 ) -> None:
     """Write class outputs from the STORE of `harness grade` (a folder or grades.sqlite); never re-grades."""
     from harness.exports.export import ExportOptions, export_class, load_class  # on use (see above)
 
     records = load_class(store, run_id)
-    options = ExportOptions(worksheet, roster, similarity, threshold, data_dir, reference_report)
+    options = ExportOptions(
+        worksheet, roster, similarity, threshold, data_dir, reference_report, allow_incomplete
+    )
     result = export_class(records, formats, out_dir, options)
     click.echo(f"harness export: {records.label}")
     for line in result.notes:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import datetime, timezone
 from enum import Enum
@@ -91,6 +91,8 @@ class Summary:
     epoch_s: float | None
     epoch_limit_s: float | None
     epoch_ratio: float | None
+    not_run: tuple[str, ...] = ()
+    """Checks the run chose not to judge (`--check-groups`): 0 of 0 here, so these totals are no grade."""
 
 
 @dataclass(frozen=True)
@@ -136,12 +138,14 @@ def build_report(
     sandbox: Mapping[str, bool] | None = None,
     started_at: datetime | None = None,
     wall_s: float = 0.0,
+    judged: Collection[str] | None = None,
 ) -> Report:
     """Score `results` with `rubric` and assemble the report of `submission`.
 
-    `data_files` are hashed into the reproducibility block (raises `DataError` if one is unreadable).
+    `data_files` are hashed into the reproducibility block (raises `DataError` if one is unreadable);
+    `judged` holds the check ids the run chose to judge (None: every check; see `harness.rubric`).
     """
-    checks = tuple(sorted(score(results, rubric), key=_report_order))
+    checks = tuple(sorted(score(results, rubric, judged), key=_report_order))
     return Report(
         schema_version=SCHEMA_VERSION,
         submission=SubmissionInfo(
@@ -156,7 +160,7 @@ def build_report(
         rubric_name=rubric.name,
         rule_profile=rubric.rule_profile,
         checks=checks,
-        summary=summarize(checks),
+        summary=summarize(checks, judged),
         reproducibility=collect_reproducibility(
             submission,
             data_files,
@@ -173,8 +177,9 @@ def build_report(
     )
 
 
-def summarize(checks: Sequence[ScoredCheck]) -> Summary:
-    """Totals, required-check verdict, outcome counts, PSNR and epoch estimate of scored checks."""
+def summarize(checks: Sequence[ScoredCheck], judged: Collection[str] | None = None) -> Summary:
+    """Totals, required-check verdict, outcome counts, PSNR and epoch estimate of scored checks; the
+    checks outside `judged` (None: all judged) as not run."""
     by_id = {scored.result.id: scored.result for scored in checks}
     psnr = by_id.get(PSNR_CHECK)
     epoch = by_id.get(EPOCH_CHECK)
@@ -199,6 +204,7 @@ def summarize(checks: Sequence[ScoredCheck]) -> Summary:
         epoch_s=epoch_s,
         epoch_limit_s=epoch_limit_s,
         epoch_ratio=epoch_s / epoch_limit_s if epoch_s is not None and epoch_limit_s else None,
+        not_run=tuple(s.result.id for s in checks if judged is not None and s.result.id not in judged),
     )
 
 

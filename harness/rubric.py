@@ -20,6 +20,10 @@ Scoring rules (`score`):
   counts (first listed on ties); the others are shown with 0 of 0 and are not required.
 - A rubric check with no result at all is reported as an ERROR with fault SETUP, so nothing silently
   vanishes from the totals; a result whose id is not in the rubric is worth 0 of 0, not required.
+- A check the run chose not to judge (`harness check --check-groups` left its group out: `judged` of
+  `score`) is SKIPPED, "not run", 0 of 0 and not required, whatever result it has: the totals are those
+  of the checks that ran (as the pytest plugin reports them), and the report's `summary.not_run` lists
+  the rest, so that no one takes them for a grade (`harness export` fills no LMS grade from them).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import math
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -310,23 +314,31 @@ def _parse_one_of(top: _Reader, checks: Mapping[str, RubricEntry]) -> tuple[tupl
     return tuple(tuple(group) for group in groups)
 
 
+NOT_RUN_MESSAGE = "not run: its check group was left out of this run (--check-groups)"
+"""The message of a check the run chose not to judge."""
+
+
 def needs_rerun(scored: ScoredCheck) -> bool:
     """True when the grading set-up, not the submission, made the check fail: re-run, do not penalise."""
     return scored.result.fault is Fault.SETUP
 
 
-def score(results: Sequence[CheckResult], rubric: Rubric) -> list[ScoredCheck]:
+def score(
+    results: Sequence[CheckResult], rubric: Rubric, judged: Collection[str] | None = None
+) -> list[ScoredCheck]:
     """Give each result its points from the rubric (rules in the module docstring).
 
-    Results keep their order; rubric checks that produced no result are appended as ERROR/SETUP results.
+    `judged` holds the check ids the run chose to judge (None: all). Results keep their order; rubric
+    checks that produced no result are appended, as "not run" when outside `judged`, else as
+    ERROR/SETUP results.
     """
     by_id = {result.id: result for result in results}
     complete = list(results) + [
-        _no_result(check_id)
+        _no_result(check_id) if judged is None or check_id in judged else _not_run(check_id)
         for check_id, entry in rubric.checks.items()
         if check_id not in by_id and not entry.optional and _group_lacks_result(check_id, rubric, by_id)
     ]
-    scored = [_score_one(result, rubric) for result in complete]
+    scored = [_score_one(result, rubric, judged) for result in complete]
     return _apply_one_of(scored, rubric)
 
 
@@ -348,9 +360,19 @@ def _no_result(check_id: str) -> CheckResult:
     )
 
 
-def _score_one(result: CheckResult, rubric: Rubric) -> ScoredCheck:
+def _not_run(check_id: str) -> CheckResult:
+    return CheckResult(
+        id=check_id,
+        category=CHECK_CATEGORIES[check_id],
+        outcome=Outcome.SKIPPED,
+        message=NOT_RUN_MESSAGE,
+        fault=Fault.NONE,
+    )
+
+
+def _score_one(result: CheckResult, rubric: Rubric, judged: Collection[str] | None) -> ScoredCheck:
     entry = rubric.checks.get(result.id)
-    if entry is None:
+    if entry is None or (judged is not None and result.id not in judged):
         return ScoredCheck(result=result, points=0.0, max_points=0.0, required=False)
     if entry.optional and result.outcome in _ABSENT_OUTCOMES:
         return ScoredCheck(result=result, points=0.0, max_points=0.0, required=False)

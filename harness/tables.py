@@ -110,6 +110,8 @@ def summary_line(summary: Summary) -> str:
         pieces.append(f"required checks failed: {_short_list(summary.failed_required)}")
     if summary.needs_rerun:
         pieces.append(f"re-run, the grading set-up failed: {_short_list(summary.needs_rerun)}")
+    if summary.not_run:
+        pieces.append(f"{len(summary.not_run)} checks not run (check groups left out): no grade")
     if summary.psnr_db is not None:
         noisy = "" if summary.noisy_psnr_db is None else f"; noisy input {summary.noisy_psnr_db:.2f} dB"
         pieces.append(f"PSNR {summary.psnr_db:.2f} dB ({summary.psnr_metric or 'unknown'} metric{noisy})")

@@ -142,9 +142,36 @@ def test_cli_export_writes_every_format(store, tmp_path):
         "class_report.md",
     ):
         assert (out / name).is_file(), name
-    assert len(list((out / "gradescope").glob("*/results.json"))) == len(MEMBERS)
+    # only the reference was graded with every check group: the others are no grade (finding 3 of the
+    # class review), so no LMS grade comes from them unless asked for
+    assert len(list((out / "gradescope").glob("*/results.json"))) == 1
+    for member in MEMBERS[1:]:
+        assert f"incomplete: {member.key}: graded with check groups left out (" in result.output
+        assert f"Participant {member.participant_id}: no grade from {member.key}: graded" in result.output
+    grades = {
+        row["Identifier"]: row["Grade"] for row in csv.DictReader((out / "moodle" / "grades.csv").open())
+    }
+    assert grades[f"Participant {MEMBERS[0].participant_id}"] != ""
+    assert all(grades[f"Participant {member.participant_id}"] == "" for member in MEMBERS[1:])
     wide = list(csv.DictReader((out / "class_wide.csv").open(encoding="utf-8-sig")))
     assert len(wide) == len(MEMBERS)
+    assert {row["key"].lstrip("'"): row["points"] == "" for row in wide} == {
+        member.key: member is not MEMBERS[0] for member in MEMBERS
+    }
+    anyway = CliRunner().invoke(
+        main,
+        [
+            "export",
+            str(store),
+            "--format",
+            "gradescope",
+            "--out",
+            str(tmp_path / "all"),
+            "--allow-incomplete",
+        ],
+    )
+    assert anyway.exit_code == 0 and "filled anyway (--allow-incomplete)" in anyway.output
+    assert len(list((tmp_path / "all" / "gradescope").glob("*/results.json"))) == len(MEMBERS)
 
 
 @pytest.mark.parametrize(

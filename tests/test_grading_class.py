@@ -29,9 +29,10 @@ import pytest
 from click.testing import CliRunner
 
 from harness.check import check_submission
+from harness.checks.registry import group_checks
 from harness.cli import main
 from harness.grading.discovery import discover
-from harness.grading.grade import ClassResult, grade_class
+from harness.grading.grade import ClassResult, grade_class, unjudged_checks
 from harness.grading.records import GradedSubmission
 from harness.grading.store import STORE_NAME, open_store
 from harness.grading.summary import render_summary
@@ -116,6 +117,7 @@ def test_a_class_is_graded_as_harness_check_grades_each_submission(workspace: Pa
     )
     assert records[f"{JOHN}/new.zip"].notes == (
         f"2 uploads of this participant: the newest graded ({JOHN}/old.zip not)",
+        f"claims the SCIPERs of another submission: {JANE}/Proj_123456_234567.zip (SCIPER 234567)",
     )
     assert {item.key for item in uninterrupted.not_graded} == {
         f"{JOHN}/old.zip",
@@ -343,6 +345,16 @@ def test_a_set_up_failure_scores_nothing_exits_1_and_is_regraded(
         workspace / "class", workspace / "data", RUBRIC, tmp_path / "out", only=found.key, groups=GROUPS
     )
     assert again.reused == () and again.exit_code == 0 and not again.needs_rerun
+
+
+def test_a_record_graded_with_some_groups_is_not_reused_for_others(uninterrupted) -> None:
+    """The checks a restricted run left out are "not run", not set-up faults: a later run judging them
+    grades the submission again rather than reuse a record without them."""
+    record = uninterrupted.graded[0]
+    assert record.report["summary"]["needs_rerun"] == [] and uninterrupted.exit_code == 0
+    assert unjudged_checks(record, group_checks(GROUPS)) == ()
+    left_out = set(group_checks(None)) - set(group_checks(GROUPS))
+    assert "psnr.pretrained" in set(unjudged_checks(record, group_checks(None))) <= left_out
 
 
 def hashes_of(run) -> dict[str, str]:

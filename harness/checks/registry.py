@@ -171,7 +171,7 @@ def groups_named(names: Sequence[str] | None) -> tuple[Group, ...]:
 
 def group_checks(names: Sequence[str] | None = None) -> tuple[str, ...]:
     """The check ids the groups `names` (default: all) produce, in report order: what a run restricted
-    to them judges (the rubric's other checks come back as "produced no result" set-up errors)."""
+    to them judges (the rubric's other checks come back "not run", 0 of 0: `harness.rubric.score`)."""
     chosen = set(groups_named(names))
     return tuple(check_id for check_id, group in CHECK_GROUPS.items() if group in chosen)
 

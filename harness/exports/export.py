@@ -61,6 +61,9 @@ class ExportOptions:
     """Course data: the best blur of its val set is drawn on the PSNR figure."""
     reference_report: Path | None = None
     """A `harness check` report.json of the reference: its PSNR is drawn on the PSNR figure."""
+    allow_incomplete: bool = False
+    """Fill LMS grades (Moodle, Gradescope, the CSV's totals) from records that need a re-run or were
+    graded with check groups left out too (they are still listed)."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,10 @@ def export_class(
     """Write each of `formats` (`EXPORT_FORMATS`) under `out_dir`."""
     result = ExportResult()
     rows = submission_rows(records.graded)
+    incomplete = incomplete_records(records.graded)
+    withheld = {} if options.allow_incomplete else incomplete
+    what = "filled anyway (--allow-incomplete)" if options.allow_incomplete else "no grade exported"
+    result.notes.extend(f"incomplete: {key}: {reason}; {what}" for key, reason in incomplete.items())
     pairs: list[SimilarPair] = []
     if options.similarity:
         pairs = similar_pairs(class_sources(records, result.notes), options.threshold)
@@ -114,7 +121,7 @@ def export_class(
         if options.worksheet is None:
             raise HarnessError(None, "--format moodle needs --worksheet FILE (Moodle's grading worksheet)")
         roster = read_roster(options.roster) if options.roster else None
-        filled = fill_worksheet(read_worksheet(options.worksheet), rows, roster)
+        filled = fill_worksheet(read_worksheet(options.worksheet), rows, roster, withheld)
         result.written["moodle worksheet"] = write_worksheet(
             filled.worksheet, out_dir / "moodle" / "grades.csv"
         )
@@ -127,14 +134,14 @@ def export_class(
         result.notes.extend(f"moodle: left as it was: {conflict}" for conflict in filled.conflicts)
         result.notes.extend(f"moodle: {refused}" for refused in filled.refused)
     if "gradescope" in formats:
-        written = write_results(records.graded, out_dir / "gradescope")
+        written = write_results([r for r in records.graded if r.key not in withheld], out_dir / "gradescope")
         result.written["gradescope"] = out_dir / "gradescope"
         result.notes.append(f"gradescope: {len(written)} results.json files")
     if "csv" in formats:
         flags = flags_by_key(
             flags_for(records.graded, records.history, [s for p in pairs for s in p.sides()])
         )
-        result.written["csv wide"] = write_csv(wide_table(rows, flags), out_dir / "class_wide.csv")
+        result.written["csv wide"] = write_csv(wide_table(rows, flags, withheld), out_dir / "class_wide.csv")
         result.written["csv long"] = write_csv(long_table(rows), out_dir / "class_long.csv")
     if "report" in formats:
         report = build_class_report(
@@ -149,6 +156,20 @@ def export_class(
         result.written["class report html"] = written["html"]
         result.written["class report md"] = written["md"]
     return result
+
+
+def incomplete_records(graded: Sequence[GradedSubmission]) -> dict[str, str]:
+    """Why each record that is no grade is not: checks that need a re-run (the grading set-up failed),
+    or checks the run left out (`--check-groups`); by key."""
+    reasons = {}
+    for record in graded:
+        summary = record.report["summary"]
+        if summary["needs_rerun"]:
+            reasons[record.key] = f"{len(summary['needs_rerun'])} checks need a re-run (grading set-up)"
+        elif summary.get("not_run"):
+            left_out = len(summary["not_run"])
+            reasons[record.key] = f"graded with check groups left out ({left_out} checks not run)"
+    return reasons
 
 
 def psnr_baselines(records: ClassRecords, options: ExportOptions) -> PsnrBaselines:

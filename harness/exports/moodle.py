@@ -148,8 +148,10 @@ def fill_worksheet(
     worksheet: Worksheet,
     rows: Sequence[SubmissionRow],
     roster: Mapping[str, tuple[str, str]] | None = None,
+    withheld: Mapping[str, str] | None = None,
 ) -> Filled:
-    """Put each submission's grade and comments in the rows that name it (see the module's rules)."""
+    """Put each submission's grade and comments in the rows that name it (see the module's rules);
+    the rows of a submission in `withheld` (key → why its record is no grade) are left as they were."""
     by_participant = {_participant_number(row[IDENTIFIER]): index for index, row in enumerate(worksheet.rows)}
     by_email = {
         row.get(EMAIL, "").strip().lower(): i for i, row in enumerate(worksheet.rows) if row.get(EMAIL)
@@ -187,6 +189,9 @@ def fill_worksheet(
             conflicts.append(f"{line[IDENTIFIER]}: Moodle does not let this grade change")
             continue
         row, via = claims[0]
+        if row.key in (withheld or {}):
+            conflicts.append(f"{line[IDENTIFIER]}: no grade from {row.key}: {(withheld or {})[row.key]}")
+            continue
         line[GRADE] = _grade(row, line[MAXIMUM_GRADE])
         if COMMENTS in line:
             line[COMMENTS] = row.summary_line

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 from harness.exports.rows import CATEGORIES, SubmissionRow
@@ -32,10 +32,13 @@ def safe_cell(value: Cell) -> str | float | int:
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
-def wide_table(rows: Sequence[SubmissionRow], flags: Mapping[str, Sequence[str]]) -> list[list[Cell]]:
+def wide_table(
+    rows: Sequence[SubmissionRow], flags: Mapping[str, Sequence[str]], withheld: Collection[str] = ()
+) -> list[list[Cell]]:
     """Header and one row per submission: identity, total, points per category, PSNR, epoch, flags.
 
-    `flags` gives, by submission key, the reasons a human must look at it (see `harness.exports.attention`).
+    `flags` gives, by submission key, the reasons a human must look at it (see `harness.exports.attention`);
+    the submissions of `withheld` (records that are no grade) have their total and percent left empty.
     """
     header: list[Cell] = ["key", "name", "participant_id", "scipers", "points", "max_points", "percent"]
     header += ["passed_required"]
@@ -45,9 +48,12 @@ def wide_table(rows: Sequence[SubmissionRow], flags: Mapping[str, Sequence[str]]
     for row in rows:
         summary = row.summary
         points = [row.category_points.get(c, (None, None)) for c in CATEGORIES]
+        total: tuple[Cell, ...] = (row.points, row.max_points, round(row.percent, 2))
+        if row.key in withheld:
+            total = (None, None, None)
         table.append(
-            [row.key, row.name, row.participant_id, " ".join(row.scipers), row.points, row.max_points]
-            + [round(row.percent, 2), summary.passed_required]
+            [row.key, row.name, row.participant_id, " ".join(row.scipers), *total]
+            + [summary.passed_required]
             + [pair[0] for pair in points]
             + [pair[1] for pair in points]
             + [_rounded(summary.psnr_db), summary.psnr_metric, _rounded(summary.noisy_psnr_db)]

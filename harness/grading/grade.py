@@ -70,6 +70,11 @@ def rerun_checks(record: GradedSubmission, judged: Sequence[str]) -> tuple[str, 
     return tuple(check_id for check_id in record.report["summary"]["needs_rerun"] if check_id in judged)
 
 
+def unjudged_checks(record: GradedSubmission, judged: Sequence[str]) -> tuple[str, ...]:
+    """The checks among `judged` that `record` did not run (graded with other check groups)."""
+    return tuple(check_id for check_id in record.report["summary"].get("not_run", ()) if check_id in judged)
+
+
 def grade_class(
     class_dir: Path,
     data_dir: Path,
@@ -118,7 +123,7 @@ def grade_class(
             earlier = (
                 None if regrade else store.reusable(found.sha256, rubric.sha256, run.data_sha256, version)
             )
-            if earlier is None or rerun_checks(earlier, judged):
+            if earlier is None or rerun_checks(earlier, judged) or unjudged_checks(earlier, judged):
                 tasks.append(
                     GradeTask(found, Path(data_dir).resolve(), rubric, seed, _groups(groups), reference)
                 )

@@ -89,6 +89,7 @@ def setup_failure(task: GradeTask, problem: str) -> GradedSubmission:
             data_files=list(data_paths(task.data_dir)),
             seed=task.seed,
             started_at=datetime.fromisoformat(graded_at),
+            judged=group_checks(task.groups),
         )
     return _record(task, report, graded_at, 0.0)
 
