@@ -159,3 +159,31 @@ def test_keys_are_nfc_whichever_form_the_disk_uses(tmp_path: Path) -> None:
         and key != f"{folder}/Proj_123456.zip"
     )
     assert on_disk(tmp_path, key) == tmp_path / folder / "Proj_123456.zip"
+
+
+def test_a_proj_zip_without_its_folder_gives_its_scipers_and_is_flagged(tmp_path: Path) -> None:
+    """`Proj_100001_100002.zip` holding Miniproject_2 at its root (finding 8 of the class review)."""
+    zipped(tmp_path / MOODLE / "Proj_100001_100002.zip", "")
+    zipped(tmp_path / "Max Muster_7654321_assignsubmission_file_Proj_345678.zip", "")
+    found = {s.key: s for s in discover(tmp_path).submissions}
+    folder = found[f"{MOODLE}/Proj_100001_100002.zip"]
+    assert (folder.scipers, folder.proj_name) == (("100001", "100002"), None)
+    assert folder.notes == (
+        "no Proj_100001_100002 folder around Miniproject_2 in the zip: SCIPERs taken from the zip's name",
+    )
+    assert found["Max Muster_7654321_assignsubmission_file_Proj_345678.zip"].scipers == ("345678",)
+
+
+def test_what_a_plain_folder_holds_besides_its_submissions_is_listed(tmp_path: Path) -> None:
+    """A folder graded as one submission lists the zips beside it; a folder of zips lists the rest
+    (finding 9 of the class review: nothing is dropped without a word)."""
+    shutil.copytree(FIXTURE, tmp_path / "batch2" / "Proj_400001" / "Miniproject_2")
+    zipped(tmp_path / "batch2" / "Proj_100003.zip", "Proj_100003")
+    zipped(tmp_path / "batch3" / "Proj_100004.zip", "Proj_100004")
+    (tmp_path / "batch3" / "notes.txt").write_text("x")
+    discovery = discover(tmp_path)
+    assert [s.key for s in discovery.submissions] == ["batch2", "batch3/Proj_100004.zip"]
+    assert discovery.not_graded == (
+        NotGraded("batch2/Proj_100003.zip", "a zip inside batch2, which is graded as one submission"),
+        NotGraded("batch3/notes.txt", "not a .zip, in a folder of zips"),
+    )

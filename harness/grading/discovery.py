@@ -28,7 +28,7 @@ from pathlib import Path
 from harness.errors import SubmissionError
 from harness.grading.fingerprints import submission_sha256
 from harness.grading.records import NotGraded
-from harness.submission import PACKAGE_NAME, resolve_submission
+from harness.submission import PACKAGE_NAME, PROJECT_PREFIX, resolve_submission
 
 MOODLE_ENTRY = re.compile(
     r"^(?P<participant>.+?)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<rest>.*)$"
@@ -163,7 +163,8 @@ def _folder_uploads(
 
 
 def _plain_folder(root: Path, folder: Path) -> tuple[list[_Upload], list[NotGraded]]:
-    """A folder outside Moodle's layout: a submission itself, else a folder of zips, else listed."""
+    """A folder outside Moodle's layout: a submission itself, else a folder of zips, else listed; what
+    it holds besides is listed too (a zip beside a package, a folder beside zips), never dropped."""
     if not any(folder.iterdir()):
         return [], [NotGraded(_key(root, folder), "empty folder")]
     zips = [entry for entry in _visible(folder) if entry.is_file() and entry.suffix.lower() == ".zip"]
@@ -172,8 +173,14 @@ def _plain_folder(root: Path, folder: Path) -> tuple[list[_Upload], list[NotGrad
         for p in [folder, *folder.glob("*"), *folder.glob("*/*")]
     )
     if zips and not holds_package:
-        return [_Upload(entry) for entry in zips], []
-    return [_Upload(folder)], []
+        others = [entry for entry in _visible(folder) if entry not in zips]
+        return [_Upload(entry) for entry in zips], [
+            NotGraded(_key(root, entry), "not a .zip, in a folder of zips") for entry in others
+        ]
+    return [_Upload(folder)], [
+        NotGraded(_key(root, entry), f"a zip inside {folder.name}, which is graded as one submission")
+        for entry in zips
+    ]
 
 
 def _resolve(root: Path, upload: _Upload) -> FoundSubmission:
@@ -182,6 +189,11 @@ def _resolve(root: Path, upload: _Upload) -> FoundSubmission:
         submission = resolve_submission(upload.path, Path(workdir))
     files = [upload.path] if upload.path.is_file() else [p for p in upload.path.rglob("*") if p.is_file()]
     proj = submission.proj_name
+    scipers, notes = tuple(SCIPERS.findall(proj)) if proj else (), ()
+    stem = _zip_proj_name(upload.path) if proj is None else None
+    if stem is not None:
+        scipers = tuple(SCIPERS.findall(stem))
+        notes = (f"no {stem} folder around {PACKAGE_NAME} in the zip: SCIPERs taken from the zip's name",)
     return FoundSubmission(
         key=_key(root, upload.path),
         path=upload.path,
@@ -189,10 +201,20 @@ def _resolve(root: Path, upload: _Upload) -> FoundSubmission:
         proj_name=proj,
         participant_id=upload.participant_id,
         participant=upload.participant,
-        scipers=tuple(SCIPERS.findall(proj)) if proj else (),
+        scipers=scipers,
         sha256=submission_sha256(submission),
         modified=max((p.stat().st_mtime for p in files), default=0.0),
+        notes=notes,
     )
+
+
+def _zip_proj_name(path: Path) -> str | None:
+    """The `Proj_…` name of a zip file (after a flat Moodle download's prefix), None if it has none."""
+    if not path.is_file():
+        return None
+    moodle = MOODLE_ENTRY.match(path.stem)
+    stem = moodle["rest"] if moodle else path.stem
+    return stem if stem.startswith(PROJECT_PREFIX) else None
 
 
 def _newest_only(found: list[FoundSubmission]) -> tuple[list[FoundSubmission], list[NotGraded]]:
