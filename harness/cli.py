@@ -22,6 +22,7 @@ from harness.generate import make_dataset
 from harness.grading.grade import grade_class
 from harness.grading.progress import ClassProgress
 from harness.grading.summary import render_summary
+from harness.probes.capture import printable
 from harness.report import FORMATS, prepare_out_dir, write_reports
 from harness.rubric import DEFAULT_RUBRIC, load_rubric
 from harness.tables import render_console, use_color
@@ -380,11 +381,10 @@ def export(
     records = load_class(store, run_id)
     options = ExportOptions(worksheet, roster, similarity, threshold, data_dir, reference_report)
     result = export_class(records, formats, out_dir, options)
-    click.echo(f"harness export: {records.label}")
-    for line in result.notes:
-        click.echo(line)
+    for line in [f"harness export: {records.label}", *result.notes]:
+        click.echo(printable(line))  # the notes quote the students' file names and Moodle names
     for kind, path in result.written.items():
-        click.echo(f"wrote {kind}: {path}")
+        click.echo(printable(f"wrote {kind}: {path}"))
 
 
 @main.command("diff")
@@ -411,7 +411,7 @@ def diff(
     click.echo(render_diff(result), nl=False)
     if json_path is not None:
         json_path.write_text(dumps_diff(result), encoding="utf-8")
-        click.echo(f"wrote json: {json_path}", err=True)
+        click.echo(printable(f"wrote json: {json_path}"), err=True)
     sys.exit(0 if result.unchanged else 1)
 
 
