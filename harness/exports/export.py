@@ -27,6 +27,7 @@ from harness.exports.moodle import (
     write_feedback_zip,
     write_worksheet,
 )
+from harness.exports.outdir import MANIFEST_NAME, fresh_export
 from harness.exports.rows import submission_rows
 from harness.exports.similarity import DEFAULT_THRESHOLD, SimilarPair, read_sources, similar_pairs
 from harness.exports.spreadsheet import long_table, wide_table, write_csv
@@ -98,7 +99,21 @@ def load_class(store_path: Path, run_id: int | None = None) -> ClassRecords:
 def export_class(
     records: ClassRecords, formats: Sequence[str], out_dir: Path, options: ExportOptions
 ) -> ExportResult:
-    """Write each of `formats` (`EXPORT_FORMATS`) under `out_dir`."""
+    """Write each of `formats` (`EXPORT_FORMATS`) as one whole export at `out_dir`, with its manifest
+    (`harness.exports.outdir`: an earlier export there is replaced whole, anything else refused)."""
+    with fresh_export(out_dir, records.label, formats) as staging:
+        result = _write_formats(records, formats, staging, options)
+    result.written.update(
+        {kind: Path(out_dir) / path.relative_to(staging) for kind, path in result.written.items()}
+    )
+    result.written["manifest"] = Path(out_dir) / MANIFEST_NAME
+    return result
+
+
+def _write_formats(
+    records: ClassRecords, formats: Sequence[str], out_dir: Path, options: ExportOptions
+) -> ExportResult:
+    """Write each of `formats` under `out_dir` (a fresh folder)."""
     result = ExportResult()
     rows = submission_rows(records.graded)
     pairs: list[SimilarPair] = []
