@@ -16,6 +16,7 @@ from harness.exports.moodle import (
     IMPORTED_COLUMNS,
     WORKSHEET_COLUMNS,
     MoodleError,
+    feedback_folder,
     fill_worksheet,
     read_roster,
     read_worksheet,
@@ -152,6 +153,13 @@ def test_roster_by_email_and_worksheet_without_bom(tmp_path):
         "Grade"
     ] == expected_grade(graded[2])
     assert not worksheet_text(filled.worksheet).startswith("\ufeff")
+
+
+def test_feedback_folder_of_a_name_with_underscores_splits_as_moodle_splits_it():
+    folder = feedback_folder("Ada_Maria Lovelace", "Participant 1000001")
+    assert folder == "Ada Maria Lovelace_1000001_assignsubmission_file_"
+    # Moodle's upload: explode('_', path, 5), the participant number second
+    assert f"{folder}/feedback.md".split("_", 4)[1] == "1000001"
 
 
 def test_feedback_zip_uses_the_download_folder_names(tmp_path):

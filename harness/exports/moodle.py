@@ -211,8 +211,12 @@ def write_worksheet(worksheet: Worksheet, path: Path) -> Path:
 
 
 def feedback_folder(full_name: str, identifier: str) -> str:
-    """The folder name of a participant in Moodle's submissions download and feedback-files zip."""
-    return f"{full_name}_{_participant_number(identifier)}_assignsubmission_file_"
+    """The folder name of a participant in Moodle's submissions download and feedback-files zip.
+
+    Moodle's own download writes the full name with every `_` as a space, and its feedback upload
+    splits a path at `_` to find the participant number after the name: `Ada_Maria Lovelace` written as
+    it is would read as participant "Maria Lovelace" and the file be skipped without a word."""
+    return f"{full_name.replace('_', ' ')}_{_participant_number(identifier)}_assignsubmission_file_"
 
 
 def write_feedback_zip(filled: Filled, rows: Sequence[SubmissionRow], path: Path) -> Path:
