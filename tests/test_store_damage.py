@@ -119,3 +119,48 @@ def test_a_crash_of_the_harness_exits_3_with_its_traceback(store, tmp_path, monk
     result = run_cli("diff", store, store)
     assert result.exit_code == BUG_EXIT_CODE == 3
     assert "RuntimeError: a bug" in result.output and "internal error, a bug in the harness" in result.output
+
+
+class ReadOnlyMount:
+    """`sqlite3.connect` as on a read-only mount without the WAL's `-shm` file: a plain connection
+    fails at its first write (the WAL switch), a `mode=ro` one at its first read, `immutable=1` reads."""
+
+    def __init__(self, connect, immutable_works=True):
+        self.connect, self.immutable_works, self.modes = connect, immutable_works, []
+
+    def __call__(self, database, *arguments, uri=False, **options):
+        mode = str(database).rpartition("?")[2] if uri else "read-write"
+        self.modes.append(mode)
+        works = mode == "immutable=1" and self.immutable_works
+        return FailingConnection(self.connect(database, *arguments, uri=uri, **options), mode, works)
+
+
+class FailingConnection:
+    def __init__(self, connection, mode, works):
+        self.connection, self.mode, self.works = connection, mode, works
+
+    def execute(self, sql, *parameters):
+        if not self.works and (self.mode != "read-write" or sql.startswith("PRAGMA journal_mode")):
+            problem = "unable to open database file" if self.mode != "read-write" else "readonly database"
+            raise sqlite3.OperationalError(problem)
+        return self.connection.execute(sql, *parameters)
+
+    def close(self):
+        self.connection.close()
+
+
+def test_export_and_diff_read_a_store_on_a_read_only_mount(store, tmp_path, monkeypatch):
+    before = store.read_bytes()
+    mount = ReadOnlyMount(sqlite3.connect)
+    monkeypatch.setattr("harness.grading.store.sqlite3.connect", mount)
+    result = run_cli("export", store, "--format", "csv", "--out", tmp_path / "e")
+    assert result.exit_code == 0, result.output
+    assert mount.modes == ["mode=ro", "immutable=1"]
+    assert run_cli("diff", store, store).exit_code == 0
+    assert store.read_bytes() == before
+
+
+def test_a_store_that_cannot_be_read_read_only_says_why(store, tmp_path, monkeypatch):
+    monkeypatch.setattr("harness.grading.store.sqlite3.connect", ReadOnlyMount(sqlite3.connect, False))
+    result = run_cli("export", store, "--format", "csv", "--out", tmp_path / "e")
+    assert_one_line_exit_2(result, store, "cannot read it read-only (mode=ro: unable to open database file; ")

@@ -74,7 +74,7 @@ class ExportResult:
 def load_class(store_path: Path, run_id: int | None = None) -> ClassRecords:
     """The records of the store at `store_path`: the class as of run `run_id` (the newest record of
     each submission among runs up to it), or as of the last run."""
-    with open_store(store_path) as store:
+    with open_store(store_path, read_only=True) as store:
         runs = tuple(store.runs())
         if run_id is not None and run_id not in {run.id for run in runs}:
             known = ", ".join(str(run.id) for run in runs) or "none"

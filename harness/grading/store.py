@@ -261,11 +261,13 @@ class Store:
         self._db.execute("COMMIT")
 
 
-def open_store(path: Path, create: bool = False) -> Store:
+def open_store(path: Path, create: bool = False, read_only: bool = False) -> Store:
     """Open the store at `path`: an `--out` folder holding `grades.sqlite`, or that file itself.
 
     With `create`, a missing store (and its folder) is made; otherwise a missing file, or one that is
-    not a `harness grade` store, raises `StoreError` naming the file.
+    not a `harness grade` store, raises `StoreError` naming the file. With `read_only` (the exports and
+    `harness diff`, which never write), nothing is written, not even the WAL switch, so a store on a
+    read-only mount or from a colleague's read-only share opens (`READ_ONLY_MODES`).
     """
     path = Path(path)
     file = path if path.is_file() or path.suffix == ".sqlite" else path / STORE_NAME
@@ -274,11 +276,14 @@ def open_store(path: Path, create: bool = False) -> Store:
             raise StoreError(file, "no harness grade store here (run `harness grade CLASS_DIR --out DIR`)")
         file.parent.mkdir(parents=True, exist_ok=True)
     try:
-        connection = sqlite3.connect(file, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        if read_only:
+            connection = _connect_read_only(file)
+        else:
+            connection = sqlite3.connect(file, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     except sqlite3.DatabaseError as error:
         raise StoreError(file, f"cannot open the store ({error})") from None
     try:
-        _prepare(connection, file, create)
+        _prepare(connection, file, create and not read_only, writable=not read_only)
     except sqlite3.DatabaseError as error:
         connection.close()
         raise StoreError(file, f"not a harness grade store, or a damaged one ({error})") from None
@@ -288,11 +293,34 @@ def open_store(path: Path, create: bool = False) -> Store:
     return Store(file, connection)
 
 
-def _prepare(connection: sqlite3.Connection, file: Path, create: bool) -> None:
-    """Switch to WAL and check the format; with `create`, make the tables that are missing (all of them
-    in a new file)."""
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=FULL")
+READ_ONLY_MODES = ("mode=ro", "immutable=1")
+"""How a read-only store is opened, in order: `mode=ro` reads a store another process may be writing;
+where it cannot (a read-only folder without the WAL's `-shm` file), `immutable=1` reads the file as it
+is, which is all there is of a store that nothing writes."""
+
+
+def _connect_read_only(file: Path) -> sqlite3.Connection:
+    """A connection that never writes `file`, by the first of `READ_ONLY_MODES` that can read it."""
+    failures = []
+    for mode in READ_ONLY_MODES:
+        connection = sqlite3.connect(
+            f"{file.absolute().as_uri()}?{mode}", uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None
+        )
+        try:
+            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return connection
+        except sqlite3.OperationalError as error:
+            connection.close()
+            failures.append(f"{mode}: {error}")
+    raise sqlite3.OperationalError(f"cannot read it read-only ({'; '.join(failures)})")
+
+
+def _prepare(connection: sqlite3.Connection, file: Path, create: bool, writable: bool = True) -> None:
+    """Switch to WAL (when `writable`) and check the format; with `create`, make the tables that are
+    missing (all of them in a new file)."""
+    if writable:
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=FULL")
     tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if tables or not create:
         if "store_info" not in tables:
