@@ -46,8 +46,7 @@ from harness.reproducibility import sha256_file
 from harness.results import Category, Fault, Outcome
 from harness.sandbox import Limits, run_probe
 from harness.submission import MAX_ENTRIES, TOO_DEEP, resolve_submission, safe_name
-from tests.class_fixtures import REFERENCE
-from tests.model_fixtures import SUBMISSIONS, tight_rubric, write_course_data
+from tests.model_fixtures import REFERENCE, SUBMISSIONS, reference_variant, tight_rubric, write_course_data
 from tests.processes import all_gone
 
 CALL = "harness.probes.call:call"
@@ -123,10 +122,7 @@ def test_slowed_clocks_do_not_change_what_the_parent_measures():
 def test_a_train_that_works_only_on_its_first_call_is_timed_like_the_reference(tmp_path):
     """attack_train_once is the reference with a train that returns at once after its first call:
     timed beside the reference, its ratio to it is about 1 (a timed second call gave about 0)."""
-    package = tmp_path / "attack_train_once" / "Miniproject_2"
-    shutil.copytree(REFERENCE, package)
-    (package / "model.py").rename(package / "reference_model.py")
-    shutil.copy(SUBMISSIONS / "attack_train_once" / "Miniproject_2" / "model.py", package / "model.py")
+    package = reference_variant("attack_train_once", tmp_path / "attack_train_once")
     train_path, val_path = write_course_data(tmp_path / "data", train=800, val=16)
     submission = resolve_submission(package.parent, tmp_path / "work")
     ctx = CheckContext(submission, train_path, val_path, RUBRIC, 0, REFERENCE)

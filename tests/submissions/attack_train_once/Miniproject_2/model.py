@@ -4,7 +4,7 @@ call; every later call returns at once.
 Every graded `train` is the first call on a fresh `Model()`, so this trains and scores as the
 reference does; a timing whose timed call is a later one would time it at almost nothing. The package is
 the reference's with this file beside its `model.py` renamed to `reference_model.py`
-(`tests/test_attacks.py` assembles it, so the reference is not copied into the repository twice).
+(`tests.model_fixtures.reference_variant` assembles it, so the reference is not copied into the tests).
 """
 
 from .reference_model import Model as _Reference
