@@ -26,7 +26,7 @@ from tests.model_fixtures import REFERENCE, context_for, reference_variant, tigh
 
 SMALL_PLAN = timing.Plan(
     rounds=1,
-    warmup_pairs=4,
+    base_pairs=4,
     min_timed_pairs=12,
     max_timed_pairs=12,
     multiple=4,
@@ -324,7 +324,7 @@ def test_timing_reuses_the_submissions_own_runs_when_it_is_the_reference(tmp_pat
 
 LOAD_PLAN = timing.Plan(
     rounds=3,
-    warmup_pairs=40,
+    base_pairs=40,
     min_timed_pairs=800,
     max_timed_pairs=800,
     predict_images=8,

@@ -10,7 +10,7 @@ timed call:
 
 - `timing.train-epoch`: each child imports model.py, builds `Model()` and makes one `train` call, a
   first call on a fresh model as every graded `train` is: the *base* child on `W` pairs
-  (`WARMUP_PAIRS`), the *full* child on `W + N`. full CPU - base CPU is the CPU time of `N` pairs (the
+  (`BASE_PAIRS`), the *full* child on `W + N`. full CPU - base CPU is the CPU time of `N` pairs (the
   import, `Model()` and a call's overhead cancel); / N x 50,000 pairs is the estimated epoch, compared
   with the rubric's limit. `N` is a multiple of `BATCH_FRIENDLY_PAIRS`, sized from the first base
   child's CPU time so that it costs about `TIMED_CPU_S` (`MIN_TIMED_PAIRS` to `MAX_TIMED_PAIRS`):
@@ -31,10 +31,10 @@ so the grading machine's load reaches the estimate only through the ratio. The r
 run is a detail (`reference_measured_epoch_s`); it calibrates instead when the rubric sets 0, and on a
 GPU, where the parent's wall times are compared. Without a timed reference (none given, or it failed)
 the estimate is the submission's own CPU time, which grows with the load: on a virtual CPU, CPU time
-still counts what a busy host or sibling takes from the core (the reference's own grew up to 21 % under
+still counts what a busy host or sibling takes from the core (the reference's own grew up to 26 % under
 two spinners here, 37 % once when the idle run was really idle). The ratio cancels that for code that
 meets the load as the reference's does (`tests/test_timing.py`'s load test: the reference's code run
-twice per call, within 7 % in four runs at load 4-6), not for all code: a pure-Python loop's ratio to
+twice per call, within 7 % in six runs at load 4-6), not for all code: a pure-Python loop's ratio to
 the reference moved between -26 % and +41 % in four such runs (its CPU time varies more under load
 than torch code's), so the 20 % bound holds for code like the reference's. The report states the
 machine load when timing began. Children run with 1 thread (`TIMING_THREADS`): the estimate is one
@@ -84,7 +84,7 @@ from harness.workloads import BATCH_FRIENDLY_PAIRS, EPOCH_PAIRS, train_pairs, va
 if TYPE_CHECKING:
     from harness.context import CheckContext
 
-WARMUP_PAIRS = BATCH_FRIENDLY_PAIRS
+BASE_PAIRS = BATCH_FRIENDLY_PAIRS
 """The base child's pairs: the full child trains on these and `N` more."""
 MIN_TIMED_PAIRS = BATCH_FRIENDLY_PAIRS
 MAX_TIMED_PAIRS = 5 * BATCH_FRIENDLY_PAIRS
@@ -118,7 +118,7 @@ class Plan:
 
     rounds: int = ROUNDS
     own_rounds: int = OWN_ROUNDS
-    warmup_pairs: int = WARMUP_PAIRS
+    base_pairs: int = BASE_PAIRS
     min_timed_pairs: int = MIN_TIMED_PAIRS
     max_timed_pairs: int = MAX_TIMED_PAIRS
     timed_cpu_s: float = TIMED_CPU_S
@@ -162,7 +162,8 @@ class TimedPair:
         return self.counts[1] - self.counts[0]
 
     def words(self, count: int) -> str:
-        return f"{self.step} on {count} {'pairs' if self.step == 'train' else 'images'}"
+        """`train on 400 pairs`, `predict on 100 images`: the call on `count`, as the messages name it."""
+        return (train_steps if self.step == "train" else predict_steps)(count)[self.step]
 
     @property
     def cpu_s(self) -> float:
@@ -484,7 +485,7 @@ def timed_pairs(base: ChildRun, plan: Plan, available: int) -> int:
     base child's CPU seconds per pair (its whole CPU time, so an upper bound), within the plan's
     bounds and the pairs `available` beyond the base child's, a multiple of `plan.multiple` where the
     data allow one."""
-    per_pair = max(base.cpu_s, 1e-6) / max(plan.warmup_pairs, 1)
+    per_pair = max(base.cpu_s, 1e-6) / max(plan.base_pairs, 1)
     pairs = min(available, plan.max_timed_pairs, max(plan.min_timed_pairs, int(plan.timed_cpu_s / per_pair)))
     return max(pairs // plan.multiple * plan.multiple, min(plan.multiple, available))
 
@@ -502,13 +503,13 @@ class _Subject:
         package_dir: Path,
         train_step: Callable[[int], Step],
         predict_step: Callable[[int], Step],
-        warmup: int,
+        base_pairs: int,
         full_pairs: Callable[[ChildRun], int],
         predict_counts: tuple[int, int],
         seed: int,
     ) -> None:
         self._package_dir, self._train_step, self._predict_step = package_dir, train_step, predict_step
-        self._warmup, self._full_pairs, self._predict_counts = warmup, full_pairs, predict_counts
+        self._base_pairs, self._full_pairs, self._predict_counts = base_pairs, full_pairs, predict_counts
         self._seed = seed
         self._pairs = 0
         self.train = Timings()
@@ -547,7 +548,7 @@ class _Subject:
         """One more pair of train children, and in the first round the pair of predict children."""
         if self.train.failed is None:
             self.train = self._timed(
-                self.train, self._train_step, "train", train_steps, self._warmup, self._full_train_pairs
+                self.train, self._train_step, "train", train_steps, self._base_pairs, self._full_train_pairs
             )
         if not self.predict.pairs and self.predict.failed is None:
             fewer, more = self._predict_counts
@@ -561,14 +562,12 @@ def run(ctx: CheckContext, plan: Plan = PLAN) -> list[CheckResult]:
     (S, R, S, R, ...), one child at a time: timings taken concurrently would disturb each other.
     When the submission is the reference itself, it is its own reference.
     """
-    train_input, train_target = train_pairs(
-        ctx.train_path, plan.warmup_pairs + plan.max_timed_pairs, ctx.seed
-    )
+    train_input, train_target = train_pairs(ctx.train_path, plan.base_pairs + plan.max_timed_pairs, ctx.seed)
     noisy, _ = val_pairs(ctx.val_path, plan.predict_images)
     train_limits = replace(ctx.limits("timing.train-epoch"), threads=TIMING_THREADS)
     predict_limits = replace(ctx.limits("timing.predict"), threads=TIMING_THREADS)
-    warmup = min(plan.warmup_pairs, len(train_input) // 2)
-    train_plan = replace(plan, warmup_pairs=warmup)
+    base_pairs = min(plan.base_pairs, len(train_input) // 2)
+    train_plan = replace(plan, base_pairs=base_pairs)
 
     def train_step(pairs: int) -> Step:
         args = {"input": train_input, "target": train_target, "pairs": pairs}
@@ -578,7 +577,7 @@ def run(ctx: CheckContext, plan: Plan = PLAN) -> list[CheckResult]:
         return Step("probe_predict_timing", {"input": noisy, "images": images}, predict_limits)
 
     def full_pairs(base: ChildRun) -> int:
-        return warmup + timed_pairs(base, train_plan, len(train_input) - warmup)
+        return base_pairs + timed_pairs(base, train_plan, len(train_input) - base_pairs)
 
     packages = [ctx.submission.package_dir]
     reference_dir = None if ctx.reference_dir is None else Path(ctx.reference_dir)
@@ -586,7 +585,7 @@ def run(ctx: CheckContext, plan: Plan = PLAN) -> list[CheckResult]:
         packages.append(reference_dir)
     predict_counts = (min(plan.predict_base_images, len(noisy) // 2), len(noisy))
     subjects = [
-        _Subject(package, train_step, predict_step, warmup, full_pairs, predict_counts, ctx.seed)
+        _Subject(package, train_step, predict_step, base_pairs, full_pairs, predict_counts, ctx.seed)
         for package in packages
     ]
     load = machine_load()
