@@ -34,7 +34,7 @@ the estimate is the submission's own CPU time, which grows with the load: on a v
 still counts what a busy host or sibling takes from the core (the reference's own grew up to 26 % under
 two spinners here, 37 % once when the idle run was really idle). The ratio cancels that for code that
 meets the load as the reference's does (`tests/test_timing.py`'s load test: the reference's code run
-twice per call, within 7 % in six runs at load 4-6), not for all code: a pure-Python loop's ratio to
+twice per call, within 7 % in seven runs at load 4-6), not for all code: a pure-Python loop's ratio to
 the reference moved between -26 % and +41 % in four such runs (its CPU time varies more under load
 than torch code's), so the 20 % bound holds for code like the reference's. The report states the
 machine load when timing began. Children run with 1 thread (`TIMING_THREADS`): the estimate is one
