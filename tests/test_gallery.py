@@ -270,6 +270,18 @@ CASES: dict[str, Case] = {
     "reads-uninitialised-memory": Case("verdict_uninitialised", (BLOCKS,), {
         "blocks.sigmoid": fails(Outcome.FAIL, "reads memory torch.empty() leaves uninitialised"),
     }),
+    "pickle-protocol-0": Case("attack_pickle_protocol_0", (RULES, RUNTIME), {
+        "rules.static": fails(Outcome.FORBIDDEN, "bestmodel.pth:0: `torch.nn.functional.relu` is pickled"),
+        "rules.runtime": fails(Outcome.FORBIDDEN, "reaches torch.nn.functional.relu"),
+    }),
+    "pickled-torch-function": Case("attack_pickled_torch_function", (RULES, RUNTIME), {
+        "rules.static": fails(Outcome.FORBIDDEN, "bestmodel.pth:0: `torch._C._nn.avg_pool2d` is pickled"),
+        "rules.runtime": fails(Outcome.FORBIDDEN, "reaches torch.nn.functional.avg_pool2d"),
+    }),
+    "torchscript-weights": Case("attack_torchscript_weights", (RULES,), {
+        # rules.runtime passes it: the recorder sees torch.load, not the conv2d inside TorchScript
+        "rules.static": fails(Outcome.FORBIDDEN, "TorchScript archive (bestmodel/constants.pkl)"),
+    }),
     "reference": Case(REFERENCE, (LAYOUT, RULES, RUNTIME, API), {
         check_id: Expect(Outcome.PASS, fault=Fault.NONE)
         for check_id in group_checks((LAYOUT, RULES, RUNTIME, API))

@@ -399,3 +399,170 @@ def test_pickles_that_reference_forbidden_callables_are_flagged(tmp_path: Path, 
     assert ("others/f.pkl", "GLOBAL operator attrgetter") in found
     assert not any(file == "bestmodel.pth" for file, _ in found)
     assert all(f["counted"] and "byte " in f["message"] for f in result.details["findings"])
+
+
+def _legacy_save(value: object, protocol: int) -> bytes:
+    import io
+
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(value, buffer, pickle_protocol=protocol, _use_new_zipfile_serialization=False)
+    return buffer.getvalue()
+
+
+def _zip_save(value: object, protocol: int) -> bytes:
+    import io
+
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(value, buffer, pickle_protocol=protocol)
+    return buffer.getvalue()
+
+
+def _zipped(entries: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        for name, data in entries.items():
+            bundle.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _tarred(entries: dict[str, bytes]) -> bytes:
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as bundle:
+        for name, data in entries.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            bundle.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def _pickle(value: object, protocol: int) -> bytes:
+    import pickle
+
+    return pickle.dumps(value, protocol=protocol)
+
+
+def _relu() -> object:
+    import torch
+
+    return {"act": torch.nn.functional.relu}
+
+
+def _upsample() -> object:
+    import torch
+
+    return {"up": torch._C._nn.upsample_nearest2d, "loss": torch._C._nn.mse_loss}
+
+
+# (id, bytes of bestmodel.pth, the GLOBAL that must be found): how a pickle can hide a forbidden name
+HIDDEN_PICKLES = [
+    ("protocol-0", lambda: _pickle(_relu(), 0), "GLOBAL torch.nn.functional relu"),
+    ("protocol-1", lambda: _pickle(_relu(), 1), "GLOBAL torch.nn.functional relu"),
+    ("torch-save-protocol-0", lambda: _zip_save(_relu(), 0), "GLOBAL torch.nn.functional relu"),
+    ("legacy-torch-save-protocol-0", lambda: _legacy_save(_relu(), 0), "GLOBAL torch.nn.functional relu"),
+    ("torch-c-nn", lambda: _zip_save(_upsample(), 2), "GLOBAL torch._C._nn upsample_nearest2d"),
+    ("torch-function-by-hand", lambda: b"\x80\x02ctorch\nconv2d\n.", "GLOBAL torch conv2d"),
+    ("torch-ops", lambda: b"ctorch.ops.aten\nconvolution\n.", "GLOBAL torch.ops.aten convolution"),
+    (
+        "attribute-path",  # protocol 4 resolves a dotted name attribute by attribute
+        lambda: b"\x80\x04cMiniproject_2.model\ntorch.nn.functional.conv2d\n.",
+        "GLOBAL Miniproject_2.model torch.nn.functional.conv2d",
+    ),
+    (
+        "nested-in-bytes",  # torch.storage._load_from_bytes(b) is torch.load(b): a whole file in a constant
+        lambda: (
+            b"\x80\x04ctorch.storage\n_load_from_bytes\nC"
+            + bytes([len(inner := _pickle(_relu(), 2))])
+            + inner
+            + b"\x85R."
+        ),
+        "GLOBAL torch.nn.functional relu",
+    ),
+    (
+        "zip-entry-not-pkl",
+        lambda: _zipped({"weights/blob.bin": _pickle(_relu(), 4)}),
+        "GLOBAL torch.nn.functional relu",
+    ),
+    (
+        "pickle-with-a-zip-appended",  # zipfile finds the zip at the end; torch.load reads the pickle first
+        lambda: _legacy_save(_relu(), 2) + _zipped({"x.txt": b"x"}),
+        "GLOBAL torch.nn.functional relu",
+    ),
+    ("legacy-tar", lambda: _tarred({"pickle": _pickle(_relu(), 2)}), "GLOBAL torch.nn.functional relu"),
+    ("code-from-bytes", lambda: b"ctypes\nFunctionType\n(cmarshal\nloads\n.", "GLOBAL types FunctionType"),
+    ("a-program", lambda: b"cos\nsystem\n(Vpython -c 'import torch.nn'\ntR.", "GLOBAL os system"),
+]
+
+
+@pytest.mark.parametrize(
+    ("data", "code"), [row[1:] for row in HIDDEN_PICKLES], ids=[r[0] for r in HIDDEN_PICKLES]
+)
+def test_a_pickle_hides_no_forbidden_name_in_any_format(tmp_path: Path, data, code: str) -> None:
+    package = write_package(tmp_path, {"__init__.py": "", "model.py": "from torch import empty\n"})
+    (package / "bestmodel.pth").write_bytes(data())
+    result = check_static_rules(package, "lenient")
+    found = [f for f in result.details["findings"] if f["rule"] == "pickled-reference"]
+    assert code in {f["code"] for f in found}, found
+    assert result.outcome is Outcome.FORBIDDEN and all(f["file"] == "bestmodel.pth" for f in found)
+
+
+def _state() -> object:
+    import collections
+
+    import torch
+
+    generator = torch.Generator().manual_seed(0)
+    weights = collections.OrderedDict(w=torch.randn(3, 3, generator=generator), n=torch.arange(4))
+    return {"state": weights, "dtype": torch.float64, "device": torch.device("cpu"), "size": torch.Size([3])}
+
+
+# (id, bytes of bestmodel.pth): what torch.save and pickle write for weights, in every format
+WEIGHT_FILES = [
+    *((f"pickle-protocol-{p}", lambda p=p: _pickle(_state(), p)) for p in range(6)),
+    *((f"torch-save-protocol-{p}", lambda p=p: _zip_save(_state(), p)) for p in (0, 2, 4)),
+    *((f"legacy-torch-save-protocol-{p}", lambda p=p: _legacy_save(_state(), p)) for p in (0, 2)),
+]
+
+
+@pytest.mark.parametrize("data", [row[1] for row in WEIGHT_FILES], ids=[row[0] for row in WEIGHT_FILES])
+def test_weights_in_any_format_are_no_finding(tmp_path: Path, data) -> None:
+    package = write_package(tmp_path, {"__init__.py": "", "model.py": "from torch import empty\n"})
+    (package / "bestmodel.pth").write_bytes(data())
+    result = check_static_rules(package, "strict")
+    assert result.outcome is Outcome.PASS, result.details["findings"]
+
+
+def test_a_torchscript_archive_is_flagged(tmp_path: Path) -> None:
+    """torch.load hands an archive with constants.pkl to torch.jit.load: TorchScript code the scan cannot
+    read, running torch.nn.functional.conv2d and anything else."""
+    import io
+
+    import torch
+
+    class Net(torch.nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.sigmoid(x)
+
+    buffer = io.BytesIO()
+    torch.jit.save(torch.jit.script(Net()), buffer)
+    package = write_package(tmp_path, {"__init__.py": "", "model.py": "from torch import empty\n"})
+    (package / "bestmodel.pth").write_bytes(buffer.getvalue())
+    result = check_static_rules(package, "lenient")
+    assert result.outcome is Outcome.FORBIDDEN
+    [finding] = [f for f in result.details["findings"] if f["code"].startswith("TorchScript")]
+    assert "torch.jit" in finding["message"] and finding["file"] == "bestmodel.pth"
+
+
+def test_the_2022_whole_network_pickle_is_no_finding() -> None:
+    """A student's own classes in a pickle are the package's code, which the scan reads as source."""
+    result = check_static_rules(SUBMISSIONS / "verdict_pickled_network" / "Miniproject_2", "lenient")
+    assert result.outcome is Outcome.PASS, result.message

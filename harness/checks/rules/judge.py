@@ -26,10 +26,13 @@ file, line, source line and rule:
   `self`, `getattr`/`setattr`/`delattr`/`hasattr` with a constant reflective name, and the `ctypes`,
   `gc` and `inspect` modules; `operator.attrgetter` / `methodcaller` (a name given as data), and a
   reflective builtin taken as a value (`g = getattr`);
-- `pickled-reference`: a pickle in the package (`bestmodel.pth`, any file pickle or `torch.save`
-  wrote) whose GLOBAL opcodes name `torch.nn`, `torch.optim` or `torch.autograd` objects, or a
-  reflective callable (`builtins.getattr`, `importlib.import_module`, ...): unpickling it with
-  `torch.load` builds or calls them, whatever the source says. Reported at the opcode's byte offset.
+- `pickled-reference`: a pickle in the package (`bestmodel.pth`, any file that pickle or `torch.save`
+  wrote, in any protocol and format: plain, zip, legacy, tar, and nested in a pickle's bytes) whose
+  GLOBAL opcodes name a torch object that is not data (torch names are an allow-list: what torch's
+  weights-only unpickler accepts, less `torch.nn.Parameter`), an attribute path, a reflective
+  callable (`builtins.getattr`, `importlib.import_module`, ...) or code made from data
+  (`marshal.loads`, `os.system`); and a TorchScript archive, which `torch.load` hands to `torch.jit`.
+  Unpickling builds or calls them, whatever the source says. Reported at the opcode's byte offset.
 
 Deliberately not flagged: `.backward()` and `.grad`. Every block of the framework has its own
 `backward(...)` method and many keep their gradients in a `.grad` attribute, so the source cannot tell
@@ -55,16 +58,18 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import io
 import pickletools
 import re
 import sys
+import tarfile
 import time
 import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from harness.probes.capture import printable
 from harness.results import Category, CheckResult, Fault, Outcome
@@ -125,20 +130,39 @@ ATTRIBUTE_GETTERS = frozenset({"operator.attrgetter", "operator.methodcaller"})
 VALUE_BUILTINS = frozenset({"__import__", "getattr", "setattr", "delattr", "globals", "locals", "vars"})
 """Builtins that are reflection when taken as a value (`g = getattr`): their calls are judged where
 they are written, an alias would hide them."""
-PICKLED_FORBIDDEN_MODULES = ("torch.nn", "torch.optim", "torch.autograd")
 PICKLED_REFLECTION = frozenset(
     {
         f"{builtins}.{name}"
         for builtins in ("builtins", "__builtin__")  # pickle protocol 2 (torch.save) writes __builtin__
-        for name in ("getattr", "eval", "exec", "compile", "__import__", "globals", "vars")
+        for name in ("getattr", "setattr", "delattr", "eval", "exec", "compile", "__import__", "globals",
+                     "locals", "vars", "breakpoint")
     }
     | IMPORT_FUNCTIONS
     | ATTRIBUTE_GETTERS
-)
+    | {"runpy.run_path", "types.FunctionType", "types.LambdaType", "types.CodeType", "marshal.loads"}
+)  # fmt: skip
+"""Callables a pickle may name that reach any name or make code: `builtins.getattr(torch, "relu")`,
+`types.FunctionType(marshal.loads(b"..."), {})`."""
+PICKLED_CODE_MODULES = frozenset(
+    {"sys", "os", "posix", "nt", "subprocess", "pickle", "_pickle", "marshal", "importlib", "zipimport",
+     "ctypes", "_ctypes", "gc", "inspect", "code", "codeop", "timeit", "cProfile", "profile", "pdb", "trace"}
+)  # fmt: skip
+"""Modules of which a pickle may name nothing: each reaches modules, runs programs, or runs code given as
+data (`pickle.loads(b"...")`, `timeit.timeit("import torch...")`, `os.system`)."""
+PICKLED_LOADERS = frozenset({"torch.storage._load_from_bytes"})
+"""torch's way of pickling a tensor with the standard `pickle` (`torch.load` of a bytes constant): allowed,
+and the bytes are read like any other file (`MAX_NESTING`)."""
+ZIP_MAGIC = b"PK\x03\x04"
+"""How torch.load tells its zip format from a pickle: by the file's first bytes."""
+TORCHSCRIPT_ENTRY = "constants.pkl"
+"""The entry that makes `torch.load` hand a zip to `torch.jit.load` (torch's `_is_torchscript_zip`): code
+the scan cannot read, run by torch.jit."""
 MAX_PICKLES = 8
 """Pickles read one after the other from one file (torch's legacy format writes five)."""
+MAX_NESTING = 2
+"""How deep bytes constants inside pickles are read as files themselves."""
 PICKLE_BYTES = 64 << 20
-"""Pickles larger than this (a zip entry, or a whole file) are not read: weights go in other entries."""
+"""How much of a file (a zip or tar entry, a bytes constant) is read for pickles: its first 64 MB."""
 REFLECTIVE_ATTRIBUTES = frozenset(
     {
         "__globals__", "__code__", "__closure__", "__builtins__", "__subclasses__", "__mro__", "__bases__",
@@ -280,51 +304,87 @@ def scan_package(package_dir: Path, profile: str = "strict") -> StaticScan:
         replace(f, counted=f.counted and (everything_counts or rel in reachable))
         for rel, scan in scans.items()
         for f in scan.findings
-    ) + tuple(pickled_references(package_dir))
+    ) + tuple(pickled_references(package_dir, profile))
     unparsable = {rel: scan.syntax_error for rel, scan in scans.items() if scan.syntax_error}
     return StaticScan(findings, tuple(sources), unparsable, frozenset(reachable))
 
 
-def pickled_references(package_dir: Path) -> Iterator[Finding]:
-    """The `pickled-reference` findings of every file of `package_dir` that is a pickle, or a zip (the
-    format of `torch.save`) holding `.pkl` entries; other files are skipped."""
+def pickled_references(package_dir: Path, profile: str = "strict") -> Iterator[Finding]:
+    """The `pickled-reference` findings of every file of `package_dir` but its `.py` files: each pickle
+    the file holds, in any protocol, at its start or in a zip or tar entry (torch.save's formats), and in
+    the bytes constants of those pickles; and a TorchScript archive, which `torch.load` runs."""
     for path in sorted(package_dir.rglob("*")):
         relative = path.relative_to(package_dir)
         if path.suffix == ".py" or not path.is_file() or not SKIPPED_FOLDERS.isdisjoint(relative.parts):
             continue
-        for entry, data in _pickles_in(path):
-            for offset, module, name in _pickle_globals(data):
-                reason = _pickled_reason(module, name)
+        with path.open("rb") as file:
+            for code, what, module, name in _pickled_globals(file, depth=0):
+                reason = _pickled_reason(module, name, profile)
                 if reason is not None:
-                    where = f"byte {offset} of {entry}" if entry else f"byte {offset}"
-                    message = f"`{module}.{name}` is pickled ({where}): unpickling it {reason}"
-                    code = f"GLOBAL {module} {name}"
+                    message = f"{what}: unpickling it {reason}"
                     yield Finding(
                         relative.as_posix(), 0, printable(code), "pickled-reference", printable(message)
                     )
 
 
-def _pickles_in(path: Path) -> Iterator[tuple[str, bytes]]:
-    """(zip entry name or "", bytes) of each pickle `path` may hold."""
-    if path.stat().st_size > PICKLE_BYTES and not zipfile.is_zipfile(path):
-        return
-    if zipfile.is_zipfile(path):
-        with contextlib.suppress(zipfile.BadZipFile, OSError), zipfile.ZipFile(path) as bundle:
+def _pickled_globals(file: BinaryIO, depth: int) -> Iterator[tuple[str, str, str, str]]:
+    """(code, what, module, name) of each global that unpickling `file` may reach, `what` saying where
+    it is: each GLOBAL opcode of the pickles from its first byte on and in each entry when it is a zip or
+    a tar, and, up to `MAX_NESTING` deep, of their bytes constants; `torch.jit.load` for a TorchScript
+    archive."""
+    for entry, content in _archive_entries(file):
+        if entry.rpartition("/")[2] == TORCHSCRIPT_ENTRY:
+            what = f"torch.load hands the TorchScript archive ({entry}) to torch.jit"
+            yield f"TorchScript {entry}", what, "torch.jit", "load"
+            continue
+        within = f" of {entry}" if entry else ""
+        for offset, module, name, constant in _pickle_globals(content):
+            if module is not None:
+                what = f"`{module}.{name}` is pickled (byte {offset}{within})"
+                yield f"GLOBAL {module} {name}", what, module, name
+            elif depth < MAX_NESTING:
+                for code, what, inner_module, inner_name in _pickled_globals(io.BytesIO(constant), depth + 1):
+                    yield code, f"{what} in the bytes at byte {offset}{within}", inner_module, inner_name
+
+
+def _archive_entries(file: BinaryIO) -> Iterator[tuple[str, bytes]]:
+    """(name, first `PICKLE_BYTES`) of what `file` may hand to an unpickler: ("", the file) unless it
+    starts as a zip (torch.load's test: a pickle followed by a zip is read as a pickle, while `zipfile`
+    finds the zip at the end), then each entry of a zip or a tar. A TorchScript zip is its
+    `TORCHSCRIPT_ENTRY` alone: torch.jit reads all of it."""
+    head = file.read(PICKLE_BYTES)
+    if not head.startswith(ZIP_MAGIC):
+        yield "", head
+    if zipfile.is_zipfile(file):
+        with contextlib.suppress(zipfile.BadZipFile, OSError, EOFError), zipfile.ZipFile(file) as bundle:
+            names = bundle.namelist()
+            script = next((n for n in names if n.rpartition("/")[2] == TORCHSCRIPT_ENTRY), None)
+            if script is not None:
+                yield script, b""
+                return
             for info in bundle.infolist():
-                if info.filename.endswith(".pkl") and info.file_size <= PICKLE_BYTES:
-                    yield info.filename, bundle.read(info)
+                with bundle.open(info) as member:
+                    yield info.filename, member.read(PICKLE_BYTES)
         return
-    data = path.read_bytes()
-    if data[:1] == b"\x80":  # the PROTO opcode that starts every pickle of protocol 2 and later
-        yield "", data
+    file.seek(0)
+    with (
+        contextlib.suppress(tarfile.TarError, OSError, EOFError),
+        tarfile.open(fileobj=file, mode="r:") as bundle,
+    ):
+        for info in bundle.getmembers():
+            member = bundle.extractfile(info) if info.isfile() else None
+            if member is not None:
+                yield info.name, member.read(PICKLE_BYTES)
 
 
-def _pickle_globals(data: bytes) -> Iterator[tuple[int, str, str]]:
-    """(offset, module, name) of each GLOBAL / STACK_GLOBAL opcode in the pickles one after the other
-    in `data`; a STACK_GLOBAL's strings are followed through the memo. Stops at the first non-pickle."""
+def _pickle_globals(data: bytes) -> Iterator[tuple[int, str | None, str, bytes]]:
+    """(offset, module, name, b"") of each GLOBAL / STACK_GLOBAL opcode in the pickles one after the other
+    in `data`, of any protocol (a STACK_GLOBAL's strings are followed through the memo), and (offset,
+    None, "", constant) of each bytes or string constant (latin-1, as protocol 0 writes bytes). Stops at
+    the first thing that is not a pickle: raw data ends the scan at its first byte that is no opcode."""
     stream = io.BytesIO(data)
     for _ in range(MAX_PICKLES):
-        if stream.read(1) != b"\x80":
+        if not stream.read(1):
             return
         stream.seek(-1, io.SEEK_CUR)
         strings: list[str] = []
@@ -333,9 +393,9 @@ def _pickle_globals(data: bytes) -> Iterator[tuple[int, str, str]]:
             for opcode, argument, offset in pickletools.genops(stream):
                 if opcode.name == "GLOBAL":
                     module, _, name = str(argument).partition(" ")
-                    yield offset or 0, module, name
+                    yield offset or 0, module, name, b""
                 elif opcode.name == "STACK_GLOBAL" and len(strings) >= 2:
-                    yield offset or 0, strings[-2], strings[-1]
+                    yield offset or 0, strings[-2], strings[-1], b""
                 elif opcode.name in ("SHORT_BINUNICODE", "BINUNICODE", "UNICODE", "BINUNICODE8"):
                     strings.append(argument)
                 elif opcode.name in ("BINPUT", "LONG_BINPUT", "PUT") and strings:
@@ -344,17 +404,53 @@ def _pickle_globals(data: bytes) -> Iterator[tuple[int, str, str]]:
                     memo[len(memo)] = strings[-1]
                 elif opcode.name in ("BINGET", "LONG_BINGET", "GET") and int(argument) in memo:
                     strings.append(memo[int(argument)])
+                if isinstance(argument, bytes | bytearray) and len(argument) > 1:
+                    yield offset or 0, None, "", bytes(argument)
+                elif isinstance(argument, str) and len(argument) > 1:
+                    with contextlib.suppress(UnicodeEncodeError):
+                        yield offset or 0, None, "", argument.encode("latin-1")
         except (ValueError, EOFError):  # not (or no longer) a pickle: the rest is raw data
             return
 
 
-def _pickled_reason(module: str, name: str) -> str | None:
+def _pickled_reason(module: str, name: str, profile: str) -> str | None:
+    """Why unpickling a GLOBAL of `module` and `name` breaks a rule, or None.
+
+    torch names are an allow-list: what torch's own weights-only unpickler accepts (storages, dtypes,
+    devices, `_rebuild_*`: data, no computation) but `torch.nn.Parameter` (autograd), the loader of
+    `PICKLED_LOADERS`, and what the profile allows in source. Other names are a deny-list: reflection,
+    code made from data, and the modules of `PICKLED_CODE_MODULES`. A dotted name is an attribute path
+    (`Miniproject_2.model` `torch.nn.functional.conv2d`), which protocol 4 follows and the scan cannot.
+    """
     dotted = f"{module}.{name}"
-    if any(module == top or module.startswith(top + ".") for top in PICKLED_FORBIDDEN_MODULES):
+    if "." in name:
+        return f"reaches {dotted} attribute by attribute, a path the rule check cannot follow"
+    if module.partition(".")[0] == "torch":
+        if (
+            dotted in _torch_data_globals()
+            or dotted in PICKLED_LOADERS
+            or is_allowed_torch_name(dotted, profile)
+        ):
+            return None
         return f"builds or calls {dotted}, which the rules forbid"
     if dotted in PICKLED_REFLECTION:
-        return f"calls {dotted}, reflection that reaches any name"
+        return f"calls {dotted}, reflection that reaches any name or makes code"
+    if module.partition(".")[0] in PICKLED_CODE_MODULES:
+        return f"reaches {dotted}: {module} reaches modules or runs code given as data"
     return None
+
+
+@functools.cache
+def _torch_data_globals() -> frozenset[str]:
+    """The torch names of torch's weights-only unpickler (what `torch.load(weights_only=True)` accepts),
+    less `torch.nn` and its `_rebuild_parameter*` (a `Parameter` asks autograd to track a tensor)."""
+    from torch._weights_only_unpickler import _get_allowed_globals
+
+    return frozenset(
+        name
+        for name in _get_allowed_globals()
+        if name.startswith("torch.") and not name.startswith(("torch.nn.", "torch._utils._rebuild_parameter"))
+    )
 
 
 def _python_files(package_dir: Path) -> Iterator[tuple[str, str]]:
