@@ -79,6 +79,8 @@ FLAGGED_BY_ARGUMENTS = frozenset(
     {"torch.Tensor.requires_grad_", "torch.Tensor.requires_grad.__set__", "torch._C._set_grad_enabled"}
 )
 """Entry points whose record depends on their positional arguments (see `_flag`): never fast-pathed."""
+OWN_HOOKS = ("__torch_function__", "__torch_dispatch__")
+"""Dispatch hooks a tensor subclass may define: the submission's own are recorded where they are reached."""
 CANARY_FILE = "<harness-canary>"
 """The file name of the canary's code: inside the package folder as far as the recorder can tell."""
 CANARY_SOURCE = "def canary(empty):\n    return empty(0)\n"
@@ -138,6 +140,7 @@ class TorchCallRecorder(TorchFunctionMode):
         self._direct: dict[tuple[Any, Any, int], list[Any]] = {}
         """(func, site code, line) -> its record: the fast path of a direct call seen before."""
         self._own_codes: dict[Any, frozenset] = {}
+        self._hooks: dict[type, str | None] = {}
         self._package = Path(package_dir).name
         self._globals: dict[int, dict] = {}
         self._patches: list[tuple[Any, str, Any]] = []
@@ -218,7 +221,30 @@ class TorchCallRecorder(TorchFunctionMode):
     def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
         kwargs = kwargs or {}
         self._record_dispatch(func, args, kwargs)
+        for hook in {self._own_hook(cls) for cls in (*types, *map(type, args))} - {None}:
+            self._record_hook(hook)
         return func(*args, **kwargs)
+
+    def _own_hook(self, cls: type) -> str | None:
+        """The name of the submission's dispatch hook (`OWN_HOOKS`) that `cls` carries, or None. torch
+        runs it for every call on such a tensor while this mode is off: what it calls is never seen."""
+        if cls not in self._hooks:
+            self._hooks[cls] = None
+            for name in OWN_HOOKS:
+                owner = next((k for k in getattr(cls, "__mro__", ()) if name in vars(k)), None)
+                function = getattr(vars(owner)[name], "__func__", vars(owner)[name]) if owner else None
+                code = getattr(function, "__code__", None)
+                if code is not None and (
+                    code.co_filename.startswith(self._prefixes)
+                    or id(getattr(function, "__globals__", None)) in self._globals
+                ):
+                    self._hooks[cls] = f"{owner.__module__}.{owner.__qualname__}.{name}"
+        return self._hooks[cls]
+
+    def _record_hook(self, hook: str) -> None:
+        found = self._locate(sys._getframe(2), frozenset())
+        if found is not None:
+            self._add(hook, None, None, found[0])
 
     def _record_dispatch(self, func: Any, args: tuple, kwargs: dict) -> None:
         found = self._locate(sys._getframe(2), self._own_code(func))

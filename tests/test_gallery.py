@@ -270,6 +270,16 @@ CASES: dict[str, Case] = {
     "reads-uninitialised-memory": Case("verdict_uninitialised", (BLOCKS,), {
         "blocks.sigmoid": fails(Outcome.FAIL, "reads memory torch.empty() leaves uninitialised"),
     }),
+    "dispatch-hook-trampoline": Case("attack_dispatch_hook", (RULES, RUNTIME), {
+        "rules.static": fails(Outcome.FORBIDDEN, "model.py:21: defines `__torch_function__`"),
+        "rules.runtime": fails(Outcome.FORBIDDEN, "model.py:42 in Model.predict reaches "
+                               "Miniproject_2.model.Routed.__torch_function__", "torch's dispatch hook"),
+    }),
+    "predict-passes-odd-sizes-through": Case("verdict_predict_passes_odd", (API,), {
+        "api.predict": Expect(Outcome.PASS, fault=Fault.NONE),
+        "api.predict-odd-sizes": fails(Outcome.FAIL, "predict(3x3x33x47 uint8) returned its input unchanged"),
+        "api.predict-float": Expect(Outcome.PASS, fault=Fault.NONE),
+    }),
     "pickle-protocol-0": Case("attack_pickle_protocol_0", (RULES, RUNTIME), {
         "rules.static": fails(Outcome.FORBIDDEN, "bestmodel.pth:0: `torch.nn.functional.relu` is pickled"),
         "rules.runtime": fails(Outcome.FORBIDDEN, "reaches torch.nn.functional.relu"),

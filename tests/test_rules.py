@@ -157,6 +157,19 @@ SOURCES = [
         {("reflection", 2)},
     ),
     (
+        "torch-function-hook-defined",  # a tensor subclass whose hook runs conv2d in place of matmul
+        "class T:\n    @classmethod\n    def __torch_function__(cls, func, types, args=(), kwargs=None):\n"
+        "        return func(*args)\n",
+        "lenient",
+        {("reflection", 3)},
+    ),
+    (
+        "torch-dispatch-hook-assigned",
+        "class T:\n    __torch_dispatch__ = staticmethod(print)\n",
+        "lenient",
+        {("reflection", 2)},
+    ),
+    (
         "constant-pickle",
         "import pickle\nconv = pickle.loads(b'ctorch\\nconv2d\\n.')\n",
         "lenient",

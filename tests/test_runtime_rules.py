@@ -87,8 +87,19 @@ def findings(fixture: str, profile: str, load) -> set[tuple[str, str, str]]:
         ),
         ("rules_lenient_torch", "lenient", set()),
         ("rules_test_script", "strict", set()),
+        (
+            "attack_dispatch_hook",  # what the hooks run is never seen: the hooks are the findings
+            "lenient",
+            {
+                ("torch-function", "Miniproject_2.model.Routed.__torch_function__", "model.py:42"),
+                ("torch-function", "torch._tensor.Tensor.__torch_function__", "model.py:43"),
+            },
+        ),
     ],
-    ids=["hidden-conv2d", "nn-module", "autograd", "torch-load-strict", "torch-load-lenient", "clean"],
+    ids=[
+        "hidden-conv2d", "nn-module", "autograd", "torch-load-strict", "torch-load-lenient", "clean",
+        "dispatch-hooks",
+    ],
 )  # fmt: skip
 def test_fixture_findings(import_fixture, fixture: str, profile: str, expected: set) -> None:
     assert findings(fixture, profile, import_fixture) == expected

@@ -176,6 +176,9 @@ REFLECTIVE_ATTRIBUTES = frozenset(
 """Attributes that reach code, modules or frames by reflection (`fold.__globals__["torch"]`), and torch's
 dispatch hooks, through which any torch function can be called on a tensor
 (`x.__torch_function__(conv2d, (), args)`)."""
+DISPATCH_HOOKS = frozenset({"__torch_function__", "__torch_dispatch__"})
+"""torch's dispatch hooks: defining one (`class T(Tensor): def __torch_function__(cls, func, ...)`) makes
+a tensor whose every torch call runs the submission's choice, out of the run-time recorder's sight."""
 UNPICKLING_FUNCTIONS = frozenset({"loads", "load"})
 """`pickle.loads(b"ctorch\nconv2d\n.")`: a constant pickle in the source names what no import shows."""
 REFLECTIVE_SYS_NAMES = frozenset(
@@ -786,6 +789,11 @@ def reflective_access(node: ast.AST) -> str | None:
         return None
     if isinstance(node, ast.Name) and node.id in ("__builtins__", "__loader__", "__spec__"):
         return f"`{node.id}` reaches the interpreter's internals by reflection"
+    defined = node.name if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) else None
+    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+        defined = node.id
+    if defined in DISPATCH_HOOKS:
+        return f"defines `{defined}`, a hook that runs any torch function in place of the one called"
     if isinstance(node, ast.Import | ast.ImportFrom):
         modules = (
             [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
