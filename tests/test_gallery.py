@@ -280,6 +280,14 @@ CASES: dict[str, Case] = {
         "api.predict-odd-sizes": fails(Outcome.FAIL, "predict(3x3x33x47 uint8) returned its input unchanged"),
         "api.predict-float": Expect(Outcome.PASS, fault=Fault.NONE),
     }),
+    "subprocess": Case("attack_subprocess", (RULES,), {
+        # conv2d runs in another program: rules.runtime sees nothing there, rules.static the import
+        "rules.static": fails(Outcome.FORBIDDEN, "model.py:10: `import subprocess`: subprocess runs other"),
+    }),
+    "code-from-a-text-file": Case("attack_code_from_data", (RULES, RUNTIME), {
+        "rules.static": fails(Outcome.FORBIDDEN, "model.py:13: `runpy.run_path(...)` loads code"),
+        "rules.runtime": fails(Outcome.FORBIDDEN, "reaches torch.nn.functional.conv2d"),
+    }),
     "pickle-protocol-0": Case("attack_pickle_protocol_0", (RULES, RUNTIME), {
         "rules.static": fails(Outcome.FORBIDDEN, "bestmodel.pth:0: `torch.nn.functional.relu` is pickled"),
         "rules.runtime": fails(Outcome.FORBIDDEN, "reaches torch.nn.functional.relu"),

@@ -156,6 +156,30 @@ SOURCES = [
         "lenient",
         {("reflection", 2)},
     ),
+    ("subprocess", "import subprocess\n", "lenient", {("dynamic-code", 1)}),
+    ("multiprocessing", "from multiprocessing import Pool\n", "lenient", {("dynamic-code", 1)}),
+    ("os-system", "from os import system\nsystem('python -c 1')\n", "lenient", {("dynamic-code", 2)}),
+    ("os-exec", "import os\nos.execv('/bin/sh', ['sh'])\n", "lenient", {("dynamic-code", 2)}),
+    ("os-path-is-fine", "import os\nos.path.join('a', 'b')\n", "strict", set()),
+    (
+        "source-loader",  # code from a file the scan does not read (others/conv.txt)
+        "import importlib.machinery\nm = importlib.machinery.SourceFileLoader('m', 'x.txt').load_module()\n",
+        "lenient",
+        {("dynamic-code", 2)},
+    ),
+    (
+        "spec-from-file",
+        "from importlib.util import spec_from_file_location\ns = spec_from_file_location('m', 'x.txt')\n",
+        "lenient",
+        {("dynamic-code", 2)},
+    ),
+    ("run-path", "import runpy\nns = runpy.run_path('others/conv.txt')\n", "lenient", {("dynamic-code", 2)}),
+    (
+        "marshal-function",
+        "import marshal, types\nf = types.FunctionType(marshal.loads(open('c', 'rb').read()), {})\n",
+        "lenient",
+        {("dynamic-code", 2)},
+    ),
     (
         "torch-function-hook-defined",  # a tensor subclass whose hook runs conv2d in place of matmul
         "class T:\n    @classmethod\n    def __torch_function__(cls, func, types, args=(), kwargs=None):\n"
@@ -573,6 +597,20 @@ def test_a_torchscript_archive_is_flagged(tmp_path: Path) -> None:
     assert result.outcome is Outcome.FORBIDDEN
     [finding] = [f for f in result.details["findings"] if f["code"].startswith("TorchScript")]
     assert "torch.jit" in finding["message"] and finding["file"] == "bestmodel.pth"
+
+
+@pytest.mark.parametrize(
+    "name", ["others/fast.cpython-311-x86_64-linux-gnu.so", "fast.abi3.so", "others/f.pyd"]
+)
+def test_a_compiled_extension_module_is_flagged(tmp_path: Path, name: str) -> None:
+    """`from .others import fast` imports a .so: code the scan cannot read, whose C++ calls into ATen
+    (`at::conv2d`) the run-time recorder never sees."""
+    package = write_package(tmp_path, {"__init__.py": "", "model.py": "from .others import fast\n"})
+    (package / name).parent.mkdir(parents=True, exist_ok=True)
+    (package / name).write_bytes(b"\x7fELF")
+    result = check_static_rules(package, "lenient")
+    assert result.outcome is Outcome.FORBIDDEN
+    assert result.message == f"{name}:0: a compiled extension module: code the rule checks cannot read"
 
 
 def test_the_2022_whole_network_pickle_is_no_finding() -> None:

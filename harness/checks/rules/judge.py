@@ -17,7 +17,10 @@ file, line, source line and rule:
 - `dynamic-import`: `__import__` / `importlib.import_module` / `pkgutil.resolve_name` / `pydoc.locate`
   (`IMPORT_FUNCTIONS`) of torch or of a name computed at run time, one of them taken as a value
   (`f = importlib.import_module; f("torch.nn")`), and `getattr` on a torch module with a computed
-  name; `dynamic-code`: `exec`, `eval`, `compile`;
+  name; `dynamic-code`: `exec`, `eval`, `compile`, code loaded from a file or bytes the scan does not
+  read (`runpy.run_path`, `importlib.machinery`/`importlib.util` loaders, `zipimport`, `marshal`,
+  `types.FunctionType`), another program started (`subprocess`, `multiprocessing`, `pty`,
+  `os.system`/`exec*`/`spawn*`/`fork`), and a compiled extension module (`.so`, `.pyd`) in the package;
 - `reflection` (`reflective_access`): reaching code, modules or frames by reflection instead of by
   name, the ways around both this scan and the run-time recorder: a function's `__globals__`,
   `__code__`, `__closure__`, `__builtins__`, class graphs (`__subclasses__`, `__mro__`, `__bases__`),
@@ -115,6 +118,17 @@ LENIENT_EXTRA_NAMES = frozenset(
 PROFILES = ("strict", "lenient")
 AUTOGRAD_PREFIXES = ("torch.autograd", "torch.enable_grad")
 DYNAMIC_CODE_BUILTINS = frozenset({"exec", "eval", "compile"})
+CODE_LOADERS = ("importlib.machinery.", "importlib.util.", "zipimport.", "runpy.", "imp.", "marshal.")
+"""Call prefixes that load code from a file or bytes the scan does not read (`runpy.run_path("x.txt")`,
+`SourceFileLoader(...).load_module()`, `marshal.loads(data)`)."""
+CODE_MAKERS = frozenset({"types.FunctionType", "types.LambdaType", "types.CodeType"})
+PROCESS_MODULES = frozenset({"subprocess", "multiprocessing", "pty"})
+PROCESS_FUNCTIONS = ("system", "popen", "fork", "forkpty", "exec", "spawn", "posix_spawn")
+"""`os.system`, `os.execv`, `os.spawnl`, ... (name prefixes): another program runs what it likes, where
+neither rule check follows (`python -c "...conv2d..."` fed the images)."""
+COMPILED_SUFFIXES = (".so", ".pyd", ".dylib", ".dll")
+"""Compiled extension modules a package could import: their C++ calls ATen (`at::conv2d`) directly,
+which neither the scan nor the run-time recorder sees."""
 IMPORT_FUNCTIONS = frozenset(
     {
         "__import__",
@@ -303,13 +317,26 @@ def scan_package(package_dir: Path, profile: str = "strict") -> StaticScan:
     scans = {rel: _scan_file(rel, text, profile, local_tops) for rel, text in sources.items()}
     reachable = _reachable(scans, set(sources))
     everything_counts = any(scans[rel].dynamic_imports or scans[rel].syntax_error for rel in reachable)
-    findings = tuple(
-        replace(f, counted=f.counted and (everything_counts or rel in reachable))
-        for rel, scan in scans.items()
-        for f in scan.findings
-    ) + tuple(pickled_references(package_dir, profile))
+    findings = (
+        tuple(
+            replace(f, counted=f.counted and (everything_counts or rel in reachable))
+            for rel, scan in scans.items()
+            for f in scan.findings
+        )
+        + tuple(pickled_references(package_dir, profile))
+        + tuple(compiled_modules(package_dir))
+    )
     unparsable = {rel: scan.syntax_error for rel, scan in scans.items() if scan.syntax_error}
     return StaticScan(findings, tuple(sources), unparsable, frozenset(reachable))
+
+
+def compiled_modules(package_dir: Path) -> Iterator[Finding]:
+    """A `dynamic-code` finding for each compiled extension module (`COMPILED_SUFFIXES`) in the package."""
+    for path in sorted(package_dir.rglob("*")):
+        relative = path.relative_to(package_dir)
+        if path.name.endswith(COMPILED_SUFFIXES) and SKIPPED_FOLDERS.isdisjoint(relative.parts):
+            message = "a compiled extension module: code the rule checks cannot read"
+            yield Finding(relative.as_posix(), 0, "compiled module", "dynamic-code", message)
 
 
 def pickled_references(package_dir: Path, profile: str = "strict") -> Iterator[Finding]:
@@ -647,6 +674,12 @@ class _Scanner(ast.NodeVisitor):
         if top == "torch":
             if not (self.profile == "lenient" and _lenient_module(module)):
                 self.add(node, "torch-import", f"`{shown}`: {_ALLOWED_TEXTS[self.profile]}")
+        elif top in PROCESS_MODULES:
+            self.add(
+                node,
+                "dynamic-code",
+                f"`{shown}`: {top} runs other programs, where the rule checks cannot follow",
+            )
         elif top in self.local_tops:
             self.imports_locally(module.removeprefix(PACKAGE_NAME).lstrip("."))
         elif top not in sys.stdlib_module_names and top:
@@ -709,8 +742,18 @@ class _Scanner(ast.NodeVisitor):
             self._check_dynamic_import(node, callee, first)
         elif callee in ATTRIBUTE_GETTERS:
             self.add(node, "reflection", f"`{callee}(...)` reads attributes by names given as data")
-        elif callee in DYNAMIC_CODE_BUILTINS:
+        elif callee in DYNAMIC_CODE_BUILTINS or callee in CODE_MAKERS:
             self.add(node, "dynamic-code", f"`{callee}(...)` runs code the rule check cannot read")
+        elif (callee or "").startswith(CODE_LOADERS):
+            self.add(
+                node, "dynamic-code", f"`{callee}(...)` loads code from data the rule check does not read"
+            )
+        elif _runs_a_program(callee):
+            self.add(
+                node,
+                "dynamic-code",
+                f"`{callee}(...)` runs another program, where the rule checks cannot follow",
+            )
         elif callee == "getattr" and first is not None and self._torch_path(first) is not None:
             self._check_getattr(node)
         elif callee == "torch.set_grad_enabled" and not _is_constant(first, False):
@@ -732,12 +775,14 @@ class _Scanner(ast.NodeVisitor):
         self.generic_visit(node)
 
     def _callee(self, func: ast.expr) -> str | None:
-        if isinstance(func, ast.Name):
-            return self.bound.get(func.id, func.id)
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-            root = self.bound.get(func.value.id, func.value.id)
-            return f"{root}.{func.attr}"
-        return None
+        """The dotted name a call's callee is bound to (`importlib.util.spec_from_file_location`), or None."""
+        parts = []
+        while isinstance(func, ast.Attribute):
+            parts.append(func.attr)
+            func = func.value
+        if not isinstance(func, ast.Name):
+            return None
+        return ".".join([self.bound.get(func.id, func.id), *reversed(parts)])
 
     def _check_dynamic_import(self, node: ast.Call, callee: str, first: ast.expr | None) -> None:
         if isinstance(first, ast.Constant) and isinstance(first.value, str):
@@ -834,6 +879,12 @@ _ALLOWED_TEXTS = {
     "lenient": "only torch.empty/cat/arange, torch.nn.functional.fold/unfold, torch.load/save, devices, grad "
     "mode and dtypes are allowed (lenient)",
 }
+
+
+def _runs_a_program(callee: str | None) -> bool:
+    """`os.system(...)`, `os.execv(...)`, `posix.spawnv(...)`, ... (`PROCESS_FUNCTIONS`)."""
+    module, _, name = (callee or "").rpartition(".")
+    return module in ("os", "posix") and name.startswith(PROCESS_FUNCTIONS)
 
 
 def _lenient_module(module: str) -> bool:
