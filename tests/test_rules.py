@@ -160,6 +160,18 @@ SOURCES = [
     ("multiprocessing", "from multiprocessing import Pool\n", "lenient", {("dynamic-code", 1)}),
     ("os-system", "from os import system\nsystem('python -c 1')\n", "lenient", {("dynamic-code", 2)}),
     ("os-exec", "import os\nos.execv('/bin/sh', ['sh'])\n", "lenient", {("dynamic-code", 2)}),
+    (
+        "asyncio-subprocess",
+        "import asyncio\nasync def f():\n    await asyncio.create_subprocess_exec('python')\n",
+        "lenient",
+        {("dynamic-code", 3)},
+    ),
+    (
+        "process-pool",
+        "from concurrent.futures import ProcessPoolExecutor\npool = ProcessPoolExecutor(2)\n",
+        "lenient",
+        {("dynamic-code", 2)},
+    ),
     ("os-path-is-fine", "import os\nos.path.join('a', 'b')\n", "strict", set()),
     (
         "source-loader",  # code from a file the scan does not read (others/conv.txt)
@@ -314,6 +326,8 @@ def test_findings_in_files_model_py_never_imports_do_not_count() -> None:
         ({"model.py": "from .others import other\n"}, False),
         ({"model.py": "import importlib\nm = importlib.import_module(name)\n"}, True),
         ({"model.py": "x = 1\n", "__init__.py": "from .others import helper\n"}, True),
+        ({"model.py": "import sys\nsys.path.insert(0, 'others')\nfrom helper import f\n"}, True),
+        ({"model.py": "import sys\nsys.path.insert(0, 'others')\nimport antigravity\n"}, True),
     ],
     ids=[
         "from-package-import-module",
@@ -322,6 +336,8 @@ def test_findings_in_files_model_py_never_imports_do_not_count() -> None:
         "other-module",
         "computed-import-counts-everything",
         "via-__init__",
+        "through-sys-path",
+        "through-sys-path-under-a-standard-library-name",
     ],
 )
 def test_reachability(tmp_path: Path, files: dict[str, str], counted: bool) -> None:
@@ -332,6 +348,7 @@ def test_reachability(tmp_path: Path, files: dict[str, str], counted: bool) -> N
             "others/__init__.py": "",
             "others/other.py": "",
             "others/helper.py": "import torch\n",
+            "others/antigravity.py": "from .helper import x\n",  # imported as `antigravity`: shadows it
             **files,
         },
     )

@@ -122,10 +122,21 @@ CODE_LOADERS = ("importlib.machinery.", "importlib.util.", "zipimport.", "runpy.
 """Call prefixes that load code from a file or bytes the scan does not read (`runpy.run_path("x.txt")`,
 `SourceFileLoader(...).load_module()`, `marshal.loads(data)`)."""
 CODE_MAKERS = frozenset({"types.FunctionType", "types.LambdaType", "types.CodeType"})
-PROCESS_MODULES = frozenset({"subprocess", "multiprocessing", "pty"})
+PROCESS_MODULES = frozenset({"subprocess", "multiprocessing", "pty", "_posixsubprocess"})
 PROCESS_FUNCTIONS = ("system", "popen", "fork", "forkpty", "exec", "spawn", "posix_spawn")
 """`os.system`, `os.execv`, `os.spawnl`, ... (name prefixes): another program runs what it likes, where
 neither rule check follows (`python -c "...conv2d..."` fed the images)."""
+PROCESS_METHODS = frozenset(
+    {
+        "create_subprocess_exec",
+        "create_subprocess_shell",
+        "subprocess_exec",
+        "subprocess_shell",
+        "ProcessPoolExecutor",
+    }
+)
+"""The same through asyncio (`asyncio.create_subprocess_exec`, `loop.subprocess_exec`) and
+`concurrent.futures`, matched by the called attribute's or name's last part."""
 COMPILED_SUFFIXES = (".so", ".pyd", ".dylib", ".dll")
 """Compiled extension modules a package could import: their C++ calls ATen (`at::conv2d`) directly,
 which neither the scan nor the run-time recorder sees."""
@@ -241,6 +252,9 @@ class _FileScan:
 
     findings: list[Finding] = field(default_factory=list)
     local_imports: set[str] = field(default_factory=set)
+    absolute_imports: set[str] = field(default_factory=set)
+    """Top-level names imported absolutely (`import antigravity`): a package file of that name runs if
+    the code put its folder on `sys.path`."""
     dynamic_imports: bool = False
     syntax_error: str | None = None
 
@@ -512,6 +526,10 @@ def _reachable(scans: Mapping[str, _FileScan], files: set[str]) -> set[str]:
         seen.add(current)
         for module in scans[current].local_imports:
             todo.extend(_module_files(module, files))
+        for top in scans[current].absolute_imports:
+            todo.extend(
+                f for f in files if f.rpartition("/")[2] == f"{top}.py" or f.endswith(f"{top}/__init__.py")
+            )
     return seen
 
 
@@ -682,8 +700,11 @@ class _Scanner(ast.NodeVisitor):
             )
         elif top in self.local_tops:
             self.imports_locally(module.removeprefix(PACKAGE_NAME).lstrip("."))
-        elif top not in sys.stdlib_module_names and top:
-            self.add(node, "third-party-import", f"`{shown}`: {top} is not in the standard library")
+        elif top:
+            if not self.in_main_block:
+                self.scan.absolute_imports.add(top)
+            if top not in sys.stdlib_module_names:
+                self.add(node, "third-party-import", f"`{shown}`: {top} is not in the standard library")
 
     # uses of torch names
 
@@ -882,9 +903,9 @@ _ALLOWED_TEXTS = {
 
 
 def _runs_a_program(callee: str | None) -> bool:
-    """`os.system(...)`, `os.execv(...)`, `posix.spawnv(...)`, ... (`PROCESS_FUNCTIONS`)."""
+    """`os.system(...)`, `os.execv(...)`, `posix.spawnv(...)` (`PROCESS_FUNCTIONS`), `PROCESS_METHODS`."""
     module, _, name = (callee or "").rpartition(".")
-    return module in ("os", "posix") and name.startswith(PROCESS_FUNCTIONS)
+    return (module in ("os", "posix") and name.startswith(PROCESS_FUNCTIONS)) or name in PROCESS_METHODS
 
 
 def _lenient_module(module: str) -> bool:
