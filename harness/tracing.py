@@ -23,9 +23,11 @@ each step), and a function keeps the dictionary of the module that defined it.
 While a dispatched function runs, torch disables the mode, so what it calls internally is never seen:
 `F.unfold` is recorded once, not the `im2col` kernel behind it.
 
-Some things need more than the mode, and are patched on `torch.nn.Module` while the recorder is active:
+Some things need more than the mode, and are patched while the recorder is active:
 `nn.Module.__init__` and `nn.Module.__call__` (a submission's own `nn.Module` subclass runs only its own
-code inside them, so the mode alone would see nothing torch-side). When the harness builds such a
+code inside them, so the mode alone would see nothing torch-side), and `torch.jit.load`, recorded under
+that name even when `torch.load` calls it (a TorchScript archive, however it was packed): the code it
+loads runs in TorchScript, where no call reaches the mode. When the harness builds such a
 subclass itself (no submission frame on the stack), the use is reported at the class statement.
 
 Each record carries a `flag` for autograd use that only the arguments show: "requires_grad" (a tensor
@@ -345,6 +347,7 @@ class TorchCallRecorder(TorchFunctionMode):
         original_init = torch.nn.Module.__init__
         original_call = torch.nn.Module.__call__
         original_start = _thread.start_new_thread
+        original_jit_load = torch.jit.load
 
         def traced_start(function: Any, args: tuple, kwargs: dict | None = None) -> int:
             def traced(*inner_args: Any, **inner_kwargs: Any) -> Any:
@@ -361,9 +364,16 @@ class TorchCallRecorder(TorchFunctionMode):
             recorder._record_module("torch.nn.Module.__call__", module)
             return original_call(module, *args, **kwargs)
 
+        def recording_jit_load(*args: Any, **kwargs: Any) -> Any:
+            found = recorder._locate(sys._getframe(1), frozenset())
+            if found is not None:
+                recorder._add("torch.jit.load", None, None, found[0])
+            return original_jit_load(*args, **kwargs)
+
         for owner, name, replacement, original in (
             (torch.nn.Module, "__init__", recording_init, original_init),
             (torch.nn.Module, "__call__", recording_call, original_call),
+            (torch.jit, "load", recording_jit_load, original_jit_load),
             (_thread, "start_new_thread", traced_start, original_start),
             (threading, "_start_new_thread", traced_start, threading._start_new_thread),
         ):

@@ -296,9 +296,13 @@ CASES: dict[str, Case] = {
         "rules.static": fails(Outcome.FORBIDDEN, "bestmodel.pth:0: `torch._C._nn.avg_pool2d` is pickled"),
         "rules.runtime": fails(Outcome.FORBIDDEN, "reaches torch.nn.functional.avg_pool2d"),
     }),
-    "torchscript-weights": Case("attack_torchscript_weights", (RULES,), {
-        # rules.runtime passes it: the recorder sees torch.load, not the conv2d inside TorchScript
+    "torchscript-weights": Case("attack_torchscript_weights", (RULES, RUNTIME), {
+        # the conv2d runs inside TorchScript, unseen: both checks name the archive's loading
         "rules.static": fails(Outcome.FORBIDDEN, "TorchScript archive (bestmodel/constants.pkl)"),
+        "rules.runtime": fails(Outcome.FORBIDDEN, "model.py:14 in Model.__init__ reaches torch.jit.load"),
+    }),
+    "torchscript-packed": Case("attack_torchscript_packed", (RUNTIME,), {
+        "rules.runtime": fails(Outcome.FORBIDDEN, "model.py:19 in Model.__init__ reaches torch.jit.load"),
     }),
     "reference": Case(REFERENCE, (LAYOUT, RULES, RUNTIME, API), {
         check_id: Expect(Outcome.PASS, fault=Fault.NONE)

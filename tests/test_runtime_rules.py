@@ -88,6 +88,11 @@ def findings(fixture: str, profile: str, load) -> set[tuple[str, str, str]]:
         ("rules_lenient_torch", "lenient", set()),
         ("rules_test_script", "strict", set()),
         (
+            "attack_torchscript_packed",  # TorchScript runs unseen: its loading is the finding
+            "lenient",
+            {("torch-function", "torch.jit.load", "model.py:19")},
+        ),
+        (
             "attack_dispatch_hook",  # what the hooks run is never seen: the hooks are the findings
             "lenient",
             {
@@ -98,7 +103,7 @@ def findings(fixture: str, profile: str, load) -> set[tuple[str, str, str]]:
     ],
     ids=[
         "hidden-conv2d", "nn-module", "autograd", "torch-load-strict", "torch-load-lenient", "clean",
-        "dispatch-hooks",
+        "torchscript", "dispatch-hooks",
     ],
 )  # fmt: skip
 def test_fixture_findings(import_fixture, fixture: str, profile: str, expected: set) -> None:
