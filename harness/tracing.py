@@ -24,11 +24,13 @@ While a dispatched function runs, torch disables the mode, so what it calls inte
 `F.unfold` is recorded once, not the `im2col` kernel behind it.
 
 Some things need more than the mode, and are patched while the recorder is active:
-`nn.Module.__init__` and `nn.Module.__call__` (a submission's own `nn.Module` subclass runs only its own
-code inside them, so the mode alone would see nothing torch-side), and `torch.jit.load`, recorded under
-that name even when `torch.load` calls it (a TorchScript archive, however it was packed): the code it
-loads runs in TorchScript, where no call reaches the mode. When the harness builds such a
-subclass itself (no submission frame on the stack), the use is reported at the class statement.
+- `nn.Module.__init__` and `nn.Module.__call__`: a submission's own `nn.Module` subclass runs only its
+  own code inside them, so the mode alone would see nothing torch-side. When the harness builds such a
+  subclass itself (no submission frame on the stack), the use is reported at the class statement.
+- `torch.jit.load`, recorded under that name even when `torch.load` calls it (a TorchScript archive,
+  however it was packed): the code it loads runs in TorchScript, where no call reaches the mode.
+- `_imp.create_dynamic`, through which every compiled module is loaded: one from outside the Python
+  installation is recorded as `COMPILED_ENTRY`, since its C++ calls into torch never reach the mode.
 
 Each record carries a `flag` for autograd use that only the arguments show: "requires_grad" (a tensor
 made or marked with `requires_grad=True`) and "grad_enabled" / "grad_disabled" (grad mode switched on or
@@ -54,11 +56,13 @@ The recorder judges nothing: `harness.checks.runtime_rules.judge` classifies ent
 
 from __future__ import annotations
 
+import _imp
 import _thread
 import inspect
 import linecache
 import os
 import sys
+import sysconfig
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -83,6 +87,16 @@ FLAGGED_BY_ARGUMENTS = frozenset(
 """Entry points whose record depends on their positional arguments (see `_flag`): never fast-pathed."""
 OWN_HOOKS = ("__torch_function__", "__torch_dispatch__")
 """Dispatch hooks a tensor subclass may define: the submission's own are recorded where they are reached."""
+COMPILED_ENTRY = "_imp.create_dynamic"
+"""The entry recorded when a compiled module from outside the Python installation is loaded (target: its
+file name): its C++ calls into torch (`at::conv2d`) never reach the mode."""
+INSTALLED = tuple(
+    {
+        os.path.realpath(p) + os.sep
+        for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, *sysconfig.get_paths().values())
+    }
+)
+"""Where the interpreter's and its packages' own compiled modules live (torch's included)."""
 CANARY_FILE = "<harness-canary>"
 """The file name of the canary's code: inside the package folder as far as the recorder can tell."""
 CANARY_SOURCE = "def canary(empty):\n    return empty(0)\n"
@@ -348,6 +362,7 @@ class TorchCallRecorder(TorchFunctionMode):
         original_call = torch.nn.Module.__call__
         original_start = _thread.start_new_thread
         original_jit_load = torch.jit.load
+        original_create_dynamic = _imp.create_dynamic
 
         def traced_start(function: Any, args: tuple, kwargs: dict | None = None) -> int:
             def traced(*inner_args: Any, **inner_kwargs: Any) -> Any:
@@ -370,10 +385,19 @@ class TorchCallRecorder(TorchFunctionMode):
                 recorder._add("torch.jit.load", None, None, found[0])
             return original_jit_load(*args, **kwargs)
 
+        def recording_create_dynamic(spec: Any, *args: Any) -> Any:
+            origin = getattr(spec, "origin", None)
+            if isinstance(origin, str) and not os.path.realpath(origin).startswith(INSTALLED):
+                found = recorder._locate(sys._getframe(1), frozenset())
+                if found is not None:
+                    recorder._add(COMPILED_ENTRY, None, os.path.basename(origin), found[0])
+            return original_create_dynamic(spec, *args)
+
         for owner, name, replacement, original in (
             (torch.nn.Module, "__init__", recording_init, original_init),
             (torch.nn.Module, "__call__", recording_call, original_call),
             (torch.jit, "load", recording_jit_load, original_jit_load),
+            (_imp, "create_dynamic", recording_create_dynamic, original_create_dynamic),
             (_thread, "start_new_thread", traced_start, original_start),
             (threading, "_start_new_thread", traced_start, threading._start_new_thread),
         ):

@@ -149,6 +149,7 @@ SOURCES = [
     ),
     ("globals-call", "g = globals()\n", "strict", {("reflection", 1)}),
     ("import-inspect", "import inspect\n", "strict", {("reflection", 1)}),
+    ("import-_ctypes", "from _ctypes import dlopen\n", "strict", {("reflection", 1)}),
     ("frame-back", "import sys\nf = sys._getframe().f_back\n", "strict", {("reflection", 2)}),
     (
         "torch-function-hook",

@@ -143,6 +143,27 @@ def test_calls_made_by_the_harness_are_not_recorded(tmp_path: Path) -> None:
     assert recorder.calls() == []
 
 
+def test_a_compiled_module_from_outside_the_installation_is_recorded(tmp_path: Path) -> None:
+    """A `.so` unpacked at run time and imported under a standard-library name (`import this` after a
+    `sys.path.insert`) passed both rule checks: its C++ calls ATen directly. Its loading is the record."""
+    from harness.tracing import COMPILED_ENTRY, TorchCallRecorder
+
+    library = tmp_path / "this.so"
+    library.write_bytes(b"not a library")
+    source = (
+        "import _imp\ndef load(spec):\n    try:\n        _imp.create_dynamic(spec)\n"
+        "    except ImportError:\n        pass\n"
+    )
+    namespace: dict = {}
+    exec(compile(source, str(tmp_path / "model.py"), "exec"), namespace)
+    with TorchCallRecorder(tmp_path) as recorder:
+        namespace["load"](SimpleNamespace(name="this", origin=str(library)))
+        namespace["load"](SimpleNamespace(name="_json", origin=importlib.import_module("_ctypes").__file__))
+    assert [(c.entry, c.target, c.line) for c in recorder.calls()] == [(COMPILED_ENTRY, "this.so", 4)]
+    rule, why = forbidden_reason(COMPILED_ENTRY, None, "lenient")
+    assert rule == "compiled-code" and "neither rule check" in why
+
+
 def test_train_that_never_returns_costs_only_its_step(import_fixture, monkeypatch) -> None:
     monkeypatch.setattr(probe, "TRAIN_BUDGET_S", 0.3)
     recording = probe.record_torch_calls(import_fixture("sandbox_sleep"), FEW_IMAGES)

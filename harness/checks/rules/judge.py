@@ -209,7 +209,7 @@ UNPICKLING_FUNCTIONS = frozenset({"loads", "load"})
 REFLECTIVE_SYS_NAMES = frozenset(
     {"modules", "_getframe", "_current_frames", "settrace", "setprofile", "meta_path"}
 )
-REFLECTIVE_MODULES = frozenset({"ctypes", "gc", "inspect"})
+REFLECTIVE_MODULES = frozenset({"ctypes", "_ctypes", "gc", "inspect"})
 REFLECTIVE_BUILTINS = frozenset({"globals", "locals", "vars"})
 NAME_FUNCTIONS = frozenset({"getattr", "setattr", "delattr", "hasattr"})
 COMPUTED_NAME_FUNCTIONS = frozenset({"getattr"})

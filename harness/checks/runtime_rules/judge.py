@@ -43,6 +43,7 @@ from harness.checks.model_steps.runner import child_details, child_failure
 from harness.checks.rules.judge import DISPATCH_HOOKS, is_allowed_torch_name
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.sandbox import run_probe
+from harness.tracing import COMPILED_ENTRY
 
 if TYPE_CHECKING:
     from harness.context import CheckContext, GradedRecording
@@ -81,6 +82,8 @@ def forbidden_reason(entry: str, flag: str | None, profile: str) -> tuple[str, s
         return "autograd", "switches autograd on"
     if flag == "grad_disabled" and entry.startswith(GRAD_OFF_PREFIXES):
         return None
+    if entry == COMPILED_ENTRY:
+        return "compiled-code", "loads a compiled module: its calls into torch reach neither rule check"
     if entry in AUTOGRAD_ENTRIES or entry.startswith("torch.autograd."):
         return "autograd", "is autograd (it must stay off)"
     if entry.rpartition(".")[2] in DISPATCH_HOOKS:  # `x.__torch_function__(F.conv2d, (), args)`: no method
