@@ -555,6 +555,11 @@ HIDDEN_PICKLES = [
     ("legacy-tar", lambda: _tarred({"pickle": _pickle(_relu(), 2)}), "GLOBAL torch.nn.functional relu"),
     ("code-from-bytes", lambda: b"ctypes\nFunctionType\n(cmarshal\nloads\n.", "GLOBAL types FunctionType"),
     ("a-program", lambda: b"cos\nsystem\n(Vpython -c 'import torch.nn'\ntR.", "GLOBAL os system"),
+    (
+        "the-graders-code",  # BUILD on the class would replace the recorder's methods
+        lambda: b"charness.tracing\nTorchCallRecorder\n(d(V__torch_function__\ncbuiltins\nprint\ndtb.",
+        "GLOBAL harness.tracing TorchCallRecorder",
+    ),
 ]
 
 

@@ -463,7 +463,8 @@ def _pickled_reason(module: str, name: str, profile: str) -> str | None:
     torch names are an allow-list: what torch's own weights-only unpickler accepts (storages, dtypes,
     devices, `_rebuild_*`: data, no computation) but `torch.nn.Parameter` (autograd), the loader of
     `PICKLED_LOADERS`, and what the profile allows in source. Other names are a deny-list: reflection,
-    code made from data, and the modules of `PICKLED_CODE_MODULES`. A dotted name is an attribute path
+    code made from data, the modules of `PICKLED_CODE_MODULES`, and the harness (whose recorder a
+    pickle's BUILD could rewrite). A dotted name is an attribute path
     (`Miniproject_2.model` `torch.nn.functional.conv2d`), which protocol 4 follows and the scan cannot.
     """
     dotted = f"{module}.{name}"
@@ -479,6 +480,8 @@ def _pickled_reason(module: str, name: str, profile: str) -> str | None:
         return f"builds or calls {dotted}, which the rules forbid"
     if dotted in PICKLED_REFLECTION:
         return f"calls {dotted}, reflection that reaches any name or makes code"
+    if module.partition(".")[0] == "harness":
+        return f"reaches {dotted}, the grader's own code"
     if module.partition(".")[0] in PICKLED_CODE_MODULES:
         return f"reaches {dotted}: {module} reaches modules or runs code given as data"
     return None
