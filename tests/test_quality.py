@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from harness.checks.psnr import judge as quality
-from harness.results import Outcome
+from harness.results import Fault, Outcome
 from harness.rubric import Thresholds
 from harness.sample_grid import grid_samples
-from tests.model_fixtures import context_for, write_course_data
+from tests.model_fixtures import SUBMISSIONS, context_for, write_course_data
 
 CLEAN = torch.full((4, 3, 8, 8), 100, dtype=torch.uint8)
 
@@ -92,6 +92,14 @@ def test_pretrained_points_scale_up_to_the_reference():
     assert got is Outcome.PASS and details["scaled"] is True
     assert score == pytest.approx((24.0 - noisy) / (26.0 - noisy))  # this blur is no anchor
     assert f"best blur {blur:.2f} dB" in message and "reference 26.00 dB" in message
+
+
+def test_pretrained_message_says_all_the_points_only_when_given_all():
+    """A model just short of the reference reads 99.9%, not a rounded-up 100%."""
+    _, score, message, _ = quality.judge_pretrained(at_psnr(25.998), NOISY, CLEAN, "grading", REQUIRED, 26.0)
+    assert 0.999 < score < 1 and "99.9% of the points" in message
+    _, score, message, _ = quality.judge_pretrained(at_psnr(26.5), NOISY, CLEAN, "grading", REQUIRED, 26.0)
+    assert score == 1 and "100% of the points" in message
 
 
 def test_pretrained_details_feed_the_report_summary():
@@ -175,3 +183,13 @@ def test_fixture_submissions_get_their_psnr_outcomes(fixture, data, tmp_path):
         assert any(CAUSES[fixture] in r.message for r in results)
     if results[0].outcome is Outcome.PASS:
         assert set(results[0].artifacts["samples"]) == {"noisy", "output", "clean", "noisy_db", "output_db"}
+
+
+def test_a_reference_that_gives_no_psnr_withholds_the_score_for_a_re_run(data, tmp_path):
+    """Without the reference's PSNR the scale would top out at the required PSNR (more points for most):
+    the check is the set-up's fault, re-run, instead of a score on another scale."""
+    broken = SUBMISSIONS / "sandbox_syntax_error" / "Miniproject_2"
+    pretrained, _ = quality.run(context_for("model_torch_backed", tmp_path, data, reference_dir=broken))
+    assert (pretrained.outcome, pretrained.fault) == (Outcome.ERROR, Fault.SETUP)
+    assert pretrained.message.startswith("not scored, re-run: the reference's own run gave no PSNR (error: ")
+    assert pretrained.details["psnr_db"] > pretrained.details["noisy_psnr_db"]

@@ -127,7 +127,7 @@ STEPS = _record(
     {
         "steps": _list_of(
             _record(
-                {"seconds": _seconds, "failure": _optional(_record({"fault": _of(str), "error": _of(str)}))},
+                {"seconds": _seconds, "failure": _optional(_record({"error": _of(str)}))},
                 {"value": lambda value, path: None},
             )
         )

@@ -39,7 +39,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from harness.checks.model_steps.runner import child_details, child_failure
+from harness.checks.model_steps.runner import child_details, child_failure, error_line, fault_of
 from harness.checks.rules.judge import DISPATCH_HOOKS, is_allowed_torch_name
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.sandbox import run_probe
@@ -109,7 +109,14 @@ def run(ctx: CheckContext) -> list[CheckResult]:
             CHECK_ID, Category.RUNTIME_RULES, child, "running the code under the recorder", limits
         )
         return [replace(failed, duration_s=time.perf_counter() - started)]
-    result = judge_recording(child.value, ctx.rubric.rule_profile, child_details(child))
+    try:
+        result = judge_recording(child.value, ctx.rubric.rule_profile, child_details(child))
+    except Exception as exc:  # the child's value broke the judge: forged (it is the submission's to write)
+        message = f"the recorder's child sent a record that cannot be judged: {error_line(exc)}"
+        details = child_details(child)
+        result = CheckResult(
+            CHECK_ID, Category.RUNTIME_RULES, Outcome.ERROR, message, details, fault=fault_of(child)
+        )
     return [replace(result, duration_s=time.perf_counter() - started)]
 
 
