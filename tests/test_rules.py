@@ -357,6 +357,28 @@ def test_reachability(tmp_path: Path, files: dict[str, str], counted: bool) -> N
     assert finding.counted is counted
 
 
+@pytest.mark.parametrize(
+    ("module", "flagged"),
+    [("helpers", False), ("tabulate", True)],
+    ids=["own-file", "own-file-under-an-installed-name"],
+)
+def test_a_package_file_imported_through_sys_path_is_not_third_party(
+    tmp_path: Path, module: str, flagged: bool
+) -> None:
+    """2022 code puts `others/` on `sys.path` and imports its files by bare name: that is the package's
+    own code, unless an installed module of that name would be imported instead (appended folders come
+    last)."""
+    model = (
+        f"import os, sys\nsys.path.append(os.path.dirname(__file__) + '/others')\nfrom {module} import f\n"
+    )
+    package = write_package(
+        tmp_path,
+        {"__init__.py": "", "others/__init__.py": "", f"others/{module}.py": "f = 1\n", "model.py": model},
+    )
+    rules = {f.rule for f in scan_package(package).findings if f.counted}
+    assert ("third-party-import" in rules) is flagged
+
+
 def test_main_block_findings_do_not_count(tmp_path: Path) -> None:
     source = (
         "from torch import empty\n"

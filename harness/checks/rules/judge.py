@@ -10,7 +10,9 @@ file, line, source line and rule:
 - `torch-use`: a torch attribute outside the profile's allow-list, read through an imported torch name
   (`torch.sigmoid`, `F.conv2d`, `nn.Module`, `torch.optim.SGD`, `getattr(torch, "relu")`);
 - `third-party-import`: a module that is neither the standard library (`sys.stdlib_module_names`) nor
-  part of the package (`numpy`, `scipy`, `PIL`);
+  part of the package (`numpy`, `scipy`, `PIL`); a package file imported by its bare name after its
+  folder went on `sys.path` (`from helpers import f` for `others/helpers.py`) is part of the package,
+  unless an installed module has that name;
 - `autograd`: `requires_grad=<not False>` given to a torch function or a tensor's `new_*` factory,
   `x.requires_grad = <not False>` on anything but `self`, `.requires_grad_()`, `torch.autograd`,
   `torch.enable_grad`, `torch.set_grad_enabled(<not False>)`;
@@ -62,6 +64,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import functools
+import importlib.util
 import io
 import pickletools
 import re
@@ -69,7 +72,7 @@ import sys
 import tarfile
 import time
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -328,7 +331,8 @@ def scan_package(package_dir: Path, profile: str = "strict") -> StaticScan:
     allowed_torch_names(profile)
     sources = dict(_python_files(package_dir))
     local_tops = _local_top_names(package_dir)
-    scans = {rel: _scan_file(rel, text, profile, local_tops) for rel, text in sources.items()}
+    path_tops = _path_top_names(sources)
+    scans = {rel: _scan_file(rel, text, profile, local_tops, path_tops) for rel, text in sources.items()}
     reachable = _reachable(scans, set(sources))
     everything_counts = any(scans[rel].dynamic_imports or scans[rel].syntax_error for rel in reachable)
     findings = (
@@ -518,6 +522,17 @@ def _local_top_names(package_dir: Path) -> frozenset[str]:
     return frozenset(names)
 
 
+def _path_top_names(files: Iterable[str]) -> frozenset[str]:
+    """Names an absolute import reaches a package file by once the code puts its folder on `sys.path`
+    (`from helpers import f` for `others/helpers.py`, as 2022 submissions do): the package's own code,
+    scanned where it is reached (`_reachable`), not a third-party module."""
+    names = set()
+    for relative in files:
+        folder, _, name = relative.rpartition("/")
+        names.add(folder.rpartition("/")[2] if name == "__init__.py" else name.removesuffix(".py"))
+    return frozenset(names - {""})
+
+
 def _reachable(scans: Mapping[str, _FileScan], files: set[str]) -> set[str]:
     """Files run by importing `Miniproject_2.model`: the entry files and what they import, transitively."""
     seen: set[str] = set()
@@ -546,7 +561,9 @@ def _module_files(module: str, files: set[str]) -> list[str]:
     return found
 
 
-def _scan_file(relative: str, text: str, profile: str, local_tops: frozenset[str]) -> _FileScan:
+def _scan_file(
+    relative: str, text: str, profile: str, local_tops: frozenset[str], path_tops: frozenset[str]
+) -> _FileScan:
     scan = _FileScan()
     try:
         tree = ast.parse(text, filename=relative)
@@ -554,7 +571,7 @@ def _scan_file(relative: str, text: str, profile: str, local_tops: frozenset[str
         scan.syntax_error = f"SyntaxError: {error.msg} (line {error.lineno})"
         return scan
     package = relative.split("/")[:-1]
-    _Scanner(relative, text.splitlines(), profile, local_tops, package, scan).visit(tree)
+    _Scanner(relative, text.splitlines(), profile, local_tops, path_tops, package, scan).visit(tree)
     return scan
 
 
@@ -567,6 +584,7 @@ class _Scanner(ast.NodeVisitor):
         lines: list[str],
         profile: str,
         local_tops: frozenset[str],
+        path_tops: frozenset[str],
         package: list[str],
         scan: _FileScan,
     ) -> None:
@@ -574,6 +592,7 @@ class _Scanner(ast.NodeVisitor):
         self.lines = lines
         self.profile = profile
         self.local_tops = local_tops
+        self.path_tops = path_tops
         self.package = package
         self.scan = scan
         self.bound: dict[str, str] = {}
@@ -706,8 +725,19 @@ class _Scanner(ast.NodeVisitor):
         elif top:
             if not self.in_main_block:
                 self.scan.absolute_imports.add(top)
-            if top not in sys.stdlib_module_names:
+            if top not in sys.stdlib_module_names and not self._own_module_on_path(top):
                 self.add(node, "third-party-import", f"`{shown}`: {top} is not in the standard library")
+
+    def _own_module_on_path(self, top: str) -> bool:
+        """Whether `import top` can only be a package file put on `sys.path`: one of that name exists
+        and no installed module has it (appended folders come last, so an installed `numpy` would win
+        over a package's `others/numpy.py`)."""
+        if top not in self.path_tops:
+            return False
+        try:
+            return importlib.util.find_spec(top) is None
+        except (ImportError, ValueError):  # a module loaded without a spec: installed, in effect
+            return False
 
     # uses of torch names
 
