@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TextIO
 from tabulate import tabulate
 
 from harness.checks.timing.judge import format_duration
+from harness.probes.capture import printable
 from harness.results import Category, Outcome, ScoredCheck
 from harness.rubric import needs_rerun
 
@@ -186,13 +187,14 @@ table cells are backslash-escaped; those of HTML tags and entities become entiti
 def markdown_text(text: str) -> str:
     """`text` (a message or a file name, which a submission controls) as inert text in one Markdown table
     cell: it shows as written, but no tag, image, link, code span or emphasis in it takes effect, and no
-    pipe or line break in it ends the cell or the row."""
-    return " ".join(text.splitlines()).translate(_MARKDOWN_ESCAPES)
+    pipe or line break in it ends the cell or the row, and no escape sequence or bidi control (`printable`)
+    reaches a terminal that shows the file."""
+    return " ".join(printable(text).splitlines()).translate(_MARKDOWN_ESCAPES)
 
 
 def _reproducibility_table(report: Report) -> str:
     repro = report.reproducibility
-    bestmodel = repro.bestmodel_sha256
+    bestmodel, reference = repro.bestmodel_sha256, repro.reference_sha256
     commit = "not a git checkout" if repro.git_commit is None else repro.git_commit
     if repro.git_dirty:
         commit += " (with uncommitted changes)"
@@ -211,6 +213,7 @@ def _reproducibility_table(report: Report) -> str:
         ("sandbox", sandbox_text(repro.sandbox)),
         ("rubric", f"{repro.rubric_name}, sha256 `{repro.rubric_sha256}`"),
         ("bestmodel.pth", "absent" if bestmodel is None else f"sha256 `{bestmodel}`"),
+        ("reference", "none" if reference is None else f"sha256 `{reference}`"),
         *((f"data: {name}", f"sha256 `{digest}`") for name, digest in repro.data_files.items()),
         ("started (UTC)", report.run.started_at),
         ("wall time", f"{report.run.wall_s:.1f} s"),

@@ -45,14 +45,14 @@ class ClassResult:
     """This run's records, sorted by key: graded now, or reused."""
     reused: tuple[str, ...]
     """Keys of the records copied from an earlier run (same hashes) instead of graded again."""
-    carried: tuple[str, ...]
-    """Keys of the submissions `--only` did not select whose earlier records (same hashes) were copied
-    in, so that the run still holds the whole class."""
     not_graded: tuple[NotGraded, ...]
     """What discovery found in the class folder that is not a submission to grade, with the reason."""
     max_points: float
     judged: tuple[str, ...]
     """The check ids this run judges (all of the rubric's unless restricted to some check groups)."""
+    carried: tuple[str, ...] = ()
+    """Keys of the submissions `--only` did not select whose earlier records (same hashes) were copied
+    in, so that the run still holds the whole class."""
 
     @property
     def needs_rerun(self) -> tuple[GradedSubmission, ...]:

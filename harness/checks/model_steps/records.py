@@ -109,8 +109,8 @@ RECORD_SHAPES: Mapping[str, Shape] = {
     "probe_train": _record(
         {"init": STEP, "train": _MAYBE_STEP}, {"retry": _MAYBE_STEP, "multiple": _optional(_COUNT)}
     ),
-    "probe_train_timing": _record({"init": STEP, "warmup": _MAYBE_STEP, "timed": _MAYBE_STEP}),
-    "probe_predict_timing": _record({"init": STEP, "load": _MAYBE_STEP, "timed": _MAYBE_STEP}),
+    "probe_train_timing": _record({"init": STEP, "train": _MAYBE_STEP}),
+    "probe_predict_timing": _record({"init": STEP, "load": _MAYBE_STEP, "predict": _MAYBE_STEP}),
     "probe_pretrained_psnr": _record(
         {"init": STEP, "load": _MAYBE_STEP, "predict": _MAYBE_STEP, "bestmodel_size": _optional(_COUNT)},
         {"workaround": _optional(_of(str)), "output": _TENSOR},
