@@ -40,7 +40,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from harness.checks.model_steps.runner import child_details, child_failure
+from harness.checks.registry import probe_spec
 from harness.checks.rules.judge import is_allowed_torch_name
+from harness.checks.runtime_rules.probe import record_torch_calls
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.sandbox import run_probe
 
@@ -48,7 +50,7 @@ if TYPE_CHECKING:
     from harness.context import CheckContext, GradedRecording
 
 CHECK_ID = "rules.runtime"
-PROBE = "harness.checks.runtime_rules.probe:record_torch_calls"
+PROBE = probe_spec(record_torch_calls)
 SHOWN_IN_MESSAGE = 1
 SHOWN_FAILED_STEPS = 3
 
