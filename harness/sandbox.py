@@ -143,9 +143,10 @@ TRIAL_LIMITS = Limits(wall_s=60, memory_mb=2048)
 class ChildRun:
     """What happened in one child.
 
-    `status` is "ok" (then `value` holds what the probe returned), "error" (the probe or the import
-    raised: `error` is the one-line `describe_exception` text), "timeout", "oom", "crash" or "killed"
-    (a SIGKILL neither the harness nor the kernel's memory accounting explains).
+    `status` is "ok" (then `value` holds what the probe returned: its plain dict from `run_probe`, a
+    Model step's typed record once `harness.checks.model_steps.runner` has parsed it), "error" (the
+    probe or the import raised: `error` is the one-line `describe_exception` text), "timeout", "oom",
+    "crash" or "killed" (a SIGKILL neither the harness nor the kernel's memory accounting explains).
     `*_tail` fields keep the head and tail of what the child printed, control characters stripped.
     `network_isolated` and `filesystem_isolated` say whether the OS let the child cut its network and
     see nothing of the grader's files; `isolation` holds every layer of `harness.probes.isolation`
@@ -161,7 +162,7 @@ class ChildRun:
     """
 
     status: str
-    value: dict | None
+    value: Any
     error: str
     traceback_tail: str
     stdout_tail: str

@@ -1,157 +1,329 @@
-"""What each Model-step probe must return, checked in the parent before any judge reads it.
+"""What each Model-step probe returns, as typed records, and the parse that makes them in the parent.
 
 The child runs submission code in its own process, so what it sends back can be forged (a submission
-can write the result pipe) or broken (a value that is not what the probe builds). `check_record` holds a
-step's value against its probe's shape, `RECORD_SHAPES`: every key a judge reads, with its type. A
-value that does not fit becomes a failed step with status `MALFORMED` (the submission's fault: the
-harness's own probes always build the shape), so a judge never meets a KeyError or a string where it
-reads a bool. Keys a probe adds that no judge reads yet are let through.
+can write the result pipe) or broken (a value that is not what the probe builds). The probes write
+plain data (the child must not depend on the parent's types); `parse_record` turns a step's value into
+its probe's record (`RECORDS`): frozen dataclasses whose fields are the keys the judges read, with
+their types. The dataclass is the shape: a field without a default is a key the probe always writes,
+one with a default a key it may leave out, and a record's `__post_init__` states what the probe's flow
+guarantees (a step that succeeded is followed by the next). A value that does not fit raises
+`MalformedRecord`, which `runner` turns into a failed step with status `MALFORMED` (the submission's
+fault: the harness's own probes always build the shape), so a judge reads attributes of checked types
+and never meets a KeyError or a string where it reads a bool. Keys a probe adds that no judge reads
+are let through and dropped.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Callable, Mapping
-from typing import Any
+import types
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, NewType, Union, get_args, get_origin, get_type_hints
 
-import torch
+from torch import Tensor
 
 MALFORMED = "malformed"
 """The status of a step whose value does not have its probe's shape."""
 
-Shape = Callable[[Any, str], None]
-"""Raises `ValueError` naming the path (`init.ok`) when a value does not have the shape."""
+Seconds = NewType("Seconds", float)
+"""A finite, non-negative number of seconds (an int is taken as a float)."""
+
+
+class MalformedRecord(ValueError):
+    """A child's value that is not its probe's record; the message names the path (`init.ok is a str,
+    expected bool`)."""
+
+
+def _followed(record: Any, steps: Sequence[tuple[str, str]]) -> None:
+    """Raise `MalformedRecord` when a field of `steps` (step, then) is None though `step`, an
+    `Attempt`, succeeded: the probe always fills `then` after a successful `step`."""
+    for step, then in steps:
+        attempt = getattr(record, step)
+        if attempt is not None and attempt.ok and getattr(record, then) is None:
+            raise MalformedRecord(f"{then} is missing though {step} succeeded")
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One call of submission code (`probe._attempt`): did it return, its one-line error ("" when it
+    did), its seconds by the child's clock (0 when it raised), and when it raised the child's peak
+    memory in MB."""
+
+    ok: bool
+    error: str
+    seconds: Seconds
+    peak_mb: float | None = None
+
+
+@dataclass(frozen=True)
+class PredictCase(Attempt):
+    """One `predict` call of `probe_predict`: the attempt, and when it returned, the output when it is
+    a tensor and the name of the type it returned."""
+
+    output: Tensor | None = None
+    returned: str = ""
+
+    def __post_init__(self) -> None:
+        if self.ok and not self.returned:
+            raise MalformedRecord("returned is missing though the call returned")
+
+
+@dataclass(frozen=True)
+class SurfaceRecord:
+    """`probe_surface`: model.py's public names with their kind ("class", "function", "other"),
+    `Model()`, `load_pretrained_model()` (None when `Model()` failed), the size of bestmodel.pth
+    (None: there is none) and the missing modules the import needed stand-ins for."""
+
+    names: Mapping[str, str]
+    init: Attempt
+    load: Attempt | None
+    bestmodel_size: int | None
+    stand_ins: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _followed(self, [("init", "load")])
+
+
+@dataclass(frozen=True)
+class PredictRecord:
+    """`probe_predict`: `Model()`, the load tried before predicting, one case per input."""
+
+    init: Attempt
+    load: Attempt | None
+    cases: tuple[PredictCase, ...]
+
+
+@dataclass(frozen=True)
+class TrainRecord:
+    """`probe_train`: `Model()`, `train` on the asked pairs, its retry on all of them and the count
+    train needs a multiple of (`probe.probe_train`)."""
+
+    init: Attempt
+    train: Attempt | None
+    retry: Attempt | None = None
+    multiple: int | None = None
+
+    def __post_init__(self) -> None:
+        _followed(self, [("init", "train")])
+
+
+@dataclass(frozen=True)
+class TrainTimingRecord:
+    """`probe_train_timing`: `Model()`, the warm-up epoch and the timed one (None when not asked)."""
+
+    init: Attempt
+    warmup: Attempt | None
+    timed: Attempt | None
+
+    def __post_init__(self) -> None:
+        _followed(self, [("init", "warmup")])
+
+
+@dataclass(frozen=True)
+class PredictTimingRecord:
+    """`probe_predict_timing`: `Model()`, `load_pretrained_model()` and the timed predict."""
+
+    init: Attempt
+    load: Attempt | None
+    timed: Attempt | None
+
+    def __post_init__(self) -> None:
+        _followed(self, [("init", "load"), ("init", "timed")])
+
+
+@dataclass(frozen=True)
+class PretrainedPsnrRecord:
+    """`probe_pretrained_psnr`: `Model()`, the load, the workaround that made it load (None: none was
+    needed, or none worked), the predict on the validation set and its output."""
+
+    init: Attempt
+    load: Attempt | None
+    predict: Attempt | None
+    bestmodel_size: int | None
+    workaround: str | None = None
+    output: Tensor | None = None
+
+    def __post_init__(self) -> None:
+        _followed(self, [("init", "load"), ("predict", "output")])
+        if self.load is not None and (self.load.ok or self.workaround) and self.predict is None:
+            raise MalformedRecord("predict is missing though the weights loaded")
+
+
+@dataclass(frozen=True)
+class TrainingGainRecord:
+    """`probe_training_gain`: `Model()`, predict before training, one epoch of train, predict after,
+    and the two predictions."""
+
+    init: Attempt
+    before: Attempt | None
+    train: Attempt | None
+    after: Attempt | None
+    before_output: Tensor | None = None
+    after_output: Tensor | None = None
+
+    def __post_init__(self) -> None:
+        _followed(
+            self,
+            [
+                ("init", "before"),
+                ("before", "before_output"),
+                ("before", "train"),
+                ("train", "after"),
+                ("after", "after_output"),
+            ],
+        )
+
+
+RECORDS: Mapping[str, type] = {
+    "probe_surface": SurfaceRecord,
+    "probe_predict": PredictRecord,
+    "probe_train": TrainRecord,
+    "probe_train_timing": TrainTimingRecord,
+    "probe_predict_timing": PredictTimingRecord,
+    "probe_pretrained_psnr": PretrainedPsnrRecord,
+    "probe_training_gain": TrainingGainRecord,
+}
+"""Per probe of `harness.checks.model_steps.probe` (by function name), the record its value parses to."""
+
+STILL_PLAIN = frozenset({"probe_train_timing", "probe_predict_timing"})
+"""Probes whose value is parsed (so a malformed one is `MALFORMED`) but handed on as the plain dict:
+the timing judge still reads dicts, and is converted once its concurrent rework has landed."""
+
+
+@dataclass(frozen=True)
+class StepFailure:
+    """An exception that escaped a probe (`probe._escaped`): whose fault, "submission" or "harness"."""
+
+    fault: str
+    error: str
+
+
+@dataclass(frozen=True)
+class StepValue:
+    """One step of `probe_steps`: its seconds by the child's clock, and its probe's value (still the
+    child's data, parsed by `parse_record`) or the failure that escaped the probe."""
+
+    seconds: Seconds
+    failure: StepFailure | None
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class Steps:
+    """The envelope `probe_steps` returns around the steps' values."""
+
+    steps: tuple[StepValue, ...]
+
+
+def parse_record(probe: str, value: Any) -> Any:
+    """`value` as `probe`'s record (`RECORDS`; the dict itself for `STILL_PLAIN` probes).
+
+    Raises `MalformedRecord` saying why it is not one ("init.ok is a str, expected bool")."""
+    record = _parser(RECORDS[probe])(value, "")
+    return value if probe in STILL_PLAIN else record
+
+
+def parse_steps(value: Any, count: int) -> Steps:
+    """`value` as `probe_steps`'s envelope around `count` steps; raises `MalformedRecord` when it is not."""
+    envelope = _parser(Steps)(value, "")
+    if len(envelope.steps) != count:
+        raise MalformedRecord(f"steps has {len(envelope.steps)} entries for {count} steps")
+    return envelope
+
+
+Parser = Callable[[Any, str], Any]
+"""Turns a value found at a path (`cases[0].output`) into its field's type, or raises `MalformedRecord`."""
 
 
 def _described(value: Any) -> str:
     return "None" if value is None else f"a {type(value).__name__}"
 
 
-def _of(*types: type) -> Shape:
-    def check(value: Any, path: str) -> None:
-        if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
-            names = " or ".join(t.__name__ for t in types)
-            raise ValueError(f"{path} is {_described(value)}, expected {names}")
-
-    return check
+def _expect(value: Any, path: str, *kinds: type) -> None:
+    """Raise unless `value` is one of `kinds` (a bool is no int unless `bool` is asked)."""
+    if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
+        names = " or ".join(kind.__name__ for kind in kinds)
+        raise MalformedRecord(f"{path or 'the value'} is {_described(value)}, expected {names}")
 
 
-def _optional(shape: Shape) -> Shape:
-    def check(value: Any, path: str) -> None:
-        if value is not None:
-            shape(value, path)
-
-    return check
+def _at(path: str, key: Any) -> str:
+    return f"{path}.{key}" if path else str(key)
 
 
-def _list_of(shape: Shape) -> Shape:
-    def check(value: Any, path: str) -> None:
-        _of(list)(value, path)
-        for index, item in enumerate(value):
-            shape(item, f"{path}[{index}]")
-
-    return check
-
-
-def _dict_of(shape: Shape) -> Shape:
-    def check(value: Any, path: str) -> None:
-        _of(dict)(value, path)
-        for key, item in value.items():
-            _of(str)(key, f"{path} key")
-            shape(item, f"{path}.{key}")
-
-    return check
-
-
-def _record(required: Mapping[str, Shape], optional: Mapping[str, Shape] | None = None) -> Shape:
-    """A dict with every key of `required` and any of `optional`, each value of its shape."""
-
-    def check(value: Any, path: str) -> None:
-        _of(dict)(value, path or "the value")
-        for key, shape in required.items():
-            if key not in value:
-                raise ValueError(f"{path + '.' if path else ''}{key} is missing")
-            shape(value[key], f"{path + '.' if path else ''}{key}")
-        for key, shape in (optional or {}).items():
-            if key in value:
-                shape(value[key], f"{path + '.' if path else ''}{key}")
-
-    return check
+@cache
+def _parser(hint: Any) -> Parser:
+    """The parser of a field typed `hint`: a record dataclass, `X | None`, `tuple[X, ...]` (from a
+    list), `Mapping[str, X]`, `Seconds`, `float` (an int too), `Any`, or a plain type. Another hint
+    raises `TypeError` at import (the records below are parsed once there)."""
+    origin, args = get_origin(hint), get_args(hint)
+    if dataclasses.is_dataclass(hint):
+        return _record_parser(hint)
+    if origin in (Union, types.UnionType) and len(args) == 2 and type(None) in args:
+        inner = _parser(next(arg for arg in args if arg is not type(None)))
+        return lambda value, path: None if value is None else inner(value, path)
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        item = _parser(args[0])
+        return lambda value, path: _sequence(value, path, item)
+    if origin is Mapping and args[0] is str:
+        item = _parser(args[1])
+        return lambda value, path: _mapping(value, path, item)
+    if hint is Seconds:
+        return _seconds
+    if hint is float:
+        return lambda value, path: (_expect(value, path, int, float), float(value))[1]
+    if hint is Any:
+        return lambda value, path: value
+    if isinstance(hint, type):
+        return lambda value, path: (_expect(value, path, hint), value)[1]
+    raise TypeError(f"records: no parser for a field typed {hint!r}")
 
 
-_COUNT = _of(int)
-_TENSOR = _optional(_of(torch.Tensor))
+def _sequence(value: Any, path: str, item: Parser) -> tuple[Any, ...]:
+    _expect(value, path, list)
+    return tuple(item(entry, f"{path}[{index}]") for index, entry in enumerate(value))
 
 
-def _seconds(value: Any, path: str) -> None:
-    _of(int, float)(value, path)
+def _mapping(value: Any, path: str, item: Parser) -> Mapping[str, Any]:
+    _expect(value, path, dict)
+    for key in value:
+        _expect(key, f"{path} key", str)
+    return types.MappingProxyType({key: item(entry, _at(path, key)) for key, entry in value.items()})
+
+
+def _seconds(value: Any, path: str) -> float:
+    _expect(value, path, int, float)
     if not 0 <= value < math.inf:
-        raise ValueError(f"{path} is {value}, expected a finite number of seconds")
+        raise MalformedRecord(f"{path} is {value}, expected a finite number of seconds")
+    return float(value)
 
 
-_CALL = {"ok": _of(bool), "error": _of(str), "seconds": _seconds}
-STEP = _record(_CALL, {"peak_mb": _of(int, float)})
-"""One call of submission code (`probe._attempt`): did it return, its one-line error, its seconds."""
-_MAYBE_STEP = _optional(STEP)
-_CASE = _record(_CALL, {"peak_mb": _of(int, float), "output": _TENSOR, "returned": _of(str)})
+def _record_parser(cls: type) -> Parser:
+    """A dict with a key for each field of `cls` without a default, any of the others, each of its
+    field's type, as a `cls`; the `cls`'s own rule (`__post_init__`) names the path it broke at."""
+    hints = get_type_hints(cls)
+    fields = [
+        (field.name, _parser(hints[field.name]), field.default is dataclasses.MISSING)
+        for field in dataclasses.fields(cls)
+    ]
 
-RECORD_SHAPES: Mapping[str, Shape] = {
-    "probe_surface": _record(
-        {
-            "names": _dict_of(_of(str)),
-            "init": STEP,
-            "load": _MAYBE_STEP,
-            "bestmodel_size": _optional(_COUNT),
-        },
-        {"stand_ins": _list_of(_of(str))},
-    ),
-    "probe_predict": _record({"init": STEP, "load": _MAYBE_STEP, "cases": _list_of(_CASE)}),
-    "probe_train": _record(
-        {"init": STEP, "train": _MAYBE_STEP}, {"retry": _MAYBE_STEP, "multiple": _optional(_COUNT)}
-    ),
-    "probe_train_timing": _record({"init": STEP, "warmup": _MAYBE_STEP, "timed": _MAYBE_STEP}),
-    "probe_predict_timing": _record({"init": STEP, "load": _MAYBE_STEP, "timed": _MAYBE_STEP}),
-    "probe_pretrained_psnr": _record(
-        {"init": STEP, "load": _MAYBE_STEP, "predict": _MAYBE_STEP, "bestmodel_size": _optional(_COUNT)},
-        {"workaround": _optional(_of(str)), "output": _TENSOR},
-    ),
-    "probe_training_gain": _record(
-        {"init": STEP, "before": _MAYBE_STEP, "train": _MAYBE_STEP, "after": _MAYBE_STEP},
-        {"before_output": _TENSOR, "after_output": _TENSOR},
-    ),
-}
-"""Per probe of `harness.checks.model_steps.probe`, the shape of the value it returns: the keys the
-judges read (a key they read with `.get` is optional)."""
+    def parse(value: Any, path: str) -> Any:
+        _expect(value, path, dict)
+        parsed = {}
+        for name, field_parser, required in fields:
+            if name in value:
+                parsed[name] = field_parser(value[name], _at(path, name))
+            elif required:
+                raise MalformedRecord(f"{_at(path, name)} is missing")
+        try:
+            return cls(**parsed)
+        except MalformedRecord as problem:
+            raise MalformedRecord(f"{path}: {problem}" if path else str(problem)) from None
 
-STEPS = _record(
-    {
-        "steps": _list_of(
-            _record(
-                {"seconds": _seconds, "failure": _optional(_record({"fault": _of(str), "error": _of(str)}))},
-                {"value": lambda value, path: None},
-            )
-        )
-    }
-)
-"""The envelope `probe_steps` returns around the steps' values."""
+    return parse
 
 
-def check_record(probe: str, value: Any) -> str | None:
-    """Why `value` is not what `probe` returns ("init.ok is a str, expected bool"), None when it is."""
-    return _problem(RECORD_SHAPES[probe], value)
-
-
-def check_steps(value: Any, count: int) -> str | None:
-    """Why `value` is not `probe_steps`'s envelope around `count` steps, None when it is."""
-    problem = _problem(STEPS, value)
-    if problem is None and len(value["steps"]) != count:
-        problem = f"steps has {len(value['steps'])} entries for {count} steps"
-    return problem
-
-
-def _problem(shape: Shape, value: Any) -> str | None:
-    try:
-        shape(value, "")
-    except ValueError as error:
-        return str(error)
-    return None
+for _record_type in (*RECORDS.values(), Steps):
+    _parser(_record_type)
