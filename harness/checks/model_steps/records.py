@@ -3,38 +3,28 @@
 The child runs submission code in its own process, so what it sends back can be forged (a submission
 can write the result pipe) or broken (a value that is not what the probe builds). The probes write
 plain data (the child must not depend on the parent's types); `parse_record` turns a step's value into
-its probe's record (`RECORDS`): frozen dataclasses whose fields are the keys the judges read, with
-their types. The dataclass is the shape: a field without a default is a key the probe always writes,
-one with a default a key it may leave out, and a record's `__post_init__` states what the probe's flow
-guarantees (a step that succeeded is followed by the next). A value that does not fit raises
-`MalformedRecord`, which `runner` turns into a failed step with status `MALFORMED` (the submission's
-fault: the harness's own probes always build the shape), so a judge reads attributes of checked types
-and never meets a KeyError or a string where it reads a bool. Keys a probe adds that no judge reads
-are let through and dropped.
+its probe's record (`RECORDS`, parsed by `harness.checks.parsing`): frozen dataclasses whose fields are
+the keys the judges read, with their types. A field without a default is a key the probe always
+writes, one with a default a key it may leave out, and a record's `__post_init__` states what the
+probe's flow guarantees (a step that succeeded is followed by the next). A value that does not fit
+raises `MalformedRecord`, which `runner` turns into a failed step with status `MALFORMED` (the
+submission's fault: the harness's own probes always build the shape), so a judge reads attributes of
+checked types and never meets a KeyError or a string where it reads a bool. Keys a probe adds that no
+judge reads are dropped.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import math
-import types
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
-from typing import Any, NewType, Union, get_args, get_origin, get_type_hints
+from typing import Any
 
 from torch import Tensor
 
+from harness.checks.parsing import MalformedRecord, Seconds, check_record_types, parse_as
+
 MALFORMED = "malformed"
 """The status of a step whose value does not have its probe's shape."""
-
-Seconds = NewType("Seconds", float)
-"""A finite, non-negative number of seconds (an int is taken as a float)."""
-
-
-class MalformedRecord(ValueError):
-    """A child's value that is not its probe's record; the message names the path (`init.ok is a str,
-    expected bool`)."""
 
 
 def _followed(record: Any, steps: Sequence[tuple[str, str]]) -> None:
@@ -222,108 +212,16 @@ def parse_record(probe: str, value: Any) -> Any:
     """`value` as `probe`'s record (`RECORDS`; the dict itself for `STILL_PLAIN` probes).
 
     Raises `MalformedRecord` saying why it is not one ("init.ok is a str, expected bool")."""
-    record = _parser(RECORDS[probe])(value, "")
+    record = parse_as(RECORDS[probe], value)
     return value if probe in STILL_PLAIN else record
 
 
 def parse_steps(value: Any, count: int) -> Steps:
     """`value` as `probe_steps`'s envelope around `count` steps; raises `MalformedRecord` when it is not."""
-    envelope = _parser(Steps)(value, "")
+    envelope = parse_as(Steps, value)
     if len(envelope.steps) != count:
         raise MalformedRecord(f"steps has {len(envelope.steps)} entries for {count} steps")
     return envelope
 
 
-Parser = Callable[[Any, str], Any]
-"""Turns a value found at a path (`cases[0].output`) into its field's type, or raises `MalformedRecord`."""
-
-
-def _described(value: Any) -> str:
-    return "None" if value is None else f"a {type(value).__name__}"
-
-
-def _expect(value: Any, path: str, *kinds: type) -> None:
-    """Raise unless `value` is one of `kinds` (a bool is no int unless `bool` is asked)."""
-    if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
-        names = " or ".join(kind.__name__ for kind in kinds)
-        raise MalformedRecord(f"{path or 'the value'} is {_described(value)}, expected {names}")
-
-
-def _at(path: str, key: Any) -> str:
-    return f"{path}.{key}" if path else str(key)
-
-
-@cache
-def _parser(hint: Any) -> Parser:
-    """The parser of a field typed `hint`: a record dataclass, `X | None`, `tuple[X, ...]` (from a
-    list), `Mapping[str, X]`, `Seconds`, `float` (an int too), `Any`, or a plain type. Another hint
-    raises `TypeError` at import (the records below are parsed once there)."""
-    origin, args = get_origin(hint), get_args(hint)
-    if dataclasses.is_dataclass(hint):
-        return _record_parser(hint)
-    if origin in (Union, types.UnionType) and len(args) == 2 and type(None) in args:
-        inner = _parser(next(arg for arg in args if arg is not type(None)))
-        return lambda value, path: None if value is None else inner(value, path)
-    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
-        item = _parser(args[0])
-        return lambda value, path: _sequence(value, path, item)
-    if origin is Mapping and args[0] is str:
-        item = _parser(args[1])
-        return lambda value, path: _mapping(value, path, item)
-    if hint is Seconds:
-        return _seconds
-    if hint is float:
-        return lambda value, path: (_expect(value, path, int, float), float(value))[1]
-    if hint is Any:
-        return lambda value, path: value
-    if isinstance(hint, type):
-        return lambda value, path: (_expect(value, path, hint), value)[1]
-    raise TypeError(f"records: no parser for a field typed {hint!r}")
-
-
-def _sequence(value: Any, path: str, item: Parser) -> tuple[Any, ...]:
-    _expect(value, path, list)
-    return tuple(item(entry, f"{path}[{index}]") for index, entry in enumerate(value))
-
-
-def _mapping(value: Any, path: str, item: Parser) -> Mapping[str, Any]:
-    _expect(value, path, dict)
-    for key in value:
-        _expect(key, f"{path} key", str)
-    return types.MappingProxyType({key: item(entry, _at(path, key)) for key, entry in value.items()})
-
-
-def _seconds(value: Any, path: str) -> float:
-    _expect(value, path, int, float)
-    if not 0 <= value < math.inf:
-        raise MalformedRecord(f"{path} is {value}, expected a finite number of seconds")
-    return float(value)
-
-
-def _record_parser(cls: type) -> Parser:
-    """A dict with a key for each field of `cls` without a default, any of the others, each of its
-    field's type, as a `cls`; the `cls`'s own rule (`__post_init__`) names the path it broke at."""
-    hints = get_type_hints(cls)
-    fields = [
-        (field.name, _parser(hints[field.name]), field.default is dataclasses.MISSING)
-        for field in dataclasses.fields(cls)
-    ]
-
-    def parse(value: Any, path: str) -> Any:
-        _expect(value, path, dict)
-        parsed = {}
-        for name, field_parser, required in fields:
-            if name in value:
-                parsed[name] = field_parser(value[name], _at(path, name))
-            elif required:
-                raise MalformedRecord(f"{_at(path, name)} is missing")
-        try:
-            return cls(**parsed)
-        except MalformedRecord as problem:
-            raise MalformedRecord(f"{path}: {problem}" if path else str(problem)) from None
-
-    return parse
-
-
-for _record_type in (*RECORDS.values(), Steps):
-    _parser(_record_type)
+check_record_types(*RECORDS.values(), Steps)
