@@ -125,7 +125,7 @@ def run_steps(package_dir: Path, steps: Sequence[Step], seed: int, record: bool 
         try:
             values = parse_steps(run.value, len(steps)).steps
         except MalformedRecord as problem:
-            return [_malformed(run, str(problem))] * len(steps)
+            return [malformed(run, str(problem))] * len(steps)
         overhead = max(run.duration_s - sum(value.seconds for value in values), 0.0)
         return [
             checked_step(_step_run(run, value, value.seconds + (overhead if i == 0 else 0.0)), step.name)
@@ -166,10 +166,11 @@ def checked_step(run: ChildRun, probe: str) -> ChildRun:
     try:
         return replace(run, value=parse_record(probe, run.value))
     except MalformedRecord as problem:
-        return _malformed(run, str(problem))
+        return malformed(run, str(problem))
 
 
-def _malformed(run: ChildRun, problem: str) -> ChildRun:
+def malformed(run: ChildRun, problem: str) -> ChildRun:
+    """`run` as a `MALFORMED` run: its value is not its probe's record, `problem` says why."""
     return replace(run, status=MALFORMED, value=None, error=f"probe returned malformed data: {problem}")
 
 
