@@ -73,12 +73,22 @@ def _parser(hint: Any) -> Parser:
     if hint is Seconds:
         return _seconds
     if hint is float:
-        return lambda value, path: (_expect(value, path, int, float), float(value))[1]
+        return _number
     if hint is Any:
         return lambda value, path: value
     if isinstance(hint, type):
-        return lambda value, path: (_expect(value, path, hint), value)[1]
-    raise TypeError(f"records: no parser for a field typed {hint!r}")
+        return lambda value, path: _instance(value, path, hint)
+    raise TypeError(f"parsing: no parser for a field typed {hint!r}")
+
+
+def _instance(value: Any, path: str, kind: type) -> Any:
+    _expect(value, path, kind)
+    return value
+
+
+def _number(value: Any, path: str) -> float:
+    _expect(value, path, int, float)
+    return float(value)
 
 
 def _sequence(value: Any, path: str, item: Parser) -> tuple[Any, ...]:
@@ -94,20 +104,22 @@ def _mapping(value: Any, path: str, item: Parser) -> Mapping[str, Any]:
 
 
 def _seconds(value: Any, path: str) -> float:
-    _expect(value, path, int, float)
-    if not 0 <= value < math.inf:
+    seconds = _number(value, path)
+    if not 0 <= seconds < math.inf:
         raise MalformedRecord(f"{path} is {value}, expected a finite number of seconds")
-    return float(value)
+    return seconds
+
+
+def _required(field: dataclasses.Field) -> bool:
+    """Whether a record's `field` is a key every value must have: it has no default."""
+    return field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
 
 
 def _record_parser(cls: type) -> Parser:
     """A dict with a key for each field of `cls` without a default, any of the others, each of its
     field's type, as a `cls`; the `cls`'s own rule (`__post_init__`) names the path it broke at."""
     hints = get_type_hints(cls)
-    fields = [
-        (field.name, _parser(hints[field.name]), field.default is dataclasses.MISSING)
-        for field in dataclasses.fields(cls)
-    ]
+    fields = [(field.name, _parser(hints[field.name]), _required(field)) for field in dataclasses.fields(cls)]
 
     def parse(value: Any, path: str) -> Any:
         _expect(value, path, dict)
