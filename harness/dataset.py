@@ -50,7 +50,7 @@ def _first_sentence(text: str, limit: int = 120) -> str:
 
 def _check_images(path: Path, name: str, images: object) -> Tensor:
     if not isinstance(images, Tensor):
-        raise DataError(path, f"{name} is a {type(images).__name__}, expected a tensor")
+        raise DataError(path, f"{name} is of type {type(images).__name__}, expected a tensor")
     if images.dim() != 4:
         raise DataError(path, f"{name} has shape {tuple(images.shape)}, expected N×3×32×32 (rank 4)")
     if images.shape[1] != IMAGE_SHAPE[0]:

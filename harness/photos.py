@@ -30,6 +30,7 @@ SKIMAGE_PHOTOS = (
 15 dB below the others') and `motorcycle_right`, the other half of the stereo pair `motorcycle_left`
 (it would leak one scene across the train/val split)."""
 
+
 @dataclass(frozen=True)
 class Photo:
     """One source photograph: RGB pixels `3×H×W` uint8, and what names it in a manifest."""

@@ -27,7 +27,11 @@ class Outcome(str, Enum):
 
 
 class Fault(str, Enum):
-    """Whose fault a non-passing outcome is: a grader needs to know which ones to re-run."""
+    """Whose fault a non-passing outcome is: a grader needs to know which ones to re-run.
+
+    SETUP only for what the parent observed itself to fail in the harness or before any submission
+    code could run (`harness.sandbox.ChildRun.released`); never read from what a child wrote or did.
+    """
 
     NONE = "none"  # passed
     SUBMISSION = "submission"

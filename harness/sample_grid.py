@@ -94,8 +94,12 @@ def sample_grid(samples: Mapping[str, torch.Tensor], scale: int = 4) -> Image.Im
             left, top = tile_origin(row, column, tile_w, tile_h)
             grid.paste(tile, (left, top))
             if CAPTIONS.get(key) in samples:
-                draw.text((left + 1, top + tile_h + 1), f"{float(samples[CAPTIONS[key]][row]):.1f} dB",
-                          fill=TEXT, font=font)
+                draw.text(
+                    (left + 1, top + tile_h + 1),
+                    f"{float(samples[CAPTIONS[key]][row]):.1f} dB",
+                    fill=TEXT,
+                    font=font,
+                )
     return grid
 
 

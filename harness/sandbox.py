@@ -12,9 +12,14 @@ there in a new session with a scrubbed environment, and watches it:
   kernel's OOM kill there is "oom" too;
 - output: stdout and stderr are drained by two threads that keep only the first and last
   `Limits.output_bytes / 2` bytes of each, so a print flood costs neither memory nor disk;
-- death by a signal, or an exit without a result file -> "crash"; but a SIGKILL that neither the
-  harness sent for a limit nor the kernel for the cgroup's memory -> "killed" (the machine's doing, a
-  grader's re-run: the submission is not blamed for it).
+- death by a signal, or an exit without a result file -> "crash"; a SIGKILL that neither the
+  harness sent for a limit nor the kernel for the cgroup's memory -> "killed" (the child may have sent
+  it to itself, or the machine did: the status says only that the harness did not).
+
+Whose fault a failure is rests on one observation of the parent's own, `ChildRun.released`: whether it
+let the child go on past isolation to the submission's code. Before that, nothing of the submission can
+have run, so a child that fails unreleased failed in the set-up; once released, everything it reports
+or does (its result, its exit, its death) may be the submission's work.
 
 The child's processes are those of its session, its cgroup and every process in its private network
 namespace: a process that starts a session of its own (`setsid`, a daemon's double fork) leaves the
@@ -27,6 +32,7 @@ child is not yet reaped (a reaped child's pid, and so its session and group ids,
 process, such as the next child). The child waits, after isolating
 itself and before any submission code runs, until the parent has read that namespace from /proc and
 put its processes in the cgroup (the go file), so even a child that ends at once leaves nothing behind.
+The parent reads the child's isolation file at that moment too, while only the warden has written it.
 
 The child isolates itself before importing the submission (see `harness.probes.isolation`): which
 layers held comes back in `ChildRun.isolation`, and a child missing a layer that `required_layers`
@@ -46,6 +52,7 @@ import contextlib
 import functools
 import itertools
 import json
+import math
 import os
 import resource
 import select
@@ -72,6 +79,7 @@ from harness.probes.capture import (
     printable_data,
     unsupported_data,
 )
+from harness.probes.child import GO_WAIT_S
 from harness.probes.isolation import LAYERS, child_uid, give
 from harness.probes.zygote import READY
 from harness.submission import special_files, without_bytecode
@@ -106,6 +114,10 @@ RECORD_FIELDS = {
 """Written by the child in io/ once isolated, before any submission code runs."""
 GO_FILE = "go"
 """Written by the parent in io/ once it has read the isolated child's namespace: the child then goes on."""
+RELEASE_BY_S = GO_WAIT_S / 2
+"""The parent writes the go file only this soon after the isolation file was written, well before the
+warden stops waiting for it (`GO_WAIT_S`): a child it released has surely gone on, and one it was too
+slow for (a stalled parent) is not released at all, so `ChildRun.released` is never a guess."""
 OWN_NET_NAMESPACE = os.readlink("/proc/self/ns/net") if os.path.exists("/proc/self/ns/net") else None
 PASSED_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "TZ", "CUDA_VISIBLE_DEVICES")
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
@@ -147,6 +159,11 @@ class ChildRun:
     Model step's typed record once `harness.checks.model_steps.runner` has parsed it), "error" (the
     probe or the import raised: `error` is the one-line `describe_exception` text), "timeout", "oom",
     "crash" or "killed" (a SIGKILL neither the harness nor the kernel's memory accounting explains).
+    `released` is the parent's own observation of whether the child was let go on to the submission's
+    code (it saw the child isolated with every required layer and wrote the go file within
+    `RELEASE_BY_S`): False means no submission code ran, so whatever went wrong is the set-up's; the
+    default, True, is what a run built anywhere else is taken as (the submission may have run), so no
+    one gets a re-run by omission.
     `*_tail` fields keep the head and tail of what the child printed, control characters stripped.
     `network_isolated` and `filesystem_isolated` say whether the OS let the child cut its network and
     see nothing of the grader's files; `isolation` holds every layer of `harness.probes.isolation`
@@ -176,6 +193,7 @@ class ChildRun:
     max_rss_mb: float = 0.0
     isolation: Mapping[str, bool] = field(default_factory=dict)
     recording: Recording | None = None
+    released: bool = True
 
 
 @dataclass(frozen=True)
@@ -447,19 +465,29 @@ def _run_child(
         stdout = _OutputCapture(out_read, limits.output_bytes)
         stderr = _OutputCapture(err_read, limits.output_bytes)
         with _Cgroup.make(limits.memory_mb) as cgroup:
-            verdict, returncode, peak_mb, namespace = _watch(child, limits, started, root / "io", cgroup)
+            watched = _watch(child, limits, started, root / "io", cgroup)
+            verdict, returncode, peak_mb, namespace, isolation, went_on = watched
             duration = time.monotonic() - started
             _kill_all(child, namespace, cgroup, reaped=True)
             _close_pidfd(child)
             if verdict is None and cgroup.out_of_memory():
                 verdict = "oom"
             cgroup_cpu_s = cgroup.cpu_s()
+        released = went_on and all((isolation or {}).get(layer) for layer in require)
         run = _collect(
-            root / "io", returncode, verdict, stdout.text(), stderr.text(), duration, limits, cgroup.held
+            root / "io",
+            returncode,
+            verdict,
+            stdout.text(),
+            stderr.text(),
+            duration,
+            limits,
+            cgroup.held,
+            isolation or {},
         )
         for key in ("error", "traceback_tail", "stdout_tail", "stderr_tail"):
             run[key] = printable(_without_sandbox_paths(run[key], root))
-        isolation = {**run.pop("isolation"), "cgroup": cgroup.held}
+        layers = {**run.pop("isolation"), "cgroup": cgroup.held}
         cpu_s, max_rss_mb = child.usage
         recording = _read_recording(root / "io" / RECORDING_FILE) if record else None
         return ChildRun(
@@ -468,8 +496,9 @@ def _run_child(
             cpu_s=cpu_s if cgroup_cpu_s is None else cgroup_cpu_s,
             cpu_source="rusage" if cgroup_cpu_s is None else "cgroup",
             max_rss_mb=max_rss_mb,
-            isolation=isolation,
+            isolation=layers,
             recording=recording,
+            released=released,
         )
 
 
@@ -579,12 +608,14 @@ def _child_environment(root: Path, limits: Limits) -> dict[str, str]:
 
 def _watch(
     child: _FreshChild | _ForkedChild, limits: Limits, started: float, io: Path, cgroup: _Cgroup
-) -> tuple[str | None, int, float, str | None]:
+) -> tuple[str | None, int, float, str | None, dict[str, bool] | None, bool]:
     """Wait for the child; kill its processes on a limit.
 
     Returns ("timeout"|"oom"|None, exit code, peak RSS in MB, the child's private network namespace or
-    None). Once the child's isolation file appears (its runner then waits, before any submission code),
-    its namespace is read, its processes join `cgroup` and the go file is written. The resident memory
+    None, the isolation it reported before release or None when it never got that far, whether the go
+    file was written). Once the child's isolation file appears (its runner then waits, before any
+    submission code), the file is read, its namespace is read, its processes join `cgroup` and the go
+    file is written, unless `RELEASE_BY_S` has passed since the isolation file was. The memory
     of the known processes is read at every poll; the (costlier) scan of /proc for new ones every
     `SCAN_EVERY` polls. The warden and the pid namespace's first process (the warden's children) only
     wait and share their pages with the runner: they are not counted.
@@ -592,16 +623,19 @@ def _watch(
     peak_mb = 0.0
     members = measured = [child.pid]
     namespace = None
-    released = False
+    isolation = None
+    went_on = False
     for poll in itertools.count():
-        if not released and (io / ISOLATION_FILE).exists():
+        if isolation is None and (io / ISOLATION_FILE).exists():
+            isolation = _read_isolation(io / ISOLATION_FILE)
             namespace = _private_namespace(child.pid)
             cgroup.join(_child_processes(child.pid, namespace))
-            (io / GO_FILE).touch()
-            released = True
-        returncode = child.wait(POLL_S if released else START_POLL_S)
+            went_on = _isolated_for(io / ISOLATION_FILE) < RELEASE_BY_S
+            if went_on:
+                (io / GO_FILE).touch()
+        returncode = child.wait(START_POLL_S if isolation is None else POLL_S)
         if returncode is not None:
-            return None, returncode, peak_mb, namespace
+            return None, returncode, peak_mb, namespace, isolation, went_on
         verdict = None
         if time.monotonic() - started > limits.wall_s:
             verdict = "timeout"
@@ -615,8 +649,18 @@ def _watch(
         if verdict is not None:
             _kill_all(child, namespace, cgroup, reaped=False)
             returncode = child.wait(KILL_WAIT_S)
-            return verdict, -signal.SIGKILL if returncode is None else returncode, peak_mb, namespace
+            returncode = -signal.SIGKILL if returncode is None else returncode
+            return verdict, returncode, peak_mb, namespace, isolation, went_on
     raise AssertionError("unreachable")
+
+
+def _isolated_for(isolation_file: Path) -> float:
+    """Seconds since the warden wrote `isolation_file` (its modification time: the warden's own, from
+    before any submission code ran)."""
+    try:
+        return time.time() - isolation_file.stat().st_mtime
+    except OSError:
+        return math.inf
 
 
 def _private_namespace(pid: int) -> str | None:
@@ -717,9 +761,10 @@ def _collect(
     duration: float,
     limits: Limits,
     memory_watched: bool,
+    isolation: Mapping[str, bool],
 ) -> dict[str, Any]:
-    """Turn the child's files, exit status and the watcher's verdict into ChildRun fields."""
-    isolation = _read_isolation(io / ISOLATION_FILE)
+    """Turn the child's files, exit status, the isolation it reported before release and the
+    watcher's verdict into ChildRun fields."""
     fields: dict[str, Any] = {
         "status": "ok",
         "value": None,
@@ -769,6 +814,7 @@ def _without_sandbox_paths(text: str, root: Path) -> str:
 
 
 def _read_isolation(path: Path) -> dict[str, bool]:
+    """The layers of the isolation file (the warden writes it whole, by a rename), each True or False."""
     try:
         reported = json.loads(path.read_text())
     except (OSError, ValueError):
@@ -988,6 +1034,7 @@ def _signal_text(number: int) -> str:
 
 
 def _outside_kill_text(memory_watched: bool) -> str:
-    """Why a child died of a SIGKILL that the harness did not send for a limit."""
+    """Why a child died of a SIGKILL that the harness did not send for a limit: the child's own
+    processes can send it to themselves, so the text says only what the harness knows."""
     why = "the kernel reports no out-of-memory kill" if memory_watched else "perhaps the system's OOM killer"
-    return f"killed by SIGKILL from outside the harness (not for a limit; {why})"
+    return f"killed by SIGKILL, not sent by the harness for a limit ({why})"

@@ -319,8 +319,19 @@ def test_a_child_missing_a_required_layer_does_not_run(monkeypatch):
     if layers().get("user-namespace"):
         pytest.skip("this machine gives children a user namespace")
     run = call("sandbox_environment", "Model.predict", 1)
-    assert (run.status, run.value) == ("error", None)
+    assert (run.status, run.value, run.released) == ("error", None, False)
     assert run.error == "probe not run: the sandbox could not isolate the child (user-namespace did not hold)"
+    failed = child_failure("api.predict", Category.API, run, "predict", LIMITS)
+    assert failed.fault is Fault.SETUP and failed.message.endswith("did not hold)): re-run it")
+
+
+# whose fault (issue 7 item 10): a child's own SIGKILL is the submission's, once the child was released
+def test_a_child_that_sigkills_itself_is_killed_and_at_fault():
+    run = call("attack_self_kill", "Model.train", 1, 2, 3)
+    assert (run.status, run.released) == ("killed", True), run.error
+    assert run.error.startswith("killed by SIGKILL, not sent by the harness for a limit")
+    failed = child_failure("api.train", Category.API, run, "train", LIMITS)
+    assert (failed.outcome, failed.fault) == (Outcome.CRASH, Fault.SUBMISSION)
 
 
 # item 8: the parent's walk of a result is bounded

@@ -9,6 +9,7 @@ import importlib.util
 import math
 import types
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -18,7 +19,7 @@ import harness.checks.blocks.probe as probes
 from harness.checks.blocks import grids, reference
 from harness.checks.blocks.judge import BLOCK_KINDS, judge_block, resolve_absent
 from harness.results import Fault, Outcome
-from harness.sandbox import ChildRun
+from harness.sandbox import ChildRun, Limits
 
 FIXTURES = Path(__file__).parent / "submissions"
 
@@ -587,12 +588,54 @@ def test_grids_cover_the_statement():
     assert any(math.prod(c.input_shape[2:]) % 2 for c in grids.GRIDS["conv2d"])
 
 
-def test_a_record_the_harness_cannot_read_is_a_setup_error_not_a_failure():
+def test_a_record_the_harness_cannot_read_is_the_submissions_error():
+    """The child's process wrote the record: one that cannot be judged never earns a re-run."""
     trials = grids.trials("relu", 0)
     value = {"class": "ReLU", "configs": ["tampered"] + [{"status": "ok"}] * (len(trials) - 1)}
     result = judge_block(KINDS["relu"], trials, ChildRun("ok", value, "", "", "", "", 0.0, False), 0.0)
-    assert (result.outcome, result.fault) == (Outcome.ERROR, Fault.SETUP)
+    assert (result.outcome, result.fault) == (Outcome.ERROR, Fault.SUBMISSION)
     assert "the harness could not judge it: TypeError: the record is a str, not a dict" in result.message
+
+
+@pytest.mark.parametrize(("released", "fault"), [(True, Fault.SUBMISSION), (False, Fault.SETUP)])
+def test_a_block_child_killed_by_sigkill_is_the_setups_only_before_release(released, fault):
+    """The harness sent no SIGKILL: once released, the child's own processes may have."""
+    killed = (
+        "killed by SIGKILL, not sent by the harness for a limit (the kernel reports no out-of-memory kill)"
+    )
+    child = ChildRun("killed", None, killed, "", "", "", 0.0, False, released=released)
+    result = judge_block(KINDS["relu"], grids.trials("relu", 0), child, 0.0)
+    assert (result.outcome, result.fault) == (Outcome.CRASH, fault)
+    died = f"the process died while running the block ({killed})"
+    assert result.message == (
+        f"ReLU: {died}"
+        if released
+        else f"ReLU: the sandbox did not run the block's checks (killed: {killed}): re-run it"
+    )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{"class": None, "classes": 5}, {"class": "ReLU", "configs": []}],
+    ids=["judge-raises", "configs-missing"],
+)
+def test_a_forged_blocks_value_is_the_submissions_error(monkeypatch, value):
+    """A released child's value breaks the judge (`classes` not a list) or leaves configurations out:
+    the submission's ERROR, named in the message; before release it would be the set-up's."""
+    import harness.checks.blocks.judge as blocks
+
+    trials = grids.trials("relu", 0)
+    monkeypatch.setattr(blocks.grids, "trials", lambda kind, seed: trials)
+    monkeypatch.setattr(
+        blocks, "run_probe", lambda *a, **k: ChildRun("ok", value, "", "", "", "", 0.0, False)
+    )
+    ctx = SimpleNamespace(
+        seed=0, limits=lambda check_id: Limits(), submission=SimpleNamespace(package_dir=None),
+        note_recordings=lambda *a: None,
+    )  # fmt: skip
+    result = blocks._check_or_report(KINDS["relu"], ctx)
+    assert (result.id, result.outcome, result.fault) == ("blocks.relu", Outcome.ERROR, Fault.SUBMISSION)
+    assert result.message.startswith("ReLU: the child")
 
 
 @pytest.mark.parametrize(
@@ -641,5 +684,5 @@ def test_a_harness_bug_in_one_block_costs_only_that_block(monkeypatch):
     monkeypatch.setattr(blocks, "check_block", broken)
     results = {r.id: r for r in blocks.run(ctx=None)}
     assert (results["blocks.relu"].outcome, results["blocks.relu"].fault) == (Outcome.ERROR, Fault.SETUP)
-    assert results["blocks.relu"].message == "ReLU: the harness failed: KeyError: 'grid'"
+    assert results["blocks.relu"].message.startswith("ReLU: the harness failed: KeyError: 'grid' (at test_")
     assert results["blocks.sigmoid"].outcome is Outcome.MISSING

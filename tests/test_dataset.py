@@ -44,7 +44,7 @@ DEFECTS = [
     pytest.param(lambda p: save(p, {"a": images()}), "holds a dict, expected a 2-tuple", id="dict"),
     pytest.param(lambda p: save(p, images()), "holds a Tensor, expected a 2-tuple", id="bare-tensor"),
     pytest.param(lambda p: save(p, (images(),) * 3), "holds a 3-tuple", id="3-tuple"),
-    pytest.param(lambda p: save(p, (images(), 7)), "is a int, expected a tensor", id="not-a-tensor"),
+    pytest.param(lambda p: save(p, (images(), 7)), "is of type int, expected a tensor", id="not-a-tensor"),
     pytest.param(lambda p: save(p, (images()[0], images()[0])), "(rank 4)", id="rank-3"),
     pytest.param(lambda p: save(p, (images(shape=(1, 32, 32)),) * 2), "1 channels, expected 3", id="grey"),
     pytest.param(lambda p: save(p, (images(shape=(3, 16, 16)),) * 2), "16×16 images", id="16x16"),

@@ -267,6 +267,20 @@ CASES: dict[str, Case] = {
         "api.import-names": fails(Outcome.ERROR, "model.py could not be imported: RuntimeError"),
         "psnr.pretrained": fails(Outcome.ERROR, "model.py could not be imported: RuntimeError"),
     }),
+    "fault-from-relabelled-code": Case("attack_relabelled_fault", (API,), {
+        # The exception escapes the api probe from code whose co_filename is the harness's probe file.
+        "api.import-names": fails(Outcome.ERROR, "raised RuntimeError: probe state lost",
+                                  "(escaped probe_surface; raised at harness/checks/model_steps/probe.py:"),
+        "api.model-init": fails(Outcome.ERROR, "raised RuntimeError: probe state lost"),
+        "api.load-pretrained": fails(Outcome.ERROR, "raised RuntimeError: probe state lost"),
+        "api.predict": Expect(Outcome.PASS, fault=Fault.NONE),
+    }),
+    "train-kills-itself": Case("attack_self_kill", (API, TIMING), {
+        "api.train": fails(Outcome.CRASH, "train on 400 pairs crashed: killed by SIGKILL, not sent by the "
+                           "harness for a limit"),
+        "timing.train-epoch": fails(Outcome.CRASH, "crashed: killed by SIGKILL, not sent by the harness"),
+        "api.predict": Expect(Outcome.PASS, fault=Fault.NONE),
+    }),
     "reads-uninitialised-memory": Case("verdict_uninitialised", (BLOCKS,), {
         "blocks.sigmoid": fails(Outcome.FAIL, "reads memory torch.empty() leaves uninitialised"),
     }),
@@ -349,6 +363,26 @@ def test_reference_scores_every_point_of_the_groups_it_runs(grade: Callable[[Cas
         scored for scored in report.checks if scored.result.id in group_checks(CASES["reference"].groups)
     ]
     assert sum(s.points for s in judged) == sum(s.max_points for s in judged) > 0
+
+
+FORGED_FAULTS = ("fault-from-relabelled-code", "train-kills-itself", "fault-named-in-error-text")
+"""Rows whose submission makes its own failure look like the harness's (a traceback with no frame of
+its own, a SIGKILL the harness did not send, an error naming a harness file)."""
+
+
+@pytest.mark.parametrize("name", FORGED_FAULTS)
+def test_a_failure_made_to_look_like_the_harnesss_costs_its_points(
+    grade: Callable[[Case], Report], name: str
+) -> None:
+    """Whose fault comes from the parent's own observation (the child was released to the submission's
+    code), so the failed checks score 0 of their points, and none is withheld for a re-run."""
+    case = CASES[name]
+    report = grade(case)
+    scored = {s.result.id: s for s in report.checks}
+    failed = [check_id for check_id, expect in case.expected.items() if expect.outcome is not Outcome.PASS]
+    assert failed and all(scored[i].points == 0 < scored[i].max_points for i in failed), failed
+    assert all(scored[i].result.fault is Fault.SUBMISSION for i in failed), failed
+    assert not set(report.summary.needs_rerun) & set(group_checks(case.groups))
 
 
 ALLOWED_FORMS = (

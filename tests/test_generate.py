@@ -98,7 +98,11 @@ def test_images_folder_reads_what_pillow_reads_and_names_what_it_skips(tmp_path:
     (folder / ".DS_Store").write_bytes(b"\0")
     manifest = make_dataset(tmp_path / "out", images=folder, train=8, val=4, seed=0)
     assert {photo["name"] for photo in manifest.photos} == {
-        "photo0.png", "photo1.png", "grey.JPG", "scan.tif", "deep.tiff"
+        "photo0.png",
+        "photo1.png",
+        "grey.JPG",
+        "scan.tif",
+        "deep.tiff",
     }
     assert manifest.skipped == [
         {"name": ".DS_Store", "reason": "hidden file"},

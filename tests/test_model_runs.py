@@ -7,7 +7,6 @@ import torch
 
 from harness.checks.model_steps.probe import probe_surface, probe_train
 from harness.checks.model_steps.runner import (
-    HARNESS_ERROR,
     STEP_ERROR,
     Step,
     child_failure,
@@ -68,8 +67,25 @@ def test_steps_of_a_healthy_child_get_their_own_values():
     assert runs[0].value.names == runs[1].value.names and "Model" in runs[0].value.names
 
 
-def dead(status: str, error: str, traceback: str = "") -> ChildRun:
-    return ChildRun(status, None, error, traceback, "", "", 3.0, True)
+def test_a_probe_bug_is_reported_as_an_error_that_names_the_probe():
+    """probe_predict given no "inputs" raises in the harness's own code, with no submission frame on the
+    stack: the step is an ERROR whose message names the probe and the harness's line, so our own tests
+    catch a probe bug (it is not withheld as a set-up fault: the child had run submission code)."""
+    steps = [Step("probe_surface", {}, Limits(wall_s=20)), Step("probe_predict", {}, Limits(wall_s=20))]
+    surface, predict = run_steps(SUBMISSIONS / "model_torch_backed" / "Miniproject_2", steps, seed=0)
+    assert surface.status == "ok" and predict.status == STEP_ERROR
+    assert predict.error.startswith("KeyError: 'inputs' (escaped probe_predict; raised at ")
+    assert "harness/checks/model_steps/probe.py:" in predict.error
+    result = child_failure("api.predict", Category.API, predict, "predict", Limits())
+    assert result.outcome is Outcome.ERROR and "escaped probe_predict" in result.message
+
+
+def dead(status: str, error: str, traceback: str = "", released: bool = True) -> ChildRun:
+    return ChildRun(status, None, error, traceback, "", "", 3.0, True, released=released)
+
+
+KILLED = "killed by SIGKILL, not sent by the harness for a limit (the kernel reports no out-of-memory kill)"
+NOT_ISOLATED = "probe not run: the sandbox could not isolate the child (user-namespace did not hold)"
 
 
 @pytest.mark.parametrize(
@@ -78,8 +94,9 @@ def dead(status: str, error: str, traceback: str = "") -> ChildRun:
         (dead("error", "SyntaxError: expected ':' (at model.py:4)", 'File "/x/lib/importlib/__init__.py"'),
          Outcome.ERROR, Fault.SUBMISSION,
          "model.py could not be imported: SyntaxError: expected ':' (at model.py:4)"),
-        (dead(HARNESS_ERROR, "KeyError: 'cases'"),
-         Outcome.ERROR, Fault.SETUP, "train on 40 pairs failed in the harness: KeyError: 'cases'"),
+        (dead(STEP_ERROR, "KeyError: 'cases' (escaped probe_train; raised at harness/x/probe.py:9)"),
+         Outcome.ERROR, Fault.SUBMISSION,
+         "train on 40 pairs raised KeyError: 'cases' (escaped probe_train; raised at harness/x/probe.py:9)"),
         (dead("error", "RuntimeError: boom", 'File "/t/lib/harness/checks/model_steps/probe.py", line 90'),
          Outcome.ERROR, Fault.SUBMISSION, "model.py could not be imported: RuntimeError: boom"),
         (dead(STEP_ERROR, "TypeError: bad tensor (at model.py:9)"),
@@ -91,9 +108,16 @@ def dead(status: str, error: str, traceback: str = "") -> ChildRun:
         (dead("crash", "killed by SIGSEGV (segmentation fault)"),
          Outcome.CRASH, Fault.SUBMISSION,
          "train on 40 pairs crashed: killed by SIGSEGV (segmentation fault)"),
+        (dead("killed", KILLED), Outcome.CRASH, Fault.SUBMISSION, f"train on 40 pairs crashed: {KILLED}"),
+        (dead("killed", KILLED, released=False), Outcome.CRASH, Fault.SETUP,
+         f"train on 40 pairs: the sandbox did not run it (killed: {KILLED}): re-run it"),
+        (dead("error", NOT_ISOLATED, released=False), Outcome.ERROR, Fault.SETUP,
+         f"train on 40 pairs: the sandbox did not run it (error: {NOT_ISOLATED}): re-run it"),
+        (dead("timeout", "still running: killed", released=False), Outcome.TIMEOUT, Fault.SETUP,
+         "train on 40 pairs: the sandbox did not run it (timeout: still running: killed): re-run it"),
     ],
-    ids=["import-error", "harness-bug", "harness-file-in-traceback-text", "step-error", "timeout", "oom",
-         "crash"],
+    ids=["import-error", "probe-bug", "harness-file-in-traceback-text", "step-error", "timeout", "oom",
+         "crash", "sigkill-after-release", "sigkill-before-release", "not-isolated", "stuck-before-release"],
 )  # fmt: skip
 def test_child_failure_says_what_died_and_whose_fault_it_is(run, outcome, fault, message):
     result = child_failure(

@@ -94,6 +94,14 @@ def test_pretrained_points_scale_up_to_the_reference():
     assert f"best blur {blur:.2f} dB" in message and "reference 26.00 dB" in message
 
 
+def test_pretrained_message_says_all_the_points_only_when_given_all():
+    """A model just short of the reference reads 99.9%, not a rounded-up 100%."""
+    _, score, message, _ = quality.judge_pretrained(at_psnr(25.998), NOISY, CLEAN, "grading", REQUIRED, 26.0)
+    assert 0.999 < score < 1 and "99.9% of the points" in message
+    _, score, message, _ = quality.judge_pretrained(at_psnr(26.5), NOISY, CLEAN, "grading", REQUIRED, 26.0)
+    assert score == 1 and "100% of the points" in message
+
+
 def test_pretrained_details_feed_the_report_summary():
     _, _, _, details = quality.judge_pretrained(at_psnr(24.0), NOISY, CLEAN, "statement", REQUIRED)
     assert details["metric"] == "statement"

@@ -21,7 +21,7 @@ from harness.checks.runtime_rules import judge as runtime_rules
 from harness.checks.runtime_rules import probe
 from harness.checks.runtime_rules.judge import TorchRecording, forbidden_reason, judge_recording
 from harness.results import Fault, Outcome
-from harness.sandbox import Limits
+from harness.sandbox import ChildRun, Limits
 
 REPO = Path(__file__).resolve().parents[1]
 SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
@@ -281,6 +281,19 @@ def test_check_through_the_sandbox(package: Path, outcome: Outcome, in_message: 
     assert result.outcome is outcome, result.message
     assert in_message in result.message
     assert result.duration_s > 0
+
+
+def test_a_recording_forged_to_break_the_judge_is_the_submissions_error(monkeypatch) -> None:
+    """The child's process writes its value: one with no "calls" is an ERROR of the submission, not a
+    group failure that would be withheld for a re-run (and skip the graded children's findings)."""
+    forged = ChildRun("ok", {"steps": []}, "", "", "", "", 0.1, True)
+    monkeypatch.setattr(runtime_rules, "run_probe", lambda *args, **kwargs: forged)
+    [result] = runtime_rules.run(_context(REPO / "Miniproject_2"))
+    assert (result.outcome, result.fault) == (Outcome.ERROR, Fault.SUBMISSION)
+    assert (
+        result.message
+        == "running the code under the recorder: probe returned malformed data: calls is missing"
+    )
 
 
 def test_the_canary_tells_a_working_recorder_from_a_popped_one(tmp_path: Path) -> None:

@@ -232,22 +232,50 @@ def test_the_cleanup_kill_of_a_reaped_child_spares_a_process_that_took_its_pid()
 
 
 @pytest.mark.parametrize(
-    ("verdict", "status", "fault"),
-    [("timeout", "timeout", "submission"), ("oom", "oom", "submission"), (None, "killed", "setup")],
-    ids=["harness-kill-for-time", "harness-kill-for-memory", "kill-from-outside"],
+    ("verdict", "released", "status", "fault"),
+    [
+        ("timeout", True, "timeout", "submission"),
+        ("oom", True, "oom", "submission"),
+        (None, True, "killed", "submission"),
+        (None, False, "killed", "setup"),
+    ],
+    ids=[
+        "harness-kill-for-time",
+        "harness-kill-for-memory",
+        "other-kill-after-release",
+        "kill-before-release",
+    ],
 )
-def test_a_sigkill_is_reported_as_whoever_sent_it(tmp_path, verdict, status, fault):
+def test_a_sigkill_is_the_setups_fault_only_before_the_child_was_released(
+    tmp_path, verdict, released, status, fault
+):
+    """A SIGKILL the harness did not send may be the child's own (`os.kill(os.getpid(), SIGKILL)`):
+    only a child the parent had not yet released to the submission's code gets a re-run for it."""
     from harness import sandbox
     from harness.checks.model_steps.runner import child_failure
     from harness.results import Category
 
-    fields = sandbox._collect(tmp_path, -signal.SIGKILL, verdict, "", "", 1.0, TIGHT, memory_watched=True)
+    fields = sandbox._collect(tmp_path, -signal.SIGKILL, verdict, "", "", 1.0, TIGHT, True, {})
     assert fields["status"] == status
-    run = sandbox.ChildRun(**{**fields, "isolation": {}})
+    run = sandbox.ChildRun(**{**fields, "isolation": {}}, released=released)
     failed = child_failure("api.predict", Category.API, run, "predict", TIGHT)
     assert failed.fault.value == fault
-    if verdict is None:
+    if verdict is None and released:
         assert failed.message == (
-            "predict was killed by SIGKILL from outside the harness (not for a limit; the kernel reports no "
-            "out-of-memory kill): re-run it"
+            "predict crashed: killed by SIGKILL, not sent by the harness for a limit (the kernel reports no "
+            "out-of-memory kill)"
         )
+
+
+def test_a_child_the_parent_was_too_slow_to_release_is_not_released(monkeypatch):
+    """Past `RELEASE_BY_S` after the isolation file (a stalled parent) the parent writes no go file, so
+    the warden gives up before any submission code and the run is the set-up's, never a guess."""
+    from harness import sandbox
+
+    monkeypatch.setattr(sandbox, "RELEASE_BY_S", -1.0)
+    run = run_probe(
+        "harness.probes.call:call", SUBMISSIONS / "attack_self_kill" / "Miniproject_2",
+        {"target": "Model.train", "args": [1, 2, 3]}, TIGHT,
+    )  # fmt: skip
+    assert (run.status, run.released) == ("error", False)
+    assert run.error.startswith("probe not run: the sandbox could not isolate the child (the parent never")

@@ -185,8 +185,9 @@ def ink(grid: Image.Image, box: tuple[int, int, int, int]) -> int:
 def test_grid_names_its_columns_and_captions_noisy_and_output_with_their_psnr() -> None:
     samples = report_samples.samples(count=2)
     plain = sample_grid(samples, scale=4)
-    captioned = sample_grid({**samples, "noisy_db": torch.tensor([20.7, 21.0]),
-                             "output_db": torch.tensor([24.1, 25.3])}, scale=4)
+    captioned = sample_grid(
+        {**samples, "noisy_db": torch.tensor([20.7, 21.0]), "output_db": torch.tensor([24.1, 25.3])}, scale=4
+    )
     tile = 32 * 4
     for column in range(3):
         left = column * (tile + GAP_PX)

@@ -111,7 +111,9 @@ def main(argv: list[str] | None = None) -> None:
     os.read(ready_read, 1)
     runner = child_of(init)
     layers.update(verify(runner, spec["uid"], view))
-    Path(spec["isolation_file"]).write_text(json.dumps(layers))
+    isolation_file = Path(spec["isolation_file"])
+    isolation_file.with_suffix(".partial").write_text(json.dumps(layers))
+    isolation_file.with_suffix(".partial").replace(isolation_file)  # whole when the parent sees it
     released = _wait_for(Path(spec["go_file"]))
     missing = [layer for layer in spec["require"] if not layers.get(layer)]
     if missing or not released:
@@ -241,10 +243,12 @@ def _read_all(limits: dict[int, int]) -> list[bytes | None]:
 
 
 def _exit_as(status: int) -> None:
-    """Leave with the runner's exit code, or die of the signal that killed it."""
+    """Leave with the runner's exit code, or die of the signal that killed it (SIGKILL has no handler
+    to reset: setting one raises, which would make a killed runner look like an exit with code 1)."""
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
-        signal.signal(number, signal.SIG_DFL)
+        if number != signal.SIGKILL:
+            signal.signal(number, signal.SIG_DFL)
         os.kill(os.getpid(), number)
     os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 1)
 

@@ -94,7 +94,7 @@ def run(ctx: CheckContext) -> list[CheckResult]:
     ]
     surface, predict, train = run_steps(ctx.submission.package_dir, steps, ctx.seed, record=True)
     ctx.note_recordings("api", (surface, predict, train))
-    if surface.status == "error" and not is_refused_result(surface):
+    if surface.status == "error" and surface.released and not is_refused_result(surface):
         failed = child_failure(
             "api.import-names", Category.API, surface, "importing model.py", steps[0].limits
         )

@@ -36,6 +36,7 @@ from harness.checks.blocks.verdicts import (
     judge_optimizer,
     judge_safely,
 )
+from harness.checks.model_steps.runner import error_line, fault_of
 from harness.checks.registry import probe_spec
 from harness.context import CheckContext, GroupWork
 from harness.results import Category, CheckResult, Fault, Outcome
@@ -121,12 +122,13 @@ def _unit(kind: BlockKind, ctx: CheckContext) -> list[CheckResult]:
 
 
 def _check_or_report(kind: BlockKind, ctx: CheckContext) -> CheckResult:
-    """`check_block`, with a bug of the harness in one block reported as that block's set-up error."""
+    """`check_block`, with a bug of the harness in one block reported as that block's error: before
+    its child runs, a set-up error (re-run); while judging what a released child sent, the
+    submission's (`_judged`)."""
     try:
         return check_block(kind, ctx)
     except Exception as exc:  # ours, not the submission's: the other blocks still get their results
-        first_line = (str(exc).splitlines() or [""])[0]
-        message = f"{kind.class_name}: the harness failed: {type(exc).__name__}: {first_line}"
+        message = f"{kind.class_name}: the harness failed: {error_line(exc)}"
         return CheckResult(kind.check_id, Category.BLOCKS, Outcome.ERROR, message, fault=Fault.SETUP)
 
 
@@ -138,7 +140,21 @@ def check_block(kind: BlockKind, ctx: CheckContext) -> CheckResult:
     args = grids.probe_args(trials, ctx.seed, limits.wall_s)
     child = run_probe(kind.probe, ctx.submission.package_dir, args, limits, record=True)
     ctx.note_recordings(kind.check_id, (child,))
-    return judge_block(kind, trials, child, time.perf_counter() - started)
+    return _judged(kind, trials, child, time.perf_counter() - started)
+
+
+def _judged(kind: BlockKind, trials: Sequence[grids.Trial], child: ChildRun, elapsed_s: float) -> CheckResult:
+    """`judge_block`; when it raises on what the child sent, an ERROR whose fault is `fault_of` the
+    child: a released child's value is the submission's to forge, so a judge it breaks costs the
+    submission, and the message names the error and the harness's line for whoever reads it."""
+    try:
+        return judge_block(kind, trials, child, elapsed_s)
+    except Exception as exc:  # what the child sent broke the judge (forged, or a bug of ours)
+        message = f"{kind.class_name}: the child's record could not be judged: {error_line(exc)}"
+        details = {"child_status": child.status, "child_error": child.error}
+        return CheckResult(
+            kind.check_id, Category.BLOCKS, Outcome.ERROR, message, details, fault=fault_of(child)
+        )
 
 
 def judge_block(
@@ -150,10 +166,8 @@ def judge_block(
     if child.status != "ok":
         outcome = CHILD_OUTCOMES.get(child.status, Outcome.ERROR)
         details = {"child_status": child.status, "child_error": child.error}
-        fault = Fault.SETUP if child.status == "killed" else Fault.SUBMISSION
-        result = CheckResult(
-            kind.check_id, Category.BLOCKS, outcome, _child_failure(kind, child), details, fault=fault
-        )
+        message = _child_failure(kind, child)
+        result = CheckResult(kind.check_id, Category.BLOCKS, outcome, message, details, fault=fault_of(child))
     elif value.get("class") is None:
         classes = [str(name) for name in value.get("classes") or []]
         message = f"no {kind.class_name} class in model.py (classes found: {', '.join(classes) or 'none'})"
@@ -167,7 +181,7 @@ def judge_block(
     elif len(value.get("configs") or []) != len(trials):
         reported = len(value.get("configs") or [])
         message = f"{kind.class_name}: the child reported {reported} of {len(trials)} configurations"
-        result = CheckResult(kind.check_id, Category.BLOCKS, Outcome.ERROR, message, fault=Fault.SETUP)
+        result = CheckResult(kind.check_id, Category.BLOCKS, Outcome.ERROR, message, fault=fault_of(child))
     else:
         found = str(value["class"])
         options = {"upsampling_mode": str(value.get("mode"))} if kind.kind == "upsampling" else {}
@@ -228,10 +242,8 @@ def summarise(kind: BlockKind, found: str, verdicts: Sequence[Verdict]) -> Check
         return result(Outcome.PASS, f"{matches}{largest}{skipped_note}{via}", 1.0)
     unjudged = [v for v in counted if v.status == UNJUDGED]
     if unjudged:
-        message = (
-            f"{unjudged[0].label}: {unjudged[0].cause} ({len(unjudged)} configurations not judged; re-run)"
-        )
-        return result(Outcome.ERROR, message, len(passed) / len(counted), Fault.SETUP)
+        message = f"{unjudged[0].label}: {unjudged[0].cause} ({len(unjudged)} configurations not judged)"
+        return result(Outcome.ERROR, message, len(passed) / len(counted))
     first = next(v for v in counted if v.status != PASS)
     outcome = Outcome.ERROR if not passed and all(v.status == CRASHED for v in counted) else Outcome.FAIL
     tally = f"{len(passed)} of {len(counted)} configurations pass{skipped_note}"
@@ -277,6 +289,9 @@ def _class_of(check_id: str) -> str:
 
 
 def _child_failure(kind: BlockKind, child: ChildRun) -> str:
+    if not child.released:
+        cause = f"{child.status}: {child.error}"
+        return f"{kind.class_name}: the sandbox did not run the block's checks ({cause}): re-run it"
     if child.status == "timeout":
         return f"{kind.class_name}: the block's checks did not finish in time ({child.error})"
     if child.status == "oom":
@@ -284,5 +299,5 @@ def _child_failure(kind: BlockKind, child: ChildRun) -> str:
     if child.status == "crash":
         return f"{kind.class_name}: the process died while running the block ({child.error})"
     if child.status == "killed":
-        return f"{kind.class_name}: the block's child was {child.error}: re-run it"
+        return f"{kind.class_name}: the process died while running the block ({child.error})"
     return f"{kind.class_name}: {child.error}"

@@ -108,8 +108,10 @@ class _Judgement:
 def judge_safely(
     judge: Callable[..., Verdict], trial: Trial, record: Any, *args: Any, **kwargs: Any
 ) -> Verdict:
-    """`judge(trial, record, ...)`, or an UNJUDGED verdict when the record cannot be read (a harness
-    problem, or a record the submission tampered with): the grader re-runs, nobody is penalised."""
+    """`judge(trial, record, ...)`, or an UNJUDGED verdict when the record cannot be read (a record
+    the submission tampered with, or a harness problem): the configuration does not pass, and the
+    cause names the error so that a bug of ours still shows (the submission's process wrote the
+    record, so its failing to be judged is never a reason to withhold the points for a re-run)."""
     try:
         if not isinstance(record, Mapping):
             raise TypeError(f"the record is a {type(record).__name__}, not a dict")

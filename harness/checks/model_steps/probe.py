@@ -25,7 +25,7 @@ from typing import Any
 import torch
 
 from harness.probes import stand_ins
-from harness.probes.capture import describe_exception, plain
+from harness.probes.capture import describe_exception, plain, submission_frame
 from harness.probes.rebinding import rebound
 
 PREDICT_BATCH = 100
@@ -260,7 +260,8 @@ def probe_steps(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
     Before each step: a marker line `<args["marker"]> <index>` on stderr, SIGALRM armed for the step's
     wall time (its default action ends the process), and the seeds reset, so a step's value does not
     depend on the steps run before it. An exception that escapes a probe costs only its step: the step
-    has `failure` {"fault": "submission" | "harness", "error"} instead of a value.
+    has `failure` {"error": `_escaped`'s line} instead of a value. Whose fault that is, this process
+    does not say (the submission runs in it): the parent decides (`runner.fault_of`).
     """
     values = []
     for index, step in enumerate(args["steps"]):
@@ -275,19 +276,28 @@ def probe_steps(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
         start = time.perf_counter()
         try:
             value, failure = globals()[probe](model, step["args"]), None
-        except Exception as exc:  # escaped the probe's own try/excepts: whose fault is read from frames
-            value, failure = None, _escaped(exc, _package_dir(model))
+        except Exception as exc:  # escaped the probe's own try/excepts: costs only this step
+            value, failure = None, {"error": _escaped(exc, probe, _package_dir(model))}
         seconds = time.perf_counter() - start
         signal.alarm(0)
         values.append({"value": value, "seconds": seconds, "failure": failure})
     return {"steps": values}
 
 
-def _escaped(exc: Exception, package_dir: Path) -> dict[str, str]:
-    """An exception that escaped a probe, with whose fault it is: "submission" when a frame of its
-    traceback runs a file of the submission's package, else "harness" (a bug of the probe, to re-run).
-    Decided from the frames' code objects, never from text a submission could write into a message."""
-    package = package_dir.resolve()
-    frames = [Path(frame.f_code.co_filename).resolve() for frame, _ in traceback.walk_tb(exc.__traceback__)]
-    fault = "submission" if any(package in path.parents for path in frames) else "harness"
-    return {"fault": fault, "error": describe_exception(exc, package_dir)}
+def _escaped(exc: Exception, probe: str, package_dir: Path) -> str:
+    """An exception that escaped `probe`, in one line: `describe_exception`'s, which names the
+    submission's file and line when one is on the stack, else the probe and the innermost line that
+    raised ("escaped probe_train; raised at harness/checks/model_steps/probe.py:120"), so that a bug
+    of the harness is told apart in the report by whoever reads it (not by this process, where the
+    submission runs)."""
+    error = describe_exception(exc, package_dir)
+    if submission_frame(exc, package_dir) is not None:
+        return error
+    innermost = traceback.extract_tb(exc.__traceback__)[-1]
+    return f"{error} (escaped {probe}; raised at {_harness_relative(innermost.filename)}:{innermost.lineno})"
+
+
+def _harness_relative(filename: str) -> str:
+    """`filename` from the harness package's folder (`harness/...`), or its base name outside it."""
+    path = Path(filename)
+    return "/".join(path.parts[path.parts.index("harness") :]) if "harness" in path.parts else path.name

@@ -185,9 +185,9 @@ the timing judge still reads dicts, and is converted once its concurrent rework 
 
 @dataclass(frozen=True)
 class StepFailure:
-    """An exception that escaped a probe (`probe._escaped`): whose fault, "submission" or "harness"."""
+    """An exception that escaped a probe, in one line (`probe._escaped`); whose fault it is, the parent
+    decides (`runner.fault_of`)."""
 
-    fault: str
     error: str
 
 

@@ -13,12 +13,16 @@ earlier step may be blamed, while the real culprit still fails on its own in the
 
 When the child dies or the submission raises before a check's own question is reached, the result says
 so in one line that names the step (`Model()`, `load_pretrained_model()`, `train(...)`) and the cause.
+Whose fault it is comes from `fault_of`, the parent's own observation alone: a child that was released
+to the submission's code made its own failure, however it reports it (its process can write its
+result, patch the probes and re-label its code objects); only one that failed before could not.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
+import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -140,21 +144,17 @@ def run_steps(package_dir: Path, steps: Sequence[Step], seed: int, record: bool 
     ]
 
 
-HARNESS_ERROR = "harness-error"
-"""The status `run_steps` gives a step whose probe failed with no frame of the submission on the stack:
-the one way a model-level check is the harness's fault (SETUP), set by the harness, never read from
-a message or a traceback's text."""
-
 STEP_ERROR = "step-error"
-"""The status of a step whose probe failed with a frame of the submission on the stack."""
+"""The status of a step whose probe raised past its own guards (`probe.probe_steps`): the error names
+the submission's file and line when one is on the stack, else the probe and the harness's line, so a
+bug of ours still shows in the report; it is the submission's fault either way (see `fault_of`)."""
 
 
 def _step_run(run: ChildRun, value: StepValue, duration_s: float) -> ChildRun:
-    """One step's share of a finished child: its value, or its escaped failure as an error status."""
+    """One step's share of a finished child: its value, or its escaped failure as `STEP_ERROR`."""
     if value.failure is None:
         return replace(run, value=value.value, duration_s=duration_s)
-    status = HARNESS_ERROR if value.failure.fault == "harness" else STEP_ERROR
-    return replace(run, status=status, value=None, error=value.failure.error, duration_s=duration_s)
+    return replace(run, status=STEP_ERROR, value=None, error=value.failure.error, duration_s=duration_s)
 
 
 def checked_step(run: ChildRun, probe: str) -> ChildRun:
@@ -177,7 +177,6 @@ def malformed(run: ChildRun, problem: str) -> ChildRun:
 _CHILD_OUTCOMES = {
     MALFORMED: Outcome.ERROR,
     "error": Outcome.ERROR,
-    HARNESS_ERROR: Outcome.ERROR,
     STEP_ERROR: Outcome.ERROR,
     "timeout": Outcome.TIMEOUT,
     "oom": Outcome.OOM,
@@ -189,24 +188,41 @@ CUDA_LOAD_HINT = "Attempting to deserialize object on a CUDA device"
 """torch's error when a file saved from CUDA tensors is loaded without `map_location` on a CPU machine."""
 
 
+def fault_of(run: ChildRun) -> Fault:
+    """Whose fault a child's failure is, from what the parent observed itself (`ChildRun.released`):
+    SETUP when the child failed before the parent let it go on to the submission's code (the sandbox
+    could not start or isolate it), else SUBMISSION, whatever its status, value or messages say."""
+    return Fault.SUBMISSION if run.released else Fault.SETUP
+
+
+def error_line(exc: Exception) -> str:
+    """`ExcType: first line of its message (at file.py:LINE)` of an exception raised in this process
+    while judging a child's value, LINE the innermost that raised: a bug of ours, or a value forged
+    to break a judge, is then named in the report (whose fault it is, `fault_of` the child says)."""
+    first_line = (str(exc).splitlines() or [""])[0]
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
+    return f"{type(exc).__name__}: {first_line}{where}"
+
+
 def child_failure(
     check_id: str, category: Category, run: ChildRun, doing: str, limits: Limits
 ) -> CheckResult:
     """The result of a check whose child ended without a value (status error/timeout/oom/crash).
 
     `doing` names the work in words ("train on 512 pairs"), so the message reads
-    "train on 512 pairs did not finish within 60 s". Whose fault it is comes from the status alone:
-    `HARNESS_ERROR` (set by `run_steps` when a probe failed with no submission frame on the stack) is
-    the harness's (SETUP: re-run and report it), and so is "killed" (a SIGKILL that was not the
-    harness's for a limit nor the kernel's for memory: the machine's); `STEP_ERROR` (the submission's
-    code raised where a probe did not expect it), "error" (model.py failed to import) and `MALFORMED`
-    (a value that is not what the probe returns, see `records`) are the submission's.
+    "train on 512 pairs did not finish within 60 s". Whose fault it is comes from `fault_of`; a child
+    that never ran the submission's code says so ("the sandbox did not run it: ...: re-run it").
+    After release: `STEP_ERROR` (a probe raised past its guards; the error names the submission's
+    line, or the probe's when none is on the stack), "error" (model.py failed to import), `MALFORMED`
+    (a value that is not what the probe returns, see `records`), a timeout, memory, a crash, and
+    "killed" (a SIGKILL the harness did not send, which the child's processes can send themselves).
     """
-    fault = Fault.SUBMISSION
-    if run.status == HARNESS_ERROR:
-        fault, message = Fault.SETUP, f"{doing} failed in the harness: {run.error}"
+    fault = fault_of(run)
+    if fault is Fault.SETUP:
+        message = f"{doing}: the sandbox did not run it ({run.status}: {run.error}): re-run it"
     elif run.status == "killed":
-        fault, message = Fault.SETUP, f"{doing} was {run.error}: re-run it"
+        message = f"{doing} crashed: {run.error}"
     elif run.status == STEP_ERROR:
         message = f"{doing} raised {run.error}"
     elif is_refused_result(run):

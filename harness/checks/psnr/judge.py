@@ -25,6 +25,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from itertools import pairwise
@@ -130,6 +131,11 @@ class PsnrScale:
         )
 
 
+def _percent(fraction: float) -> str:
+    """`fraction` as a percentage rounded down to 0.1, so that 100% means all the points."""
+    return f"{math.floor(fraction * 1000) / 10:g}%"
+
+
 def judge_pretrained(
     output: Tensor,
     noisy: Tensor,
@@ -171,7 +177,7 @@ def judge_pretrained(
         scaled=True,
     )
     head = f"pretrained PSNR {psnr_db:.2f} dB ({metric} metric)"
-    beside = f"; {scale.describe()}: {score:.0%} of the points"
+    beside = f"; {scale.describe()}: {_percent(score)} of the points"
     if psnr_db >= required_db:
         message = f"{head} reaches the required {required_db:.2f} dB{beside}"
         return Outcome.PASS, score, message, details

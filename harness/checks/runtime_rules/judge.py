@@ -39,7 +39,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from harness.checks.model_steps.runner import child_details, child_failure, malformed
+from harness.checks.model_steps.runner import (
+    child_details,
+    child_failure,
+    error_line,
+    fault_of,
+    malformed,
+)
 from harness.checks.parsing import MalformedRecord, check_record_types, parse_as
 from harness.checks.registry import probe_spec
 from harness.checks.rules.judge import is_allowed_torch_name
@@ -134,19 +140,23 @@ def run(ctx: CheckContext) -> list[CheckResult]:
     started = time.perf_counter()
     limits = ctx.limits(CHECK_ID)
     child = run_probe(PROBE, ctx.submission.package_dir, {"seed": ctx.seed}, limits)
-    if child.status != "ok":
+    try:
+        recording = parse_as(TorchRecording, child.value) if child.status == "ok" else None
+    except MalformedRecord as problem:
+        child, recording = malformed(child, str(problem)), None
+    if recording is None:
         failed = child_failure(
             CHECK_ID, Category.RUNTIME_RULES, child, "running the code under the recorder", limits
         )
         return [replace(failed, duration_s=time.perf_counter() - started)]
     try:
-        recording = parse_as(TorchRecording, child.value)
-    except MalformedRecord as problem:
-        failed = child_failure(
-            CHECK_ID, Category.RUNTIME_RULES, malformed(child, str(problem)), "recording torch calls", limits
+        result = judge_recording(recording, ctx.rubric.rule_profile, child_details(child))
+    except Exception as exc:  # a record of the right shape still broke the judge (the child's to write)
+        message = f"the recorder's child sent a record that cannot be judged: {error_line(exc)}"
+        details = child_details(child)
+        result = CheckResult(
+            CHECK_ID, Category.RUNTIME_RULES, Outcome.ERROR, message, details, fault=fault_of(child)
         )
-        return [replace(failed, duration_s=time.perf_counter() - started)]
-    result = judge_recording(recording, ctx.rubric.rule_profile, child_details(child))
     return [replace(result, duration_s=time.perf_counter() - started)]
 
 
