@@ -96,6 +96,7 @@ def check_submission(
             sandbox=sandbox.isolation,
             started_at=started_at,
             wall_s=time.monotonic() - started,
+            reference_dir=reference,
         )
 
 

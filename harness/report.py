@@ -136,6 +136,7 @@ def build_report(
     sandbox: Mapping[str, bool] | None = None,
     started_at: datetime | None = None,
     wall_s: float = 0.0,
+    reference_dir: Path | None = None,
 ) -> Report:
     """Score `results` with `rubric` and assemble the report of `submission`.
 
@@ -165,6 +166,7 @@ def build_report(
             threads=threads,
             network_isolated=network_isolated,
             sandbox=sandbox,
+            reference_dir=reference_dir,
         ),
         run=RunInfo(
             started_at=(started_at or datetime.now(timezone.utc)).isoformat(timespec="seconds"),

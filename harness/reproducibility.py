@@ -56,6 +56,9 @@ class Reproducibility:
     sandbox: Mapping[str, bool] | None = None
     """Each isolation layer of the children (`harness.probes.isolation.LAYERS` and "cgroup") and whether
     it held (None: not reported)."""
+    reference_sha256: str | None = None
+    """`package_sha256` of the reference `Miniproject_2` whose PSNR tops the PSNR scale and whose time
+    the timing ratios are taken against; None when no reference took part."""
 
 
 def collect_reproducibility(
@@ -66,8 +69,10 @@ def collect_reproducibility(
     threads: int = 1,
     network_isolated: bool | None = None,
     sandbox: Mapping[str, bool] | None = None,
+    reference_dir: Path | None = None,
 ) -> Reproducibility:
-    """Describe this run; hashes the data files (raises `DataError` when one cannot be read)."""
+    """Describe this run; hashes the data files (raises `DataError` when one cannot be read) and the
+    reference package `reference_dir` when one took part."""
     files = {f.relpath: f.sha256 for f in sorted(submission.files, key=lambda f: f.relpath)}
     commit, dirty = _git_state(_HARNESS_ROOT)
     return Reproducibility(
@@ -87,7 +92,17 @@ def collect_reproducibility(
         rubric_name=rubric.name,
         rubric_sha256=rubric.sha256,
         sandbox=None if sandbox is None else MappingProxyType(dict(sandbox)),
+        reference_sha256=None if reference_dir is None else package_sha256(reference_dir),
     )
+
+
+def package_sha256(package_dir: Path) -> str:
+    """One sha256 of a package folder's files (relative paths and contents; `__pycache__` left out,
+    as Python writes it on import)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in package_dir.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(f"{path.relative_to(package_dir).as_posix()}\0{sha256_file(path)}\n".encode())
+    return digest.hexdigest()
 
 
 def sha256_file(path: Path) -> str:

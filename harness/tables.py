@@ -190,7 +190,7 @@ def markdown_text(text: str) -> str:
 
 def _reproducibility_table(report: Report) -> str:
     repro = report.reproducibility
-    bestmodel = repro.bestmodel_sha256
+    bestmodel, reference = repro.bestmodel_sha256, repro.reference_sha256
     commit = "not a git checkout" if repro.git_commit is None else repro.git_commit
     if repro.git_dirty:
         commit += " (with uncommitted changes)"
@@ -209,6 +209,7 @@ def _reproducibility_table(report: Report) -> str:
         ("sandbox", sandbox_text(repro.sandbox)),
         ("rubric", f"{repro.rubric_name}, sha256 `{repro.rubric_sha256}`"),
         ("bestmodel.pth", "absent" if bestmodel is None else f"sha256 `{bestmodel}`"),
+        ("reference", "none" if reference is None else f"sha256 `{reference}`"),
         *((f"data: {name}", f"sha256 `{digest}`") for name, digest in repro.data_files.items()),
         ("started (UTC)", report.run.started_at),
         ("wall time", f"{report.run.wall_s:.1f} s"),

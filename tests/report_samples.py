@@ -98,6 +98,7 @@ def report(
     started_at: datetime = datetime(2022, 5, 27, 12, 0, tzinfo=timezone.utc),
     wall_s: float = 12.5,
     network_isolated: bool | None = True,
+    reference_dir: Path | None = None,
 ) -> Report:
     return build_report(
         SUBMISSION,
@@ -108,4 +109,5 @@ def report(
         started_at=started_at,
         wall_s=wall_s,
         network_isolated=network_isolated,
+        reference_dir=reference_dir,
     )

@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from harness.checks.psnr import judge as quality
-from harness.results import Outcome
+from harness.results import Fault, Outcome
 from harness.rubric import Thresholds
 from harness.sample_grid import grid_samples
-from tests.model_fixtures import context_for, write_course_data
+from tests.model_fixtures import SUBMISSIONS, context_for, write_course_data
 
 CLEAN = torch.full((4, 3, 8, 8), 100, dtype=torch.uint8)
 
@@ -183,3 +183,13 @@ def test_fixture_submissions_get_their_psnr_outcomes(fixture, data, tmp_path):
         assert any(CAUSES[fixture] in r.message for r in results)
     if results[0].outcome is Outcome.PASS:
         assert set(results[0].artifacts["samples"]) == {"noisy", "output", "clean", "noisy_db", "output_db"}
+
+
+def test_a_reference_that_gives_no_psnr_withholds_the_score_for_a_re_run(data, tmp_path):
+    """Without the reference's PSNR the scale would top out at the required PSNR (more points for most):
+    the check is the set-up's fault, re-run, instead of a score on another scale."""
+    broken = SUBMISSIONS / "sandbox_syntax_error" / "Miniproject_2"
+    pretrained, _ = quality.run(context_for("model_torch_backed", tmp_path, data, reference_dir=broken))
+    assert (pretrained.outcome, pretrained.fault) == (Outcome.ERROR, Fault.SETUP)
+    assert pretrained.message.startswith("not scored, re-run: the reference's own run gave no PSNR (error: ")
+    assert pretrained.details["psnr_db"] > pretrained.details["noisy_psnr_db"]

@@ -24,6 +24,7 @@ from harness.report import (
 )
 from harness.reproducibility import cpu_model, sha256_file
 from harness.results import Category, CheckResult, Outcome
+from harness.tables import render_markdown
 from tests import report_samples
 
 
@@ -195,6 +196,24 @@ def test_data_files_are_hashed_into_the_reproducibility_block(tmp_path: Path) ->
         "val_data.pkl": hashlib.sha256(data.read_bytes()).hexdigest()
     }
     assert sha256_file(data) == hashlib.sha256(data.read_bytes()).hexdigest()
+
+
+def test_the_reference_package_is_hashed_into_the_reproducibility_block(tmp_path: Path) -> None:
+    """The reference tops the PSNR scale and calibrates the timing: a changed reference shows."""
+    reference = tmp_path / "Miniproject_2"
+    (reference / "__pycache__").mkdir(parents=True)
+    (reference / "model.py").write_text("x = 1\n")
+    (reference / "__pycache__" / "model.cpython-312.pyc").write_bytes(b"written on import")
+    first = report_samples.report(reference_dir=reference)
+    (reference / "__pycache__" / "model.cpython-312.pyc").write_bytes(b"written again")
+    assert report_samples.report(reference_dir=reference).reproducibility == first.reproducibility
+    (reference / "bestmodel.pth").write_bytes(b"weights")
+    changed = report_samples.report(reference_dir=reference).reproducibility.reference_sha256
+    assert len({first.reproducibility.reference_sha256, changed}) == 2 and changed is not None
+    assert report_samples.report().reproducibility.reference_sha256 is None
+    markdown = render_markdown(report_samples.report(reference_dir=reference))
+    assert re.search(rf"\| reference +\| sha256 `{changed}` +\|", markdown)
+    validate_report_json(report_to_json(first))
 
 
 def test_an_unreadable_data_file_is_a_data_error(tmp_path: Path) -> None:

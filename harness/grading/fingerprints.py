@@ -13,7 +13,8 @@ from functools import cache
 from pathlib import Path
 
 from harness import __version__
-from harness.reproducibility import sha256_file
+from harness.check import REFERENCE_DIR
+from harness.reproducibility import package_sha256, sha256_file
 from harness.submission import Submission
 
 HARNESS_ROOT = Path(__file__).resolve().parents[1]
@@ -47,8 +48,10 @@ def data_sha256(files: Mapping[str, str]) -> str:
 
 @cache
 def harness_version() -> str:
-    """`__version__` plus a hash of the harness's own source, rubric and schema files: a grading code
-    change between two runs regrades, even when the version number was not bumped."""
+    """`__version__` plus a hash of the harness's own source, rubric and schema files and of the
+    reference submission (it tops the PSNR scale and calibrates the timing): a change of either between
+    two runs regrades, even when the version number was not bumped."""
     files = sorted(p for p in HARNESS_ROOT.rglob("*") if p.suffix in SOURCE_SUFFIXES and p.is_file())
-    source = _digest([[p.relative_to(HARNESS_ROOT).as_posix(), sha256_file(p)] for p in files])
-    return f"{__version__}+{source[:12]}"
+    source = [[p.relative_to(HARNESS_ROOT).as_posix(), sha256_file(p)] for p in files]
+    reference = package_sha256(REFERENCE_DIR) if REFERENCE_DIR.is_dir() else None
+    return f"{__version__}+{_digest([source, reference])[:12]}"

@@ -375,8 +375,16 @@ def run(ctx: CheckContext) -> list[CheckResult]:
     pretrained, training = run_steps(ctx.submission.package_dir, steps, ctx.seed, record=True)
     ctx.note_recordings("psnr", (pretrained, training))
     thresholds = ctx.rubric.thresholds
-    reference_db = _reference_psnr(ctx, pretrained, steps[0], clean, thresholds.psnr_metric)
+    reference_db, why_none = _reference_psnr(ctx, pretrained, steps[0], clean, thresholds.psnr_metric)
     judged = judge_pretrained_run(pretrained, noisy, clean, thresholds, steps[0].limits, reference_db)
+    if why_none and judged.details.get("scaled"):
+        judged = replace(
+            judged,
+            outcome=Outcome.ERROR,
+            message=f"not scored, re-run: {why_none}, and it tops the PSNR scale; {judged.message}",
+            details={**judged.details, "reference_problem": why_none},
+            fault=Fault.SETUP,
+        )
     if is_public_val(ctx.val_path):
         judged = replace(
             judged,
@@ -396,14 +404,16 @@ def _output(run: ChildRun) -> Tensor | None:
     return run.value.output if run.status == "ok" and run.value.predict else None
 
 
-def _reference_psnr(ctx: CheckContext, own: ChildRun, step: Step, clean: Tensor, metric: str) -> float | None:
-    """The reference's pretrained PSNR on the same images (its own run when it is the submission), None
-    without a reference or when the reference's run gives no usable output."""
+def _reference_psnr(
+    ctx: CheckContext, own: ChildRun, step: Step, clean: Tensor, metric: str
+) -> tuple[float | None, str]:
+    """The reference's pretrained PSNR on the same images (its own run when it is the submission), and
+    why there is none when a reference was given but its run gave no usable output ("" otherwise)."""
     if ctx.reference_dir is None:
-        return None
+        return None, ""
     same = is_reference(ctx.submission.source, Path(ctx.reference_dir))
     (run,) = (own,) if same else run_steps(Path(ctx.reference_dir), [step], ctx.seed)
     output = _output(run)
     if output is None or output.shape != clean.shape:
-        return None
-    return METRICS[metric](output, clean)
+        return None, "" if same else f"the reference's own run gave no PSNR ({run.status}: {run.error})"
+    return METRICS[metric](output, clean), ""
