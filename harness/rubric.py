@@ -87,6 +87,10 @@ class Thresholds:
     training_max_below_noisy_db: float = 3.0
     epoch_limit_cpu_s: float = 1800.0
     epoch_limit_gpu_s: float = 600.0
+    reference_epoch_cpu_s: float = 75.0
+    """The reference's epoch in CPU seconds of one core, measured once on a stated machine: the estimate
+    on a CPU is the submission's ratio to the reference, timed beside it, times this, so the grading
+    machine's load does not move it. 0: the reference's cost measured in the same run instead."""
 
     def psnr_required_db(self, noisy_db: float) -> float:
         """The PSNR a pretrained model must reach on data whose noisy input scores `noisy_db`."""
@@ -290,6 +294,7 @@ def _parse_thresholds(table: _Reader) -> Thresholds:
         ),
         epoch_limit_cpu_s=table.number("epoch_limit_cpu_s", defaults.epoch_limit_cpu_s, positive=True),
         epoch_limit_gpu_s=table.number("epoch_limit_gpu_s", defaults.epoch_limit_gpu_s, positive=True),
+        reference_epoch_cpu_s=table.number("reference_epoch_cpu_s", defaults.reference_epoch_cpu_s),
     )
 
 

@@ -17,9 +17,8 @@ from pathlib import Path
 from harness.check import check_submission
 from harness.grading.records import GradedSubmission
 from harness.report import report_to_json
-from tests.model_fixtures import SUBMISSIONS, tight_rubric, write_course_data
+from tests.model_fixtures import REFERENCE, SUBMISSIONS, tight_rubric, write_course_data
 
-REFERENCE = Path(__file__).resolve().parents[1] / "Miniproject_2"
 LAYOUT, RULES, RUNTIME, API = "layout", "rules", "runtime-rules", "api"
 BLOCKS, TIMING, PSNR = "blocks", "timing", "psnr"
 EVERY_GROUP = (LAYOUT, RULES, RUNTIME, API, BLOCKS, TIMING, PSNR)

@@ -7,6 +7,7 @@ and the PSNR checks' pass and fail thresholds are exercised on data whose answer
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
@@ -19,6 +20,7 @@ from harness.rubric import ChildLimits, Rubric, load_rubric
 from harness.submission import resolve_submission
 
 SUBMISSIONS = Path(__file__).parent / "submissions"
+REFERENCE = Path(__file__).resolve().parents[1] / "Miniproject_2"
 
 NOISE_SIGMA = 25.0
 
@@ -65,3 +67,14 @@ def context_for(
     """A `CheckContext` for `tests/submissions/<fixture>`, copied into `workdir`, on `data` (train, val)."""
     submission = resolve_submission(SUBMISSIONS / fixture, workdir)
     return CheckContext(submission, data[0], data[1], rubric or tight_rubric(), 0, reference_dir)
+
+
+def reference_variant(fixture: str, folder: Path) -> Path:
+    """`folder/Miniproject_2`: the reference package with its `model.py` renamed `reference_model.py`
+    and `tests/submissions/<fixture>/Miniproject_2/model.py` (which subclasses its `Model`) beside it,
+    so a fixture that changes one method of the reference does not copy the reference into the tests."""
+    package = folder / "Miniproject_2"
+    shutil.copytree(REFERENCE, package)
+    (package / "model.py").rename(package / "reference_model.py")
+    shutil.copy(SUBMISSIONS / fixture / "Miniproject_2" / "model.py", package / "model.py")
+    return package

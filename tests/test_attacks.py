@@ -34,6 +34,8 @@ from harness import sandbox
 from harness.check import PUBLIC_VAL_WARNING, check_submission
 from harness.checks.model_steps.runner import child_failure
 from harness.checks.rules.judge import check_static_rules
+from harness.checks.timing import judge as timing
+from harness.context import CheckContext
 from harness.dataset import PUBLIC_VAL_NOTE, load_val
 from harness.errors import SubmissionError
 from harness.probes.capture import MAX_RESULT_BYTES, printable, unsupported_data
@@ -44,7 +46,7 @@ from harness.reproducibility import sha256_file
 from harness.results import Category, Fault, Outcome
 from harness.sandbox import Limits, run_probe
 from harness.submission import MAX_ENTRIES, TOO_DEEP, resolve_submission, safe_name
-from tests.model_fixtures import SUBMISSIONS, tight_rubric, write_course_data
+from tests.model_fixtures import REFERENCE, SUBMISSIONS, reference_variant, tight_rubric, write_course_data
 from tests.processes import all_gone
 
 CALL = "harness.probes.call:call"
@@ -107,12 +109,27 @@ def test_a_forged_result_file_is_never_read(data, tmp_path):
 
 # item 1: the parent's wall time and the kernel's CPU time, not the child's clocks
 def test_slowed_clocks_do_not_change_what_the_parent_measures():
-    run = call("attack_slow_clock", "Model.train", 1, 2, 3)
+    run = call("attack_slow_clock", "Model.train", [0] * 400, None, 1)  # 2.5 ms of CPU per pair
     assert run.status == "ok", run.error
     assert run.cpu_s >= 0.9
     assert run.duration_s >= 0.9
     with_cpu_account = any(version == "v2" for _, version in sandbox._cgroup_bases())
     assert run.cpu_source == ("cgroup" if with_cpu_account else "rusage")
+
+
+# item 1 (hostile review): every timing child makes one train call, a first call as every graded call
+# is, so a train that works only on its first call is timed as what it is
+def test_a_train_that_works_only_on_its_first_call_is_timed_like_the_reference(tmp_path):
+    """attack_train_once is the reference with a train that returns at once after its first call:
+    timed beside the reference, its ratio to it is about 1 (a timed second call gave about 0)."""
+    package = reference_variant("attack_train_once", tmp_path / "attack_train_once")
+    train_path, val_path = write_course_data(tmp_path / "data", train=800, val=16)
+    submission = resolve_submission(package.parent, tmp_path / "work")
+    ctx = CheckContext(submission, train_path, val_path, RUBRIC, 0, REFERENCE)
+    plan = timing.Plan(rounds=1, min_timed_pairs=400, max_timed_pairs=400, predict_images=8)
+    train, _ = timing.run(ctx, plan)
+    assert train.outcome is Outcome.PASS and train.details["counts"] == [400, 800], train.message
+    assert train.details["reference_ratio"] > 0.5, train.message
 
 
 # item 2: reflective_access (static); every thread traced, frames found by their module globals,

@@ -7,23 +7,33 @@ a wall time; the load test compares two estimates measured in the same test.
 
 from __future__ import annotations
 
+import statistics
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from harness.checks.model_steps.runner import checked_step
 from harness.checks.timing import judge as timing
+from harness.context import CheckContext
 from harness.results import Fault, Outcome
 from harness.rubric import Thresholds
 from harness.sandbox import ChildRun, Limits
-from tests.model_fixtures import context_for, tight_rubric, write_course_data
+from harness.submission import resolve_submission
+from tests.model_fixtures import REFERENCE, context_for, reference_variant, tight_rubric, write_course_data
 
 SMALL_PLAN = timing.Plan(
-    rounds=1, warmup_pairs=4, min_timed_pairs=12, max_timed_pairs=12, multiple=4, predict_images=16
+    rounds=1,
+    base_pairs=4,
+    min_timed_pairs=12,
+    max_timed_pairs=12,
+    multiple=4,
+    predict_images=16,
+    predict_base_images=4,
 )
-"""A plan for fixtures that cost about 0.1 s of CPU per pair: 4 warm-up pairs, 12 timed, one round."""
+"""A plan for fixtures that cost about 0.1 s of CPU per pair: train on 4 pairs and on 16, one round."""
 
 
 def child_run(
@@ -38,20 +48,21 @@ def ok(seconds: float) -> dict:
     return {"ok": True, "error": "", "seconds": seconds}
 
 
-def train_record(timed_s: float | None) -> dict:
-    timed = None if timed_s is None else ok(timed_s)
-    return {"init": ok(0), "warmup": ok(0.1), "timed": timed, "warmup_pairs": 400, "timed_pairs": 800}
+def train_record(train_s: float) -> dict:
+    return {"init": ok(0), "train": ok(train_s)}
 
 
 def pair(
-    base_cpu_s: float, full_cpu_s: float, pairs: int = 800, reported_s: float | None = None
+    base_cpu_s: float,
+    full_cpu_s: float,
+    counts: tuple[int, int] = (400, 1200),
+    reported_s: float | None = None,
 ) -> timing.TimedPair:
-    """A base and a full child whose kernel CPU times differ by the timed epoch's; the full child's own
-    clock agrees with the kernel unless `reported_s` says otherwise."""
+    """A child training on 400 pairs and one on 1200 (by default), whose kernel CPU times differ by the
+    800 timed pairs'; the children's own clocks agree with the kernel unless `reported_s` says otherwise."""
     reported = full_cpu_s - base_cpu_s if reported_s is None else reported_s
-    return timing.TimedPair(
-        child_run(train_record(None), base_cpu_s), child_run(train_record(reported), full_cpu_s), pairs
-    )
+    base, full = child_run(train_record(0.5), base_cpu_s), child_run(train_record(0.5 + reported), full_cpu_s)
+    return timing.TimedPair(base, full, counts)
 
 
 def timings(*pairs: timing.TimedPair) -> timing.Timings:
@@ -67,18 +78,20 @@ def test_format_duration(seconds, text):
 
 
 @pytest.mark.parametrize(
-    ("epoch_s", "reference_s", "outcome", "message"),
+    ("epoch_s", "ratio", "reference", "outcome", "message"),
     [
-        (3420, 186, Outcome.FAIL,
-         "estimated epoch 57 min > limit 30 min (1.9x the limit; 18x the reference's 3.1 min)"),
-        (138, 138, Outcome.PASS,
-         "estimated epoch 2.3 min within limit 30 min (0.077x the limit; 1x the reference's 2.3 min)"),
-        (1800, None, Outcome.PASS, "estimated epoch 30 min within limit 30 min (1x the limit)"),
+        (3420, 18.4, (186, "rubric"), Outcome.FAIL,
+         "estimated epoch 57 min > limit 30 min (1.9x the limit; 18x the reference's time; "
+         "reference = 3.1 min (rubric))"),
+        (138, 1.0, (138, "this run"), Outcome.PASS,
+         "estimated epoch 2.3 min within limit 30 min (0.077x the limit; 1x the reference's time; "
+         "reference = 2.3 min (this run))"),
+        (1800, None, None, Outcome.PASS, "estimated epoch 30 min within limit 30 min (1x the limit)"),
     ],
     ids=["57-min-fails", "reference-passes", "at-the-limit-without-reference"],
 )  # fmt: skip
-def test_epoch_verdict_and_message(epoch_s, reference_s, outcome, message):
-    assert timing.judge_epoch(epoch_s, 1800, reference_s) == (outcome, message)
+def test_epoch_verdict_and_message(epoch_s, ratio, reference, outcome, message):
+    assert timing.judge_epoch(epoch_s, 1800, ratio, reference) == (outcome, message)
 
 
 def test_the_epoch_is_the_kernels_cpu_difference_of_the_two_children_per_pair():
@@ -92,16 +105,38 @@ def test_the_epoch_is_the_kernels_cpu_difference_of_the_two_children_per_pair():
     assert result.details["reference_note"] == "reference timing disabled"
 
 
-def test_the_estimate_is_the_ratio_of_medians_times_the_references_calibration():
-    """Submission per pair: 4, 8 and 6 ms (median 6); reference 1, 3, 2 ms (median 2): ratio 3 and
-    a calibration of 2 ms per pair, so 3 x 2 ms x 50,000 = 300 s."""
-    submission = timings(pair(1, 4.2), pair(1, 7.4), pair(1, 5.8))
-    reference = timings(pair(1, 1.8), pair(1, 3.4), pair(1, 2.6))
-    result = timing.judge_train_epoch(submission, reference, Thresholds(), Limits())
-    assert result.details["reference_ratio"] == pytest.approx(3.0)
-    assert result.details["reference_epoch_s"] == pytest.approx(100.0)
-    assert result.details["epoch_s"] == pytest.approx(300.0)
-    assert "3x the reference's 1.7 min" in result.message and "median of 3" in result.message
+SUBMISSION = timings(pair(1, 4.2), pair(1, 7.4), pair(1, 4.2))
+REFERENCE_ROUNDS = timings(pair(1, 1.8), pair(1, 3.4), pair(1, 2.6))
+"""Per pair and round: the submission 4, 8 and 4 ms, the reference 1, 3 and 2 ms: per-round ratios 4,
+2.7 and 2 (median 2.7), where the ratio of the medians (4 / 2) would be 2."""
+
+
+def test_the_estimate_is_the_median_per_round_ratio_times_the_rubrics_reference_epoch():
+    """Ratio 2.7 x the rubric's pinned 75 s: 200 s, whatever the reference cost in this run (100 s)."""
+    result = timing.judge_train_epoch(
+        SUBMISSION, REFERENCE_ROUNDS, Thresholds(reference_epoch_cpu_s=75), Limits()
+    )
+    assert result.details["reference_ratios"] == pytest.approx([4.0, 8 / 3, 2.0])
+    assert result.details["reference_ratio"] == pytest.approx(8 / 3)
+    assert result.details["epoch_s"] == pytest.approx(200.0)
+    assert (result.details["reference_epoch_s"], result.details["reference_calibration"]) == (75, "rubric")
+    assert result.details["reference_measured_epoch_s"] == pytest.approx(100.0)
+    assert "2.7x the reference's time; reference = 1.2 min (rubric)" in result.message
+    assert "median of 3" in result.message
+
+
+def test_without_a_pinned_epoch_the_references_cost_in_this_run_calibrates():
+    result = timing.judge_train_epoch(
+        SUBMISSION, REFERENCE_ROUNDS, Thresholds(reference_epoch_cpu_s=0), Limits()
+    )
+    assert result.details["epoch_s"] == pytest.approx(8 / 3 * 100.0)
+    assert "reference = 1.7 min (this run)" in result.message
+
+
+def test_without_a_reference_the_estimate_is_the_submissions_own_cost():
+    result = timing.judge_train_epoch(SUBMISSION, None, Thresholds(reference_epoch_cpu_s=75), Limits())
+    assert result.details["epoch_s"] == pytest.approx(200.0)  # median 4 ms x 50,000
+    assert (result.details["reference_ratio"], result.details["reference_calibration"]) == (None, None)
 
 
 def test_a_slowed_clock_or_a_forged_record_is_named_inconsistent_and_earns_nothing():
@@ -127,16 +162,34 @@ def test_the_records_numbers_never_enter_the_estimate():
     assert honest.details["epoch_s"] == other.details["epoch_s"] == 250.0
 
 
+def test_a_train_that_costs_less_on_more_pairs_is_named_inconsistent():
+    """Train on 1200 pairs cost 0.3 s of CPU, on 400 pairs 2 s: it skips its work on the timed count."""
+    result = timing.judge_train_epoch(timings(pair(2.0, 0.3)), None, Thresholds(), Limits())
+    assert (result.outcome, result.fault, result.score) == (Outcome.FAIL, Fault.SUBMISSION, 0.0)
+    assert result.message == (
+        "timing inconsistent (train on 1200 pairs cost 0.3 s of CPU time, train on 400 pairs 2 s): "
+        "it does less work when given more, no points"
+    )
+
+
+def test_a_train_whose_cost_does_not_grow_with_the_pairs_is_not_inconsistent():
+    """Both children 1 s, one 0.15 s under the other either way: the variation of two children, epoch ~0."""
+    for base_cpu_s, full_cpu_s in ((1.0, 0.85), (0.85, 1.0)):
+        result = timing.judge_train_epoch(timings(pair(base_cpu_s, full_cpu_s)), None, Thresholds(), Limits())
+        assert result.outcome is Outcome.PASS, result.message
+
+
 @pytest.mark.parametrize(
-    "timed",
+    "train",
     [{"ok": True, "error": "", "seconds": "fast"}, {"ok": "yes", "error": "", "seconds": 1.0}, None, [1.0]],
-    ids=["seconds-not-a-number", "ok-not-a-bool", "no-timed-step", "not-a-dict"],
+    ids=["seconds-not-a-number", "ok-not-a-bool", "no-train-step", "not-a-dict"],
 )
-def test_a_record_the_probe_never_writes_is_named_forged_not_a_harness_error(timed):
+def test_a_record_the_probe_never_writes_is_named_forged_not_a_harness_error(train):
     """Submission code can write the runner's result itself: whatever it writes is its FAIL."""
-    run = checked_step(child_run({**train_record(None), "timed": timed}), "probe_train_timing")
-    forged = timing.checked_record(run, timing.TRAIN_STEPS, True)
-    result = timing.judge_train_epoch(timing.Timings(failed=forged), None, Thresholds(), Limits())
+    run = checked_step(child_run({"init": ok(0), "train": train}), "probe_train_timing")
+    forged = timing.checked_record(run, "train", 1200)
+    failed = timing.Timings(failed=forged, failed_steps=timing.train_steps(1200))
+    result = timing.judge_train_epoch(failed, None, Thresholds(), Limits())
     assert (result.outcome, result.fault) == (Outcome.FAIL, Fault.SUBMISSION)
     assert result.message.startswith("timing inconsistent (the child's record is forged: ")
 
@@ -151,15 +204,16 @@ def test_a_failed_reference_is_a_note_not_a_verdict():
 @pytest.mark.parametrize(
     ("record", "message"),
     [
-        ({"init": {"ok": False, "error": "TypeError: x (at model.py:4)"}, "warmup": None, "timed": None},
+        ({"init": {"ok": False, "error": "TypeError: x (at model.py:4)"}, "train": None},
          "Model() raised TypeError: x (at model.py:4)"),
-        ({"init": ok(0), "warmup": {"ok": False, "error": "ValueError: y"}, "timed": None},
+        ({"init": ok(0), "train": {"ok": False, "error": "ValueError: y"}},
          "train on 400 pairs raised ValueError: y"),
     ],
-    ids=["init-raises", "warmup-raises"],
+    ids=["init-raises", "train-raises"],
 )  # fmt: skip
 def test_train_epoch_names_the_step_that_raised(record, message):
-    result = timing.judge_train_epoch(timing.Timings(failed=child_run(record)), None, Thresholds(), Limits())
+    failed = timing.Timings(failed=child_run(record), failed_steps=timing.train_steps(400))
+    result = timing.judge_train_epoch(failed, None, Thresholds(), Limits())
     assert (result.outcome, result.message) == (Outcome.ERROR, message)
 
 
@@ -169,12 +223,23 @@ def test_a_train_that_never_returns_is_a_timeout():
     assert (result.outcome, result.message) == (Outcome.TIMEOUT, "timing train did not finish within 180 s")
 
 
+def predicted(
+    base_cpu_s: float, full_cpu_s: float, counts: tuple[int, int] = (100, 1100)
+) -> timing.TimedPair:
+    """A child predicting 100 images and one predicting 1100 (by default), whose own clocks agree with the
+    kernel."""
+
+    def record(seconds: float) -> dict:
+        return {"init": ok(0), "load": ok(0), "predict": ok(seconds)}
+
+    base, full = (
+        child_run(record(0.2), base_cpu_s),
+        child_run(record(0.2 + full_cpu_s - base_cpu_s), full_cpu_s),
+    )
+    return timing.TimedPair(base, full, counts, "predict")
+
+
 def test_predict_speed_and_ratio():
-    def predicted(base_cpu_s: float, full_cpu_s: float) -> timing.TimedPair:
-        record = {"init": ok(0), "load": ok(0), "timed": ok(full_cpu_s - base_cpu_s), "images": 1000}
-        return timing.TimedPair(
-            child_run(train_record(None), base_cpu_s), child_run(record, full_cpu_s), 1000
-        )
 
     result = timing.judge_predict_speed(timings(predicted(1.0, 1.5)), timings(predicted(1.0, 1.25)), Limits())
     assert (result.outcome, result.details["images_per_s"], result.details["reference_ratio"]) == (
@@ -184,8 +249,7 @@ def test_predict_speed_and_ratio():
 
 
 def test_a_predict_too_fast_to_time_gets_no_rate():
-    record = {"init": ok(0), "load": ok(0), "timed": ok(0.01), "images": 200}
-    fast = timing.TimedPair(child_run(train_record(None), 1.03), child_run(record, 1.0), 200)
+    fast = predicted(1.03, 1.0, (100, 300))
     result = timing.judge_predict_speed(timings(fast), None, Limits())
     assert (result.outcome, result.details["images_per_s"]) == (Outcome.PASS, None)
     assert result.message == (
@@ -193,14 +257,15 @@ def test_a_predict_too_fast_to_time_gets_no_rate():
     )
 
 
-def test_a_slow_model_and_load_in_the_predict_child_are_not_inconsistent():
-    """The predict child's extra CPU is Model(), the load and predict: its own seconds for all three count."""
-    record = {"init": ok(1.5), "load": ok(0.5), "timed": ok(0.5), "images": 200}
-    timed = timing.TimedPair(
-        child_run(train_record(None), 1.0), child_run(record, 3.5), 200, tuple(timing.PREDICT_RECORD)
-    )
+def test_the_childs_own_seconds_are_its_two_calls_difference():
+    """A slow Model() and load are in both predict children: only the two predicts' difference counts."""
+
+    def record(predict_s: float) -> dict:
+        return {"init": ok(1.5), "load": ok(0.5), "predict": ok(predict_s)}
+
+    timed = timing.TimedPair(child_run(record(0.5), 2.5), child_run(record(1.0), 3.0), (100, 200), "predict")
     result = timing.judge_predict_speed(timings(timed), None, Limits())
-    assert result.outcome is Outcome.PASS and result.details["child_reported_s"] == [2.5]
+    assert result.outcome is Outcome.PASS and result.details["child_reported_s"] == [0.5]
 
 
 @pytest.mark.parametrize(
@@ -221,7 +286,7 @@ def test_train_epoch_states_the_machine_load_it_was_timed_under():
 
 @pytest.fixture
 def small_data(tmp_path):
-    return write_course_data(tmp_path / "data", train=12, val=16)
+    return write_course_data(tmp_path / "data", train=16, val=16)
 
 
 def epoch_of(fixture: str, workdir: Path, data: tuple[Path, Path], reference: Path | None = None) -> list:
@@ -234,15 +299,16 @@ def test_slow_train_fixture_fails_the_epoch_limit(tmp_path, small_data):
     train, predict = epoch_of("model_slow_train", tmp_path / "work", small_data)
     assert train.outcome is Outcome.FAIL and train.details["epoch_s"] >= 50_000 * 0.036
     assert train.message.startswith("estimated epoch ") and "> limit 30 min" in train.message
-    assert train.details["timed_pairs"] == 12 and train.details["cpu_source"]
-    assert predict.outcome is Outcome.PASS and predict.details["images"] == 16
+    assert train.details["counts"] == [4, 16] and train.details["cpu_source"]
+    assert predict.outcome is Outcome.PASS and predict.details["counts"] == [4, 16]
 
 
-def test_a_slowed_clock_is_caught_by_the_kernels_cpu_time(tmp_path, small_data):
-    """attack_slow_clock slows every clock 1000x and burns 1 s of CPU per train call: its own clock
-    says about 1 ms for the timed epoch, the kernel about 1 s, so the timing is inconsistent, and the
-    estimate is its real cost (1 s per 12 pairs: over an hour), not the 4 s its clock gives."""
-    train, _ = epoch_of("attack_slow_clock", tmp_path / "work", small_data)
+def test_a_slowed_clock_is_caught_by_the_kernels_cpu_time(tmp_path):
+    """attack_slow_clock slows every clock 1000x and burns 2.5 ms of CPU per pair: on 400 more pairs its
+    own clock says about 1 ms, the kernel about 1 s, so the timing is inconsistent."""
+    data = write_course_data(tmp_path / "data", train=404, val=16)
+    ctx = context_for("attack_slow_clock", tmp_path / "work", data, tight_rubric(wall_s=60))
+    train, _ = timing.run(ctx, replace(SMALL_PLAN, min_timed_pairs=400, max_timed_pairs=400))
     assert (train.outcome, train.fault, train.score) == (Outcome.FAIL, Fault.SUBMISSION, 0.0)
     assert train.message.startswith("timing inconsistent (the child's clock says 0.00")
     assert train.details["cpu_s"][0] >= 0.9
@@ -252,25 +318,55 @@ def test_timing_reuses_the_submissions_own_runs_when_it_is_the_reference(tmp_pat
     fixture = Path(__file__).parent / "submissions" / "model_torch_backed"
     train, predict = epoch_of("model_torch_backed", tmp_path / "work", small_data, fixture / "Miniproject_2")
     assert train.outcome is Outcome.PASS and train.details["reference_ratio"] == 1.0
+    assert train.details["epoch_s"] == tight_rubric().thresholds.reference_epoch_cpu_s
     assert predict.details["reference_ratio"] == 1.0
 
 
-@pytest.mark.slow
-def test_the_estimate_under_two_busy_processes_stays_within_20_percent_of_the_idle_one(tmp_path, small_data):
-    """The same fixture timed idle, then with two pure-Python spin loops on the machine's cores.
+LOAD_PLAN = timing.Plan(
+    rounds=3,
+    base_pairs=40,
+    min_timed_pairs=800,
+    max_timed_pairs=800,
+    predict_images=8,
+    predict_base_images=4,
+)
+"""The load test's plan: three rounds of train on 40 pairs and on 840, beside the reference (about
+2.5 s of CPU time per timed call of the fixture, 1.2 s of the reference's)."""
 
-    Kept out of the default run (`-m slow`): it does not hold on every machine. On this 2-vCPU AMD EPYC
-    VM the kernel's CPU time rose 37 % under the spinners when the idle run was really idle (the clean-
-    clone CI: 5844 s vs 4248 s), against 2.5-7 % when other work loaded both runs; CPU time on a
-    virtual CPU counts time a busy host or a busy sibling thread takes from it. Issue 7 stays open on it.
-    """
-    idle, _ = epoch_of("model_slow_train", tmp_path / "idle", small_data)
+
+def interleaved_estimate(package: Path, workdir: Path, data: tuple[Path, Path]) -> dict:
+    """`timing.train-epoch`'s details for `package` timed beside the reference with `LOAD_PLAN`."""
+    submission = resolve_submission(package.parent, workdir)
+    ctx = CheckContext(submission, data[0], data[1], tight_rubric(wall_s=120), 0, REFERENCE)
+    train, _ = timing.run(ctx, LOAD_PLAN)
+    assert train.outcome is Outcome.PASS, train.message
+    return train.details
+
+
+def test_the_estimate_under_two_busy_processes_stays_within_20_percent_of_the_idle_one(tmp_path):
+    """model_twice_as_slow timed beside the reference, then again with two pure-Python spin loops on
+    the machine's cores: the estimate (median per-round ratio x the rubric's pinned reference epoch)
+    moves less than 20 %, while each package's own CPU time per pair grows with the load.
+
+    The fixture is the reference's code run twice per call, so both packages meet the load the same
+    way; a train whose code meets it differently (a pure-Python loop against the reference's torch
+    kernels) moved its ratio by up to 25 % here (README, "Timing method")."""
+    package = reference_variant("model_twice_as_slow", tmp_path / "fixture")
+    data = write_course_data(tmp_path / "data", train=840, val=8)
+    idle = interleaved_estimate(package, tmp_path / "idle", data)
     spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
     try:
-        loaded, _ = epoch_of("model_slow_train", tmp_path / "loaded", small_data)
+        loaded = interleaved_estimate(package, tmp_path / "loaded", data)
     finally:
         for spinner in spinners:
             spinner.kill()
             spinner.wait()
-    print(f"idle {idle.details['epoch_s']:.0f} s, loaded {loaded.details['epoch_s']:.0f} s")
-    assert loaded.details["epoch_s"] == pytest.approx(idle.details["epoch_s"], rel=0.2)
+    for name, details in (("idle", idle), ("loaded", loaded)):
+        own_epoch_s = statistics.median(details["cpu_s"]) / 800 * 50_000
+        print(
+            f"{name}: load {details['machine_load']['load_1min']:.1f}, epoch {details['epoch_s']:.0f} s, "
+            f"per-round ratios {[round(r, 2) for r in details['reference_ratios']]}, ratio of medians "
+            f"{own_epoch_s / details['reference_measured_epoch_s']:.2f}, own epoch {own_epoch_s:.0f} s, "
+            f"reference's {details['reference_measured_epoch_s']:.0f} s"
+        )
+    assert loaded["epoch_s"] == pytest.approx(idle["epoch_s"], rel=0.2)

@@ -140,40 +140,31 @@ def probe_train(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def probe_train_timing(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
-    """`Model()`, a warm-up `train` epoch on the first `warmup_pairs` pairs, then, when `timed_pairs`
-    is not 0, the timed epoch on the first `timed_pairs` pairs: the work whose CPU time the parent
-    takes from the kernel (`harness.checks.timing.judge` compares a child with the timed epoch to one
-    without).
+    """`Model()` and one `train` epoch on the first `args["pairs"]` pairs (none when it is 0): the work
+    whose CPU time the parent takes from the kernel. `harness.checks.timing.judge` times two such
+    children that differ only in the count, so the child's one `train` call is a first call, as every
+    graded call of `train` is.
 
     The seconds recorded are the child's own clock, which submission code can slow or patch: the
     parent only checks them against what the kernel counted, never times with them.
     """
-    inputs, targets = args["input"], args["target"]
-    warmup, pairs = args["warmup_pairs"], args["timed_pairs"]
+    inputs, targets, pairs = args["input"], args["target"], args["pairs"]
     instance, init, _ = _new_model(model, pretrained=False)
-    record: dict[str, Any] = {
-        "init": init,
-        "warmup": None,
-        "timed": None,
-        "warmup_pairs": warmup,
-        "timed_pairs": pairs,
-    }
-    if not init["ok"]:
-        return record
-    _, record["warmup"] = _attempt(model, lambda: instance.train(inputs[:warmup], targets[:warmup], 1))
-    if record["warmup"]["ok"] and pairs:
-        _, record["timed"] = _attempt(model, lambda: instance.train(inputs[:pairs], targets[:pairs], 1))
+    record: dict[str, Any] = {"init": init, "train": None}
+    if init["ok"] and pairs:
+        _, record["train"] = _attempt(model, lambda: instance.train(inputs[:pairs], targets[:pairs], 1))
     return record
 
 
 def probe_predict_timing(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
-    """`Model()`, `load_pretrained_model()`, then the timed `predict` on `args["input"]` in the grading
-    script's batches; the parent takes its CPU time from the kernel, as for `probe_train_timing`."""
-    noisy = args["input"]
+    """`Model()`, `load_pretrained_model()`, then `predict` on the first `args["images"]` of
+    `args["input"]` (none when it is 0) in the grading script's batches; timed as `probe_train_timing`
+    is, by two children that differ only in the count."""
+    noisy = args["input"][: args["images"]]
     instance, init, load = _new_model(model, pretrained=True)
-    record: dict[str, Any] = {"init": init, "load": load, "timed": None, "images": len(noisy)}
-    if init["ok"]:
-        _, record["timed"] = _attempt(model, lambda: _predict_batched(instance, noisy))
+    record: dict[str, Any] = {"init": init, "load": load, "predict": None}
+    if init["ok"] and len(noisy):
+        _, record["predict"] = _attempt(model, lambda: _predict_batched(instance, noisy))
     return record
 
 

@@ -102,26 +102,24 @@ class TrainRecord:
 
 @dataclass(frozen=True)
 class TrainTimingRecord:
-    """`probe_train_timing`: `Model()`, the warm-up epoch and the timed one (None when not asked)."""
+    """`probe_train_timing`: `Model()` and the one timed `train` call (None when `Model()` failed or
+    no pairs were asked)."""
 
     init: Attempt
-    warmup: Attempt | None
-    timed: Attempt | None
-
-    def __post_init__(self) -> None:
-        _followed(self, [("init", "warmup")])
+    train: Attempt | None
 
 
 @dataclass(frozen=True)
 class PredictTimingRecord:
-    """`probe_predict_timing`: `Model()`, `load_pretrained_model()` and the timed predict."""
+    """`probe_predict_timing`: `Model()`, `load_pretrained_model()` and the one timed `predict` call
+    (None when `Model()` failed or no images were asked)."""
 
     init: Attempt
     load: Attempt | None
-    timed: Attempt | None
+    predict: Attempt | None
 
     def __post_init__(self) -> None:
-        _followed(self, [("init", "load"), ("init", "timed")])
+        _followed(self, [("init", "load")])
 
 
 @dataclass(frozen=True)

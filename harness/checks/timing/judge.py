@@ -5,59 +5,70 @@ every clock and every record there: it can slow `time.perf_counter`, patch the p
 result of its own. So no second of the verdict comes from the child. The kernel counts the CPU time
 of each child's processes (`ChildRun.cpu_s`: the usage in the child's cgroup's `cpu.stat`, every
 process it started included, else the rusage of the reaped child) and the parent reads it; a time is
-the difference between two children that run identical steps but for the timed one:
+the difference between two children that differ only in the count of pairs or images of their one
+timed call:
 
-- `timing.train-epoch`: the *base* child imports model.py, builds `Model()` and trains one warm-up
-  epoch on `WARMUP_PAIRS` pairs; the *full* child does the same, then trains the timed epoch on `N`
-  pairs. full CPU - base CPU is the timed epoch's CPU time, per-call overhead included (so it errs on
-  the slow side); / N x 50,000 pairs is the estimated epoch, compared with the rubric's limit. `N` is a
-  multiple of `BATCH_FRIENDLY_PAIRS`, sized from the first base child's CPU time so that the timed
-  epoch costs about `TIMED_CPU_S` (`MIN_TIMED_PAIRS` to `MAX_TIMED_PAIRS`): enough pairs that a
-  call's overhead does not dominate, few enough that a slow submission does not time out.
-- `timing.predict`: a third child runs the base child's steps, then `Model()`,
-  `load_pretrained_model()` and `predict` on `PREDICT_IMAGES` validation images in the grading
-  script's batches of 100; its CPU time less the same round's base child's is the predict's (the
-  second `Model()` and the load included). There is no course limit: it passes when predict runs;
-  images per second and the ratio to the reference are for the grader.
+- `timing.train-epoch`: each child imports model.py, builds `Model()` and makes one `train` call, a
+  first call on a fresh model as every graded `train` is: the *base* child on `W` pairs
+  (`BASE_PAIRS`), the *full* child on `W + N`. full CPU - base CPU is the CPU time of `N` pairs (the
+  import, `Model()` and a call's overhead cancel); / N x 50,000 pairs is the estimated epoch, compared
+  with the rubric's limit. `N` is a multiple of `BATCH_FRIENDLY_PAIRS`, sized from the first base
+  child's CPU time so that it costs about `TIMED_CPU_S` (`MIN_TIMED_PAIRS` to `MAX_TIMED_PAIRS`):
+  enough pairs that the two children's fixed parts do not dominate, few enough that a slow submission
+  does not time out.
+- `timing.predict`: the same with `Model()`, `load_pretrained_model()` and one `predict` call on
+  `PREDICT_BASE_IMAGES` and on `PREDICT_IMAGES` validation images (the grading script's batches of
+  100); the difference is the time of predict on the images between. There is no course limit: it
+  passes when predict runs; images per second and the ratio to the reference are for the grader.
 
-Interleaving and the ratio. The submission's pair of children and the reference's alternate (S, R,
-S, R: `ROUNDS` rounds; `OWN_ROUNDS` when the submission is the reference), so both see the same
-machine; the ratio of the medians of their per-pair CPU times says how much slower than the reference
-the submission is, and the reference's median, measured in the same run, calibrates it: estimate =
-ratio x the reference's per-pair CPU time x 50,000. CPU time leaves out the wait for a core, but on a
-virtual CPU it still grows with the host's load (37 % under two spinners in one clean-clone run here;
-`tests/test_timing.py`'s load test, marked slow), so the ratio is the load-proof figure and the
-calibration is not yet; the report also states the machine load when timing began. Children run
-with 1 thread (`TIMING_THREADS`): the estimate is one core's work, the statement's "on a CPU". The
-group runs alone, after every other check group (`alone` in `harness.checks.registry`). When the
-submission is the reference itself (`is_reference`), it is its own reference. On a GPU, where the
-device's time is not the CPU's, the parent's wall times of the two children are compared instead.
+Interleaving, the ratio and the calibration. The submission's pairs of children and the reference's
+alternate (S, R, S, R: `ROUNDS` rounds; `OWN_ROUNDS` when the submission is the reference, its own
+reference at ratio 1), so a round's two pairs run seconds apart on the same machine; the ratio is the
+median over rounds of the submission's cost per pair over the reference's in the same round. On a
+CPU, the estimate is that ratio x the rubric's `reference_epoch_cpu_s` (the reference's epoch measured
+once on a stated machine; the report says "2x the reference's time; reference = 1.2 min (rubric)"),
+so the grading machine's load reaches the estimate only through the ratio. The reference's cost in this
+run is a detail (`reference_measured_epoch_s`); it calibrates instead when the rubric sets 0, and on a
+GPU, where the parent's wall times are compared. Without a timed reference (none given, or it failed)
+the estimate is the submission's own CPU time, which grows with the load: on a virtual CPU, CPU time
+still counts what a busy host or sibling takes from the core (the reference's own grew up to 26 % under
+two spinners here, 37 % once when the idle run was really idle). The ratio cancels that for code that
+meets the load as the reference's does (`tests/test_timing.py`'s load test: the reference's code run
+twice per call, within 7 % in seven runs at load 4-6), not for all code: a pure-Python loop's ratio to
+the reference moved between -26 % and +41 % in four such runs (its CPU time varies more under load
+than torch code's), so the 20 % bound holds for code like the reference's. The report states the
+machine load when timing began. Children run with 1 thread (`TIMING_THREADS`): the estimate is one
+core's work, the statement's "on a CPU". The group runs alone, after every other check group (`alone`
+in `harness.checks.registry`).
 
-Consistency. The child still records its own seconds for the timed step; a child whose clock says the
-timed step took less wall time than the kernel's CPU time for it allows (CPU time cannot exceed wall
-time x cores), or more than the parent saw the child live, is named *inconsistent* and gets no timing
-points (FAIL, the submission's fault): a slowed clock or a forged record shows as such, and a forged
-record's numbers never enter the estimate.
+Consistency. The children still record their own seconds for their timed call; when the full child's
+less the base child's is less wall time than the kernel's CPU time for the timed pairs allows (CPU
+time cannot exceed wall time x cores), or more than the parent saw the full child live, the timing is
+named *inconsistent* and gets no timing points (FAIL, the submission's fault): a slowed clock or a
+forged record shows as such, and a forged record's numbers never enter the estimate.
 
-What a submission could still do. Until the timed call begins, the base and the full child are the
-same to it but by reflective access (reading the probe's frames or arguments:
-`rules.judge.reflective_access` flags it, rules.static); once it begins, the kernel counts what the
-call really costs, so a child that does less than it is asked costs less only by really doing less. A
-`train` that is cheap on the counts it is timed on and slow on 50,000 pairs is not told apart (no
-estimate short of a whole epoch can). Time spent sleeping or blocked is not CPU time and is not counted.
-Open: the timed call is the child's second `train` and the graded ones are first calls, so a `train`
-that works only on its first call is timed at almost nothing (README, "Timing method").
+What a submission could still do. The two children differ only in the count they are given, which a
+`train` reads from its own arguments: the counts are not secret (`W` = 400, `W + N` a multiple of 400
+up to 2,400) and cannot be, since a submission that crashes on counts its batch size does not divide
+must not be timed on them. A call that costs much less CPU on more pairs than on fewer is named
+inconsistent (it does less work when given more), but a `train` that on every count but the graded
+ones (400 and `psnr.training-improves`' 2,000) does what it does on 400 pairs costs the same in both
+children and is timed at about 0 s: that is not told apart from a `train` whose cost does not grow with
+the count, nor is a `train` that is cheap on the counts it is timed on and slow on 50,000 pairs (no
+estimate short of a whole epoch can tell them apart). The same holds for `predict` and its image
+counts. Once a call begins, the kernel counts what it really costs; time spent sleeping or blocked is
+not CPU time and is not counted.
 
 The tests check the arithmetic and the verdicts on hand-made child runs, the slowed clock end to end,
-and the load test, which compares two estimates of the same run.
+and the load test, which compares two estimates of the same test.
 """
 
 from __future__ import annotations
 
 import os
 import statistics
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -73,27 +84,32 @@ from harness.workloads import BATCH_FRIENDLY_PAIRS, EPOCH_PAIRS, train_pairs, va
 if TYPE_CHECKING:
     from harness.context import CheckContext
 
-WARMUP_PAIRS = BATCH_FRIENDLY_PAIRS
+BASE_PAIRS = BATCH_FRIENDLY_PAIRS
+"""The base child's pairs: the full child trains on these and `N` more."""
 MIN_TIMED_PAIRS = BATCH_FRIENDLY_PAIRS
 MAX_TIMED_PAIRS = 5 * BATCH_FRIENDLY_PAIRS
 TIMED_CPU_S = 1.0
-"""The CPU seconds a timed epoch aims at, judged from the first base child (an upper bound per pair)."""
+"""The CPU seconds the `N` timed pairs aim at, judged from the first base child (an upper bound per pair)."""
 ROUNDS = 2
 """Rounds of interleaved pairs (submission, reference): what `harness check`'s 30 s allow."""
 OWN_ROUNDS = 1
 """Rounds when the submission is its own reference: nothing to interleave with, and the reference's
 `harness check` stays within its 30 s."""
 PREDICT_IMAGES = 200
-"""Validation images of the timed predict (two of the grading script's batches); fewer when the data
-has fewer."""
+"""Validation images the full predict child predicts (two of the grading script's batches); fewer when
+the data has fewer."""
+PREDICT_BASE_IMAGES = 100
+"""Validation images the base predict child predicts (one batch; at most half of the full child's): the
+timed images are the difference."""
 TIMING_THREADS = 1
 RESOLUTION_S = 0.05
 """A timed predict under this many CPU seconds is not told apart from the variation of the two children's
 fixed parts (tens of milliseconds): it gets no rate."""
 CONSISTENT_FRACTION = 0.8
 CONSISTENT_SLACK_S = 0.1
-"""A child's own seconds x cores may fall short of the kernel's CPU seconds by this fraction and slack
-(the two children's fixed parts differ by a few tens of milliseconds) before it is inconsistent."""
+"""The children's own seconds x cores may fall short of the kernel's CPU seconds by this fraction and
+slack (the two children's fixed parts differ by a few tens of milliseconds), and the full child's CPU
+seconds those of the base child, before a pair is inconsistent."""
 
 
 @dataclass(frozen=True)
@@ -102,35 +118,61 @@ class Plan:
 
     rounds: int = ROUNDS
     own_rounds: int = OWN_ROUNDS
-    warmup_pairs: int = WARMUP_PAIRS
+    base_pairs: int = BASE_PAIRS
     min_timed_pairs: int = MIN_TIMED_PAIRS
     max_timed_pairs: int = MAX_TIMED_PAIRS
     timed_cpu_s: float = TIMED_CPU_S
     predict_images: int = PREDICT_IMAGES
+    predict_base_images: int = PREDICT_BASE_IMAGES
     multiple: int = BATCH_FRIENDLY_PAIRS
 
 
 PLAN = Plan()
 
 
+def train_steps(pairs: int) -> dict[str, str]:
+    """A train timing child's steps (record key -> words); each stops the timing when it raises."""
+    return {"init": "Model()", "train": f"train on {pairs} pairs"}
+
+
+def predict_steps(images: int) -> dict[str, str]:
+    """The steps of a predict timing child that stop its timing (a failed load does not: predict runs
+    without it)."""
+    return {"init": "Model()", "predict": f"predict on {images} images"}
+
+
+def _own_seconds(record: Mapping[str, Any], step: str) -> float:
+    """The child's own seconds for its `step` call, 0 when it made none."""
+    return record[step]["seconds"] if record.get(step) else 0.0
+
+
 @dataclass(frozen=True)
 class TimedPair:
-    """Two children of one package that ran the same steps but for the timed one (`size` pairs or images)."""
+    """Two children of one package that differ only in the count of their one `step` call (`train` or
+    `predict`): `base` on `counts[0]` pairs or images, `full` on `counts[1]`."""
 
     base: ChildRun
     full: ChildRun
-    size: int
-    reported_steps: tuple[str, ...] = ("timed",)
-    """The steps of the full child's record that the base child did not run."""
+    counts: tuple[int, int]
+    step: str = "train"
+
+    @property
+    def size(self) -> int:
+        """The timed pairs or images: the full child's count less the base child's."""
+        return self.counts[1] - self.counts[0]
+
+    def words(self, count: int) -> str:
+        """`train on 400 pairs`, `predict on 100 images`: the call on `count`, as the messages name it."""
+        return (train_steps if self.step == "train" else predict_steps)(count)[self.step]
 
     @property
     def cpu_s(self) -> float:
-        """The timed step's CPU seconds, by the kernel: the full child's less the base child's."""
+        """The timed pairs' CPU seconds, by the kernel: the full child's less the base child's."""
         return self.full.cpu_s - self.base.cpu_s
 
     @property
     def wall_s(self) -> float:
-        """The timed step's wall seconds, by the parent's clock (the machine's load is in it)."""
+        """The timed pairs' wall seconds, by the parent's clock (the machine's load is in it)."""
         return self.full.duration_s - self.base.duration_s
 
     def cost_s(self, on_gpu: bool) -> float:
@@ -139,27 +181,38 @@ class TimedPair:
 
     @property
     def reported_s(self) -> float:
-        """The seconds the full child's own clock gave the steps the base child did not run (the
-        submission's word)."""
-        return sum(self.full.value[key]["seconds"] for key in self.reported_steps if self.full.value.get(key))
+        """The seconds the children's own clocks gave the timed pairs: the full child's call less the
+        base child's (the submission's word)."""
+        return _own_seconds(self.full.value, self.step) - _own_seconds(self.base.value, self.step)
 
 
-def inconsistency(pair: TimedPair, cores: float) -> str | None:
-    """Why the child's own seconds for the timed step contradict the kernel and the parent, or None.
+def inconsistency(pair: TimedPair, cores: float) -> tuple[str, str] | None:
+    """What in a pair contradicts the kernel and the parent, and its likely cause; None when nothing does.
 
-    The step cannot have used more CPU than its wall time x `cores`, nor taken longer than the child
-    lived by the parent's clock."""
+    A call on more pairs cannot cost much less CPU than the same call on fewer (a call that skips its
+    work on the timed count); the timed pairs cannot have used more CPU than the children's own clocks
+    give them x `cores`, nor taken longer than the full child lived by the parent's clock (a slowed or
+    patched clock, or a forged record)."""
+    if pair.full.cpu_s < CONSISTENT_FRACTION * pair.base.cpu_s - CONSISTENT_SLACK_S:
+        what = (
+            f"{pair.words(pair.counts[1])} cost {format_duration(pair.full.cpu_s)} of CPU time, "
+            f"{pair.words(pair.counts[0])} {format_duration(pair.base.cpu_s)}"
+        )
+        return what, "it does less work when given more"
     reported = pair.reported_s
-    if reported * cores < CONSISTENT_FRACTION * pair.cpu_s - CONSISTENT_SLACK_S:
-        return (
+    clock = "a slowed or patched clock or a forged record"
+    if max(reported, 0.0) * cores < CONSISTENT_FRACTION * pair.cpu_s - CONSISTENT_SLACK_S:
+        what = (
             f"the child's clock says {format_duration(reported)}, the kernel counted "
             f"{format_duration(pair.cpu_s)} of CPU time"
         )
+        return what, clock
     if reported > pair.full.duration_s + CONSISTENT_SLACK_S:
-        return (
+        what = (
             f"the child's clock says {format_duration(reported)}, longer than the "
             f"{format_duration(pair.full.duration_s)} the child ran"
         )
+        return what, clock
     return None
 
 
@@ -173,13 +226,16 @@ def format_duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def judge_epoch(epoch_s: float, limit_s: float, reference_epoch_s: float | None) -> tuple[Outcome, str]:
-    """PASS when the estimated epoch is within the limit; the message gives both ratios."""
+def judge_epoch(
+    epoch_s: float, limit_s: float, ratio: float | None, reference: tuple[float, str] | None
+) -> tuple[Outcome, str]:
+    """PASS when the estimated epoch is within the limit; the message gives its ratio to the limit and,
+    with a `reference` (its epoch in seconds, where that figure comes from), the submission's `ratio`
+    to the reference's time."""
     ratios = [f"{epoch_s / limit_s:.2g}x the limit"]
-    if reference_epoch_s:
-        ratios.append(
-            f"{epoch_s / reference_epoch_s:.2g}x the reference's {format_duration(reference_epoch_s)}"
-        )
+    if ratio is not None and reference is not None:
+        seconds, source = reference
+        ratios.append(f"{ratio:.2g}x the reference's time; reference = {format_duration(seconds)} ({source})")
     within = epoch_s <= limit_s
     relation = "within" if within else ">"
     estimate, limit = format_duration(epoch_s), format_duration(limit_s)
@@ -204,14 +260,35 @@ def load_note(load: Mapping[str, float]) -> str:
 
 @dataclass(frozen=True)
 class Timings:
-    """One package's timed pairs, or the child run that stopped its timing (`failed`)."""
+    """One package's timed pairs, or the child run that stopped its timing (`failed`) and the words
+    of that child's steps (`failed_steps`: `train_steps` or `predict_steps`)."""
 
     pairs: tuple[TimedPair, ...] = ()
     failed: ChildRun | None = None
+    failed_steps: Mapping[str, str] = field(default_factory=dict)
 
     def median_cost_s(self, on_gpu: bool) -> float | None:
         """The median seconds per pair (or image) over the rounds; None when nothing was timed."""
         return statistics.median(pair.cost_s(on_gpu) for pair in self.pairs) if self.pairs else None
+
+    def ratios(self, reference: Timings | None, on_gpu: bool) -> list[float]:
+        """Per round, this package's cost per pair (or image) over the reference's in the same round
+        (timed seconds apart, so both saw the same machine); rounds where the reference cost nothing
+        are left out."""
+        if reference is None:
+            return []
+        if reference is self:
+            return [1.0] * len(self.pairs)
+        rounds = zip(self.pairs, reference.pairs, strict=False)
+        return [
+            own.cost_s(on_gpu) / other.cost_s(on_gpu) for own, other in rounds if other.cost_s(on_gpu) > 0
+        ]
+
+    def ratio(self, reference: Timings | None, on_gpu: bool) -> float | None:
+        """The median of the per-round `ratios`: how many times the reference's time this package takes;
+        None without a timed reference."""
+        ratios = self.ratios(reference, on_gpu)
+        return statistics.median(ratios) if ratios else None
 
 
 def _reference_note(reference: Timings | None) -> str:
@@ -227,13 +304,10 @@ def _verdict(
     check_id: str,
     timings: Timings,
     reference: Timings | None,
-    steps: Mapping[str, str],
     doing: str,
     limits: Limits,
-) -> tuple[CheckResult | None, float, float | None, float | None]:
-    """What the two checks share: the submission's failure or inconsistency as a result (else None),
-    its estimated seconds per pair or image (ratio x the reference's calibration), the ratio, and
-    the reference's seconds per pair or image."""
+) -> CheckResult | None:
+    """What the two checks share: the submission's failure or inconsistency as a result, else None."""
     if timings.failed is not None:
         run = timings.failed
         if run.status == MALFORMED:
@@ -242,17 +316,18 @@ def _verdict(
                 check_id, Category.TIMING, Outcome.FAIL, message, {"inconsistent": run.error},
                 run.duration_s, score=0.0, fault=Fault.SUBMISSION,
             )  # fmt: skip
-            return failed, 0.0, None, None
+            return failed
         if run.status != "ok":
-            return child_failure(check_id, Category.TIMING, run, doing, limits), 0.0, None, None
-        failure = first_step_failure(check_id, Category.TIMING, run.value, steps, run.duration_s)
-        return failure, 0.0, None, None
+            return child_failure(check_id, Category.TIMING, run, doing, limits)
+        steps = timings.failed_steps
+        return first_step_failure(check_id, Category.TIMING, run.value, steps, run.duration_s)
     on_gpu = torch.cuda.is_available()
     cores = float(os.cpu_count() or 1)
     for pair in timings.pairs:
-        why = inconsistency(pair, cores)
-        if why is not None:
-            message = f"timing inconsistent ({why}): a slowed or patched clock or a forged record, no points"
+        found = inconsistency(pair, cores)
+        if found is not None:
+            why, cause = found
+            message = f"timing inconsistent ({why}): {cause}, no points"
             result = CheckResult(
                 check_id,
                 Category.TIMING,
@@ -263,30 +338,22 @@ def _verdict(
                 score=0.0,
                 fault=Fault.SUBMISSION,
             )
-            return result, 0.0, None, None
-    cost = timings.median_cost_s(on_gpu) or 0.0
-    calibration = reference.median_cost_s(on_gpu) if reference is not None else None
-    ratio = 1.0 if reference is timings else cost / calibration if calibration else None
-    return None, ratio * calibration if ratio is not None else cost, ratio, calibration
+            return result
+    return None
 
 
 def _pair_details(timings: Timings, on_gpu: bool) -> dict[str, Any]:
     """The figures behind an estimate: per round, the kernel's CPU seconds, the parent's wall seconds
-    and the child's own seconds of the timed step, and where the CPU time came from."""
+    and the children's own seconds of the timed pairs, and where the CPU time came from."""
     return {
         "rounds": len(timings.pairs),
+        "counts": list(timings.pairs[0].counts) if timings.pairs else [],
         "measure": "wall time (GPU)" if on_gpu else "kernel CPU time",
         "cpu_source": sorted({run.cpu_source for pair in timings.pairs for run in (pair.base, pair.full)}),
         "cpu_s": [pair.cpu_s for pair in timings.pairs],
         "wall_s": [pair.wall_s for pair in timings.pairs],
         "child_reported_s": [pair.reported_s for pair in timings.pairs],
     }
-
-
-TRAIN_STEPS = {"init": "Model()", "warmup": f"train on {WARMUP_PAIRS} pairs", "timed": "train (timed epoch)"}
-PREDICT_STEPS = {"init": "Model()", "timed": "predict"}
-PREDICT_RECORD = {**PREDICT_STEPS, "load": "load_pretrained_model()"}
-"""Every step of the predict record (a failed load does not stop the timing: predict runs without it)."""
 
 
 def judge_train_epoch(
@@ -296,20 +363,31 @@ def judge_train_epoch(
     limits: Limits,
     load: Mapping[str, float] | None = None,
 ) -> CheckResult:
-    """`timing.train-epoch` from the submission's and the reference's timed pairs (`run`)."""
-    failure, per_pair_s, ratio, calibration = _verdict(
-        "timing.train-epoch", timings, reference, TRAIN_STEPS, "timing train", limits
-    )
+    """`timing.train-epoch` from the submission's and the reference's timed pairs (`run`).
+
+    On a CPU with the rubric's `reference_epoch_cpu_s`, the estimate is the submission's `ratio` to the
+    reference times that pinned epoch; else the ratio times the reference's cost in this run; without
+    a timed reference, the submission's own cost."""
+    failure = _verdict("timing.train-epoch", timings, reference, "timing train", limits)
     if failure is not None:
         return failure
     on_gpu = torch.cuda.is_available()
-    epoch_s = per_pair_s * EPOCH_PAIRS
-    reference_epoch_s = calibration * EPOCH_PAIRS if calibration is not None else None
+    ratio = timings.ratio(reference, on_gpu)
+    measured = reference.median_cost_s(on_gpu) if reference is not None else None
+    measured_epoch_s = measured * EPOCH_PAIRS if measured is not None else None
+    pinned_s = 0.0 if on_gpu else thresholds.reference_epoch_cpu_s
+    calibration = None
+    if ratio is not None:
+        calibration = (pinned_s, "rubric") if pinned_s else (measured_epoch_s or 0.0, "this run")
+    if ratio is not None and calibration is not None:
+        epoch_s = ratio * calibration[0]
+    else:
+        epoch_s = (timings.median_cost_s(on_gpu) or 0.0) * EPOCH_PAIRS
     limit_s = thresholds.epoch_limit_gpu_s if on_gpu else thresholds.epoch_limit_cpu_s
-    outcome, message = judge_epoch(epoch_s, limit_s, reference_epoch_s)
-    timed_pairs = timings.pairs[0].size
+    outcome, message = judge_epoch(epoch_s, limit_s, ratio, calibration)
+    fewer, more = timings.pairs[0].counts
     measure = "wall" if on_gpu else "CPU"
-    message += f"; {measure} time of {timed_pairs} timed pairs, median of {len(timings.pairs)}"
+    message += f"; {measure} time of train on {more} pairs less on {fewer}, median of {len(timings.pairs)}"
     if load is not None:
         message += f"; {load_note(load)}"
     details = {
@@ -318,10 +396,13 @@ def judge_train_epoch(
         "limit_s": limit_s,
         "device": "gpu" if on_gpu else "cpu",
         "threads": limits.threads,
-        "timed_pairs": timed_pairs,
+        "timed_pairs": more - fewer,
         **_pair_details(timings, on_gpu),
-        "reference_epoch_s": reference_epoch_s,
+        "reference_epoch_s": calibration[0] if calibration else None,
+        "reference_calibration": calibration[1] if calibration else None,
+        "reference_measured_epoch_s": measured_epoch_s,
         "reference_ratio": ratio,
+        "reference_ratios": timings.ratios(reference, on_gpu),
         "reference_note": _reference_note(reference),
     }
     passed = outcome is Outcome.PASS
@@ -345,11 +426,11 @@ def _loaded(record: Mapping[str, Any]) -> bool:
 
 def judge_predict_speed(timings: Timings, reference: Timings | None, limits: Limits) -> CheckResult:
     """`timing.predict` from the submission's and the reference's timed predict pairs."""
-    failure, per_image_s, ratio, _ = _verdict(
-        "timing.predict", timings, reference, PREDICT_STEPS, "timing predict", limits
-    )
+    failure = _verdict("timing.predict", timings, reference, "timing predict", limits)
     if failure is not None:
         return failure
+    on_gpu = torch.cuda.is_available()
+    per_image_s, ratio = timings.median_cost_s(on_gpu) or 0.0, timings.ratio(reference, on_gpu)
     pair = timings.pairs[0]
     seconds = per_image_s * pair.size
     if seconds < RESOLUTION_S:  # the reference as its own reference keeps its ratio of 1
@@ -373,7 +454,7 @@ def judge_predict_speed(timings: Timings, reference: Timings | None, limits: Lim
             "seconds": seconds,
             "images_per_s": rate,
             "pretrained_loaded": _loaded(pair.full.value),
-            **_pair_details(timings, torch.cuda.is_available()),
+            **_pair_details(timings, on_gpu),
             "reference_ratio": ratio,
             "reference_note": _reference_note(reference),
         },
@@ -383,18 +464,13 @@ def judge_predict_speed(timings: Timings, reference: Timings | None, limits: Lim
     )
 
 
-def _record_problem(value: Any, steps: Mapping[str, str], timed: bool) -> str | None:
-    """Why a timing probe's record, already of its probe's shape (`runner.checked_step`), is not what
-    the probe writes: no "timed" step in the full child's (`timed`) though no step before it failed (a
-    failed load stops nothing). None when it is."""
-    failed = any(value.get(key) is not None and not value[key]["ok"] for key in steps if key != "load")
-    return "no timed step" if timed and value.get("timed") is None and not failed else None
-
-
-def checked_record(run: ChildRun, steps: Mapping[str, str], timed: bool) -> ChildRun:
-    """`run`, or when its record is malformed (`_record_problem`), a `MALFORMED` run saying why."""
-    problem = _record_problem(run.value, steps, timed) if run.status == "ok" else None
-    return run if problem is None else replace(run, status=MALFORMED, value=None, error=problem)
+def checked_record(run: ChildRun, step: str, count: int) -> ChildRun:
+    """`run`, or a `MALFORMED` run when its record, already of its probe's shape
+    (`runner.checked_step`), lacks the `step` call it was asked for (`count` is not 0) though `Model()`
+    returned: not what the probe writes."""
+    value = run.value
+    missing = run.status == "ok" and count and value["init"]["ok"] and value.get(step) is None
+    return replace(run, status=MALFORMED, value=None, error=f"no {step} step") if missing else run
 
 
 def _stopped(run: ChildRun, steps: Mapping[str, str]) -> bool:
@@ -405,10 +481,11 @@ def _stopped(run: ChildRun, steps: Mapping[str, str]) -> bool:
 
 
 def timed_pairs(base: ChildRun, plan: Plan, available: int) -> int:
-    """The timed epoch's pair count: `plan.timed_cpu_s` over the base child's CPU seconds per warm-up
-    pair (its whole CPU time, so an upper bound), within the plan's bounds and the pairs `available`,
-    a multiple of `plan.multiple` where the data allow one."""
-    per_pair = max(base.cpu_s, 1e-6) / plan.warmup_pairs
+    """How many more pairs the full child trains on than the base child: `plan.timed_cpu_s` over the
+    base child's CPU seconds per pair (its whole CPU time, so an upper bound), within the plan's
+    bounds and the pairs `available` beyond the base child's, a multiple of `plan.multiple` where the
+    data allow one."""
+    per_pair = max(base.cpu_s, 1e-6) / max(plan.base_pairs, 1)
     pairs = min(available, plan.max_timed_pairs, max(plan.min_timed_pairs, int(plan.timed_cpu_s / per_pair)))
     return max(pairs // plan.multiple * plan.multiple, min(plan.multiple, available))
 
@@ -416,54 +493,68 @@ def timed_pairs(base: ChildRun, plan: Plan, available: int) -> int:
 class _Subject:
     """One package's timing children, one round at a time (`time_round`).
 
-    A round is the base child (`train_step(0)`: Model() and the warm-up epoch) and the full child
-    (`train_step(N)`: the same and the timed epoch); the first round adds the predict child (the base's
-    step, then `predict_step`), timed against that round's base child. The timed size N is picked from
-    the first base child (`size_of`). A failure stops the timing it belongs to."""
+    Each child makes one timed call after `Model()` (and, for predict, `load_pretrained_model()`): a
+    round is a base child training on `W` pairs and a full child training on `W + N`; the first round
+    adds two predict children, on fewer and on more validation images. `N` is picked from the first
+    base child (`full_pairs`). A failure stops the timing it belongs to."""
 
     def __init__(
         self,
         package_dir: Path,
         train_step: Callable[[int], Step],
-        predict_step: Step,
-        size_of: Callable[[ChildRun], int],
+        predict_step: Callable[[int], Step],
+        base_pairs: int,
+        full_pairs: Callable[[ChildRun], int],
+        predict_counts: tuple[int, int],
         seed: int,
     ) -> None:
         self._package_dir, self._train_step, self._predict_step = package_dir, train_step, predict_step
-        self._images = len(predict_step.args["input"])
-        self._size_of, self._seed = size_of, seed
-        self._size = 0
+        self._base_pairs, self._full_pairs, self._predict_counts = base_pairs, full_pairs, predict_counts
+        self._seed = seed
+        self._pairs = 0
         self.train = Timings()
         self.predict = Timings()
 
-    def _child(self, steps: Sequence[Step]) -> list[ChildRun]:
-        return run_steps(self._package_dir, steps, self._seed)
+    def _child(self, make: Callable[[int], Step], step: str, count: int) -> ChildRun:
+        (run,) = run_steps(self._package_dir, [make(count)], self._seed)
+        return checked_record(run, step, count)
+
+    def _timed(
+        self,
+        timings: Timings,
+        make: Callable[[int], Step],
+        step: str,
+        words: Callable[[int], dict[str, str]],
+        base_count: int,
+        full_count: Callable[[ChildRun], int],
+    ) -> Timings:
+        """`timings` and one more pair: a child of `make(base_count)`, then one of `make(full_count(base))`;
+        or `timings` stopped by the first of the two that failed."""
+        base = self._child(make, step, base_count)
+        if _stopped(base, words(base_count)):
+            return replace(timings, failed=base, failed_steps=words(base_count))
+        count = full_count(base)
+        full = self._child(make, step, count)
+        if _stopped(full, words(count)):
+            return replace(timings, failed=full, failed_steps=words(count))
+        return replace(timings, pairs=(*timings.pairs, TimedPair(base, full, (base_count, count), step)))
+
+    def _full_train_pairs(self, base: ChildRun) -> int:
+        """The full train child's pairs, picked from the first base child and kept for every round."""
+        self._pairs = self._pairs or self._full_pairs(base)
+        return self._pairs
 
     def time_round(self) -> None:
-        """One more base and full child, and in the first round the predict child."""
-        if self.train.failed is not None:
-            return
-        (base,) = self._child([self._train_step(0)])
-        base = checked_record(base, TRAIN_STEPS, timed=False)
-        if _stopped(base, TRAIN_STEPS):
-            self.train = self.predict = Timings(failed=base)
-            return
-        self._size = self._size or self._size_of(base)
-        (full,) = self._child([self._train_step(self._size)])
-        full = checked_record(full, TRAIN_STEPS, timed=True)
-        if _stopped(full, TRAIN_STEPS):
-            self.train = replace(self.train, failed=full)
-        else:
-            self.train = replace(self.train, pairs=(*self.train.pairs, TimedPair(base, full, self._size)))
+        """One more pair of train children, and in the first round the pair of predict children."""
+        if self.train.failed is None:
+            self.train = self._timed(
+                self.train, self._train_step, "train", train_steps, self._base_pairs, self._full_train_pairs
+            )
         if not self.predict.pairs and self.predict.failed is None:
-            warmed, predicted = self._child([self._train_step(0), self._predict_step])
-            warmed = checked_record(warmed, TRAIN_STEPS, timed=False)
-            predicted = checked_record(predicted, PREDICT_RECORD, timed=True)
-            whole = replace(predicted, duration_s=warmed.duration_s + predicted.duration_s)
-            if _stopped(warmed, TRAIN_STEPS) or _stopped(predicted, PREDICT_STEPS):
-                self.predict = Timings(failed=warmed if _stopped(warmed, TRAIN_STEPS) else predicted)
-            else:
-                self.predict = Timings((TimedPair(base, whole, self._images, tuple(PREDICT_RECORD)),))
+            fewer, more = self._predict_counts
+            self.predict = self._timed(
+                self.predict, self._predict_step, "predict", predict_steps, fewer, lambda _: more
+            )
 
 
 def run(ctx: CheckContext, plan: Plan = PLAN) -> list[CheckResult]:
@@ -471,30 +562,30 @@ def run(ctx: CheckContext, plan: Plan = PLAN) -> list[CheckResult]:
     (S, R, S, R, ...), one child at a time: timings taken concurrently would disturb each other.
     When the submission is the reference itself, it is its own reference.
     """
-    count = max(plan.warmup_pairs, plan.max_timed_pairs)
-    train_input, train_target = train_pairs(ctx.train_path, count, ctx.seed)
+    train_input, train_target = train_pairs(ctx.train_path, plan.base_pairs + plan.max_timed_pairs, ctx.seed)
     noisy, _ = val_pairs(ctx.val_path, plan.predict_images)
     train_limits = replace(ctx.limits("timing.train-epoch"), threads=TIMING_THREADS)
     predict_limits = replace(ctx.limits("timing.predict"), threads=TIMING_THREADS)
-    warmup = min(plan.warmup_pairs, len(train_input))
-    train_plan = replace(plan, warmup_pairs=warmup)
+    base_pairs = min(plan.base_pairs, len(train_input) // 2)
+    train_plan = replace(plan, base_pairs=base_pairs)
 
     def train_step(pairs: int) -> Step:
-        args = {"input": train_input, "target": train_target, "warmup_pairs": warmup, "timed_pairs": pairs}
+        args = {"input": train_input, "target": train_target, "pairs": pairs}
         return Step("probe_train_timing", args, train_limits)
+
+    def predict_step(images: int) -> Step:
+        return Step("probe_predict_timing", {"input": noisy, "images": images}, predict_limits)
+
+    def full_pairs(base: ChildRun) -> int:
+        return base_pairs + timed_pairs(base, train_plan, len(train_input) - base_pairs)
 
     packages = [ctx.submission.package_dir]
     reference_dir = None if ctx.reference_dir is None else Path(ctx.reference_dir)
     if reference_dir is not None and not is_reference(ctx.submission.source, reference_dir):
         packages.append(reference_dir)
+    predict_counts = (min(plan.predict_base_images, len(noisy) // 2), len(noisy))
     subjects = [
-        _Subject(
-            package,
-            train_step,
-            Step("probe_predict_timing", {"input": noisy}, predict_limits),
-            lambda base: timed_pairs(base, train_plan, len(train_input)),
-            ctx.seed,
-        )
+        _Subject(package, train_step, predict_step, base_pairs, full_pairs, predict_counts, ctx.seed)
         for package in packages
     ]
     load = machine_load()
