@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from harness.checks.model_steps.probe import probe_surface, probe_train
+from harness.checks.model_steps.probe import probe_predict, probe_surface, probe_train
 from harness.checks.model_steps.runner import (
     STEP_ERROR,
     Step,
@@ -71,7 +71,7 @@ def test_a_probe_bug_is_reported_as_an_error_that_names_the_probe():
     """probe_predict given no "inputs" raises in the harness's own code, with no submission frame on the
     stack: the step is an ERROR whose message names the probe and the harness's line, so our own tests
     catch a probe bug (it is not withheld as a set-up fault: the child had run submission code)."""
-    steps = [Step("probe_surface", {}, Limits(wall_s=20)), Step("probe_predict", {}, Limits(wall_s=20))]
+    steps = [Step(probe_surface, {}, Limits(wall_s=20)), Step(probe_predict, {}, Limits(wall_s=20))]
     surface, predict = run_steps(SUBMISSIONS / "model_torch_backed" / "Miniproject_2", steps, seed=0)
     assert surface.status == "ok" and predict.status == STEP_ERROR
     assert predict.error.startswith("KeyError: 'inputs' (escaped probe_predict; raised at ")

@@ -176,11 +176,6 @@ RECORDS: Mapping[str, type] = {
 }
 """Per probe of `harness.checks.model_steps.probe` (by function name), the record its value parses to."""
 
-STILL_PLAIN = frozenset({"probe_train_timing", "probe_predict_timing"})
-"""Probes whose value is parsed (so a malformed one is `MALFORMED`) but handed on as the plain dict:
-the timing judge still reads dicts, and is converted once its concurrent rework has landed."""
-
-
 @dataclass(frozen=True)
 class StepFailure:
     """An exception that escaped a probe, in one line (`probe._escaped`); whose fault it is, the parent
@@ -207,11 +202,9 @@ class Steps:
 
 
 def parse_record(probe: str, value: Any) -> Any:
-    """`value` as `probe`'s record (`RECORDS`; the dict itself for `STILL_PLAIN` probes).
-
-    Raises `MalformedRecord` saying why it is not one ("init.ok is a str, expected bool")."""
-    record = parse_as(RECORDS[probe], value)
-    return value if probe in STILL_PLAIN else record
+    """`value` as `probe`'s record (`RECORDS`); raises `MalformedRecord` saying why it is not one
+    ("init.ok is a str, expected bool")."""
+    return parse_as(RECORDS[probe], value)
 
 
 def parse_steps(value: Any, count: int) -> Steps:

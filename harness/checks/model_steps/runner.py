@@ -54,20 +54,17 @@ class Step:
     """One probe of `harness.checks.model_steps.probe`, its arguments, its own limits.
 
     `probe` is the function itself, imported by the judge, so a renamed probe fails the judge's import;
-    a name (the timing judge's, until it passes the function) is looked up here. Either way, one that is
-    not a probe of that module with a record type (`records.RECORDS`) raises `ValueError` here, before
-    any child starts."""
+    one that is not a probe of that module with a record type (`records.RECORDS`) raises `ValueError`
+    here, before any child starts."""
 
-    probe: ProbeFunction | str
+    probe: ProbeFunction
     args: Mapping[str, Any]
     limits: Limits
 
     def __post_init__(self) -> None:
-        name = self.probe if isinstance(self.probe, str) else self.probe.__name__
-        module = model_probe.__name__ if isinstance(self.probe, str) else self.probe.__module__
+        module, name = self.probe.__module__, self.probe.__name__
         if module != model_probe.__name__ or name not in RECORDS or not hasattr(model_probe, name):
             raise ValueError(f"{module}.{name} is not a probe of {model_probe.__name__} with a record type")
-        object.__setattr__(self, "probe", getattr(model_probe, name))
 
     @property
     def name(self) -> str:
@@ -323,19 +320,4 @@ def first_failed_step(
     for attempt, step in steps:
         if attempt is not None and not attempt.ok:
             return step_failure(check_id, category, step, attempt.error, {}, duration_s)
-    return None
-
-
-def first_step_failure(
-    check_id: str,
-    category: Category,
-    record: Mapping[str, Any],
-    steps: Mapping[str, str],
-    duration_s: float,
-) -> CheckResult | None:
-    """`first_failed_step` of a plain record (`records.STILL_PLAIN`, the timing judge's until it reads
-    typed ones): `steps` maps its keys to words."""
-    for key, step in steps.items():
-        if record.get(key) is not None and not record[key]["ok"]:
-            return step_failure(check_id, category, step, record[key]["error"], {}, duration_s)
     return None
