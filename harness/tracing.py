@@ -23,10 +23,14 @@ each step), and a function keeps the dictionary of the module that defined it.
 While a dispatched function runs, torch disables the mode, so what it calls internally is never seen:
 `F.unfold` is recorded once, not the `im2col` kernel behind it.
 
-Some things need more than the mode, and are patched on `torch.nn.Module` while the recorder is active:
-`nn.Module.__init__` and `nn.Module.__call__` (a submission's own `nn.Module` subclass runs only its own
-code inside them, so the mode alone would see nothing torch-side). When the harness builds such a
-subclass itself (no submission frame on the stack), the use is reported at the class statement.
+Some things need more than the mode, and are patched while the recorder is active:
+- `nn.Module.__init__` and `nn.Module.__call__`: a submission's own `nn.Module` subclass runs only its
+  own code inside them, so the mode alone would see nothing torch-side. When the harness builds such a
+  subclass itself (no submission frame on the stack), the use is reported at the class statement.
+- `torch.jit.load`, recorded under that name even when `torch.load` calls it (a TorchScript archive,
+  however it was packed): the code it loads runs in TorchScript, where no call reaches the mode.
+- `_imp.create_dynamic`, through which every compiled module is loaded: one from outside the Python
+  installation is recorded as `COMPILED_ENTRY`, since its C++ calls into torch never reach the mode.
 
 Each record carries a `flag` for autograd use that only the arguments show: "requires_grad" (a tensor
 made or marked with `requires_grad=True`) and "grad_enabled" / "grad_disabled" (grad mode switched on or
@@ -52,11 +56,13 @@ The recorder judges nothing: `harness.checks.runtime_rules.judge` classifies ent
 
 from __future__ import annotations
 
+import _imp
 import _thread
 import inspect
 import linecache
 import os
 import sys
+import sysconfig
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -79,6 +85,18 @@ FLAGGED_BY_ARGUMENTS = frozenset(
     {"torch.Tensor.requires_grad_", "torch.Tensor.requires_grad.__set__", "torch._C._set_grad_enabled"}
 )
 """Entry points whose record depends on their positional arguments (see `_flag`): never fast-pathed."""
+OWN_HOOKS = ("__torch_function__", "__torch_dispatch__")
+"""Dispatch hooks a tensor subclass may define: the submission's own are recorded where they are reached."""
+COMPILED_ENTRY = "_imp.create_dynamic"
+"""The entry recorded when a compiled module from outside the Python installation is loaded (target: its
+file name): its C++ calls into torch (`at::conv2d`) never reach the mode."""
+INSTALLED = tuple(
+    {
+        os.path.realpath(p) + os.sep
+        for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, *sysconfig.get_paths().values())
+    }
+)
+"""Where the interpreter's and its packages' own compiled modules live (torch's included)."""
 CANARY_FILE = "<harness-canary>"
 """The file name of the canary's code: inside the package folder as far as the recorder can tell."""
 CANARY_SOURCE = "def canary(empty):\n    return empty(0)\n"
@@ -138,6 +156,7 @@ class TorchCallRecorder(TorchFunctionMode):
         self._direct: dict[tuple[Any, Any, int], list[Any]] = {}
         """(func, site code, line) -> its record: the fast path of a direct call seen before."""
         self._own_codes: dict[Any, frozenset] = {}
+        self._hooks: dict[type, str | None] = {}
         self._package = Path(package_dir).name
         self._globals: dict[int, dict] = {}
         self._patches: list[tuple[Any, str, Any]] = []
@@ -218,7 +237,30 @@ class TorchCallRecorder(TorchFunctionMode):
     def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
         kwargs = kwargs or {}
         self._record_dispatch(func, args, kwargs)
+        for hook in {self._own_hook(cls) for cls in (*types, *map(type, args))} - {None}:
+            self._record_hook(hook)
         return func(*args, **kwargs)
+
+    def _own_hook(self, cls: type) -> str | None:
+        """The name of the submission's dispatch hook (`OWN_HOOKS`) that `cls` carries, or None. torch
+        runs it for every call on such a tensor while this mode is off: what it calls is never seen."""
+        if cls not in self._hooks:
+            self._hooks[cls] = None
+            for name in OWN_HOOKS:
+                owner = next((k for k in getattr(cls, "__mro__", ()) if name in vars(k)), None)
+                function = getattr(vars(owner)[name], "__func__", vars(owner)[name]) if owner else None
+                code = getattr(function, "__code__", None)
+                if code is not None and (
+                    code.co_filename.startswith(self._prefixes)
+                    or id(getattr(function, "__globals__", None)) in self._globals
+                ):
+                    self._hooks[cls] = f"{owner.__module__}.{owner.__qualname__}.{name}"
+        return self._hooks[cls]
+
+    def _record_hook(self, hook: str) -> None:
+        found = self._locate(sys._getframe(2), frozenset())
+        if found is not None:
+            self._add(hook, None, None, found[0])
 
     def _record_dispatch(self, func: Any, args: tuple, kwargs: dict) -> None:
         found = self._locate(sys._getframe(2), self._own_code(func))
@@ -319,6 +361,8 @@ class TorchCallRecorder(TorchFunctionMode):
         original_init = torch.nn.Module.__init__
         original_call = torch.nn.Module.__call__
         original_start = _thread.start_new_thread
+        original_jit_load = torch.jit.load
+        original_create_dynamic = _imp.create_dynamic
 
         def traced_start(function: Any, args: tuple, kwargs: dict | None = None) -> int:
             def traced(*inner_args: Any, **inner_kwargs: Any) -> Any:
@@ -335,9 +379,25 @@ class TorchCallRecorder(TorchFunctionMode):
             recorder._record_module("torch.nn.Module.__call__", module)
             return original_call(module, *args, **kwargs)
 
+        def recording_jit_load(*args: Any, **kwargs: Any) -> Any:
+            found = recorder._locate(sys._getframe(1), frozenset())
+            if found is not None:
+                recorder._add("torch.jit.load", None, None, found[0])
+            return original_jit_load(*args, **kwargs)
+
+        def recording_create_dynamic(spec: Any, *args: Any) -> Any:
+            origin = getattr(spec, "origin", None)
+            if isinstance(origin, str) and not os.path.realpath(origin).startswith(INSTALLED):
+                found = recorder._locate(sys._getframe(1), frozenset())
+                if found is not None:
+                    recorder._add(COMPILED_ENTRY, None, os.path.basename(origin), found[0])
+            return original_create_dynamic(spec, *args)
+
         for owner, name, replacement, original in (
             (torch.nn.Module, "__init__", recording_init, original_init),
             (torch.nn.Module, "__call__", recording_call, original_call),
+            (torch.jit, "load", recording_jit_load, original_jit_load),
+            (_imp, "create_dynamic", recording_create_dynamic, original_create_dynamic),
             (_thread, "start_new_thread", traced_start, original_start),
             (threading, "_start_new_thread", traced_start, threading._start_new_thread),
         ):

@@ -284,6 +284,40 @@ CASES: dict[str, Case] = {
     "reads-uninitialised-memory": Case("verdict_uninitialised", (BLOCKS,), {
         "blocks.sigmoid": fails(Outcome.FAIL, "reads memory torch.empty() leaves uninitialised"),
     }),
+    "dispatch-hook-trampoline": Case("attack_dispatch_hook", (RULES, RUNTIME), {
+        "rules.static": fails(Outcome.FORBIDDEN, "model.py:21: defines `__torch_function__`"),
+        "rules.runtime": fails(Outcome.FORBIDDEN, "model.py:42 in Model.predict reaches "
+                               "Miniproject_2.model.Routed.__torch_function__", "torch's dispatch hook"),
+    }),
+    "predict-passes-odd-sizes-through": Case("verdict_predict_passes_odd", (API,), {
+        "api.predict": Expect(Outcome.PASS, fault=Fault.NONE),
+        "api.predict-odd-sizes": fails(Outcome.FAIL, "predict(3x3x33x47 uint8) returned its input unchanged"),
+        "api.predict-float": Expect(Outcome.PASS, fault=Fault.NONE),
+    }),
+    "subprocess": Case("attack_subprocess", (RULES,), {
+        # conv2d runs in another program: rules.runtime sees nothing there, rules.static the import
+        "rules.static": fails(Outcome.FORBIDDEN, "model.py:10: `import subprocess`: subprocess runs other"),
+    }),
+    "code-from-a-text-file": Case("attack_code_from_data", (RULES, RUNTIME), {
+        "rules.static": fails(Outcome.FORBIDDEN, "model.py:13: `runpy.run_path(...)` loads code"),
+        "rules.runtime": fails(Outcome.FORBIDDEN, "reaches torch.nn.functional.conv2d"),
+    }),
+    "pickle-protocol-0": Case("attack_pickle_protocol_0", (RULES, RUNTIME), {
+        "rules.static": fails(Outcome.FORBIDDEN, "bestmodel.pth:0: `torch.nn.functional.relu` is pickled"),
+        "rules.runtime": fails(Outcome.FORBIDDEN, "reaches torch.nn.functional.relu"),
+    }),
+    "pickled-torch-function": Case("attack_pickled_torch_function", (RULES, RUNTIME), {
+        "rules.static": fails(Outcome.FORBIDDEN, "bestmodel.pth:0: `torch._C._nn.avg_pool2d` is pickled"),
+        "rules.runtime": fails(Outcome.FORBIDDEN, "reaches torch.nn.functional.avg_pool2d"),
+    }),
+    "torchscript-weights": Case("attack_torchscript_weights", (RULES, RUNTIME), {
+        # the conv2d runs inside TorchScript, unseen: both checks name the archive's loading
+        "rules.static": fails(Outcome.FORBIDDEN, "TorchScript archive (bestmodel/constants.pkl)"),
+        "rules.runtime": fails(Outcome.FORBIDDEN, "model.py:14 in Model.__init__ reaches torch.jit.load"),
+    }),
+    "torchscript-packed": Case("attack_torchscript_packed", (RUNTIME,), {
+        "rules.runtime": fails(Outcome.FORBIDDEN, "model.py:19 in Model.__init__ reaches torch.jit.load"),
+    }),
     "reference": Case(REFERENCE, (LAYOUT, RULES, RUNTIME, API), {
         check_id: Expect(Outcome.PASS, fault=Fault.NONE)
         for check_id in group_checks((LAYOUT, RULES, RUNTIME, API))

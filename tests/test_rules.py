@@ -149,10 +149,60 @@ SOURCES = [
     ),
     ("globals-call", "g = globals()\n", "strict", {("reflection", 1)}),
     ("import-inspect", "import inspect\n", "strict", {("reflection", 1)}),
+    ("import-_ctypes", "from _ctypes import dlopen\n", "strict", {("reflection", 1)}),
     ("frame-back", "import sys\nf = sys._getframe().f_back\n", "strict", {("reflection", 2)}),
     (
         "torch-function-hook",
         "def f(x, g, args):\n    return x.__torch_function__(g, (), args)\n",
+        "lenient",
+        {("reflection", 2)},
+    ),
+    ("subprocess", "import subprocess\n", "lenient", {("dynamic-code", 1)}),
+    ("multiprocessing", "from multiprocessing import Pool\n", "lenient", {("dynamic-code", 1)}),
+    ("os-system", "from os import system\nsystem('python -c 1')\n", "lenient", {("dynamic-code", 2)}),
+    ("os-exec", "import os\nos.execv('/bin/sh', ['sh'])\n", "lenient", {("dynamic-code", 2)}),
+    (
+        "asyncio-subprocess",
+        "import asyncio\nasync def f():\n    await asyncio.create_subprocess_exec('python')\n",
+        "lenient",
+        {("dynamic-code", 3)},
+    ),
+    (
+        "process-pool",
+        "from concurrent.futures import ProcessPoolExecutor\npool = ProcessPoolExecutor(2)\n",
+        "lenient",
+        {("dynamic-code", 2)},
+    ),
+    ("os-path-is-fine", "import os\nos.path.join('a', 'b')\n", "strict", set()),
+    (
+        "source-loader",  # code from a file the scan does not read (others/conv.txt)
+        "import importlib.machinery\nm = importlib.machinery.SourceFileLoader('m', 'x.txt').load_module()\n",
+        "lenient",
+        {("dynamic-code", 2)},
+    ),
+    (
+        "spec-from-file",
+        "from importlib.util import spec_from_file_location\ns = spec_from_file_location('m', 'x.txt')\n",
+        "lenient",
+        {("dynamic-code", 2)},
+    ),
+    ("run-path", "import runpy\nns = runpy.run_path('others/conv.txt')\n", "lenient", {("dynamic-code", 2)}),
+    (
+        "marshal-function",
+        "import marshal, types\nf = types.FunctionType(marshal.loads(open('c', 'rb').read()), {})\n",
+        "lenient",
+        {("dynamic-code", 2)},
+    ),
+    (
+        "torch-function-hook-defined",  # a tensor subclass whose hook runs conv2d in place of matmul
+        "class T:\n    @classmethod\n    def __torch_function__(cls, func, types, args=(), kwargs=None):\n"
+        "        return func(*args)\n",
+        "lenient",
+        {("reflection", 3)},
+    ),
+    (
+        "torch-dispatch-hook-assigned",
+        "class T:\n    __torch_dispatch__ = staticmethod(print)\n",
         "lenient",
         {("reflection", 2)},
     ),
@@ -277,6 +327,8 @@ def test_findings_in_files_model_py_never_imports_do_not_count() -> None:
         ({"model.py": "from .others import other\n"}, False),
         ({"model.py": "import importlib\nm = importlib.import_module(name)\n"}, True),
         ({"model.py": "x = 1\n", "__init__.py": "from .others import helper\n"}, True),
+        ({"model.py": "import sys\nsys.path.insert(0, 'others')\nfrom helper import f\n"}, True),
+        ({"model.py": "import sys\nsys.path.insert(0, 'others')\nimport antigravity\n"}, True),
     ],
     ids=[
         "from-package-import-module",
@@ -285,6 +337,8 @@ def test_findings_in_files_model_py_never_imports_do_not_count() -> None:
         "other-module",
         "computed-import-counts-everything",
         "via-__init__",
+        "through-sys-path",
+        "through-sys-path-under-a-standard-library-name",
     ],
 )
 def test_reachability(tmp_path: Path, files: dict[str, str], counted: bool) -> None:
@@ -295,11 +349,34 @@ def test_reachability(tmp_path: Path, files: dict[str, str], counted: bool) -> N
             "others/__init__.py": "",
             "others/other.py": "",
             "others/helper.py": "import torch\n",
+            "others/antigravity.py": "from .helper import x\n",  # imported as `antigravity`: shadows it
             **files,
         },
     )
     [finding] = [f for f in scan_package(package).findings if f.file == "others/helper.py"]
     assert finding.counted is counted
+
+
+@pytest.mark.parametrize(
+    ("module", "flagged"),
+    [("helpers", False), ("tabulate", True)],
+    ids=["own-file", "own-file-under-an-installed-name"],
+)
+def test_a_package_file_imported_through_sys_path_is_not_third_party(
+    tmp_path: Path, module: str, flagged: bool
+) -> None:
+    """2022 code puts `others/` on `sys.path` and imports its files by bare name: that is the package's
+    own code, unless an installed module of that name would be imported instead (appended folders come
+    last)."""
+    model = (
+        f"import os, sys\nsys.path.append(os.path.dirname(__file__) + '/others')\nfrom {module} import f\n"
+    )
+    package = write_package(
+        tmp_path,
+        {"__init__.py": "", "others/__init__.py": "", f"others/{module}.py": "f = 1\n", "model.py": model},
+    )
+    rules = {f.rule for f in scan_package(package).findings if f.counted}
+    assert ("third-party-import" in rules) is flagged
 
 
 def test_main_block_findings_do_not_count(tmp_path: Path) -> None:
@@ -399,3 +476,189 @@ def test_pickles_that_reference_forbidden_callables_are_flagged(tmp_path: Path, 
     assert ("others/f.pkl", "GLOBAL operator attrgetter") in found
     assert not any(file == "bestmodel.pth" for file, _ in found)
     assert all(f["counted"] and "byte " in f["message"] for f in result.details["findings"])
+
+
+def _legacy_save(value: object, protocol: int) -> bytes:
+    import io
+
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(value, buffer, pickle_protocol=protocol, _use_new_zipfile_serialization=False)
+    return buffer.getvalue()
+
+
+def _zip_save(value: object, protocol: int) -> bytes:
+    import io
+
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(value, buffer, pickle_protocol=protocol)
+    return buffer.getvalue()
+
+
+def _zipped(entries: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        for name, data in entries.items():
+            bundle.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _tarred(entries: dict[str, bytes]) -> bytes:
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as bundle:
+        for name, data in entries.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            bundle.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def _pickle(value: object, protocol: int) -> bytes:
+    import pickle
+
+    return pickle.dumps(value, protocol=protocol)
+
+
+def _relu() -> object:
+    import torch
+
+    return {"act": torch.nn.functional.relu}
+
+
+def _upsample() -> object:
+    import torch
+
+    return {"up": torch._C._nn.upsample_nearest2d, "loss": torch._C._nn.mse_loss}
+
+
+# (id, bytes of bestmodel.pth, the GLOBAL that must be found): how a pickle can hide a forbidden name
+HIDDEN_PICKLES = [
+    ("protocol-0", lambda: _pickle(_relu(), 0), "GLOBAL torch.nn.functional relu"),
+    ("protocol-1", lambda: _pickle(_relu(), 1), "GLOBAL torch.nn.functional relu"),
+    ("torch-save-protocol-0", lambda: _zip_save(_relu(), 0), "GLOBAL torch.nn.functional relu"),
+    ("legacy-torch-save-protocol-0", lambda: _legacy_save(_relu(), 0), "GLOBAL torch.nn.functional relu"),
+    ("torch-c-nn", lambda: _zip_save(_upsample(), 2), "GLOBAL torch._C._nn upsample_nearest2d"),
+    ("torch-function-by-hand", lambda: b"\x80\x02ctorch\nconv2d\n.", "GLOBAL torch conv2d"),
+    ("torch-ops", lambda: b"ctorch.ops.aten\nconvolution\n.", "GLOBAL torch.ops.aten convolution"),
+    (
+        "attribute-path",  # protocol 4 resolves a dotted name attribute by attribute
+        lambda: b"\x80\x04cMiniproject_2.model\ntorch.nn.functional.conv2d\n.",
+        "GLOBAL Miniproject_2.model torch.nn.functional.conv2d",
+    ),
+    (
+        "nested-in-bytes",  # torch.storage._load_from_bytes(b) is torch.load(b): a whole file in a constant
+        lambda: (
+            b"\x80\x04ctorch.storage\n_load_from_bytes\nC"
+            + bytes([len(inner := _pickle(_relu(), 2))])
+            + inner
+            + b"\x85R."
+        ),
+        "GLOBAL torch.nn.functional relu",
+    ),
+    (
+        "zip-entry-not-pkl",
+        lambda: _zipped({"weights/blob.bin": _pickle(_relu(), 4)}),
+        "GLOBAL torch.nn.functional relu",
+    ),
+    (
+        "pickle-with-a-zip-appended",  # zipfile finds the zip at the end; torch.load reads the pickle first
+        lambda: _legacy_save(_relu(), 2) + _zipped({"x.txt": b"x"}),
+        "GLOBAL torch.nn.functional relu",
+    ),
+    ("legacy-tar", lambda: _tarred({"pickle": _pickle(_relu(), 2)}), "GLOBAL torch.nn.functional relu"),
+    ("code-from-bytes", lambda: b"ctypes\nFunctionType\n(cmarshal\nloads\n.", "GLOBAL types FunctionType"),
+    ("a-program", lambda: b"cos\nsystem\n(Vpython -c 'import torch.nn'\ntR.", "GLOBAL os system"),
+    (
+        "the-graders-code",  # BUILD on the class would replace the recorder's methods
+        lambda: b"charness.tracing\nTorchCallRecorder\n(d(V__torch_function__\ncbuiltins\nprint\ndtb.",
+        "GLOBAL harness.tracing TorchCallRecorder",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("data", "code"), [row[1:] for row in HIDDEN_PICKLES], ids=[r[0] for r in HIDDEN_PICKLES]
+)
+def test_a_pickle_hides_no_forbidden_name_in_any_format(tmp_path: Path, data, code: str) -> None:
+    package = write_package(tmp_path, {"__init__.py": "", "model.py": "from torch import empty\n"})
+    (package / "bestmodel.pth").write_bytes(data())
+    result = check_static_rules(package, "lenient")
+    found = [f for f in result.details["findings"] if f["rule"] == "pickled-reference"]
+    assert code in {f["code"] for f in found}, found
+    assert result.outcome is Outcome.FORBIDDEN and all(f["file"] == "bestmodel.pth" for f in found)
+
+
+def _state() -> object:
+    import collections
+
+    import torch
+
+    generator = torch.Generator().manual_seed(0)
+    weights = collections.OrderedDict(w=torch.randn(3, 3, generator=generator), n=torch.arange(4))
+    return {"state": weights, "dtype": torch.float64, "device": torch.device("cpu"), "size": torch.Size([3])}
+
+
+# (id, bytes of bestmodel.pth): what torch.save and pickle write for weights, in every format
+WEIGHT_FILES = [
+    *((f"pickle-protocol-{p}", lambda p=p: _pickle(_state(), p)) for p in range(6)),
+    *((f"torch-save-protocol-{p}", lambda p=p: _zip_save(_state(), p)) for p in (0, 2, 4)),
+    *((f"legacy-torch-save-protocol-{p}", lambda p=p: _legacy_save(_state(), p)) for p in (0, 2)),
+]
+
+
+@pytest.mark.parametrize("data", [row[1] for row in WEIGHT_FILES], ids=[row[0] for row in WEIGHT_FILES])
+def test_weights_in_any_format_are_no_finding(tmp_path: Path, data) -> None:
+    package = write_package(tmp_path, {"__init__.py": "", "model.py": "from torch import empty\n"})
+    (package / "bestmodel.pth").write_bytes(data())
+    result = check_static_rules(package, "strict")
+    assert result.outcome is Outcome.PASS, result.details["findings"]
+
+
+def test_a_torchscript_archive_is_flagged(tmp_path: Path) -> None:
+    """torch.load hands an archive with constants.pkl to torch.jit.load: TorchScript code the scan cannot
+    read, running torch.nn.functional.conv2d and anything else."""
+    import io
+
+    import torch
+
+    class Net(torch.nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.sigmoid(x)
+
+    buffer = io.BytesIO()
+    torch.jit.save(torch.jit.script(Net()), buffer)
+    package = write_package(tmp_path, {"__init__.py": "", "model.py": "from torch import empty\n"})
+    (package / "bestmodel.pth").write_bytes(buffer.getvalue())
+    result = check_static_rules(package, "lenient")
+    assert result.outcome is Outcome.FORBIDDEN
+    [finding] = [f for f in result.details["findings"] if f["code"].startswith("TorchScript")]
+    assert "torch.jit" in finding["message"] and finding["file"] == "bestmodel.pth"
+
+
+@pytest.mark.parametrize(
+    "name", ["others/fast.cpython-311-x86_64-linux-gnu.so", "fast.abi3.so", "others/f.pyd"]
+)
+def test_a_compiled_extension_module_is_flagged(tmp_path: Path, name: str) -> None:
+    """`from .others import fast` imports a .so: code the scan cannot read, whose C++ calls into ATen
+    (`at::conv2d`) the run-time recorder never sees."""
+    package = write_package(tmp_path, {"__init__.py": "", "model.py": "from .others import fast\n"})
+    (package / name).parent.mkdir(parents=True, exist_ok=True)
+    (package / name).write_bytes(b"\x7fELF")
+    result = check_static_rules(package, "lenient")
+    assert result.outcome is Outcome.FORBIDDEN
+    assert result.message == f"{name}:0: a compiled extension module: code the rule checks cannot read"
+
+
+def test_the_2022_whole_network_pickle_is_no_finding() -> None:
+    """A student's own classes in a pickle are the package's code, which the scan reads as source."""
+    result = check_static_rules(SUBMISSIONS / "verdict_pickled_network" / "Miniproject_2", "lenient")
+    assert result.outcome is Outcome.PASS, result.message

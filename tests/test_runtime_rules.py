@@ -89,8 +89,24 @@ def findings(fixture: str, profile: str, load) -> set[tuple[str, str, str]]:
         ),
         ("rules_lenient_torch", "lenient", set()),
         ("rules_test_script", "strict", set()),
+        (
+            "attack_torchscript_packed",  # TorchScript runs unseen: its loading is the finding
+            "lenient",
+            {("torch-function", "torch.jit.load", "model.py:19")},
+        ),
+        (
+            "attack_dispatch_hook",  # what the hooks run is never seen: the hooks are the findings
+            "lenient",
+            {
+                ("torch-function", "Miniproject_2.model.Routed.__torch_function__", "model.py:42"),
+                ("torch-function", "torch._tensor.Tensor.__torch_function__", "model.py:43"),
+            },
+        ),
     ],
-    ids=["hidden-conv2d", "nn-module", "autograd", "torch-load-strict", "torch-load-lenient", "clean"],
+    ids=[
+        "hidden-conv2d", "nn-module", "autograd", "torch-load-strict", "torch-load-lenient", "clean",
+        "torchscript", "dispatch-hooks",
+    ],
 )  # fmt: skip
 def test_fixture_findings(import_fixture, fixture: str, profile: str, expected: set) -> None:
     assert findings(fixture, profile, import_fixture) == expected
@@ -127,6 +143,27 @@ def test_calls_made_by_the_harness_are_not_recorded(tmp_path: Path) -> None:
         torch.sigmoid(torch.ones(2))
         torch.nn.functional.conv2d(torch.ones(1, 1, 3, 3), torch.ones(1, 1, 2, 2))
     assert recorder.calls() == []
+
+
+def test_a_compiled_module_from_outside_the_installation_is_recorded(tmp_path: Path) -> None:
+    """A `.so` unpacked at run time and imported under a standard-library name (`import this` after a
+    `sys.path.insert`) passed both rule checks: its C++ calls ATen directly. Its loading is the record."""
+    from harness.tracing import COMPILED_ENTRY, TorchCallRecorder
+
+    library = tmp_path / "this.so"
+    library.write_bytes(b"not a library")
+    source = (
+        "import _imp\ndef load(spec):\n    try:\n        _imp.create_dynamic(spec)\n"
+        "    except ImportError:\n        pass\n"
+    )
+    namespace: dict = {}
+    exec(compile(source, str(tmp_path / "model.py"), "exec"), namespace)
+    with TorchCallRecorder(tmp_path) as recorder:
+        namespace["load"](SimpleNamespace(name="this", origin=str(library)))
+        namespace["load"](SimpleNamespace(name="_json", origin=importlib.import_module("_ctypes").__file__))
+    assert [(c.entry, c.target, c.line) for c in recorder.calls()] == [(COMPILED_ENTRY, "this.so", 4)]
+    rule, why = forbidden_reason(COMPILED_ENTRY, None, "lenient")
+    assert rule == "compiled-code" and "neither rule check" in why
 
 
 def test_train_that_never_returns_costs_only_its_step(import_fixture, monkeypatch) -> None:

@@ -10,14 +10,19 @@ file, line, source line and rule:
 - `torch-use`: a torch attribute outside the profile's allow-list, read through an imported torch name
   (`torch.sigmoid`, `F.conv2d`, `nn.Module`, `torch.optim.SGD`, `getattr(torch, "relu")`);
 - `third-party-import`: a module that is neither the standard library (`sys.stdlib_module_names`) nor
-  part of the package (`numpy`, `scipy`, `PIL`);
+  part of the package (`numpy`, `scipy`, `PIL`); a package file imported by its bare name after its
+  folder went on `sys.path` (`from helpers import f` for `others/helpers.py`) is part of the package,
+  unless an installed module has that name;
 - `autograd`: `requires_grad=<not False>` given to a torch function or a tensor's `new_*` factory,
   `x.requires_grad = <not False>` on anything but `self`, `.requires_grad_()`, `torch.autograd`,
   `torch.enable_grad`, `torch.set_grad_enabled(<not False>)`;
 - `dynamic-import`: `__import__` / `importlib.import_module` / `pkgutil.resolve_name` / `pydoc.locate`
   (`IMPORT_FUNCTIONS`) of torch or of a name computed at run time, one of them taken as a value
   (`f = importlib.import_module; f("torch.nn")`), and `getattr` on a torch module with a computed
-  name; `dynamic-code`: `exec`, `eval`, `compile`;
+  name; `dynamic-code`: `exec`, `eval`, `compile`, code loaded from a file or bytes the scan does not
+  read (`runpy.run_path`, `importlib.machinery`/`importlib.util` loaders, `zipimport`, `marshal`,
+  `types.FunctionType`), another program started (`subprocess`, `multiprocessing`, `pty`,
+  `os.system`/`exec*`/`spawn*`/`fork`), and a compiled extension module (`.so`, `.pyd`) in the package;
 - `reflection` (`reflective_access`): reaching code, modules or frames by reflection instead of by
   name, the ways around both this scan and the run-time recorder: a function's `__globals__`,
   `__code__`, `__closure__`, `__builtins__`, class graphs (`__subclasses__`, `__mro__`, `__bases__`),
@@ -26,10 +31,13 @@ file, line, source line and rule:
   `self`, `getattr`/`setattr`/`delattr`/`hasattr` with a constant reflective name, and the `ctypes`,
   `gc` and `inspect` modules; `operator.attrgetter` / `methodcaller` (a name given as data), and a
   reflective builtin taken as a value (`g = getattr`);
-- `pickled-reference`: a pickle in the package (`bestmodel.pth`, any file pickle or `torch.save`
-  wrote) whose GLOBAL opcodes name `torch.nn`, `torch.optim` or `torch.autograd` objects, or a
-  reflective callable (`builtins.getattr`, `importlib.import_module`, ...): unpickling it with
-  `torch.load` builds or calls them, whatever the source says. Reported at the opcode's byte offset.
+- `pickled-reference`: a pickle in the package (`bestmodel.pth`, any file that pickle or `torch.save`
+  wrote, in any protocol and format: plain, zip, legacy, tar, and nested in a pickle's bytes) whose
+  GLOBAL opcodes name a torch object that is not data (torch names are an allow-list: what torch's
+  weights-only unpickler accepts, less `torch.nn.Parameter`), an attribute path, a reflective
+  callable (`builtins.getattr`, `importlib.import_module`, ...) or code made from data
+  (`marshal.loads`, `os.system`); and a TorchScript archive, which `torch.load` hands to `torch.jit`.
+  Unpickling builds or calls them, whatever the source says. Reported at the opcode's byte offset.
 
 Deliberately not flagged: `.backward()` and `.grad`. Every block of the framework has its own
 `backward(...)` method and many keep their gradients in a `.grad` attribute, so the source cannot tell
@@ -55,16 +63,19 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
+import importlib.util
 import io
 import pickletools
 import re
 import sys
+import tarfile
 import time
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from harness.probes.capture import printable
 from harness.results import Category, CheckResult, Fault, Outcome
@@ -110,6 +121,28 @@ LENIENT_EXTRA_NAMES = frozenset(
 PROFILES = ("strict", "lenient")
 AUTOGRAD_PREFIXES = ("torch.autograd", "torch.enable_grad")
 DYNAMIC_CODE_BUILTINS = frozenset({"exec", "eval", "compile"})
+CODE_LOADERS = ("importlib.machinery.", "importlib.util.", "zipimport.", "runpy.", "imp.", "marshal.")
+"""Call prefixes that load code from a file or bytes the scan does not read (`runpy.run_path("x.txt")`,
+`SourceFileLoader(...).load_module()`, `marshal.loads(data)`)."""
+CODE_MAKERS = frozenset({"types.FunctionType", "types.LambdaType", "types.CodeType"})
+PROCESS_MODULES = frozenset({"subprocess", "multiprocessing", "pty", "_posixsubprocess"})
+PROCESS_FUNCTIONS = ("system", "popen", "fork", "forkpty", "exec", "spawn", "posix_spawn")
+"""`os.system`, `os.execv`, `os.spawnl`, ... (name prefixes): another program runs what it likes, where
+neither rule check follows (`python -c "...conv2d..."` fed the images)."""
+PROCESS_METHODS = frozenset(
+    {
+        "create_subprocess_exec",
+        "create_subprocess_shell",
+        "subprocess_exec",
+        "subprocess_shell",
+        "ProcessPoolExecutor",
+    }
+)
+"""The same through asyncio (`asyncio.create_subprocess_exec`, `loop.subprocess_exec`) and
+`concurrent.futures`, matched by the called attribute's or name's last part."""
+COMPILED_SUFFIXES = (".so", ".pyd", ".dylib", ".dll")
+"""Compiled extension modules a package could import: their C++ calls ATen (`at::conv2d`) directly,
+which neither the scan nor the run-time recorder sees."""
 IMPORT_FUNCTIONS = frozenset(
     {
         "__import__",
@@ -125,20 +158,39 @@ ATTRIBUTE_GETTERS = frozenset({"operator.attrgetter", "operator.methodcaller"})
 VALUE_BUILTINS = frozenset({"__import__", "getattr", "setattr", "delattr", "globals", "locals", "vars"})
 """Builtins that are reflection when taken as a value (`g = getattr`): their calls are judged where
 they are written, an alias would hide them."""
-PICKLED_FORBIDDEN_MODULES = ("torch.nn", "torch.optim", "torch.autograd")
 PICKLED_REFLECTION = frozenset(
     {
         f"{builtins}.{name}"
         for builtins in ("builtins", "__builtin__")  # pickle protocol 2 (torch.save) writes __builtin__
-        for name in ("getattr", "eval", "exec", "compile", "__import__", "globals", "vars")
+        for name in ("getattr", "setattr", "delattr", "eval", "exec", "compile", "__import__", "globals",
+                     "locals", "vars", "breakpoint")
     }
     | IMPORT_FUNCTIONS
     | ATTRIBUTE_GETTERS
-)
+    | {"runpy.run_path", "types.FunctionType", "types.LambdaType", "types.CodeType", "marshal.loads"}
+)  # fmt: skip
+"""Callables a pickle may name that reach any name or make code: `builtins.getattr(torch, "relu")`,
+`types.FunctionType(marshal.loads(b"..."), {})`."""
+PICKLED_CODE_MODULES = frozenset(
+    {"sys", "os", "posix", "nt", "subprocess", "pickle", "_pickle", "marshal", "importlib", "zipimport",
+     "ctypes", "_ctypes", "gc", "inspect", "code", "codeop", "timeit", "cProfile", "profile", "pdb", "trace"}
+)  # fmt: skip
+"""Modules of which a pickle may name nothing: each reaches modules, runs programs, or runs code given as
+data (`pickle.loads(b"...")`, `timeit.timeit("import torch...")`, `os.system`)."""
+PICKLED_LOADERS = frozenset({"torch.storage._load_from_bytes"})
+"""torch's way of pickling a tensor with the standard `pickle` (`torch.load` of a bytes constant): allowed,
+and the bytes are read like any other file (`MAX_NESTING`)."""
+ZIP_MAGIC = b"PK\x03\x04"
+"""How torch.load tells its zip format from a pickle: by the file's first bytes."""
+TORCHSCRIPT_ENTRY = "constants.pkl"
+"""The entry that makes `torch.load` hand a zip to `torch.jit.load` (torch's `_is_torchscript_zip`): code
+the scan cannot read, run by torch.jit."""
 MAX_PICKLES = 8
 """Pickles read one after the other from one file (torch's legacy format writes five)."""
+MAX_NESTING = 2
+"""How deep bytes constants inside pickles are read as files themselves."""
 PICKLE_BYTES = 64 << 20
-"""Pickles larger than this (a zip entry, or a whole file) are not read: weights go in other entries."""
+"""How much of a file (a zip or tar entry, a bytes constant) is read for pickles: its first 64 MB."""
 REFLECTIVE_ATTRIBUTES = frozenset(
     {
         "__globals__", "__code__", "__closure__", "__builtins__", "__subclasses__", "__mro__", "__bases__",
@@ -152,12 +204,15 @@ REFLECTIVE_ATTRIBUTES = frozenset(
 """Attributes that reach code, modules or frames by reflection (`fold.__globals__["torch"]`), and torch's
 dispatch hooks, through which any torch function can be called on a tensor
 (`x.__torch_function__(conv2d, (), args)`)."""
+DISPATCH_HOOKS = frozenset({"__torch_function__", "__torch_dispatch__"})
+"""torch's dispatch hooks: defining one (`class T(Tensor): def __torch_function__(cls, func, ...)`) makes
+a tensor whose every torch call runs the submission's choice, out of the run-time recorder's sight."""
 UNPICKLING_FUNCTIONS = frozenset({"loads", "load"})
 """`pickle.loads(b"ctorch\nconv2d\n.")`: a constant pickle in the source names what no import shows."""
 REFLECTIVE_SYS_NAMES = frozenset(
     {"modules", "_getframe", "_current_frames", "settrace", "setprofile", "meta_path"}
 )
-REFLECTIVE_MODULES = frozenset({"ctypes", "gc", "inspect"})
+REFLECTIVE_MODULES = frozenset({"ctypes", "_ctypes", "gc", "inspect"})
 REFLECTIVE_BUILTINS = frozenset({"globals", "locals", "vars"})
 NAME_FUNCTIONS = frozenset({"getattr", "setattr", "delattr", "hasattr"})
 COMPUTED_NAME_FUNCTIONS = frozenset({"getattr"})
@@ -200,6 +255,9 @@ class _FileScan:
 
     findings: list[Finding] = field(default_factory=list)
     local_imports: set[str] = field(default_factory=set)
+    absolute_imports: set[str] = field(default_factory=set)
+    """Top-level names imported absolutely (`import antigravity`): a package file of that name runs if
+    the code put its folder on `sys.path`."""
     dynamic_imports: bool = False
     syntax_error: str | None = None
 
@@ -273,58 +331,108 @@ def scan_package(package_dir: Path, profile: str = "strict") -> StaticScan:
     allowed_torch_names(profile)
     sources = dict(_python_files(package_dir))
     local_tops = _local_top_names(package_dir)
-    scans = {rel: _scan_file(rel, text, profile, local_tops) for rel, text in sources.items()}
+    path_tops = _path_top_names(sources)
+    scans = {rel: _scan_file(rel, text, profile, local_tops, path_tops) for rel, text in sources.items()}
     reachable = _reachable(scans, set(sources))
     everything_counts = any(scans[rel].dynamic_imports or scans[rel].syntax_error for rel in reachable)
-    findings = tuple(
-        replace(f, counted=f.counted and (everything_counts or rel in reachable))
-        for rel, scan in scans.items()
-        for f in scan.findings
-    ) + tuple(pickled_references(package_dir))
+    findings = (
+        tuple(
+            replace(f, counted=f.counted and (everything_counts or rel in reachable))
+            for rel, scan in scans.items()
+            for f in scan.findings
+        )
+        + tuple(pickled_references(package_dir, profile))
+        + tuple(compiled_modules(package_dir))
+    )
     unparsable = {rel: scan.syntax_error for rel, scan in scans.items() if scan.syntax_error}
     return StaticScan(findings, tuple(sources), unparsable, frozenset(reachable))
 
 
-def pickled_references(package_dir: Path) -> Iterator[Finding]:
-    """The `pickled-reference` findings of every file of `package_dir` that is a pickle, or a zip (the
-    format of `torch.save`) holding `.pkl` entries; other files are skipped."""
+def compiled_modules(package_dir: Path) -> Iterator[Finding]:
+    """A `dynamic-code` finding for each compiled extension module (`COMPILED_SUFFIXES`) in the package."""
+    for path in sorted(package_dir.rglob("*")):
+        relative = path.relative_to(package_dir)
+        if path.name.endswith(COMPILED_SUFFIXES) and SKIPPED_FOLDERS.isdisjoint(relative.parts):
+            message = "a compiled extension module: code the rule checks cannot read"
+            yield Finding(relative.as_posix(), 0, "compiled module", "dynamic-code", message)
+
+
+def pickled_references(package_dir: Path, profile: str = "strict") -> Iterator[Finding]:
+    """The `pickled-reference` findings of every file of `package_dir` but its `.py` files: each pickle
+    the file holds, in any protocol, at its start or in a zip or tar entry (torch.save's formats), and in
+    the bytes constants of those pickles; and a TorchScript archive, which `torch.load` runs."""
     for path in sorted(package_dir.rglob("*")):
         relative = path.relative_to(package_dir)
         if path.suffix == ".py" or not path.is_file() or not SKIPPED_FOLDERS.isdisjoint(relative.parts):
             continue
-        for entry, data in _pickles_in(path):
-            for offset, module, name in _pickle_globals(data):
-                reason = _pickled_reason(module, name)
+        with path.open("rb") as file:
+            for code, what, module, name in _pickled_globals(file, depth=0):
+                reason = _pickled_reason(module, name, profile)
                 if reason is not None:
-                    where = f"byte {offset} of {entry}" if entry else f"byte {offset}"
-                    message = f"`{module}.{name}` is pickled ({where}): unpickling it {reason}"
-                    code = f"GLOBAL {module} {name}"
+                    message = f"{what}: unpickling it {reason}"
                     yield Finding(
                         relative.as_posix(), 0, printable(code), "pickled-reference", printable(message)
                     )
 
 
-def _pickles_in(path: Path) -> Iterator[tuple[str, bytes]]:
-    """(zip entry name or "", bytes) of each pickle `path` may hold."""
-    if path.stat().st_size > PICKLE_BYTES and not zipfile.is_zipfile(path):
-        return
-    if zipfile.is_zipfile(path):
-        with contextlib.suppress(zipfile.BadZipFile, OSError), zipfile.ZipFile(path) as bundle:
+def _pickled_globals(file: BinaryIO, depth: int) -> Iterator[tuple[str, str, str, str]]:
+    """(code, what, module, name) of each global that unpickling `file` may reach, `what` saying where
+    it is: each GLOBAL opcode of the pickles from its first byte on and in each entry when it is a zip or
+    a tar, and, up to `MAX_NESTING` deep, of their bytes constants; `torch.jit.load` for a TorchScript
+    archive."""
+    for entry, content in _archive_entries(file):
+        if entry.rpartition("/")[2] == TORCHSCRIPT_ENTRY:
+            what = f"torch.load hands the TorchScript archive ({entry}) to torch.jit"
+            yield f"TorchScript {entry}", what, "torch.jit", "load"
+            continue
+        within = f" of {entry}" if entry else ""
+        for offset, module, name, constant in _pickle_globals(content):
+            if module is not None:
+                what = f"`{module}.{name}` is pickled (byte {offset}{within})"
+                yield f"GLOBAL {module} {name}", what, module, name
+            elif depth < MAX_NESTING:
+                for code, what, inner_module, inner_name in _pickled_globals(io.BytesIO(constant), depth + 1):
+                    yield code, f"{what} in the bytes at byte {offset}{within}", inner_module, inner_name
+
+
+def _archive_entries(file: BinaryIO) -> Iterator[tuple[str, bytes]]:
+    """(name, first `PICKLE_BYTES`) of what `file` may hand to an unpickler: ("", the file) unless it
+    starts as a zip (torch.load's test: a pickle followed by a zip is read as a pickle, while `zipfile`
+    finds the zip at the end), then each entry of a zip or a tar. A TorchScript zip is its
+    `TORCHSCRIPT_ENTRY` alone: torch.jit reads all of it."""
+    head = file.read(PICKLE_BYTES)
+    if not head.startswith(ZIP_MAGIC):
+        yield "", head
+    if zipfile.is_zipfile(file):
+        with contextlib.suppress(zipfile.BadZipFile, OSError, EOFError), zipfile.ZipFile(file) as bundle:
+            names = bundle.namelist()
+            script = next((n for n in names if n.rpartition("/")[2] == TORCHSCRIPT_ENTRY), None)
+            if script is not None:
+                yield script, b""
+                return
             for info in bundle.infolist():
-                if info.filename.endswith(".pkl") and info.file_size <= PICKLE_BYTES:
-                    yield info.filename, bundle.read(info)
+                with bundle.open(info) as member:
+                    yield info.filename, member.read(PICKLE_BYTES)
         return
-    data = path.read_bytes()
-    if data[:1] == b"\x80":  # the PROTO opcode that starts every pickle of protocol 2 and later
-        yield "", data
+    file.seek(0)
+    with (
+        contextlib.suppress(tarfile.TarError, OSError, EOFError),
+        tarfile.open(fileobj=file, mode="r:") as bundle,
+    ):
+        for info in bundle.getmembers():
+            member = bundle.extractfile(info) if info.isfile() else None
+            if member is not None:
+                yield info.name, member.read(PICKLE_BYTES)
 
 
-def _pickle_globals(data: bytes) -> Iterator[tuple[int, str, str]]:
-    """(offset, module, name) of each GLOBAL / STACK_GLOBAL opcode in the pickles one after the other
-    in `data`; a STACK_GLOBAL's strings are followed through the memo. Stops at the first non-pickle."""
+def _pickle_globals(data: bytes) -> Iterator[tuple[int, str | None, str, bytes]]:
+    """(offset, module, name, b"") of each GLOBAL / STACK_GLOBAL opcode in the pickles one after the other
+    in `data`, of any protocol (a STACK_GLOBAL's strings are followed through the memo), and (offset,
+    None, "", constant) of each bytes or string constant (latin-1, as protocol 0 writes bytes). Stops at
+    the first thing that is not a pickle: raw data ends the scan at its first byte that is no opcode."""
     stream = io.BytesIO(data)
     for _ in range(MAX_PICKLES):
-        if stream.read(1) != b"\x80":
+        if not stream.read(1):
             return
         stream.seek(-1, io.SEEK_CUR)
         strings: list[str] = []
@@ -333,9 +441,9 @@ def _pickle_globals(data: bytes) -> Iterator[tuple[int, str, str]]:
             for opcode, argument, offset in pickletools.genops(stream):
                 if opcode.name == "GLOBAL":
                     module, _, name = str(argument).partition(" ")
-                    yield offset or 0, module, name
+                    yield offset or 0, module, name, b""
                 elif opcode.name == "STACK_GLOBAL" and len(strings) >= 2:
-                    yield offset or 0, strings[-2], strings[-1]
+                    yield offset or 0, strings[-2], strings[-1], b""
                 elif opcode.name in ("SHORT_BINUNICODE", "BINUNICODE", "UNICODE", "BINUNICODE8"):
                     strings.append(argument)
                 elif opcode.name in ("BINPUT", "LONG_BINPUT", "PUT") and strings:
@@ -344,17 +452,56 @@ def _pickle_globals(data: bytes) -> Iterator[tuple[int, str, str]]:
                     memo[len(memo)] = strings[-1]
                 elif opcode.name in ("BINGET", "LONG_BINGET", "GET") and int(argument) in memo:
                     strings.append(memo[int(argument)])
+                if isinstance(argument, bytes | bytearray) and len(argument) > 1:
+                    yield offset or 0, None, "", bytes(argument)
+                elif isinstance(argument, str) and len(argument) > 1:
+                    with contextlib.suppress(UnicodeEncodeError):
+                        yield offset or 0, None, "", argument.encode("latin-1")
         except (ValueError, EOFError):  # not (or no longer) a pickle: the rest is raw data
             return
 
 
-def _pickled_reason(module: str, name: str) -> str | None:
+def _pickled_reason(module: str, name: str, profile: str) -> str | None:
+    """Why unpickling a GLOBAL of `module` and `name` breaks a rule, or None.
+
+    torch names are an allow-list: what torch's own weights-only unpickler accepts (storages, dtypes,
+    devices, `_rebuild_*`: data, no computation) but `torch.nn.Parameter` (autograd), the loader of
+    `PICKLED_LOADERS`, and what the profile allows in source. Other names are a deny-list: reflection,
+    code made from data, the modules of `PICKLED_CODE_MODULES`, and the harness (whose recorder a
+    pickle's BUILD could rewrite). A dotted name is an attribute path
+    (`Miniproject_2.model` `torch.nn.functional.conv2d`), which protocol 4 follows and the scan cannot.
+    """
     dotted = f"{module}.{name}"
-    if any(module == top or module.startswith(top + ".") for top in PICKLED_FORBIDDEN_MODULES):
+    if "." in name:
+        return f"reaches {dotted} attribute by attribute, a path the rule check cannot follow"
+    if module.partition(".")[0] == "torch":
+        if (
+            dotted in _torch_data_globals()
+            or dotted in PICKLED_LOADERS
+            or is_allowed_torch_name(dotted, profile)
+        ):
+            return None
         return f"builds or calls {dotted}, which the rules forbid"
     if dotted in PICKLED_REFLECTION:
-        return f"calls {dotted}, reflection that reaches any name"
+        return f"calls {dotted}, reflection that reaches any name or makes code"
+    if module.partition(".")[0] == "harness":
+        return f"reaches {dotted}, the grader's own code"
+    if module.partition(".")[0] in PICKLED_CODE_MODULES:
+        return f"reaches {dotted}: {module} reaches modules or runs code given as data"
     return None
+
+
+@functools.cache
+def _torch_data_globals() -> frozenset[str]:
+    """The torch names of torch's weights-only unpickler (what `torch.load(weights_only=True)` accepts),
+    less `torch.nn` and its `_rebuild_parameter*` (a `Parameter` asks autograd to track a tensor)."""
+    from torch._weights_only_unpickler import _get_allowed_globals
+
+    return frozenset(
+        name
+        for name in _get_allowed_globals()
+        if name.startswith("torch.") and not name.startswith(("torch.nn.", "torch._utils._rebuild_parameter"))
+    )
 
 
 def _python_files(package_dir: Path) -> Iterator[tuple[str, str]]:
@@ -375,6 +522,17 @@ def _local_top_names(package_dir: Path) -> frozenset[str]:
     return frozenset(names)
 
 
+def _path_top_names(files: Iterable[str]) -> frozenset[str]:
+    """Names an absolute import reaches a package file by once the code puts its folder on `sys.path`
+    (`from helpers import f` for `others/helpers.py`, as 2022 submissions do): the package's own code,
+    scanned where it is reached (`_reachable`), not a third-party module."""
+    names = set()
+    for relative in files:
+        folder, _, name = relative.rpartition("/")
+        names.add(folder.rpartition("/")[2] if name == "__init__.py" else name.removesuffix(".py"))
+    return frozenset(names - {""})
+
+
 def _reachable(scans: Mapping[str, _FileScan], files: set[str]) -> set[str]:
     """Files run by importing `Miniproject_2.model`: the entry files and what they import, transitively."""
     seen: set[str] = set()
@@ -386,6 +544,10 @@ def _reachable(scans: Mapping[str, _FileScan], files: set[str]) -> set[str]:
         seen.add(current)
         for module in scans[current].local_imports:
             todo.extend(_module_files(module, files))
+        for top in scans[current].absolute_imports:
+            todo.extend(
+                f for f in files if f.rpartition("/")[2] == f"{top}.py" or f.endswith(f"{top}/__init__.py")
+            )
     return seen
 
 
@@ -399,7 +561,9 @@ def _module_files(module: str, files: set[str]) -> list[str]:
     return found
 
 
-def _scan_file(relative: str, text: str, profile: str, local_tops: frozenset[str]) -> _FileScan:
+def _scan_file(
+    relative: str, text: str, profile: str, local_tops: frozenset[str], path_tops: frozenset[str]
+) -> _FileScan:
     scan = _FileScan()
     try:
         tree = ast.parse(text, filename=relative)
@@ -407,7 +571,7 @@ def _scan_file(relative: str, text: str, profile: str, local_tops: frozenset[str
         scan.syntax_error = f"SyntaxError: {error.msg} (line {error.lineno})"
         return scan
     package = relative.split("/")[:-1]
-    _Scanner(relative, text.splitlines(), profile, local_tops, package, scan).visit(tree)
+    _Scanner(relative, text.splitlines(), profile, local_tops, path_tops, package, scan).visit(tree)
     return scan
 
 
@@ -420,6 +584,7 @@ class _Scanner(ast.NodeVisitor):
         lines: list[str],
         profile: str,
         local_tops: frozenset[str],
+        path_tops: frozenset[str],
         package: list[str],
         scan: _FileScan,
     ) -> None:
@@ -427,6 +592,7 @@ class _Scanner(ast.NodeVisitor):
         self.lines = lines
         self.profile = profile
         self.local_tops = local_tops
+        self.path_tops = path_tops
         self.package = package
         self.scan = scan
         self.bound: dict[str, str] = {}
@@ -548,10 +714,30 @@ class _Scanner(ast.NodeVisitor):
         if top == "torch":
             if not (self.profile == "lenient" and _lenient_module(module)):
                 self.add(node, "torch-import", f"`{shown}`: {_ALLOWED_TEXTS[self.profile]}")
+        elif top in PROCESS_MODULES:
+            self.add(
+                node,
+                "dynamic-code",
+                f"`{shown}`: {top} runs other programs, where the rule checks cannot follow",
+            )
         elif top in self.local_tops:
             self.imports_locally(module.removeprefix(PACKAGE_NAME).lstrip("."))
-        elif top not in sys.stdlib_module_names and top:
-            self.add(node, "third-party-import", f"`{shown}`: {top} is not in the standard library")
+        elif top:
+            if not self.in_main_block:
+                self.scan.absolute_imports.add(top)
+            if top not in sys.stdlib_module_names and not self._own_module_on_path(top):
+                self.add(node, "third-party-import", f"`{shown}`: {top} is not in the standard library")
+
+    def _own_module_on_path(self, top: str) -> bool:
+        """Whether `import top` can only be a package file put on `sys.path`: one of that name exists
+        and no installed module has it (appended folders come last, so an installed `numpy` would win
+        over a package's `others/numpy.py`)."""
+        if top not in self.path_tops:
+            return False
+        try:
+            return importlib.util.find_spec(top) is None
+        except (ImportError, ValueError):  # a module loaded without a spec: installed, in effect
+            return False
 
     # uses of torch names
 
@@ -610,8 +796,18 @@ class _Scanner(ast.NodeVisitor):
             self._check_dynamic_import(node, callee, first)
         elif callee in ATTRIBUTE_GETTERS:
             self.add(node, "reflection", f"`{callee}(...)` reads attributes by names given as data")
-        elif callee in DYNAMIC_CODE_BUILTINS:
+        elif callee in DYNAMIC_CODE_BUILTINS or callee in CODE_MAKERS:
             self.add(node, "dynamic-code", f"`{callee}(...)` runs code the rule check cannot read")
+        elif (callee or "").startswith(CODE_LOADERS):
+            self.add(
+                node, "dynamic-code", f"`{callee}(...)` loads code from data the rule check does not read"
+            )
+        elif _runs_a_program(callee):
+            self.add(
+                node,
+                "dynamic-code",
+                f"`{callee}(...)` runs another program, where the rule checks cannot follow",
+            )
         elif callee == "getattr" and first is not None and self._torch_path(first) is not None:
             self._check_getattr(node)
         elif callee == "torch.set_grad_enabled" and not _is_constant(first, False):
@@ -633,12 +829,14 @@ class _Scanner(ast.NodeVisitor):
         self.generic_visit(node)
 
     def _callee(self, func: ast.expr) -> str | None:
-        if isinstance(func, ast.Name):
-            return self.bound.get(func.id, func.id)
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-            root = self.bound.get(func.value.id, func.value.id)
-            return f"{root}.{func.attr}"
-        return None
+        """The dotted name a call's callee is bound to (`importlib.util.spec_from_file_location`), or None."""
+        parts = []
+        while isinstance(func, ast.Attribute):
+            parts.append(func.attr)
+            func = func.value
+        if not isinstance(func, ast.Name):
+            return None
+        return ".".join([self.bound.get(func.id, func.id), *reversed(parts)])
 
     def _check_dynamic_import(self, node: ast.Call, callee: str, first: ast.expr | None) -> None:
         if isinstance(first, ast.Constant) and isinstance(first.value, str):
@@ -690,6 +888,11 @@ def reflective_access(node: ast.AST) -> str | None:
         return None
     if isinstance(node, ast.Name) and node.id in ("__builtins__", "__loader__", "__spec__"):
         return f"`{node.id}` reaches the interpreter's internals by reflection"
+    defined = node.name if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) else None
+    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+        defined = node.id
+    if defined in DISPATCH_HOOKS:
+        return f"defines `{defined}`, a hook that runs any torch function in place of the one called"
     if isinstance(node, ast.Import | ast.ImportFrom):
         modules = (
             [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
@@ -730,6 +933,12 @@ _ALLOWED_TEXTS = {
     "lenient": "only torch.empty/cat/arange, torch.nn.functional.fold/unfold, torch.load/save, devices, grad "
     "mode and dtypes are allowed (lenient)",
 }
+
+
+def _runs_a_program(callee: str | None) -> bool:
+    """`os.system(...)`, `os.execv(...)`, `posix.spawnv(...)` (`PROCESS_FUNCTIONS`), `PROCESS_METHODS`."""
+    module, _, name = (callee or "").rpartition(".")
+    return (module in ("os", "posix") and name.startswith(PROCESS_FUNCTIONS)) or name in PROCESS_METHODS
 
 
 def _lenient_module(module: str) -> bool:

@@ -48,11 +48,11 @@ from harness.checks.model_steps.runner import (
 )
 from harness.checks.parsing import MalformedRecord, check_record_types, parse_as
 from harness.checks.registry import probe_spec
-from harness.checks.rules.judge import is_allowed_torch_name
+from harness.checks.rules.judge import DISPATCH_HOOKS, is_allowed_torch_name
 from harness.checks.runtime_rules.probe import record_torch_calls
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.sandbox import run_probe
-from harness.tracing import TorchCall
+from harness.tracing import COMPILED_ENTRY, TorchCall
 
 if TYPE_CHECKING:
     from harness.context import CheckContext, GradedRecording
@@ -72,9 +72,6 @@ GRAD_OFF_PREFIXES = (
 )
 """Entry points that switch grad off (`torch.set_grad_enabled(False)`, `torch.no_grad()` as a context or a
 decorator): allowed when their flag says off."""
-DISPATCH_HOOKS = frozenset({"__torch_function__", "__torch_dispatch__"})
-"""Tensor "methods" that are no tensor method: `x.__torch_function__(F.conv2d, (), args)` runs conv2d
-while the recorder sees only the hook (hostile review A2)."""
 AUTOGRAD_ENTRIES = frozenset(
     {
         "torch.Tensor.backward",
@@ -120,9 +117,11 @@ def forbidden_reason(entry: str, flag: str | None, profile: str) -> tuple[str, s
         return "autograd", "switches autograd on"
     if flag == "grad_disabled" and entry.startswith(GRAD_OFF_PREFIXES):
         return None
+    if entry == COMPILED_ENTRY:
+        return "compiled-code", "loads a compiled module: its calls into torch reach neither rule check"
     if entry in AUTOGRAD_ENTRIES or entry.startswith("torch.autograd."):
         return "autograd", "is autograd (it must stay off)"
-    if entry.rpartition(".")[2] in DISPATCH_HOOKS:
+    if entry.rpartition(".")[2] in DISPATCH_HOOKS:  # `x.__torch_function__(F.conv2d, (), args)`: no method
         return "torch-function", "calls torch's dispatch hook, which runs any torch function on a tensor"
     if entry.startswith(TENSOR_METHOD_PREFIXES + UNPICKLING_PREFIXES) or is_allowed_torch_name(
         entry, profile
