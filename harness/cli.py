@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import traceback
 import warnings
 from collections.abc import Callable
 from functools import wraps
@@ -16,12 +18,13 @@ from harness.check import DEFAULT_DATA_DIR, REFERENCE_DIR, check_submission
 from harness.checks.registry import GROUP_NAMES, parse_group_list
 from harness.data_info import describe_file, render_info
 from harness.degradation import DEFAULT_DEGRADATION, DEGRADATIONS
-from harness.errors import HarnessError
+from harness.errors import BUG_EXIT_CODE, HarnessError, OutputError
 from harness.exports import EXPORT_FORMATS, SIMILARITY_THRESHOLD
 from harness.generate import make_dataset
 from harness.grading.grade import grade_class
 from harness.grading.progress import ClassProgress
 from harness.grading.summary import render_summary
+from harness.probes.capture import printable
 from harness.report import FORMATS, prepare_out_dir, write_reports
 from harness.rubric import DEFAULT_RUBRIC, load_rubric
 from harness.tables import render_console, use_color
@@ -30,7 +33,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def reports_user_errors(command: F) -> F:
-    """Turn a `HarnessError` into one line on stderr and its exit code; leave bugs their traceback."""
+    """Turn a `HarnessError` into one line on stderr and its exit code; leave bugs their traceback, but
+    exit with `BUG_EXIT_CODE`, so a crash never reads as a verdict (exit 1: a failed check, a re-run,
+    a changed grade)."""
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -39,6 +44,15 @@ def reports_user_errors(command: F) -> F:
         except HarnessError as error:
             click.echo(f"harness: error: {error.one_line()}", err=True)
             sys.exit(error.exit_code)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception:
+            traceback.print_exc()
+            click.echo(
+                f"harness: internal error, a bug in the harness (traceback above); exit {BUG_EXIT_CODE}",
+                err=True,
+            )
+            sys.exit(BUG_EXIT_CODE)
 
     return wrapper  # type: ignore[return-value]
 
@@ -376,15 +390,16 @@ def export(
 ) -> None:
     """Write class outputs from the STORE of `harness grade` (a folder or grades.sqlite); never re-grades."""
     from harness.exports.export import ExportOptions, export_class, load_class  # on use (see above)
+    from harness.exports.outdir import check_out_dir
 
+    check_out_dir(out_dir)
     records = load_class(store, run_id)
     options = ExportOptions(worksheet, roster, similarity, threshold, data_dir, reference_report)
     result = export_class(records, formats, out_dir, options)
-    click.echo(f"harness export: {records.label}")
-    for line in result.notes:
-        click.echo(line)
+    for line in [f"harness export: {records.label}", *result.notes]:
+        click.echo(printable(line))  # the notes quote the students' file names and Moodle names
     for kind, path in result.written.items():
-        click.echo(f"wrote {kind}: {path}")
+        click.echo(printable(f"wrote {kind}: {path}"))
 
 
 @main.command("diff")
@@ -406,13 +421,30 @@ def diff(
     from harness.exports.diff import dumps_diff, regrade_diff, render_diff  # on use (see above)
     from harness.exports.export import diff_sides
 
+    if json_path is not None:
+        _check_writable_file(json_path)
     before, after = diff_sides(store_a, store_b, run_a, run_b)
     result = regrade_diff(before.graded, after.graded, before.label, after.label)
     click.echo(render_diff(result), nl=False)
     if json_path is not None:
-        json_path.write_text(dumps_diff(result), encoding="utf-8")
-        click.echo(f"wrote json: {json_path}", err=True)
+        try:
+            json_path.write_text(dumps_diff(result), encoding="utf-8")
+        except OSError as error:
+            raise OutputError(json_path, f"cannot write: {error.strerror or error}") from None
+        click.echo(printable(f"wrote json: {json_path}"), err=True)
     sys.exit(0 if result.unchanged else 1)
+
+
+def _check_writable_file(path: Path) -> None:
+    """`OutputError` now, before any work, when `path` cannot be written as a file: it is a folder, or
+    its folder is missing or not writable."""
+    folder = path.parent
+    if path.is_dir():
+        raise OutputError(path, "is a folder, not a file to write")
+    if not folder.is_dir():
+        raise OutputError(path, f"cannot write: no folder {folder}")
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise OutputError(path, "cannot write: permission denied")
 
 
 @main.group()

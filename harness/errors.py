@@ -1,7 +1,8 @@
 """The user errors the harness reports as one line and exit code 2.
 
 Each is raised by the plain Python API and caught once, at the CLI boundary. Anything else that escapes
-is a bug in the harness and keeps its traceback.
+is a bug in the harness: it keeps its traceback and exits with `BUG_EXIT_CODE`, which no command uses
+for a result (0 and 1 are verdicts, 2 bad input, 130 an interrupt).
 """
 
 from __future__ import annotations
@@ -9,6 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.probes.capture import printable
+
+BUG_EXIT_CODE = 3
+"""The exit code of an exception the harness did not expect (a bug), never a verdict."""
 
 
 class HarnessError(Exception):

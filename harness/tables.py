@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TextIO
 from tabulate import tabulate
 
 from harness.checks.timing.judge import format_duration
+from harness.probes.capture import printable
 from harness.results import Category, Outcome, ScoredCheck
 from harness.rubric import needs_rerun
 
@@ -184,8 +185,9 @@ table cells are backslash-escaped; those of HTML tags and entities become entiti
 def markdown_text(text: str) -> str:
     """`text` (a message or a file name, which a submission controls) as inert text in one Markdown table
     cell: it shows as written, but no tag, image, link, code span or emphasis in it takes effect, and no
-    pipe or line break in it ends the cell or the row."""
-    return " ".join(text.splitlines()).translate(_MARKDOWN_ESCAPES)
+    pipe or line break in it ends the cell or the row, and no escape sequence or bidi control (`printable`)
+    reaches a terminal that shows the file."""
+    return " ".join(printable(text).splitlines()).translate(_MARKDOWN_ESCAPES)
 
 
 def _reproducibility_table(report: Report) -> str:

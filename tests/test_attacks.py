@@ -539,6 +539,7 @@ def test_a_disk_filling_train_is_the_submissions_enospc_in_the_report(data, tmp_
         ("\x1b[31mred\x1b[0m", "red"),
         ("\x1b[1mbold\x1b[0m \x1b]8;;http://x\x07link\x1b]8;;\x07", "bold link"),
         ("a\rb\x08c\x7fd\x9be", "abcde"),
+        ("\x1b]52;c;ZWNobyBwd25lZA==\x07x.zip \x1bP1;2qdata\x1b\\y \x1b_apc\x1b\\z", "x.zip y z"),
         ("tab\tand\nnewline", "tab\tand\nnewline"),
         ("pass\u202e\u2066lin\u2069\u202c", "passlin"),
         ("\u061czero\u200bwidth\u200c\u200d\u200e\u200f", "zerowidth"),
@@ -548,8 +549,9 @@ def test_a_disk_filling_train_is_the_submissions_enospc_in_the_report(data, tmp_
         ("line\u2028para\u2029", "linepara"),
         ("naïve café ünïcode → ok", "naïve café ünïcode → ok"),
     ],
-    ids=["ansi", "ansi-csi-osc", "c0-c1-del", "tab-newline-kept", "bidi-overrides", "zero-width-alm",
-         "invisible-operators", "tags", "private-use", "separators", "ordinary-unicode-kept"],
+    ids=["ansi", "ansi-csi-osc", "c0-c1-del", "osc52-dcs-apc", "tab-newline-kept", "bidi-overrides",
+         "zero-width-alm", "invisible-operators", "tags", "private-use", "separators",
+         "ordinary-unicode-kept"],
 )  # fmt: skip
 def test_printable_strips_what_does_not_show_as_itself(text, shown):
     assert printable(text) == shown

@@ -6,14 +6,17 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import re
 import zipfile
 
 import pytest
 
 from harness.exports.feedback import feedback_markdown
 from harness.exports.moodle import (
+    IMPORTED_COLUMNS,
     WORKSHEET_COLUMNS,
     MoodleError,
+    feedback_folder,
     fill_worksheet,
     read_roster,
     read_worksheet,
@@ -22,6 +25,7 @@ from harness.exports.moodle import (
     write_worksheet,
 )
 from harness.exports.rows import submission_rows
+from harness.exports.spreadsheet import FORMULA_STARTS, safe_text
 from tests.class_fixtures import MEMBERS, graded_class
 
 MAXIMUM = 6.0
@@ -87,11 +91,32 @@ def test_filled_worksheet_parses_back_with_the_same_grades(tmp_path):
     vias = {a.identifier: a.via for a in filled.assignments}
     assert vias["Participant 2000001"] == "roster: SCIPER 100002"
     assert vias["Participant 1000001"] == "participant id"
-    # every other column is as Moodle wrote it
+    # every other column is as Moodle wrote it, but for the `'` before a name a spreadsheet would run
     original = {row["Identifier"]: row for row in read_worksheet(sheet).rows}
     for identifier, row in back.items():
         for column in set(WORKSHEET_COLUMNS) - {"Grade", "Feedback comments"}:
-            assert row[column] == original[identifier][column]
+            as_read = original[identifier][column]
+            assert row[column] == (as_read if column in IMPORTED_COLUMNS else safe_text(as_read))
+    assert back["Participant 1000004"]["Full name"] == "'=cmd|' /C calc'!A0"
+    assert back["Participant 1000001"]["Full name"] == original["Participant 1000001"]["Full name"]
+
+
+def test_worksheet_is_quoted_and_safe_in_a_semicolon_locale_and_its_grades_import(tmp_path):
+    """Excel in fr-CH/de-CH splits a .csv at `;`: no piece of any cell may start a formula there, while
+    Moodle's importer, which finds columns by name and parses the grade with `unformat_float`, still
+    reads every grade as the number it is."""
+    graded = graded_class()
+    extra = [("2000001", 'x;=HYPERLINK("http:evil","y");-2+3', "a,@SUM(A1)@epfl.ch")]
+    sheet = write_sheet(tmp_path / "worksheet.csv", worksheet_rows(extra))
+    filled = fill_worksheet(read_worksheet(sheet), submission_rows(graded))
+    text = worksheet_text(filled.worksheet).removeprefix("\ufeff")
+    for raw, line in zip(text.splitlines(), csv.reader(io.StringIO(text, newline="")), strict=True):
+        assert raw == ",".join('"' + cell.replace('"', '""') + '"' for cell in line)  # every cell quoted
+        for piece in re.split("[,;]", raw):
+            assert not piece.lstrip(' "').startswith(FORMULA_STARTS) or piece.strip('"') == "-"
+    by_name = list(csv.DictReader(io.StringIO(text, newline="")))
+    grades = {row["Identifier"]: float(row["Grade"].replace(",", ".")) for row in by_name if row["Grade"]}
+    assert grades == {f"Participant {one.participant_id}": float(expected_grade(one)) for one in graded}
 
 
 def test_no_row_is_matched_by_name(tmp_path):
@@ -128,6 +153,13 @@ def test_roster_by_email_and_worksheet_without_bom(tmp_path):
         "Grade"
     ] == expected_grade(graded[2])
     assert not worksheet_text(filled.worksheet).startswith("\ufeff")
+
+
+def test_feedback_folder_of_a_name_with_underscores_splits_as_moodle_splits_it():
+    folder = feedback_folder("Ada_Maria Lovelace", "Participant 1000001")
+    assert folder == "Ada Maria Lovelace_1000001_assignsubmission_file_"
+    # Moodle's upload: explode('_', path, 5), the participant number second
+    assert f"{folder}/feedback.md".split("_", 4)[1] == "1000001"
 
 
 def test_feedback_zip_uses_the_download_folder_names(tmp_path):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -29,13 +31,22 @@ def parse(text: str) -> list[dict[str, str]]:
         ("+1+2", "'+1+2"),
         ("-2+3", "'-2+3"),
         ("@SUM(A1)", "'@SUM(A1)"),
-        ("\t=1", "'\t=1"),
-        ("plain text", "plain text"),
+        ("\t=1", "'\t'=1"),
+        ("\0=1", "'\0=1"),
+        ("＝1+1", "'＝1+1"),
+        ("a;=cmd|' -C calc'!A0;b", "a;'=cmd|' -C calc'!A0;b"),
+        ('x, "=HYPERLINK(1)"', 'x,\' "=HYPERLINK(1)"'),
+        ("line\n@SUM(A1)", "line\n'@SUM(A1)"),
+        ("plain text, one; two", "plain text, one; two"),
+        ("-", "-"),
         (-2.5, -2.5),
         (None, ""),
         (True, "yes"),
     ],
-    ids=["equals", "plus", "minus", "at", "tab", "text", "negative-number", "none", "bool"],
+    ids=[
+        *("equals", "plus", "minus", "at", "tab", "nul", "full-width", "semicolon-segment"),
+        *("quoted-segment", "line-segment", "text", "lone-dash", "negative-number", "none", "bool"),
+    ],
 )
 def test_safe_cell(value, expected):
     assert safe_cell(value) == expected
@@ -70,6 +81,34 @@ def test_no_cell_of_either_csv_can_run_as_a_formula():
     wide = parse(csv_text(wide_table(rows, {})))
     formula_student = next(line for line in wide if "calc" in line["key"])
     assert formula_student["key"].startswith("'=cmd|")
+
+
+HOSTILE_KEY = "a;=cmd|' -C calc'!A0;<img src=x onerror=alert(2)>](http:evil).zip"
+HOSTILE_MESSAGE = 'stray files: x;=cmd|\' -C calc\'!A0;.ipynb, =HYPERLINK("http:evil","y").ckpt'
+
+
+def test_every_cell_is_quoted_and_no_piece_runs_as_a_formula_in_a_semicolon_locale():
+    """Excel in fr-CH/de-CH opens a .csv with `;` as separator (and a sheet may split at `,`): split at
+    either, no piece of either CSV may start a formula, however the student named their zip and files."""
+    rows = submission_rows(graded_class())
+    hostile = dataclasses.replace(
+        rows[0],
+        key=HOSTILE_KEY,
+        checks=tuple(dataclasses.replace(check, message=HOSTILE_MESSAGE) for check in rows[0].checks),
+    )
+    rows = [hostile, *rows[1:]]
+    flags = {HOSTILE_KEY: [f"code similar to {HOSTILE_KEY} (100% of its code)"]}
+    for table in (wide_table(rows, flags), long_table(rows)):
+        text = csv_text(table)
+        for raw, line in zip(text.splitlines(), csv.reader(io.StringIO(text, newline="")), strict=True):
+            assert raw == ",".join('"' + cell.replace('"', '""') + '"' for cell in line)
+            for piece in re.split("[,;]", raw):
+                piece = piece.strip(' "')
+                if piece.startswith(FORMULA_STARTS):
+                    float(piece)  # only a number may start with "-" or "+"
+    wide = parse(csv_text(wide_table(rows, flags)))
+    assert wide[0]["key"] == "a;'=cmd|' -C calc'!A0;<img src=x onerror=alert(2)>](http:evil).zip"
+    assert float(wide[0]["points"]) == rows[0].points  # numbers stay numbers
 
 
 def test_long_csv_has_one_row_per_check():

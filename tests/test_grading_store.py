@@ -11,19 +11,25 @@ import pytest
 
 from harness.errors import HarnessError
 from harness.grading.records import GradedSubmission, NotGraded
-from harness.grading.store import STORE_NAME, Run, StoreError, open_store
+from harness.grading.store import STORE_NAME, SUMMARY_FIELDS, Run, StoreError, open_store
+from harness.report import SCHEMA_VERSION
 
 HASHES = {"rubric_sha256": "r" * 64, "data_sha256": "d" * 64, "harness_version": "0.1.0+abc"}
 
 
 def graded(key: str, points: float = 50.0, submission: str = "s"):
-    """A record with a small stand-in report (the store keeps any JSON document)."""
+    """A record with a small stand-in report: of this harness's schema, its summary's fields all there
+    (the store checks both as it reads), most of them None."""
     return GradedSubmission(
         key=key,
         name=key.rsplit("/", 1)[-1],
         participant_id="1234567",
         scipers=("123456", "234567"),
-        report={"summary": {"points": points, "needs_rerun": []}, "checks": []},
+        report={
+            "schema_version": SCHEMA_VERSION,
+            "summary": {**dict.fromkeys(SUMMARY_FIELDS), "points": points, "needs_rerun": []},
+            "checks": [],
+        },
         submission_sha256=submission * 64,
         graded_at="2026-12-01T20:00:00+00:00",
         machine="box",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from harness.exports.rows import CATEGORIES, SubmissionRow, file_stems, submissi
 from harness.exports.similarity import SimilarPair
 from harness.exports.style import PAGE_CSS
 from harness.grading.records import GradedSubmission
+from harness.probes.capture import printable
 from harness.tables import markdown_text
 
 HTML_NAME = "class_report.html"
@@ -183,7 +185,7 @@ def render_markdown(report: ClassReport, figures_folder: str = FIGURES_FOLDER) -
             if row.key in grouped:
                 parts.append(
                     f"- [{markdown_text(row.name)}]({report.pages[row.key]}) ({markdown_text(row.key)}): "
-                    + "; ".join(grouped[row.key])
+                    + markdown_text("; ".join(grouped[row.key]))
                 )
     else:
         parts.append("None.")
@@ -208,16 +210,12 @@ def render_markdown(report: ClassReport, figures_folder: str = FIGURES_FOLDER) -
         ]
         for fragment in pair.fragments:
             parts += [
-                f"`{fragment.file_a}` lines {fragment.lines_a[0]}-{fragment.lines_a[1]} and "
-                f"`{fragment.file_b}` lines {fragment.lines_b[0]}-{fragment.lines_b[1]}:",
+                f"{_code_span(fragment.file_a)} lines {fragment.lines_a[0]}-{fragment.lines_a[1]} and "
+                f"{_code_span(fragment.file_b)} lines {fragment.lines_b[0]}-{fragment.lines_b[1]}:",
                 "",
-                "```python",
-                _elided(fragment.text_a),
-                "```",
+                *_fenced(_elided(fragment.text_a)),
                 "",
-                "```python",
-                _elided(fragment.text_b),
-                "```",
+                *_fenced(_elided(fragment.text_b)),
                 "",
             ]
     return "\n".join(parts) + "\n"
@@ -322,7 +320,29 @@ def _similarity_html(report: ClassReport) -> str:
     return "\n".join(parts)
 
 
+def _code_span(text: str) -> str:
+    """`text` (a student's file name) as one Markdown code span: delimited by more backticks than its
+    longest run, so no backtick in it ends the span, and on one line."""
+    text = " ".join(printable(text).splitlines())
+    ticks = "`" * (_longest_backtick_run(text) + 1)
+    padding = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{padding}{text}{padding}{ticks}"
+
+
+def _fenced(text: str) -> list[str]:
+    """`text` (a student's code) as a Python code block whose fence is longer than any backtick run in
+    it, so no line of the code closes the block and turns the rest into Markdown."""
+    fence = "`" * max(3, _longest_backtick_run(text) + 1)
+    return [f"{fence}python", text, fence]
+
+
+def _longest_backtick_run(text: str) -> int:
+    return max((len(run) for run in re.findall("`+", text)), default=0)
+
+
 def _elided(text: str) -> str:
+    """A fragment of a student's code, at most `FRAGMENT_LINES` lines, without escape sequences."""
+    text = printable(text)
     lines = text.splitlines()
     if len(lines) <= FRAGMENT_LINES:
         return text

@@ -5,7 +5,8 @@ A submission changed when its points or any check's outcome or points differ; ea
 from the hashes its records were graded under: the submission's files, the rubric, the data or the
 harness version. A change under equal hashes is marked `same inputs` (a nondeterministic check).
 Timing checks measure the machine, so their figures (and points) are reported apart, as timings: a
-regrade of an unchanged class under the same rubric shows no change but timings.
+regrade of an unchanged class under the same rubric shows no change but timings. The console text
+passes every key and label through `printable` (they quote the students' file names).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from tabulate import tabulate
 
 from harness.exports.rows import CheckRow, submission_row
 from harness.grading.records import GradedSubmission
+from harness.probes.capture import printable
 from harness.results import Category
 
 TIMING = Category.TIMING.value
@@ -120,11 +122,12 @@ def dumps_diff(diff: RegradeDiff) -> str:
 
 def render_diff(diff: RegradeDiff) -> str:
     """The diff as console text: the changed submissions' table, the lists, the timings."""
-    lines = [f"harness diff: {diff.before} -> {diff.after} ({diff.compared} submissions in both)", ""]
+    sides = f"{diff.before} -> {diff.after} ({diff.compared} submissions in both)"
+    lines = [printable(f"harness diff: {sides}"), ""]
     if diff.changes:
         rows = [
             [
-                change.key,
+                printable(change.key),
                 f"{change.points_before:g}",
                 f"{change.points_after:g}",
                 f"{change.points_after - change.points_before:+g}",
@@ -142,7 +145,7 @@ def render_diff(diff: RegradeDiff) -> str:
         ("only in " + diff.after, diff.only_after),
     ):
         if keys:
-            lines += [f"{label}: {', '.join(keys)}", ""]
+            lines += [printable(f"{label}: {', '.join(keys)}"), ""]
     timings = diff.timings
     lines.append(
         f"timings: grading wall time {timings.wall_s_before:.1f} s -> {timings.wall_s_after:.1f} s; "
@@ -150,7 +153,8 @@ def render_diff(diff: RegradeDiff) -> str:
         f"{_seconds(timings.median_epoch_s_after)}"
     )
     if timings.timing_point_changes:
-        lines.append(f"timing checks alone changed points of: {', '.join(timings.timing_point_changes)}")
+        changed = printable(", ".join(timings.timing_point_changes))
+        lines.append(f"timing checks alone changed points of: {changed}")
     return "\n".join(lines) + "\n"
 
 

@@ -27,6 +27,7 @@ from harness.exports.moodle import (
     write_feedback_zip,
     write_worksheet,
 )
+from harness.exports.outdir import MANIFEST_NAME, fresh_export
 from harness.exports.rows import submission_rows
 from harness.exports.similarity import DEFAULT_THRESHOLD, SimilarPair, read_sources, similar_pairs
 from harness.exports.spreadsheet import long_table, wide_table, write_csv
@@ -73,7 +74,7 @@ class ExportResult:
 def load_class(store_path: Path, run_id: int | None = None) -> ClassRecords:
     """The records of the store at `store_path`: the class as of run `run_id` (the newest record of
     each submission among runs up to it), or as of the last run."""
-    with open_store(store_path) as store:
+    with open_store(store_path, read_only=True) as store:
         runs = tuple(store.runs())
         if run_id is not None and run_id not in {run.id for run in runs}:
             known = ", ".join(str(run.id) for run in runs) or "none"
@@ -98,7 +99,21 @@ def load_class(store_path: Path, run_id: int | None = None) -> ClassRecords:
 def export_class(
     records: ClassRecords, formats: Sequence[str], out_dir: Path, options: ExportOptions
 ) -> ExportResult:
-    """Write each of `formats` (`EXPORT_FORMATS`) under `out_dir`."""
+    """Write each of `formats` (`EXPORT_FORMATS`) as one whole export at `out_dir`, with its manifest
+    (`harness.exports.outdir`: an earlier export there is replaced whole, anything else refused)."""
+    with fresh_export(out_dir, records.label, formats) as staging:
+        result = _write_formats(records, formats, staging, options)
+    result.written.update(
+        {kind: Path(out_dir) / path.relative_to(staging) for kind, path in result.written.items()}
+    )
+    result.written["manifest"] = Path(out_dir) / MANIFEST_NAME
+    return result
+
+
+def _write_formats(
+    records: ClassRecords, formats: Sequence[str], out_dir: Path, options: ExportOptions
+) -> ExportResult:
+    """Write each of `formats` under `out_dir` (a fresh folder)."""
     result = ExportResult()
     rows = submission_rows(records.graded)
     pairs: list[SimilarPair] = []

@@ -13,7 +13,11 @@ A team submits once (`Proj_SCIPER1_SCIPER2_SCIPER3`): the roster, a CSV with a `
 
 `Grade` is the report's points scaled to the row's `Maximum Grade` (a submission graded out of 96
 because it has no Upsampling block gets 96/96 of the maximum), two decimals. `Feedback comments` is the
-summary line. The feedback-files zip holds one `feedback.md` per graded participant, in a folder named
+summary line. The worksheet is written with every cell quoted; the columns Moodle's importer reads
+(`IMPORTED_COLUMNS`: it finds them by name and parses the grade as a number) are written exactly, and
+every other one (the full name and email a student can set, ...) goes through the CSV exports'
+formula guard (`harness.exports.spreadsheet.safe_text`), so the file is safe to open in a spreadsheet
+before uploading it. The feedback-files zip holds one `feedback.md` per graded participant, in a folder named
 as in the submissions download, which is what Moodle's "Upload multiple feedback files in a zip" matches.
 """
 
@@ -30,6 +34,7 @@ from pathlib import Path
 from harness.errors import HarnessError
 from harness.exports.feedback import feedback_markdown
 from harness.exports.rows import SubmissionRow
+from harness.exports.spreadsheet import safe_text
 
 IDENTIFIER = "Identifier"
 FULL_NAME = "Full name"
@@ -38,6 +43,7 @@ GRADE = "Grade"
 MAXIMUM_GRADE = "Maximum Grade"
 CAN_CHANGE = "Grade can be changed"
 COMMENTS = "Feedback comments"
+LAST_GRADED = "Last modified (grade)"
 WORKSHEET_COLUMNS = (
     IDENTIFIER,
     FULL_NAME,
@@ -47,9 +53,11 @@ WORKSHEET_COLUMNS = (
     MAXIMUM_GRADE,
     CAN_CHANGE,
     "Last modified (submission)",
-    "Last modified (grade)",
+    LAST_GRADED,
     COMMENTS,
 )
+IMPORTED_COLUMNS = (IDENTIFIER, GRADE, LAST_GRADED, COMMENTS)
+"""What Moodle's "Upload grading worksheet" reads; the rest of a row it ignores."""
 REQUIRED_COLUMNS = (IDENTIFIER, FULL_NAME, GRADE, MAXIMUM_GRADE)
 FEEDBACK_NAME = "feedback.md"
 _PARTICIPANT = re.compile(r"^\s*(?:Participant\s+)?(\d+)\s*$")
@@ -184,11 +192,15 @@ def fill_worksheet(
 
 
 def worksheet_text(worksheet: Worksheet) -> str:
-    """The worksheet as CSV text in Moodle's own shape (same columns, order and BOM)."""
+    """The worksheet as CSV text in Moodle's own shape (same columns, order and BOM), every cell quoted,
+    the columns Moodle does not import through the formula guard."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=worksheet.columns, quoting=csv.QUOTE_MINIMAL)
+    writer = csv.DictWriter(buffer, fieldnames=worksheet.columns, quoting=csv.QUOTE_ALL)
     writer.writeheader()
-    writer.writerows(worksheet.rows)
+    writer.writerows(
+        {column: text if column in IMPORTED_COLUMNS else safe_text(text) for column, text in row.items()}
+        for row in worksheet.rows
+    )
     return (_BOM if worksheet.bom else "") + buffer.getvalue()
 
 
@@ -199,8 +211,12 @@ def write_worksheet(worksheet: Worksheet, path: Path) -> Path:
 
 
 def feedback_folder(full_name: str, identifier: str) -> str:
-    """The folder name of a participant in Moodle's submissions download and feedback-files zip."""
-    return f"{full_name}_{_participant_number(identifier)}_assignsubmission_file_"
+    """The folder name of a participant in Moodle's submissions download and feedback-files zip.
+
+    Moodle's own download writes the full name with every `_` as a space, and its feedback upload
+    splits a path at `_` to find the participant number after the name: `Ada_Maria Lovelace` written as
+    it is would read as participant "Maria Lovelace" and the file be skipped without a word."""
+    return f"{full_name.replace('_', ' ')}_{_participant_number(identifier)}_assignsubmission_file_"
 
 
 def write_feedback_zip(filled: Filled, rows: Sequence[SubmissionRow], path: Path) -> Path:

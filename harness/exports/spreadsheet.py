@@ -1,35 +1,59 @@
 """The class as CSV: a wide table (one row per submission) and a long one (one row per submission and
 check), both safe to open in a spreadsheet.
 
-Student-controlled text (folder names, messages quoting their code) that starts with `=`, `+`, `-`, `@`,
-a tab or a carriage return would run as a formula in Excel, LibreOffice or Google Sheets; such a cell is
-written with a leading `'`, which spreadsheets show as text. Numbers are written as numbers.
+Student-controlled text (folder names, messages quoting their code) that starts with a formula character
+(`FORMULA_STARTS`: `=`, `+`, `-`, `@`, a tab, a carriage return, NUL, or the full-width
+`＝＋－＠`) would run as a formula in Excel, LibreOffice or Google Sheets. A spreadsheet may also cut a
+cell where we did not: Excel in a French or German Swiss locale opens a `.csv` with `;` as the separator,
+and a `,` file opened that way, or a cell pasted into another sheet, splits at every `,` or `;`. So the
+rule (`safe_text`) works per segment: every cell is quoted, and wherever the text starts, or follows a
+`,`, `;`, tab, carriage return or line feed, with a formula character (after any blanks and quote marks)
+and more after it, a `'` is put in front of that segment, which spreadsheets show as text, whichever
+separator they split on.
+Numbers are written as numbers (a quoted number still reads as a number in Excel, LibreOffice and
+pandas), and text that needs no `'` is written unchanged.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from harness.exports.rows import CATEGORIES, SubmissionRow
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0", "＝", "＋", "－", "＠")
+"""Characters that make a cell (or a segment a spreadsheet splits off) run as a formula."""
+_SEPARATORS = ",;\t\r\n"
+_FORMULA_SEGMENT = re.compile(
+    f"(?:^|(?<=[{_SEPARATORS}]))"
+    f"(?=[\t\r]|[ \"'\u00a0\u3000]*[{re.escape(''.join(FORMULA_STARTS))}](?![{_SEPARATORS}]|$))"
+)
+"""Where a `'` goes: the start of the text or of a `,`/`;`/tab/line-separated segment that is, after blanks
+and quote marks, a formula character with more after it (a tab or a carriage return counts at once; a
+lone `-`, Moodle's "no date", is text to every spreadsheet)."""
 
 Cell = str | float | int | bool | None
 
 
 def safe_cell(value: Cell) -> str | float | int:
-    """`value` as a CSV cell: None empty, booleans `yes`/`no`, text that a spreadsheet would evaluate
-    prefixed with `'`."""
+    """`value` as a CSV cell: None empty, booleans `yes`/`no`, numbers as they are, text through
+    `safe_text`."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int | float):
         return value
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    return safe_text(value)
+
+
+def safe_text(text: str) -> str:
+    """`text` with a `'` in front of every segment a spreadsheet could evaluate (see the module's rule):
+    `a;=cmd|' /C calc'!A0` -> `a;'=cmd|' /C calc'!A0`."""
+    return _FORMULA_SEGMENT.sub("'", text)
 
 
 def wide_table(rows: Sequence[SubmissionRow], flags: Mapping[str, Sequence[str]]) -> list[list[Cell]]:
@@ -74,9 +98,9 @@ def long_table(rows: Sequence[SubmissionRow]) -> list[list[Cell]]:
 
 
 def csv_text(table: Sequence[Sequence[Cell]]) -> str:
-    """`table` as CSV text (every cell through `safe_cell`, RFC 4180 quoting, `\\r\\n` line ends)."""
+    """`table` as CSV text (every cell through `safe_cell` and quoted, `\\r\\n` line ends)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
     for line in table:
         writer.writerow([safe_cell(cell) for cell in line])
     return buffer.getvalue()

@@ -11,6 +11,11 @@ Tables: `runs` (one row per `harness grade` invocation, with the hashes it grade
 left out, with the reason). A record is reusable by a later run when its
 submission, rubric, data and harness hashes are all equal (and it needs no re-run, which `harness grade`
 judges).
+
+`store_info` also names the report schema its records follow (`report_schema`); a store of another
+schema is refused when opened, and every record is checked as it is read (JSON, schema version, the
+summary's fields), so a damaged file, a hand-edited record or another harness's store is one line
+naming the file (`StoreError`, exit 2), never a traceback half-way through an export.
 """
 
 from __future__ import annotations
@@ -19,19 +24,23 @@ import fcntl
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from harness.errors import HarnessError
 from harness.grading.records import GradedSubmission, NotGraded
+from harness.report import SCHEMA_VERSION, Summary
 
 STORE_NAME = "grades.sqlite"
 FORMAT = "harness-grade-store/1"
 """The value of `store_info.format`: what tells a store from any other SQLite file."""
 BUSY_TIMEOUT_S = 60.0
+SUMMARY_FIELDS = frozenset(field.name for field in fields(Summary))
+"""The fields a stored report's summary has: exactly `Summary`'s, which the exports rebuild."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS store_info (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -79,7 +88,27 @@ _RECORD_COLUMNS = (
 
 
 class StoreError(HarnessError):
-    """The store file is missing, is not a `harness grade` store, or is in use by another `harness grade`."""
+    """The store file is missing, is not a `harness grade` store, is damaged, holds records this harness
+    cannot read, or is in use by another `harness grade`."""
+
+
+M = TypeVar("M", bound=Callable[..., Any])
+
+
+def _database_errors(method: M) -> M:
+    """Turn SQLite's errors in a `Store` method (a damaged page, a full disk, a file that vanished)
+    into a `StoreError` naming the file."""
+
+    @wraps(method)
+    def wrapper(self: Store, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as error:
+            raise StoreError(
+                self.path, f"cannot use the store ({error}): restore a copy, or grade into a new --out"
+            ) from None
+
+    return wrapper  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -111,6 +140,7 @@ class Store:
     def close(self) -> None:
         self._db.close()
 
+    @_database_errors
     def runs(self) -> list[Run]:
         """Every run, oldest first."""
         rows = self._db.execute(
@@ -119,6 +149,7 @@ class Store:
         )
         return [Run(*row) for row in rows]
 
+    @_database_errors
     def graded(self, run_id: int | None = None) -> list[GradedSubmission]:
         """A run's records sorted by key; with None, the newest record of every key across all runs."""
         if run_id is None:
@@ -130,13 +161,15 @@ class Store:
             rows = self._db.execute(
                 f"SELECT {_RECORD_COLUMNS} FROM graded WHERE run_id = ? ORDER BY key", (run_id,)
             )
-        return [_record(row) for row in rows]
+        return [_record(row, self.path) for row in rows]
 
+    @_database_errors
     def not_graded(self, run_id: int) -> list[NotGraded]:
         """What run `run_id` found in the class folder but did not grade, sorted by key."""
         rows = self._db.execute("SELECT key, reason FROM not_graded WHERE run_id = ? ORDER BY key", (run_id,))
         return [NotGraded(*row) for row in rows]
 
+    @_database_errors
     def reusable(
         self, submission_sha256: str, rubric_sha256: str, data_sha256: str, harness_version: str
     ) -> GradedSubmission | None:
@@ -147,8 +180,9 @@ class Store:
             "AND data_sha256 = ? AND harness_version = ? ORDER BY seq DESC LIMIT 1",
             (submission_sha256, rubric_sha256, data_sha256, harness_version),
         ).fetchone()
-        return None if row is None else _record(row)
+        return None if row is None else _record(row, self.path)
 
+    @_database_errors
     def start_run(
         self, started_at: str, rubric_sha256: str, data_sha256: str, harness_version: str, class_dir: str
     ) -> int:
@@ -161,6 +195,7 @@ class Store:
             )
         return int(cursor.lastrowid)
 
+    @_database_errors
     def record(self, run_id: int, graded: GradedSubmission) -> None:
         """Commit one graded submission to run `run_id` now (it replaces that run's record of its key)."""
         with self._transaction():
@@ -185,6 +220,7 @@ class Store:
                 ),
             )
 
+    @_database_errors
     def record_not_graded(self, run_id: int, items: Iterable[NotGraded]) -> None:
         """Keep what run `run_id` did not grade (replacing what it kept before)."""
         with self._transaction():
@@ -225,11 +261,13 @@ class Store:
         self._db.execute("COMMIT")
 
 
-def open_store(path: Path, create: bool = False) -> Store:
+def open_store(path: Path, create: bool = False, read_only: bool = False) -> Store:
     """Open the store at `path`: an `--out` folder holding `grades.sqlite`, or that file itself.
 
     With `create`, a missing store (and its folder) is made; otherwise a missing file, or one that is
-    not a `harness grade` store, raises `StoreError` naming the file.
+    not a `harness grade` store, raises `StoreError` naming the file. With `read_only` (the exports and
+    `harness diff`, which never write), nothing is written, not even the WAL switch, so a store on a
+    read-only mount or from a colleague's read-only share opens (`READ_ONLY_MODES`).
     """
     path = Path(path)
     file = path if path.is_file() or path.suffix == ".sqlite" else path / STORE_NAME
@@ -237,23 +275,52 @@ def open_store(path: Path, create: bool = False) -> Store:
         if not create:
             raise StoreError(file, "no harness grade store here (run `harness grade CLASS_DIR --out DIR`)")
         file.parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(file, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     try:
-        _prepare(connection, file, create)
+        if read_only:
+            connection = _connect_read_only(file)
+        else:
+            connection = sqlite3.connect(file, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    except sqlite3.DatabaseError as error:
+        raise StoreError(file, f"cannot open the store ({error})") from None
+    try:
+        _prepare(connection, file, create and not read_only, writable=not read_only)
     except sqlite3.DatabaseError as error:
         connection.close()
-        raise StoreError(file, f"not a harness grade store ({error})") from None
+        raise StoreError(file, f"not a harness grade store, or a damaged one ({error})") from None
     except StoreError:
         connection.close()
         raise
     return Store(file, connection)
 
 
-def _prepare(connection: sqlite3.Connection, file: Path, create: bool) -> None:
-    """Switch to WAL and check the format; with `create`, make the tables that are missing (all of them
-    in a new file)."""
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=FULL")
+READ_ONLY_MODES = ("mode=ro", "immutable=1")
+"""How a read-only store is opened, in order: `mode=ro` reads a store another process may be writing;
+where it cannot (a read-only folder without the WAL's `-shm` file), `immutable=1` reads the file as it
+is, which is all there is of a store that nothing writes."""
+
+
+def _connect_read_only(file: Path) -> sqlite3.Connection:
+    """A connection that never writes `file`, by the first of `READ_ONLY_MODES` that can read it."""
+    failures = []
+    for mode in READ_ONLY_MODES:
+        connection = sqlite3.connect(
+            f"{file.absolute().as_uri()}?{mode}", uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None
+        )
+        try:
+            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return connection
+        except sqlite3.OperationalError as error:
+            connection.close()
+            failures.append(f"{mode}: {error}")
+    raise sqlite3.OperationalError(f"cannot read it read-only ({'; '.join(failures)})")
+
+
+def _prepare(connection: sqlite3.Connection, file: Path, create: bool, writable: bool = True) -> None:
+    """Switch to WAL (when `writable`) and check the format; with `create`, make the tables that are
+    missing (all of them in a new file)."""
+    if writable:
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=FULL")
     tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if tables or not create:
         if "store_info" not in tables:
@@ -262,23 +329,43 @@ def _prepare(connection: sqlite3.Connection, file: Path, create: bool) -> None:
         if row is None or row[0] != FORMAT:
             found = "no format" if row is None else f"format {row[0]!r}"
             raise StoreError(file, f"not a store this harness reads ({found}, expected {FORMAT!r})")
+        row = connection.execute("SELECT value FROM store_info WHERE name = 'report_schema'").fetchone()
+        if row is not None and row[0] != SCHEMA_VERSION:
+            raise StoreError(
+                file,
+                f"holds reports of schema {row[0]!r}, this harness reads {SCHEMA_VERSION!r}: use the harness "
+                "that graded it, or grade again into a new --out",
+            )
     if create:
         connection.execute("BEGIN IMMEDIATE")
         for statement in _SCHEMA.split(";"):
             connection.execute(statement)
-        connection.execute("INSERT OR IGNORE INTO store_info (name, value) VALUES ('format', ?)", (FORMAT,))
+        connection.executemany(
+            "INSERT OR IGNORE INTO store_info (name, value) VALUES (?, ?)",
+            [("format", FORMAT), ("report_schema", SCHEMA_VERSION)],
+        )
         connection.execute("COMMIT")
 
 
-def _record(row: tuple[Any, ...]) -> GradedSubmission:
+def _record(row: tuple[Any, ...], file: Path) -> GradedSubmission:
+    """A `graded` row as a record; `StoreError` when its JSON or its report is not what this harness
+    writes."""
     (run_id, key, name, participant_id, scipers, report, submission_sha256, rubric_sha256, data_sha256,
      harness_version, graded_at, machine, wall_s, notes) = row  # fmt: skip
+    where = f"the record of {key!r} in run {run_id}"
+    try:
+        scipers, report, notes = json.loads(scipers), json.loads(report), json.loads(notes)
+    except (TypeError, ValueError) as error:
+        raise StoreError(file, f"{where} is not valid JSON ({error})") from None
+    problem = _report_problem(report)
+    if problem:
+        raise StoreError(file, f"{where} is not a report this harness reads: {problem}")
     return GradedSubmission(
         key=key,
         name=name,
         participant_id=participant_id,
-        scipers=tuple(json.loads(scipers)),
-        report=json.loads(report),
+        scipers=tuple(scipers),
+        report=report,
         submission_sha256=submission_sha256,
         rubric_sha256=rubric_sha256,
         data_sha256=data_sha256,
@@ -287,5 +374,22 @@ def _record(row: tuple[Any, ...]) -> GradedSubmission:
         machine=machine,
         wall_s=wall_s,
         run_id=run_id,
-        notes=tuple(json.loads(notes)),
+        notes=tuple(notes),
     )
+
+
+def _report_problem(report: Any) -> str | None:
+    """What makes `report` unlike the reports of this harness's schema, or None: its schema version,
+    and the fields of its summary (which the exports rebuild as a `Summary`)."""
+    if not isinstance(report, dict) or not isinstance(report.get("summary"), dict):
+        return "no summary"
+    if report.get("schema_version") != SCHEMA_VERSION:
+        return f"schema {report.get('schema_version')!r}, expected {SCHEMA_VERSION!r}"
+    if not isinstance(report.get("checks"), list):
+        return "no checks"
+    missing = sorted(SUMMARY_FIELDS - report["summary"].keys())
+    extra = sorted(report["summary"].keys() - SUMMARY_FIELDS)
+    if missing or extra:
+        named = (("lacks", missing), ("has unknown", extra))
+        return "summary " + "; ".join(f"{what} {', '.join(names)}" for what, names in named if names)
+    return None

@@ -2,6 +2,9 @@
 
 Counts by outcome, score quartiles, and the submissions a human must look at: set-up failures to
 re-run, broken rules, crashed or hung checks, duplicate uploads, and what was not graded at all.
+Submission keys and reasons quote the students' own file and folder names, so every one goes through
+`printable`: an escape sequence in a zip's name (OSC 52 writes the grader's clipboard) or a bidi
+override in a Moodle name reaches the terminal only as the characters it shows.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ import statistics
 from typing import TYPE_CHECKING
 
 from tabulate import tabulate
+
+from harness.probes.capture import printable
 
 if TYPE_CHECKING:
     from harness.grading.grade import ClassResult
@@ -34,8 +39,10 @@ def render_summary(result: ClassResult) -> str:
         ["not graded (listed below)", len(result.not_graded)],
     ]
     lines = [
-        f"harness grade: {len(graded)} submissions of {result.class_dir} "
-        f"({fresh} graded now, {len(result.reused)} reused); store {result.store_path} run {result.run_id}",
+        printable(
+            f"harness grade: {len(graded)} submissions of {result.class_dir} ({fresh} graded now, "
+            f"{len(result.reused)} reused); store {result.store_path} run {result.run_id}"
+        ),
         "",
         tabulate(counts, headers=("outcome", "submissions"), tablefmt="simple"),
         "",
@@ -72,8 +79,8 @@ def _concerns(record: GradedSubmission, rerun: bool) -> list[str] | None:
         if checks and not rerun:
             reasons.append(f"{words}: {', '.join(checks[:3])}")
     reasons += record.notes
-    return [record.key, "; ".join(reasons)] if reasons else None
+    return [printable(record.key), printable("; ".join(reasons))] if reasons else None
 
 
 def _not_graded(result: ClassResult) -> list[list[str]]:
-    return [[item.key, f"not graded: {item.reason}"] for item in result.not_graded]
+    return [[printable(item.key), printable(f"not graded: {item.reason}")] for item in result.not_graded]

@@ -31,9 +31,10 @@ UNSUPPORTED_DATA = "probe returned unsupported data"
 words it for a report): "<UNSUPPORTED_DATA>: <the first part that is not plain data, or the size>"."""
 ASCII_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 """The C0 controls (ESC of ANSI sequences, carriage return, backspace, ...) but tab and newline, and DEL."""
-ESCAPE_SEQUENCES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
-"""Whole ANSI escape sequences (CSI `ESC[1m`, OSC `ESC]...BEL`, two-character ones), removed before the
-control characters so no `[1m` is left behind (torch's own messages carry them)."""
+ESCAPE_SEQUENCES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|[\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+"""Whole ANSI escape sequences (CSI `ESC[1m`; the strings up to BEL or ST: OSC `ESC]52;c;...BEL`, which
+writes the clipboard, DCS `ESC P`, SOS `ESC X`, PM `ESC ^`, APC `ESC _`; two-character ones), removed
+before the control characters so no `[1m` or payload is left behind (torch's own messages carry them)."""
 HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Zl", "Zp"})
 """Unicode categories never shown: controls (C1 included), format characters (zero-width and
 bidirectional marks U+200B-U+200F, U+202A-U+202E, U+2066-U+2069, U+061C, U+2060-U+2064, U+FEFF, tag
