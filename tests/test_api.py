@@ -15,7 +15,7 @@ from harness.checks.model_steps import probe as probes
 from harness.checks.model_steps.records import Attempt, PredictCase, PredictRecord, SurfaceRecord
 from harness.checks.model_steps.runner import load_error_message
 from harness.probes.capture import describe_exception
-from harness.results import Outcome
+from harness.results import Fault, Outcome
 from tests.model_fixtures import SUBMISSIONS, context_for, write_course_data
 
 BLOCKS = ["Conv2d", "ReLU", "Sigmoid", "MSE", "SGD", "Sequential"]
@@ -231,3 +231,20 @@ def test_fixture_submissions_get_their_api_outcomes(fixture, data, tmp_path):
     assert tuple(r.outcome.value for r in results) == EXPECTED[fixture]
     if fixture in CAUSES:
         assert any(CAUSES[fixture] in r.message for r in results), [r.message for r in results]
+
+
+def test_a_predict_record_short_of_cases_is_the_submissions_malformed_result(data, tmp_path, monkeypatch):
+    """A child can write its own record: one with fewer predict cases than inputs is refused as
+    malformed (the submission's error), not a crash of the judge that would read as the harness's."""
+    real = api.run_steps
+
+    def forged(*args, **kwargs):
+        surface, predict, train = real(*args, **kwargs)
+        return surface, replace(predict, value=replace(predict.value, cases=predict.value.cases[:1])), train
+
+    monkeypatch.setattr(api, "run_steps", forged)
+    results = {r.id: r for r in api.run(context_for("model_torch_backed", tmp_path, data))}
+    for check_id in ("api.predict", "api.predict-odd-sizes", "api.predict-float"):
+        assert (results[check_id].outcome, results[check_id].fault) == (Outcome.ERROR, Fault.SUBMISSION)
+        assert "malformed data: 1 predict cases for " in results[check_id].message
+    assert results["api.train"].outcome is Outcome.PASS

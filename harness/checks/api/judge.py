@@ -34,6 +34,7 @@ from harness.checks.model_steps.runner import (
     child_failure,
     is_refused_result,
     load_error_message,
+    malformed,
     run_steps,
     step_failure,
 )
@@ -119,6 +120,8 @@ def run(ctx: CheckContext) -> list[CheckResult]:
                 *results,
                 *(_skipped(i, _no_model(surface.value)) for i in (*PREDICT_CHECKS, "api.train")),
             ]
+    if predict.status == "ok" and predict.value.init.ok and len(predict.value.cases) != len(inputs):
+        predict = malformed(predict, f"{len(predict.value.cases)} predict cases for {len(inputs)} inputs")
     if predict.status == "ok":
         results += judge_predict_checks(inputs, predict.value, predict.duration_s)
     else:
