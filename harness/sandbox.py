@@ -155,9 +155,10 @@ TRIAL_LIMITS = Limits(wall_s=60, memory_mb=2048)
 class ChildRun:
     """What happened in one child.
 
-    `status` is "ok" (then `value` holds what the probe returned), "error" (the probe or the import
-    raised: `error` is the one-line `describe_exception` text), "timeout", "oom", "crash" or "killed"
-    (a SIGKILL neither the harness nor the kernel's memory accounting explains).
+    `status` is "ok" (then `value` holds what the probe returned: its plain dict from `run_probe`, a
+    Model step's typed record once `harness.checks.model_steps.runner` has parsed it), "error" (the
+    probe or the import raised: `error` is the one-line `describe_exception` text), "timeout", "oom",
+    "crash" or "killed" (a SIGKILL neither the harness nor the kernel's memory accounting explains).
     `released` is the parent's own observation of whether the child was let go on to the submission's
     code (it saw the child isolated with every required layer and wrote the go file within
     `RELEASE_BY_S`): False means no submission code ran, so whatever went wrong is the set-up's; the
@@ -178,7 +179,7 @@ class ChildRun:
     """
 
     status: str
-    value: dict | None
+    value: Any
     error: str
     traceback_tail: str
     stdout_tail: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,10 @@ import torch
 
 from harness.checks.api import judge as api
 from harness.checks.model_steps import probe as probes
+from harness.checks.model_steps.records import Attempt, PredictCase, PredictRecord, SurfaceRecord
 from harness.checks.model_steps.runner import load_error_message
 from harness.probes.capture import describe_exception
-from harness.results import Outcome
+from harness.results import Fault, Outcome
 from tests.model_fixtures import SUBMISSIONS, context_for, write_course_data
 
 BLOCKS = ["Conv2d", "ReLU", "Sigmoid", "MSE", "SGD", "Sequential"]
@@ -54,21 +56,31 @@ def test_import_names_score_is_the_fraction_found():
 
 RIGHT = torch.full((2, 3, 5, 7), 128.0)
 NOISY = torch.full((2, 3, 5, 7), 200, dtype=torch.uint8)
+RAN = Attempt(ok=True, error="", seconds=0.1)
+
+
+def returned(output: torch.Tensor | None, kind: str = "Tensor") -> PredictCase:
+    """A `predict` call that returned `output` (None: something of type `kind`, not a tensor)."""
+    return PredictCase(ok=True, error="", seconds=0.1, output=output, returned=kind)
+
+
+def raised(error: str) -> PredictCase:
+    return PredictCase(ok=False, error=error, seconds=0.0)
 
 
 @pytest.mark.parametrize(
     ("case", "problem"),
     [
-        ({"ok": True, "output": RIGHT}, None),
-        ({"ok": True, "output": torch.zeros(2, 3, 5, 7), "returned": "Tensor"}, None),
-        ({"ok": True, "output": RIGHT[..., :4, :4]}, "returned shape 2x3x4x4, not the input's shape"),
-        ({"ok": True, "output": RIGHT.to(torch.uint8)}, None),
-        ({"ok": True, "output": RIGHT.index_fill(3, torch.tensor([0]), float("nan"))}, "returned 30 NaN"),
-        ({"ok": True, "output": RIGHT / 255}, "returned values in [0, 1] (max 0.502) for 0-255 inputs"),
-        ({"ok": True, "output": RIGHT * 2.5}, "outside [0, 255] (min 320, max 320): clamp them"),
-        ({"ok": False, "error": "RuntimeError: boom (at model.py:3)"},
+        (returned(RIGHT), None),
+        (returned(torch.zeros(2, 3, 5, 7)), None),
+        (returned(RIGHT[..., :4, :4]), "returned shape 2x3x4x4, not the input's shape"),
+        (returned(RIGHT.to(torch.uint8)), None),
+        (returned(RIGHT.index_fill(3, torch.tensor([0]), float("nan"))), "returned 30 NaN"),
+        (returned(RIGHT / 255), "returned values in [0, 1] (max 0.502) for 0-255 inputs"),
+        (returned(RIGHT * 2.5), "outside [0, 255] (min 320, max 320): clamp them"),
+        (raised("RuntimeError: boom (at model.py:3)"),
          "predict(2x3x5x7 uint8) raised RuntimeError: boom (at model.py:3)"),
-        ({"ok": True, "output": None, "returned": "list"},
+        (returned(None, "list"),
          "predict(2x3x5x7 uint8) returned a list, not a tensor"),
     ],
     ids=["right", "all-black-is-0-255", "wrong-shape", "uint8", "nan", "unit-range", "over-255", "raised",
@@ -90,31 +102,27 @@ def test_predict_problem(case, problem):
     ids=["uint8", "int32", "float64", "cropped-but-float"],
 )
 def test_predict_float_judges_the_dtype_alone(output, problem):
-    assert api.predict_problem(NOISY, {"ok": True, "output": output}, require_float=True) == problem
+    assert api.predict_problem(NOISY, returned(output), require_float=True) == problem
 
 
 def test_predict_odd_sizes_refuses_the_input_handed_back():
     """The odd sizes are judged on shape alone, so returning the input would earn the point unearned
     (hostile review A4); the course's sizes are judged by PSNR, where an identity scores the noisy input."""
-    echoed = {"ok": True, "output": NOISY.float()}
+    echoed = returned(NOISY.float())
     assert api.predict_problem(NOISY, echoed) is None
     problem = api.predict_problem(NOISY, echoed, passed_through=True)
     assert problem == (
         "predict(2x3x5x7 uint8) returned its input unchanged: odd sizes must be denoised, not passed through"
     )
-    assert api.predict_problem(NOISY, {"ok": True, "output": NOISY.float() + 1}, passed_through=True) is None
+    assert api.predict_problem(NOISY, returned(NOISY.float() + 1), passed_through=True) is None
 
 
 def test_predict_verdict_scores_the_fraction_of_inputs_right():
-    record = {
-        "init": {"ok": True},
-        "load": {"ok": True},
-        "cases": [{"ok": True, "output": RIGHT}, {"ok": True, "output": RIGHT / 255}],
-    }
+    record = PredictRecord(init=RAN, load=RAN, cases=(returned(RIGHT), returned(RIGHT / 255)))
     result = api.judge_predict([NOISY, NOISY], record)
     assert (result.outcome, result.score) == (Outcome.FAIL, 0.5)
     assert result.message.endswith("(1 of 2 inputs failed)")
-    crashed = {**record, "cases": [{"ok": False, "error": "ValueError: x"}, {"ok": True, "output": RIGHT}]}
+    crashed = replace(record, cases=(raised("ValueError: x"), returned(RIGHT)))
     assert api.judge_predict([NOISY, NOISY], crashed).outcome is Outcome.ERROR
 
 
@@ -158,12 +166,7 @@ def test_a_missing_file_is_named_inside_the_submission_not_the_childs_copy(tmp_p
     ids=["with-bestmodel", "without-bestmodel"],
 )  # fmt: skip
 def test_a_load_that_runs_passes_and_says_what_it_loaded(size, message):
-    surface = {
-        "names": ALL_NAMES,
-        "init": {"ok": True},
-        "load": {"ok": True, "seconds": 0.1},
-        "bestmodel_size": size,
-    }
+    surface = SurfaceRecord(names=ALL_NAMES, init=RAN, load=RAN, bestmodel_size=size)
     result = api.judge_load_pretrained(surface)
     assert result.outcome is Outcome.PASS and result.message.startswith(message)
 
@@ -228,3 +231,20 @@ def test_fixture_submissions_get_their_api_outcomes(fixture, data, tmp_path):
     assert tuple(r.outcome.value for r in results) == EXPECTED[fixture]
     if fixture in CAUSES:
         assert any(CAUSES[fixture] in r.message for r in results), [r.message for r in results]
+
+
+def test_a_predict_record_short_of_cases_is_the_submissions_malformed_result(data, tmp_path, monkeypatch):
+    """A child can write its own record: one with fewer predict cases than inputs is refused as
+    malformed (the submission's error), not a crash of the judge that would read as the harness's."""
+    real = api.run_steps
+
+    def forged(*args, **kwargs):
+        surface, predict, train = real(*args, **kwargs)
+        return surface, replace(predict, value=replace(predict.value, cases=predict.value.cases[:1])), train
+
+    monkeypatch.setattr(api, "run_steps", forged)
+    results = {r.id: r for r in api.run(context_for("model_torch_backed", tmp_path, data))}
+    for check_id in ("api.predict", "api.predict-odd-sizes", "api.predict-float"):
+        assert (results[check_id].outcome, results[check_id].fault) == (Outcome.ERROR, Fault.SUBMISSION)
+        assert "malformed data: 1 predict cases for " in results[check_id].message
+    assert results["api.train"].outcome is Outcome.PASS

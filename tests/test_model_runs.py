@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from harness.checks.model_steps.probe import probe_predict, probe_surface, probe_train
 from harness.checks.model_steps.runner import (
     STEP_ERROR,
     Step,
@@ -34,8 +35,8 @@ def test_without_markers_keeps_what_the_submission_printed():
 
 def test_combined_limits_add_wall_times():
     steps = [
-        Step("probe_surface", {}, Limits(wall_s=10, memory_mb=1000)),
-        Step("probe_train", {}, Limits(wall_s=5)),
+        Step(probe_surface, {}, Limits(wall_s=10, memory_mb=1000)),
+        Step(probe_train, {}, Limits(wall_s=5)),
     ]
     assert combined_limits(steps) == Limits(wall_s=15, memory_mb=4096)
 
@@ -50,27 +51,27 @@ def test_a_step_that_kills_the_child_costs_only_its_own_check():
         "num_epochs": 1,
         "divisors": (),
     }
-    steps = [Step("probe_surface", {}, Limits(wall_s=20)), Step("probe_train", pairs, limits)]
+    steps = [Step(probe_surface, {}, Limits(wall_s=20)), Step(probe_train, pairs, limits)]
     sleeping = run_steps(SUBMISSIONS / "sandbox_sleep" / "Miniproject_2", steps, seed=0)
     assert [run.status for run in sleeping] == ["ok", "timeout"]
-    assert sleeping[0].value["init"]["ok"] and sleeping[1].error == "still running after 2 s: killed"
+    assert sleeping[0].value.init.ok and sleeping[1].error == "still running after 2 s: killed"
     exiting = run_steps(SUBMISSIONS / "sandbox_os_exit" / "Miniproject_2", steps, seed=0)
     assert [run.status for run in exiting] == ["ok", "crash"]
     assert all("@harness-step-" not in run.stderr_tail for run in sleeping + exiting)
 
 
 def test_steps_of_a_healthy_child_get_their_own_values():
-    steps = [Step("probe_surface", {}, Limits(wall_s=20)), Step("probe_surface", {}, Limits(wall_s=20))]
+    steps = [Step(probe_surface, {}, Limits(wall_s=20)), Step(probe_surface, {}, Limits(wall_s=20))]
     runs = run_steps(SUBMISSIONS / "model_torch_backed" / "Miniproject_2", steps, seed=0)
     assert [run.status for run in runs] == ["ok", "ok"]
-    assert runs[0].value["names"] == runs[1].value["names"] and "Model" in runs[0].value["names"]
+    assert runs[0].value.names == runs[1].value.names and "Model" in runs[0].value.names
 
 
 def test_a_probe_bug_is_reported_as_an_error_that_names_the_probe():
     """probe_predict given no "inputs" raises in the harness's own code, with no submission frame on the
     stack: the step is an ERROR whose message names the probe and the harness's line, so our own tests
     catch a probe bug (it is not withheld as a set-up fault: the child had run submission code)."""
-    steps = [Step("probe_surface", {}, Limits(wall_s=20)), Step("probe_predict", {}, Limits(wall_s=20))]
+    steps = [Step(probe_surface, {}, Limits(wall_s=20)), Step(probe_predict, {}, Limits(wall_s=20))]
     surface, predict = run_steps(SUBMISSIONS / "model_torch_backed" / "Miniproject_2", steps, seed=0)
     assert surface.status == "ok" and predict.status == STEP_ERROR
     assert predict.error.startswith("KeyError: 'inputs' (escaped probe_predict; raised at ")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.checks.blocks.judge import BLOCK_KINDS
 from harness.checks.registry import (
     CHECK_CATEGORIES,
     GROUP_NAMES,
@@ -15,7 +16,9 @@ from harness.checks.registry import (
     group_checks,
     group_named,
     parse_group_list,
+    probe_spec,
 )
+from harness.checks.runtime_rules.probe import record_torch_calls
 from harness.report import report_schema
 from harness.results import Category
 from harness.rubric import load_rubric
@@ -56,3 +59,10 @@ def test_check_group_lists_take_either_spelling_and_name_the_known_groups():
         parse_group_list("api,quality")
     with pytest.raises(ValueError, match="no check group"):
         parse_group_list(" , ")
+
+
+def test_a_probe_is_named_by_its_function_of_a_group_probe_module():
+    assert probe_spec(record_torch_calls) == "harness.checks.runtime_rules.probe:record_torch_calls"
+    assert {kind.probe.split(":")[0] for kind in BLOCK_KINDS} == {group_named("blocks").probe}
+    with pytest.raises(ValueError, match=r"registry\.group_named is not a function of a group"):
+        probe_spec(group_named)

@@ -7,6 +7,7 @@ outcome kind goes through the real sandbox, as `harness check` does.
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,9 +16,10 @@ from types import ModuleType, SimpleNamespace
 import pytest
 import torch
 
+from harness.checks.parsing import MalformedRecord, parse_as
 from harness.checks.runtime_rules import judge as runtime_rules
 from harness.checks.runtime_rules import probe
-from harness.checks.runtime_rules.judge import forbidden_reason, judge_recording
+from harness.checks.runtime_rules.judge import TorchRecording, forbidden_reason, judge_recording
 from harness.results import Fault, Outcome
 from harness.sandbox import ChildRun, Limits
 
@@ -49,7 +51,7 @@ def import_fixture(monkeypatch: pytest.MonkeyPatch) -> Iterator:
 
 def findings(fixture: str, profile: str, load) -> set[tuple[str, str, str]]:
     recording = probe.record_torch_calls(load(fixture), FEW_IMAGES)
-    result = judge_recording(recording, profile)
+    result = judge_recording(parse_as(TorchRecording, recording), profile)
     return {(f["rule"], f["entry"], f"{f['file']}:{f['line']}") for f in result.details["findings"]}
 
 
@@ -224,15 +226,39 @@ def _call(entry: str, **overrides) -> dict:
             "code": "y = g(x)", "count": 1, "step": "Model.train", **overrides}  # fmt: skip
 
 
+def recorded(calls: list[dict], steps: list[dict]) -> TorchRecording:
+    """A recording as the probe writes it, parsed as the parent parses it."""
+    value = {"calls": calls, "steps": steps, "grad_left_on": [], "recorder_intact": True}
+    return parse_as(TorchRecording, value)
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ({"steps": [], "grad_left_on": [], "recorder_intact": True}, "calls is missing"),
+        (
+            {
+                "calls": [_call("torch.cat", line="7")],
+                "steps": [],
+                "grad_left_on": [],
+                "recorder_intact": True,
+            },
+            "calls[0].line is a str, expected int",
+        ),
+        ({"calls": [], "steps": [{"step": "x", "ok": 1}], "grad_left_on": []}, "steps[0].ok is a int"),
+    ],
+    ids=["missing-calls", "str-line", "int-ok"],
+)
+def test_a_forged_recording_is_named(value, problem):
+    with pytest.raises(MalformedRecord, match=re.escape(problem)):
+        parse_as(TorchRecording, value)
+
+
 def test_judging_a_clean_recording() -> None:
-    recording = {
-        "calls": [_call("torch.Tensor.add", count=3), _call("torch.cat")],
-        "steps": [
-            {"step": "Model()", "ok": True, "error": ""},
-            {"step": "Model.train", "ok": False, "error": "E"},
-        ],
-        "grad_left_on": [],
-    }
+    recording = recorded(
+        [_call("torch.Tensor.add", count=3), _call("torch.cat")],
+        [{"step": "Model()", "ok": True, "error": ""}, {"step": "Model.train", "ok": False, "error": "E"}],
+    )
     result = judge_recording(recording, "strict")
     assert result.outcome is Outcome.PASS and result.score == 1.0
     assert result.details["entries"] == {"torch.Tensor.add": 3, "torch.cat": 1}
@@ -241,16 +267,15 @@ def test_judging_a_clean_recording() -> None:
 
 def test_many_failed_steps_are_listed_briefly() -> None:
     steps = [{"step": f"s{i}", "ok": False, "error": "E"} for i in range(5)]
-    result = judge_recording({"calls": [], "steps": steps, "grad_left_on": []}, "strict")
+    result = judge_recording(recorded([], steps), "strict")
     assert result.message.endswith("not fully traced (they failed): s0, s1, s2 and 2 more")
 
 
 def test_judging_a_forbidden_recording() -> None:
-    recording = {
-        "calls": [_call("torch.sigmoid", line=9, function="Sigmoid.forward"), _call("torch.relu")],
-        "steps": [{"step": "Model.train", "ok": True, "error": ""}],
-        "grad_left_on": [],
-    }
+    recording = recorded(
+        [_call("torch.sigmoid", line=9, function="Sigmoid.forward"), _call("torch.relu")],
+        [{"step": "Model.train", "ok": True, "error": ""}],
+    )
     result = judge_recording(recording, "lenient")
     assert result.outcome is Outcome.FORBIDDEN and result.score == 0.0 and result.fault is Fault.SUBMISSION
     assert result.message == (
@@ -261,11 +286,7 @@ def test_judging_a_forbidden_recording() -> None:
 
 def test_findings_on_one_line_are_merged() -> None:
     entry = "torch.nn.modules.conv.Conv2d.__init__"
-    recording = {
-        "calls": [_call(entry, count=12), _call(entry, target="Conv2d"), _call(entry, line=8)],
-        "steps": [],
-        "grad_left_on": [],
-    }
+    recording = recorded([_call(entry, count=12), _call(entry, target="Conv2d"), _call(entry, line=8)], [])
     findings = judge_recording(recording, "strict").details["findings"]
     assert [(f["line"], f["target"], f["count"]) for f in findings] == [(7, "Conv2d", 13), (8, None, 1)]
 
@@ -306,7 +327,10 @@ def test_a_recording_forged_to_break_the_judge_is_the_submissions_error(monkeypa
     monkeypatch.setattr(runtime_rules, "run_probe", lambda *args, **kwargs: forged)
     [result] = runtime_rules.run(_context(REPO / "Miniproject_2"))
     assert (result.outcome, result.fault) == (Outcome.ERROR, Fault.SUBMISSION)
-    assert result.message.startswith("the recorder's child sent a record that cannot be judged: KeyError")
+    assert (
+        result.message
+        == "running the code under the recorder: probe returned malformed data: calls is missing"
+    )
 
 
 def test_the_canary_tells_a_working_recorder_from_a_popped_one(tmp_path: Path) -> None:

@@ -37,15 +37,23 @@ SMALL_PLAN = timing.Plan(
 
 
 def child_run(
-    value: dict | None, cpu_s: float = 1.0, duration_s: float = 60.0, status: str = "ok"
+    value: dict | None,
+    cpu_s: float = 1.0,
+    duration_s: float = 60.0,
+    status: str = "ok",
+    probe: str = "probe_train_timing",
 ) -> ChildRun:
-    return ChildRun(
-        status, value, "" if status == "ok" else "killed", "", "", "", duration_s, True, cpu_s=cpu_s
-    )
+    """A timing child's run whose probe returned the plain `value`, parsed as the runner parses it."""
+    error = "" if status == "ok" else "killed"
+    return checked_step(ChildRun(status, value, error, "", "", "", duration_s, True, cpu_s=cpu_s), probe)
 
 
 def ok(seconds: float) -> dict:
     return {"ok": True, "error": "", "seconds": seconds}
+
+
+def raised(error: str) -> dict:
+    return {"ok": False, "error": error, "seconds": 0.0}
 
 
 def train_record(train_s: float) -> dict:
@@ -59,8 +67,9 @@ def pair(
     reported_s: float | None = None,
 ) -> timing.TimedPair:
     """A child training on 400 pairs and one on 1200 (by default), whose kernel CPU times differ by the
-    800 timed pairs'; the children's own clocks agree with the kernel unless `reported_s` says otherwise."""
-    reported = full_cpu_s - base_cpu_s if reported_s is None else reported_s
+    800 timed pairs'; the children's own clocks agree with the kernel (as far as a clock, which never
+    goes below 0 s, can) unless `reported_s` says otherwise."""
+    reported = max(full_cpu_s - base_cpu_s, 0.0) if reported_s is None else reported_s
     base, full = child_run(train_record(0.5), base_cpu_s), child_run(train_record(0.5 + reported), full_cpu_s)
     return timing.TimedPair(base, full, counts)
 
@@ -186,8 +195,7 @@ def test_a_train_whose_cost_does_not_grow_with_the_pairs_is_not_inconsistent():
 )
 def test_a_record_the_probe_never_writes_is_named_forged_not_a_harness_error(train):
     """Submission code can write the runner's result itself: whatever it writes is its FAIL."""
-    run = checked_step(child_run({"init": ok(0), "train": train}), "probe_train_timing")
-    forged = timing.checked_record(run, "train", 1200)
+    forged = timing.checked_record(child_run({"init": ok(0), "train": train}), "train", 1200)
     failed = timing.Timings(failed=forged, failed_steps=timing.train_steps(1200))
     result = timing.judge_train_epoch(failed, None, Thresholds(), Limits())
     assert (result.outcome, result.fault) == (Outcome.FAIL, Fault.SUBMISSION)
@@ -204,9 +212,9 @@ def test_a_failed_reference_is_a_note_not_a_verdict():
 @pytest.mark.parametrize(
     ("record", "message"),
     [
-        ({"init": {"ok": False, "error": "TypeError: x (at model.py:4)"}, "train": None},
+        ({"init": raised("TypeError: x (at model.py:4)"), "train": None},
          "Model() raised TypeError: x (at model.py:4)"),
-        ({"init": ok(0), "train": {"ok": False, "error": "ValueError: y"}},
+        ({"init": ok(0), "train": raised("ValueError: y")},
          "train on 400 pairs raised ValueError: y"),
     ],
     ids=["init-raises", "train-raises"],
@@ -233,8 +241,8 @@ def predicted(
         return {"init": ok(0), "load": ok(0), "predict": ok(seconds)}
 
     base, full = (
-        child_run(record(0.2), base_cpu_s),
-        child_run(record(0.2 + full_cpu_s - base_cpu_s), full_cpu_s),
+        child_run(record(0.2), base_cpu_s, probe="probe_predict_timing"),
+        child_run(record(0.2 + full_cpu_s - base_cpu_s), full_cpu_s, probe="probe_predict_timing"),
     )
     return timing.TimedPair(base, full, counts, "predict")
 
@@ -263,7 +271,10 @@ def test_the_childs_own_seconds_are_its_two_calls_difference():
     def record(predict_s: float) -> dict:
         return {"init": ok(1.5), "load": ok(0.5), "predict": ok(predict_s)}
 
-    timed = timing.TimedPair(child_run(record(0.5), 2.5), child_run(record(1.0), 3.0), (100, 200), "predict")
+    base, full = (
+        child_run(record(s), cpu_s, probe="probe_predict_timing") for s, cpu_s in ((0.5, 2.5), (1.0, 3.0))
+    )
+    timed = timing.TimedPair(base, full, (100, 200), "predict")
     result = timing.judge_predict_speed(timings(timed), None, Limits())
     assert result.outcome is Outcome.PASS and result.details["child_reported_s"] == [0.5]
 

@@ -21,9 +21,10 @@ through the `harness.checks` package, and the rubric imports this table.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 from harness.results import Category
 
@@ -174,6 +175,18 @@ def group_checks(names: Sequence[str] | None = None) -> tuple[str, ...]:
     to them judges (the rubric's other checks come back "not run", 0 of 0: `harness.rubric.score`)."""
     chosen = set(groups_named(names))
     return tuple(check_id for check_id, group in CHECK_GROUPS.items() if group in chosen)
+
+
+def probe_spec(function: Callable[..., Any]) -> str:
+    """`run_probe`'s name of a probe function, "harness.checks.runtime_rules.probe:record_torch_calls".
+
+    Callers pass the function itself (imported from its module), so a renamed probe fails their import;
+    raises `ValueError` when `function` is not of a probe module of `GROUPS`."""
+    modules = {group.probe for group in GROUPS if group.probe is not None}
+    if function.__module__ not in modules:
+        name = f"{function.__module__}.{function.__name__}"
+        raise ValueError(f"registry: {name} is not a function of a group's probe module")
+    return f"{function.__module__}:{function.__name__}"
 
 
 def _validate() -> None:

@@ -21,16 +21,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from torch import Tensor
 
 from harness.checks.blocks.adapters import CLASS_NAMES, near_class_name
+from harness.checks.model_steps.probe import probe_predict, probe_surface, probe_train
+from harness.checks.model_steps.records import PredictCase, PredictRecord, SurfaceRecord, TrainRecord
 from harness.checks.model_steps.runner import (
     Step,
     child_failure,
     is_refused_result,
     load_error_message,
+    malformed,
     run_steps,
     step_failure,
 )
@@ -75,10 +79,10 @@ def run(ctx: CheckContext) -> list[CheckResult]:
     train_input, train_target = train_pairs(ctx.train_path, RETRY_PAIRS, ctx.seed)
     pairs = min(TRAIN_PAIRS, len(train_input))
     steps = [
-        Step("probe_surface", {}, ctx.limits("api.model-init")),
-        Step("probe_predict", {"inputs": inputs}, ctx.limits("api.predict")),
+        Step(probe_surface, {}, ctx.limits("api.model-init")),
+        Step(probe_predict, {"inputs": inputs}, ctx.limits("api.predict")),
         Step(
-            "probe_train",
+            probe_train,
             {
                 "input": train_input,
                 "target": train_target,
@@ -107,17 +111,17 @@ def run(ctx: CheckContext) -> list[CheckResult]:
         results = [child_failure(i, Category.API, surface, doing, steps[0].limits) for i in SURFACE_CHECKS]
     else:
         results = [
-            judge_import_names(
-                surface.value["names"], surface.duration_s, surface.value.get("stand_ins", [])
-            ),
+            judge_import_names(surface.value.names, surface.duration_s, surface.value.stand_ins),
             judge_model_init(surface.value),
             judge_load_pretrained(surface.value),
         ]
-        if not surface.value["init"]["ok"]:
+        if not surface.value.init.ok:
             return [
                 *results,
                 *(_skipped(i, _no_model(surface.value)) for i in (*PREDICT_CHECKS, "api.train")),
             ]
+    if predict.status == "ok" and predict.value.init.ok and len(predict.value.cases) != len(inputs):
+        predict = malformed(predict, f"{len(predict.value.cases)} predict cases for {len(inputs)} inputs")
     if predict.status == "ok":
         results += judge_predict_checks(inputs, predict.value, predict.duration_s)
     else:
@@ -132,8 +136,8 @@ def run(ctx: CheckContext) -> list[CheckResult]:
     return results
 
 
-def _no_model(surface: Mapping[str, Any]) -> str:
-    return "Model() failed" if "Model" in surface["names"] else "model.py has no Model class"
+def _no_model(surface: SurfaceRecord) -> str:
+    return "Model() failed" if "Model" in surface.names else "model.py has no Model class"
 
 
 def _skipped(check_id: str, why: str) -> CheckResult:
@@ -204,32 +208,32 @@ def judge_import_names(
     )
 
 
-def judge_model_init(surface: Mapping[str, Any]) -> CheckResult:
+def judge_model_init(surface: SurfaceRecord) -> CheckResult:
     """`Model()` without arguments, from `probe_surface`'s record."""
-    init = surface["init"]
-    if "Model" not in surface["names"]:
+    init = surface.init
+    if "Model" not in surface.names:
         return CheckResult("api.model-init", Category.API, Outcome.MISSING, "model.py has no Model class")
-    if not init["ok"]:
-        return step_failure("api.model-init", Category.API, "Model()", init, {}, init["seconds"])
+    if not init.ok:
+        return step_failure("api.model-init", Category.API, "Model()", init.error, {}, init.seconds)
     return CheckResult(
         "api.model-init",
         Category.API,
         Outcome.PASS,
         "Model() constructs without arguments",
-        {"seconds": init["seconds"]},
-        init["seconds"],
+        {"seconds": init.seconds},
+        init.seconds,
         score=1.0,
         fault=Fault.NONE,
     )
 
 
-def judge_load_pretrained(surface: Mapping[str, Any]) -> CheckResult:
+def judge_load_pretrained(surface: SurfaceRecord) -> CheckResult:
     """`load_pretrained_model()` on a fresh `Model()`, from `probe_surface`'s record."""
-    load, size = surface["load"], surface["bestmodel_size"]
+    load, size = surface.load, surface.bestmodel_size
     details = {"bestmodel_size": size}
     if load is None:
         return _skipped("api.load-pretrained", _no_model(surface))
-    if load["ok"]:
+    if load.ok:
         return CheckResult(
             "api.load-pretrained",
             Category.API,
@@ -237,7 +241,7 @@ def judge_load_pretrained(surface: Mapping[str, Any]) -> CheckResult:
             "load_pretrained_model() runs from another working directory"
             + (" (there is no bestmodel.pth next to model.py)" if size is None else ""),
             details,
-            load["seconds"],
+            load.seconds,
             score=1.0,
             fault=Fault.NONE,
         )
@@ -246,8 +250,8 @@ def judge_load_pretrained(surface: Mapping[str, Any]) -> CheckResult:
         "api.load-pretrained",
         Category.API,
         outcome,
-        load_error_message(load["error"], size),
-        {**details, "error": load["error"]},
+        load_error_message(load.error, size),
+        {**details, "error": load.error},
     )
 
 
@@ -261,7 +265,7 @@ def _article(word: str) -> str:
 
 
 def predict_problem(
-    noisy: Tensor, case: Mapping[str, Any], require_float: bool = False, passed_through: bool = False
+    noisy: Tensor, case: PredictCase, require_float: bool = False, passed_through: bool = False
 ) -> str | None:
     """What is wrong with one `predict` call's record (`probe_predict`'s case), or None when it is right.
 
@@ -269,13 +273,12 @@ def predict_problem(
     leave it alone). With `passed_through`, an output equal to the input is wrong too: where no PSNR
     is measured (the odd sizes), handing the input back would earn the point without denoising."""
     call = f"predict({_shape(noisy.shape)} uint8)"
-    if not case["ok"]:
-        peak = case.get("peak_mb")
-        used = f" after using {peak:.0f} MB" if "allocate" in case["error"] and peak else ""
-        return f"{call} raised {case['error']}{used}"
-    output = case["output"]
+    if not case.ok:
+        used = f" after using {case.peak_mb:.0f} MB" if "allocate" in case.error and case.peak_mb else ""
+        return f"{call} raised {case.error}{used}"
+    output = case.output
     if output is None:
-        return f"{call} returned {_article(case['returned'])}, not a tensor"
+        return f"{call} returned {_article(case.returned)}, not a tensor"
     if require_float:
         dtype = str(output.dtype).removeprefix("torch.")
         return (
@@ -307,22 +310,22 @@ PREDICT_PASSES = {
 
 
 def judge_predict_checks(
-    inputs: Sequence[Tensor], record: Mapping[str, Any], duration_s: float = 0.0
+    inputs: Sequence[Tensor], record: PredictRecord, duration_s: float = 0.0
 ) -> list[CheckResult]:
     """The three predict checks from one `probe_predict` record on `inputs` (the course's calls first,
     then the odd sizes, as `predict_inputs` orders them)."""
     course = len(COURSE_PREDICT_SHAPES)
-    cases = list(record["cases"])
+    courses, odd = replace(record, cases=record.cases[:course]), replace(record, cases=record.cases[course:])
     return [
-        judge_predict(inputs[:course], {**record, "cases": cases[:course]}, duration_s),
-        judge_predict(inputs[course:], {**record, "cases": cases[course:]}, 0.0, "api.predict-odd-sizes"),
-        judge_predict(inputs[:course], {**record, "cases": cases[:course]}, 0.0, "api.predict-float"),
+        judge_predict(inputs[:course], courses, duration_s),
+        judge_predict(inputs[course:], odd, 0.0, "api.predict-odd-sizes"),
+        judge_predict(inputs[:course], courses, 0.0, "api.predict-float"),
     ]
 
 
 def judge_predict(
     inputs: Sequence[Tensor],
-    record: Mapping[str, Any],
+    record: PredictRecord,
     duration_s: float = 0.0,
     check_id: str = "api.predict",
 ) -> CheckResult:
@@ -330,21 +333,21 @@ def judge_predict(
 
     `check_id` says what is judged: `api.predict` and `api.predict-odd-sizes` the shape and values,
     `api.predict-float` the dtype too."""
-    if not record["init"]["ok"]:
-        return step_failure(check_id, Category.API, "Model()", record["init"], {}, duration_s)
+    if not record.init.ok:
+        return step_failure(check_id, Category.API, "Model()", record.init.error, {}, duration_s)
     require_float = check_id == "api.predict-float"
     passed_through = check_id == "api.predict-odd-sizes"
     problems = [
         predict_problem(noisy, case, require_float, passed_through)
-        for noisy, case in zip(inputs, record["cases"], strict=True)
+        for noisy, case in zip(inputs, record.cases, strict=True)
     ]
-    load = record["load"]
+    load = record.load
     details: dict[str, Any] = {
         "cases": [
             {"input": _shape(noisy.shape), "problem": problem}
             for noisy, problem in zip(inputs, problems, strict=True)
         ],
-        "pretrained_loaded": bool(load and load["ok"]),
+        "pretrained_loaded": bool(load and load.ok),
     }
     failed = [problem for problem in problems if problem]
     if not failed:
@@ -359,7 +362,7 @@ def judge_predict(
             score=1.0,
             fault=Fault.NONE,
         )
-    crashed = any(not case["ok"] for case in record["cases"])
+    crashed = any(not case.ok for case in record.cases)
     more = f" ({len(failed)} of {len(problems)} inputs failed)" if len(problems) > 1 else ""
     return CheckResult(
         check_id,
@@ -373,28 +376,29 @@ def judge_predict(
 
 
 def judge_train(
-    record: Mapping[str, Any], pairs: int, retry_pairs: int | None = None, duration_s: float = 0.0
+    record: TrainRecord, pairs: int, retry_pairs: int | None = None, duration_s: float = 0.0
 ) -> CheckResult:
     """`probe_train`'s record: did `train(input, target, num_epochs=1)` return on `pairs` pairs?
 
     A train that crashes on `pairs` but runs on `retry_pairs` only needs a count its batch size divides:
     it passes when the course's 50,000 pairs are such a count, and the message says which multiple."""
     call = f"train(input, target, num_epochs=1) on {pairs} uint8 pairs"
-    if not record["init"]["ok"]:
-        return step_failure("api.train", Category.API, "Model()", record["init"], {}, duration_s)
-    train, retry, multiple = record["train"], record.get("retry"), record.get("multiple")
-    details: dict[str, Any] = {"pairs": pairs, "seconds": train["seconds"], "needs_multiple_of": multiple}
-    if train["ok"]:
+    if not record.init.ok:
+        return step_failure("api.train", Category.API, "Model()", record.init.error, {}, duration_s)
+    train, retry, multiple = record.train, record.retry, record.multiple
+    assert train is not None  # the record's rule: a successful Model() is followed by train
+    details: dict[str, Any] = {"pairs": pairs, "seconds": train.seconds, "needs_multiple_of": multiple}
+    if train.ok:
         return CheckResult(
             "api.train", Category.API, Outcome.PASS, f"{call} returns", details, duration_s, 1.0, Fault.NONE
         )
     if multiple is None or pairs % multiple == 0:
-        return step_failure("api.train", Category.API, call, train, details, duration_s)
+        return step_failure("api.train", Category.API, call, train.error, details, duration_s)
     course_ok = EPOCH_PAIRS % multiple == 0
     needs = f"train crashes unless the number of pairs is a multiple of {multiple}"
     course = f"the course's {EPOCH_PAIRS:,} pairs {'are' if course_ok else 'are not'}"
-    retried = f"; on {retry_pairs} pairs it returns" if retry and retry["ok"] else ""
-    message = f"{needs} ({course}): {call} raised {train['error']}{retried}"
+    retried = f"; on {retry_pairs} pairs it returns" if retry and retry.ok else ""
+    message = f"{needs} ({course}): {call} raised {train.error}{retried}"
     outcome = Outcome.PASS if course_ok else Outcome.ERROR
     return CheckResult(
         "api.train", Category.API, outcome, message, details, duration_s, float(course_ok), Fault.SUBMISSION

@@ -21,6 +21,7 @@ from functools import partial
 from typing import Any
 
 import harness.checks.blocks.grids as grids
+import harness.checks.blocks.probe as blocks_probe
 from harness.checks.blocks.adapters import name_form
 from harness.checks.blocks.tolerance import FLOOR_ULPS, K
 from harness.checks.blocks.verdicts import (
@@ -36,6 +37,7 @@ from harness.checks.blocks.verdicts import (
     judge_safely,
 )
 from harness.checks.model_steps.runner import error_line, fault_of
+from harness.checks.registry import probe_spec
 from harness.context import CheckContext, GroupWork
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.sandbox import ChildRun, run_probe
@@ -61,9 +63,15 @@ class BlockKind:
     torch_name: str
     judge: Judge
 
+    def __post_init__(self) -> None:
+        if not callable(getattr(blocks_probe, f"probe_{self.kind}", None)):
+            raise ValueError(f"blocks: {blocks_probe.__name__} has no probe_{self.kind}")
+
     @property
     def probe(self) -> str:
-        return f"harness.checks.blocks.probe:probe_{self.kind}"
+        """`run_probe`'s name of the block's probe, `probe_<kind>` of `harness.checks.blocks.probe` (a
+        kind without one fails this module's import)."""
+        return probe_spec(getattr(blocks_probe, f"probe_{self.kind}"))
 
 
 BLOCK_KINDS: tuple[BlockKind, ...] = (

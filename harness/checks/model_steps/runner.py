@@ -23,26 +23,53 @@ from __future__ import annotations
 import re
 import secrets
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-from harness.checks.model_steps.records import MALFORMED, check_record, check_steps
+import harness.checks.model_steps.probe as model_probe
+from harness.checks.model_steps.records import (
+    MALFORMED,
+    RECORDS,
+    Attempt,
+    MalformedRecord,
+    StepValue,
+    parse_record,
+    parse_steps,
+)
+from harness.checks.registry import probe_spec
 from harness.probes.capture import UNSUPPORTED_DATA
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.sandbox import ChildRun, Limits, run_probe
 
-STEPS_PROBE = "harness.checks.model_steps.probe:probe_steps"
+STEPS_PROBE = probe_spec(model_probe.probe_steps)
+
+ProbeFunction = Callable[[ModuleType, dict[str, Any]], dict[str, Any]]
 
 
 @dataclass(frozen=True)
 class Step:
-    """One probe of `harness.checks.model_steps.probe` (by function name), its arguments, its own limits."""
+    """One probe of `harness.checks.model_steps.probe`, its arguments, its own limits.
 
-    probe: str
+    `probe` is the function itself, imported by the judge, so a renamed probe fails the judge's import;
+    one that is not a probe of that module with a record type (`records.RECORDS`) raises `ValueError`
+    here, before any child starts."""
+
+    probe: ProbeFunction
     args: Mapping[str, Any]
     limits: Limits
+
+    def __post_init__(self) -> None:
+        module, name = self.probe.__module__, self.probe.__name__
+        if module != model_probe.__name__ or name not in RECORDS or not hasattr(model_probe, name):
+            raise ValueError(f"{module}.{name} is not a probe of {model_probe.__name__} with a record type")
+
+    @property
+    def name(self) -> str:
+        """The probe's function name, what the child looks up and `records.RECORDS` is keyed by."""
+        return self.probe.__name__
 
 
 def combined_limits(steps: Sequence[Step]) -> Limits:
@@ -77,7 +104,8 @@ def _as_step_failure(run: ChildRun, step: Step) -> ChildRun:
 def run_steps(package_dir: Path, steps: Sequence[Step], seed: int, record: bool = False) -> list[ChildRun]:
     """One `ChildRun` per step, from as few children as possible (see the module docstring).
 
-    A step's run has the step's own value and duration; the child's start-up time is added to the first
+    A step's run has the step's own value, parsed into its probe's typed record (`checked_step`: a value
+    that is not one makes a `MALFORMED` run), and duration; the child's start-up time is added to the first
     step's duration, so the harness's overhead stays visible in the report. With `record`, each child
     runs under the torch call recorder (`ChildRun.recording`, shared by the steps of one child).
     """
@@ -88,19 +116,20 @@ def run_steps(package_dir: Path, steps: Sequence[Step], seed: int, record: bool 
         "seed": seed,
         "marker": marker,
         "steps": [
-            {"probe": step.probe, "args": dict(step.args), "wall_s": step.limits.wall_s} for step in steps
+            {"probe": step.name, "args": dict(step.args), "wall_s": step.limits.wall_s} for step in steps
         ],
     }
     run = run_probe(STEPS_PROBE, package_dir, args, combined_limits(steps), record=record)
     culprit = None if run.status == "error" else last_marked_step(run.stderr_tail, marker)
     run = replace(run, stderr_tail=without_markers(run.stderr_tail, marker))
-    if run.status == "ok" and (problem := check_steps(run.value, len(steps))) is not None:
-        return [_malformed(run, problem)] * len(steps)
     if run.status == "ok":
-        values = run.value["steps"]
-        overhead = max(run.duration_s - sum(value["seconds"] for value in values), 0.0)
+        try:
+            values = parse_steps(run.value, len(steps)).steps
+        except MalformedRecord as problem:
+            return [malformed(run, str(problem))] * len(steps)
+        overhead = max(run.duration_s - sum(value.seconds for value in values), 0.0)
         return [
-            checked_step(_step_run(run, value, value["seconds"] + (overhead if i == 0 else 0.0)), step.probe)
+            checked_step(_step_run(run, value, value.seconds + (overhead if i == 0 else 0.0)), step.name)
             for i, (step, value) in enumerate(zip(steps, values, strict=True))
         ]
     if culprit is None or not 0 <= culprit < len(steps):
@@ -118,22 +147,27 @@ the submission's file and line when one is on the stack, else the probe and the 
 bug of ours still shows in the report; it is the submission's fault either way (see `fault_of`)."""
 
 
-def _step_run(run: ChildRun, value: Mapping[str, Any], duration_s: float) -> ChildRun:
+def _step_run(run: ChildRun, value: StepValue, duration_s: float) -> ChildRun:
     """One step's share of a finished child: its value, or its escaped failure as `STEP_ERROR`."""
-    failure = value.get("failure")
-    if failure is None:
-        return replace(run, value=value["value"], duration_s=duration_s)
-    return replace(run, status=STEP_ERROR, value=None, error=failure["error"], duration_s=duration_s)
+    if value.failure is None:
+        return replace(run, value=value.value, duration_s=duration_s)
+    return replace(run, status=STEP_ERROR, value=None, error=value.failure.error, duration_s=duration_s)
 
 
 def checked_step(run: ChildRun, probe: str) -> ChildRun:
-    """`run`, or when its value is not what `probe` returns (`records.check_record`: forged by the
-    submission, which can write the child's result itself) a `MALFORMED` run saying why."""
-    problem = check_record(probe, run.value) if run.status == "ok" else None
-    return run if problem is None else _malformed(run, problem)
+    """`run` with its value parsed into `probe`'s record (`records.parse_record`), or when the value is
+    not one (forged by the submission, which can write the child's result itself) a `MALFORMED` run
+    saying why."""
+    if run.status != "ok":
+        return run
+    try:
+        return replace(run, value=parse_record(probe, run.value))
+    except MalformedRecord as problem:
+        return malformed(run, str(problem))
 
 
-def _malformed(run: ChildRun, problem: str) -> ChildRun:
+def malformed(run: ChildRun, problem: str) -> ChildRun:
+    """`run` as a `MALFORMED` run: its value is not its probe's record, `problem` says why."""
     return replace(run, status=MALFORMED, value=None, error=f"probe returned malformed data: {problem}")
 
 
@@ -262,31 +296,28 @@ def step_failure(
     check_id: str,
     category: Category,
     step: str,
-    record: Mapping[str, Any],
+    error: str,
     details: Mapping[str, Any],
     duration_s: float,
 ) -> CheckResult:
-    """An ERROR result for a step of submission code that raised: "`step` raised <its one-line error>"."""
+    """An ERROR result for a step of submission code that raised `error` (its one-line text):
+    "`step` raised <error>"."""
     return CheckResult(
         id=check_id,
         category=category,
         outcome=Outcome.ERROR,
-        message=f"{step} raised {record['error']}",
+        message=f"{step} raised {error}",
         details=dict(details),
         duration_s=duration_s,
         fault=Fault.SUBMISSION,
     )
 
 
-def first_step_failure(
-    check_id: str,
-    category: Category,
-    record: Mapping[str, Any],
-    steps: Mapping[str, str],
-    duration_s: float,
+def first_failed_step(
+    check_id: str, category: Category, steps: Iterable[tuple[Attempt | None, str]], duration_s: float
 ) -> CheckResult | None:
-    """The `step_failure` of the first of `steps` (record key -> words) that ran and raised, else None."""
-    for key, step in steps.items():
-        if record.get(key) is not None and not record[key]["ok"]:
-            return step_failure(check_id, category, step, record[key], {}, duration_s)
+    """The `step_failure` of the first of `steps` (attempt, in words) that ran and raised, else None."""
+    for attempt, step in steps:
+        if attempt is not None and not attempt.ok:
+            return step_failure(check_id, category, step, attempt.error, {}, duration_s)
     return None

@@ -26,7 +26,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path
@@ -35,10 +35,12 @@ from typing import TYPE_CHECKING, Any
 from torch import Tensor
 
 from harness.blur import best_blur_psnr
+from harness.checks.model_steps.probe import probe_pretrained_psnr, probe_training_gain
+from harness.checks.model_steps.records import PretrainedPsnrRecord, TrainingGainRecord
 from harness.checks.model_steps.runner import (
     Step,
     child_failure,
-    first_step_failure,
+    first_failed_step,
     load_error_message,
     run_steps,
     step_failure,
@@ -201,24 +203,27 @@ def judge_pretrained_run(
     """`psnr.pretrained` from a `probe_pretrained_psnr` run on the validation set (`noisy`, `clean`)."""
     if run.status != "ok":
         return child_failure("psnr.pretrained", Category.PSNR, run, f"predict on {len(noisy)} images", limits)
-    record = run.value
-    if not record["init"]["ok"]:
-        return step_failure("psnr.pretrained", Category.PSNR, "Model()", record["init"], {}, run.duration_s)
-    workaround = record.get("workaround")
-    load_failure = load_error_message(record["load"]["error"], record["bestmodel_size"])
-    if not record["load"]["ok"] and not workaround:
+    record: PretrainedPsnrRecord = run.value
+    init, load, predict, output = record.init, record.load, record.predict, record.output
+    if not init.ok:
+        return step_failure("psnr.pretrained", Category.PSNR, "Model()", init.error, {}, run.duration_s)
+    assert load is not None  # the record's rules: a successful Model() is followed by the load, ...
+    load_failure, workaround = load_error_message(load.error, record.bestmodel_size), record.workaround
+    if not load.ok and not workaround:
         return CheckResult("psnr.pretrained", Category.PSNR, Outcome.ERROR, load_failure, {}, run.duration_s)
-    if not record["predict"]["ok"]:
+    assert predict is not None  # ... a load that worked by the predict, a successful predict by its output
+    if not predict.ok:
         step = f"predict on {len(noisy)} validation images"
-        return step_failure("psnr.pretrained", Category.PSNR, step, record["predict"], {}, run.duration_s)
+        return step_failure("psnr.pretrained", Category.PSNR, step, predict.error, {}, run.duration_s)
+    assert output is not None
     outcome, score, message, details = judge_pretrained(
-        record["output"], noisy, clean, thresholds.psnr_metric, thresholds.psnr_required_db, reference_db
+        output, noisy, clean, thresholds.psnr_metric, thresholds.psnr_required_db, reference_db
     )
     if workaround:
         details["workaround"] = workaround
         message = f"measured with a workaround ({workaround}): {message}; as submitted, {load_failure}"
     shown = "psnr_db" in details
-    artifacts = {"samples": grid_samples(noisy, record["output"], clean, SAMPLE_IMAGES)} if shown else {}
+    artifacts = {"samples": grid_samples(noisy, output, clean, SAMPLE_IMAGES)} if shown else {}
     return CheckResult(
         "psnr.pretrained",
         Category.PSNR,
@@ -314,19 +319,21 @@ def judge_training_run(
     if run.status != "ok":
         doing = f"predicting, training on {pairs} pairs and predicting again"
         return child_failure("psnr.training-improves", Category.PSNR, run, doing, limits)
-    record = run.value
-    steps: Mapping[str, str] = {
-        "init": "Model()",
-        "before": "predict before training",
-        "train": f"train on {pairs} pairs",
-        "after": "predict after training",
-    }
-    failure = first_step_failure("psnr.training-improves", Category.PSNR, record, steps, run.duration_s)
+    record: TrainingGainRecord = run.value
+    steps = [
+        (record.init, "Model()"),
+        (record.before, "predict before training"),
+        (record.train, f"train on {pairs} pairs"),
+        (record.after, "predict after training"),
+    ]
+    failure = first_failed_step("psnr.training-improves", Category.PSNR, steps, run.duration_s)
     if failure:
         return failure
+    before, after = record.before_output, record.after_output
+    assert before is not None and after is not None  # the record's rules: every step ran and returned
     outcome, message, details = judge_training_gain(
-        record["before_output"],
-        record["after_output"],
+        before,
+        after,
         noisy,
         clean,
         thresholds.psnr_metric,
@@ -334,7 +341,7 @@ def judge_training_run(
         pairs,
         thresholds.training_max_below_noisy_db,
     )
-    if outcome is Outcome.PASS and loaded_not_trained(record["after_output"], pretrained_output):
+    if outcome is Outcome.PASS and loaded_not_trained(after, pretrained_output):
         outcome = Outcome.FAIL
         message = (
             f"after train on {pairs} pairs, predict gives the pretrained model's outputs: train loads the "
@@ -358,9 +365,9 @@ def run(ctx: CheckContext) -> list[CheckResult]:
     noisy, clean = val_pairs(ctx.val_path)
     train_input, train_target = train_pairs(ctx.train_path, TRAINING_PAIRS, ctx.seed)
     steps = [
-        Step("probe_pretrained_psnr", {"input": noisy}, ctx.limits("psnr.pretrained")),
+        Step(probe_pretrained_psnr, {"input": noisy}, ctx.limits("psnr.pretrained")),
         Step(
-            "probe_training_gain",
+            probe_training_gain,
             {"val_input": noisy, "train_input": train_input, "train_target": train_target},
             ctx.limits("psnr.training-improves"),
         ),
@@ -394,8 +401,7 @@ def run(ctx: CheckContext) -> list[CheckResult]:
 
 def _output(run: ChildRun) -> Tensor | None:
     """The pretrained model's outputs of a `probe_pretrained_psnr` run, None when it gave none."""
-    output = run.value.get("output") if run.status == "ok" and run.value.get("predict") else None
-    return output if isinstance(output, Tensor) else None
+    return run.value.output if run.status == "ok" and run.value.predict else None
 
 
 def _reference_psnr(

@@ -36,20 +36,29 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from harness.checks.model_steps.runner import child_details, child_failure, error_line, fault_of
+from harness.checks.model_steps.runner import (
+    child_details,
+    child_failure,
+    error_line,
+    fault_of,
+    malformed,
+)
+from harness.checks.parsing import MalformedRecord, check_record_types, parse_as
+from harness.checks.registry import probe_spec
 from harness.checks.rules.judge import DISPATCH_HOOKS, is_allowed_torch_name
+from harness.checks.runtime_rules.probe import record_torch_calls
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.sandbox import run_probe
-from harness.tracing import COMPILED_ENTRY
+from harness.tracing import COMPILED_ENTRY, TorchCall
 
 if TYPE_CHECKING:
     from harness.context import CheckContext, GradedRecording
 
 CHECK_ID = "rules.runtime"
-PROBE = "harness.checks.runtime_rules.probe:record_torch_calls"
+PROBE = probe_spec(record_torch_calls)
 SHOWN_IN_MESSAGE = 1
 SHOWN_FAILED_STEPS = 3
 
@@ -72,6 +81,32 @@ AUTOGRAD_ENTRIES = frozenset(
         "torch.enable_grad",
     }
 )
+
+
+@dataclass(frozen=True)
+class WorkloadStep:
+    """One step of the recorded workload (`probe._Workload.attempt`): its name, whether it ran through,
+    its one-line error, and for a step that raised, whether it ran through with the recorder suspended."""
+
+    step: str
+    ok: bool
+    error: str
+    passes_unrecorded: bool | None = None
+
+
+@dataclass(frozen=True)
+class TorchRecording:
+    """What `record_torch_calls` returns, parsed in the parent (`harness.checks.parsing`): the calls the
+    recorder saw, every workload step, the steps that left autograd on, and whether the recorder still
+    recorded when the workload ended."""
+
+    calls: tuple[TorchCall, ...]
+    steps: tuple[WorkloadStep, ...]
+    grad_left_on: tuple[str, ...]
+    recorder_intact: bool
+
+
+check_record_types(TorchRecording)
 
 
 def forbidden_reason(entry: str, flag: str | None, profile: str) -> tuple[str, str] | None:
@@ -104,14 +139,18 @@ def run(ctx: CheckContext) -> list[CheckResult]:
     started = time.perf_counter()
     limits = ctx.limits(CHECK_ID)
     child = run_probe(PROBE, ctx.submission.package_dir, {"seed": ctx.seed}, limits)
-    if child.status != "ok":
+    try:
+        recording = parse_as(TorchRecording, child.value) if child.status == "ok" else None
+    except MalformedRecord as problem:
+        child, recording = malformed(child, str(problem)), None
+    if recording is None:
         failed = child_failure(
             CHECK_ID, Category.RUNTIME_RULES, child, "running the code under the recorder", limits
         )
         return [replace(failed, duration_s=time.perf_counter() - started)]
     try:
-        result = judge_recording(child.value, ctx.rubric.rule_profile, child_details(child))
-    except Exception as exc:  # the child's value broke the judge: forged (it is the submission's to write)
+        result = judge_recording(recording, ctx.rubric.rule_profile, child_details(child))
+    except Exception as exc:  # a record of the right shape still broke the judge (the child's to write)
         message = f"the recorder's child sent a record that cannot be judged: {error_line(exc)}"
         details = child_details(child)
         result = CheckResult(
@@ -121,30 +160,29 @@ def run(ctx: CheckContext) -> list[CheckResult]:
 
 
 def judge_recording(
-    recording: Mapping[str, Any], profile: str, extra_details: Mapping[str, Any] | None = None
+    recording: TorchRecording, profile: str, extra_details: Mapping[str, Any] | None = None
 ) -> CheckResult:
     """The verdict on what `record_torch_calls` returned: FORBIDDEN with each finding, or PASS."""
-    calls: Sequence[Mapping[str, Any]] = recording["calls"]
-    steps: Sequence[Mapping[str, Any]] = recording["steps"]
+    calls, steps = recording.calls, recording.steps
     findings = _merged([_finding(call, reason) for call in calls if (reason := _reason(call, profile))])
     findings += [
         _step_finding(
             step, "torch.is_grad_enabled", "autograd", f"autograd was still on after {step}; it must stay off"
         )
-        for step in recording["grad_left_on"]
+        for step in recording.grad_left_on
     ]
     findings += [
         _step_finding(
-            step["step"],
+            step.step,
             "harness.tracing.TorchCallRecorder",
             "hidden-from-recorder",
-            f"{step['step']} fails only while the recorder watches it ({step['error']}): "
+            f"{step.step} fails only while the recorder watches it ({step.error}): "
             "code that behaves differently when traced hides what it runs",
         )
         for step in steps
-        if step.get("passes_unrecorded")
+        if step.passes_unrecorded
     ]
-    if recording.get("recorder_intact") is False:
+    if not recording.recorder_intact:
         findings.append(
             _step_finding(
                 "end",
@@ -154,15 +192,15 @@ def judge_recording(
                 "the submission's code broke it",
             )
         )
-    ran = [s["step"] for s in steps if s["ok"]]
-    failed = [s["step"] for s in steps if not s["ok"]]
+    ran = [s.step for s in steps if s.ok]
+    failed = [s.step for s in steps if not s.ok]
     entries = Counter()
     for call in calls:
-        entries[call["entry"]] += call["count"]
+        entries[call.entry] += call.count
     details = {
         "profile": profile,
         "findings": findings,
-        "steps": list(steps),
+        "steps": [asdict(step) for step in steps],
         "entries": dict(sorted(entries.items())),
         **(extra_details or {}),
     }
@@ -192,7 +230,7 @@ def judge_graded(result: CheckResult, recordings: Sequence[GradedRecording], pro
         [
             {**_finding(call, reason), "source": graded.source}
             for graded in recordings
-            for call in graded.recording.calls
+            for call in map(_as_call, graded.recording.calls)
             if (reason := _reason(call, profile))
         ]
     )
@@ -268,12 +306,17 @@ def _merged(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(merged.values())
 
 
-def _reason(call: Mapping[str, Any], profile: str) -> tuple[str, str] | None:
-    return forbidden_reason(call["entry"], call["flag"], profile)
+def _as_call(call: Mapping[str, Any]) -> TorchCall:
+    """A graded child's recorded call (its fields checked by `harness.sandbox` as it read the file)."""
+    return TorchCall(**call)
 
 
-def _finding(call: Mapping[str, Any], reason: tuple[str, str]) -> dict[str, Any]:
+def _reason(call: TorchCall, profile: str) -> tuple[str, str] | None:
+    return forbidden_reason(call.entry, call.flag, profile)
+
+
+def _finding(call: TorchCall, reason: tuple[str, str]) -> dict[str, Any]:
     rule, why = reason
-    target = f" ({call['target']})" if call["target"] else ""
-    where = f"{call['file']}:{call['line']} in {call['function']}"
-    return {**call, "rule": rule, "message": f"{where} reaches {call['entry']}{target}, which {why}"}
+    target = f" ({call.target})" if call.target else ""
+    where = f"{call.file}:{call.line} in {call.function}"
+    return {**call.as_data(), "rule": rule, "message": f"{where} reaches {call.entry}{target}, which {why}"}

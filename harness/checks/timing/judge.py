@@ -74,8 +74,9 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from harness.checks.model_steps.records import MALFORMED
-from harness.checks.model_steps.runner import Step, child_failure, first_step_failure, run_steps
+from harness.checks.model_steps.probe import probe_predict_timing, probe_train_timing
+from harness.checks.model_steps.records import MALFORMED, Attempt, PredictTimingRecord, TrainTimingRecord
+from harness.checks.model_steps.runner import Step, child_failure, first_failed_step, run_steps
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.rubric import Thresholds
 from harness.sandbox import ChildRun, Limits
@@ -141,9 +142,18 @@ def predict_steps(images: int) -> dict[str, str]:
     return {"init": "Model()", "predict": f"predict on {images} images"}
 
 
-def _own_seconds(record: Mapping[str, Any], step: str) -> float:
+TimingRecord = TrainTimingRecord | PredictTimingRecord
+
+
+def _attempts(record: TimingRecord, steps: Mapping[str, str]) -> list[tuple[Attempt | None, str]]:
+    """The record's attempts of `steps` (field name -> words), with their words."""
+    return [(getattr(record, key), words) for key, words in steps.items()]
+
+
+def _own_seconds(record: TimingRecord, step: str) -> float:
     """The child's own seconds for its `step` call, 0 when it made none."""
-    return record[step]["seconds"] if record.get(step) else 0.0
+    call = getattr(record, step)
+    return call.seconds if call is not None else 0.0
 
 
 @dataclass(frozen=True)
@@ -319,8 +329,8 @@ def _verdict(
             return failed
         if run.status != "ok":
             return child_failure(check_id, Category.TIMING, run, doing, limits)
-        steps = timings.failed_steps
-        return first_step_failure(check_id, Category.TIMING, run.value, steps, run.duration_s)
+        attempts = _attempts(run.value, timings.failed_steps)
+        return first_failed_step(check_id, Category.TIMING, attempts, run.duration_s)
     on_gpu = torch.cuda.is_available()
     cores = float(os.cpu_count() or 1)
     for pair in timings.pairs:
@@ -418,10 +428,9 @@ def judge_train_epoch(
     )
 
 
-def _loaded(record: Mapping[str, Any]) -> bool:
+def _loaded(record: PredictTimingRecord) -> bool:
     """Whether a predict record says `load_pretrained_model()` ran (the child's word: a detail only)."""
-    load = record.get("load")
-    return isinstance(load, dict) and load.get("ok") is True
+    return record.load is not None and record.load.ok
 
 
 def judge_predict_speed(timings: Timings, reference: Timings | None, limits: Limits) -> CheckResult:
@@ -468,8 +477,7 @@ def checked_record(run: ChildRun, step: str, count: int) -> ChildRun:
     """`run`, or a `MALFORMED` run when its record, already of its probe's shape
     (`runner.checked_step`), lacks the `step` call it was asked for (`count` is not 0) though `Model()`
     returned: not what the probe writes."""
-    value = run.value
-    missing = run.status == "ok" and count and value["init"]["ok"] and value.get(step) is None
+    missing = run.status == "ok" and count and run.value.init.ok and getattr(run.value, step) is None
     return replace(run, status=MALFORMED, value=None, error=f"no {step} step") if missing else run
 
 
@@ -477,7 +485,7 @@ def _stopped(run: ChildRun, steps: Mapping[str, str]) -> bool:
     """Whether `run` ended without a value or with one of `steps` raised: timing stops there."""
     if run.status != "ok":
         return True
-    return any(run.value.get(key) is not None and not run.value[key]["ok"] for key in steps)
+    return any(attempt is not None and not attempt.ok for attempt, _ in _attempts(run.value, steps))
 
 
 def timed_pairs(base: ChildRun, plan: Plan, available: int) -> int:
@@ -571,10 +579,10 @@ def run(ctx: CheckContext, plan: Plan = PLAN) -> list[CheckResult]:
 
     def train_step(pairs: int) -> Step:
         args = {"input": train_input, "target": train_target, "pairs": pairs}
-        return Step("probe_train_timing", args, train_limits)
+        return Step(probe_train_timing, args, train_limits)
 
     def predict_step(images: int) -> Step:
-        return Step("probe_predict_timing", {"input": noisy, "images": images}, predict_limits)
+        return Step(probe_predict_timing, {"input": noisy, "images": images}, predict_limits)
 
     def full_pairs(base: ChildRun) -> int:
         return base_pairs + timed_pairs(base, train_plan, len(train_input) - base_pairs)
