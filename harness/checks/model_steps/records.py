@@ -176,6 +176,7 @@ RECORDS: Mapping[str, type] = {
 }
 """Per probe of `harness.checks.model_steps.probe` (by function name), the record its value parses to."""
 
+
 @dataclass(frozen=True)
 class StepFailure:
     """An exception that escaped a probe, in one line (`probe._escaped`); whose fault it is, the parent
