@@ -575,6 +575,16 @@ def _scan_file(
     return scan
 
 
+def _attribute_chain(node: ast.expr) -> list[str] | None:
+    """`["F", "conv2d"]` for `F.conv2d`: a name and the attributes read from it, None when the chain is
+    not rooted at a plain name (`f().x`)."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    return [node.id, *reversed(parts)] if isinstance(node, ast.Name) else None
+
+
 class _Scanner(ast.NodeVisitor):
     """Collects one file's findings. Names bound by import statements are tracked per file, not per scope."""
 
@@ -772,16 +782,11 @@ class _Scanner(ast.NodeVisitor):
 
     def _torch_path(self, node: ast.expr) -> str | None:
         """`torch.nn.functional.conv2d` for an attribute chain rooted at an imported torch name."""
-        parts = []
-        while isinstance(node, ast.Attribute):
-            parts.append(node.attr)
-            node = node.value
-        if not isinstance(node, ast.Name):
+        chain = _attribute_chain(node)
+        root = None if chain is None else self.bound.get(chain[0])
+        if chain is None or root is None or root.partition(".")[0] != "torch":
             return None
-        root = self.bound.get(node.id)
-        if root is None or root.partition(".")[0] != "torch":
-            return None
-        return ".".join([root, *reversed(parts)])
+        return ".".join([root, *chain[1:]])
 
     def _check_torch_use(self, node: ast.AST, dotted: str) -> None:
         if dotted.startswith(AUTOGRAD_PREFIXES):
@@ -830,13 +835,8 @@ class _Scanner(ast.NodeVisitor):
 
     def _callee(self, func: ast.expr) -> str | None:
         """The dotted name a call's callee is bound to (`importlib.util.spec_from_file_location`), or None."""
-        parts = []
-        while isinstance(func, ast.Attribute):
-            parts.append(func.attr)
-            func = func.value
-        if not isinstance(func, ast.Name):
-            return None
-        return ".".join([self.bound.get(func.id, func.id), *reversed(parts)])
+        chain = _attribute_chain(func)
+        return None if chain is None else ".".join([self.bound.get(chain[0], chain[0]), *chain[1:]])
 
     def _check_dynamic_import(self, node: ast.Call, callee: str, first: ast.expr | None) -> None:
         if isinstance(first, ast.Constant) and isinstance(first.value, str):
