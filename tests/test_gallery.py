@@ -298,6 +298,9 @@ CASES: dict[str, Case] = {
         # conv2d runs in another program: rules.runtime sees nothing there, rules.static the import
         "rules.static": fails(Outcome.FORBIDDEN, "model.py:10: `import subprocess`: subprocess runs other"),
     }),
+    "module-as-value": Case("attack_module_as_value", (RULES,), {
+        "rules.static": fails(Outcome.FORBIDDEN, "model.py:27: `torch` is passed as a value"),
+    }),
     "code-from-a-text-file": Case("attack_code_from_data", (RULES, RUNTIME), {
         "rules.static": fails(Outcome.FORBIDDEN, "model.py:13: `runpy.run_path(...)` loads code"),
         "rules.runtime": fails(Outcome.FORBIDDEN, "reaches torch.nn.functional.conv2d"),

@@ -27,10 +27,12 @@ file, line, source line and rule:
   name, the ways around both this scan and the run-time recorder: a function's `__globals__`,
   `__code__`, `__closure__`, `__builtins__`, class graphs (`__subclasses__`, `__mro__`, `__bases__`),
   frame and code attributes (`f_globals`, `f_back`, `co_filename`, ...), `sys.modules`,
-  `sys._getframe`, `globals()`/`locals()`/`vars(x)`, `getattr` with a computed name on anything but
-  `self`, `getattr`/`setattr`/`delattr`/`hasattr` with a constant reflective name, and the `ctypes`,
-  `gc` and `inspect` modules; `operator.attrgetter` / `methodcaller` (a name given as data), and a
-  reflective builtin taken as a value (`g = getattr`);
+  `sys._getframe`, `globals()`/`locals()`, `vars(x)`, `x.__dict__` and `getattr`/`setattr`/`delattr`/
+  `hasattr` with a computed name on an imported name (`getattr(F, name)`; on any other object they are
+  allowed), `getattr`/`setattr`/`delattr`/`hasattr` with a constant reflective name, and the `ctypes`,
+  `gc` and `inspect` modules; `operator.attrgetter` / `methodcaller` (a name given as data), a
+  reflective builtin taken as a value (`g = getattr`), and a module taken as a value (passed, assigned,
+  returned, stored: `member(torch, name)`), from where what is read from it cannot be followed;
 - `pickled-reference`: a pickle in the package (`bestmodel.pth`, any file that pickle or `torch.save`
   wrote, in any protocol and format: plain, zip, legacy, tar, and nested in a pickle's bytes) whose
   GLOBAL opcodes name a torch object that is not data (torch names are an allow-list: what torch's
@@ -71,8 +73,9 @@ import re
 import sys
 import tarfile
 import time
+import types
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -215,7 +218,9 @@ REFLECTIVE_SYS_NAMES = frozenset(
 REFLECTIVE_MODULES = frozenset({"ctypes", "_ctypes", "gc", "inspect"})
 REFLECTIVE_BUILTINS = frozenset({"globals", "locals", "vars"})
 NAME_FUNCTIONS = frozenset({"getattr", "setattr", "delattr", "hasattr"})
-COMPUTED_NAME_FUNCTIONS = frozenset({"getattr"})
+TYPE_TESTS = frozenset({"isinstance", "issubclass"})
+"""Calls that may take a module name as an argument without reading from it (`isinstance(m, types)`
+is nonsense, but harmless)."""
 
 
 def allowed_torch_names(profile: str) -> frozenset[str]:
@@ -585,6 +590,43 @@ def _attribute_chain(node: ast.expr) -> list[str] | None:
     return [node.id, *reversed(parts)] if isinstance(node, ast.Name) else None
 
 
+@dataclass(frozen=True)
+class _Scope:
+    """The names a function binds: by import, otherwise (parameters, assignments, loops, `with ... as`),
+    less those it declares global; and the ids of the nodes its definition evaluates outside it."""
+
+    imported: frozenset[str]
+    assigned: frozenset[str]
+    outside: frozenset[int]
+
+    @classmethod
+    def of(cls, function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> _Scope:
+        arguments = function.args
+        parameters = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+        parameters += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
+        evaluated_outside: list[ast.AST] = [*arguments.defaults, *(d for d in arguments.kw_defaults if d)]
+        if not isinstance(function, ast.Lambda):
+            evaluated_outside += function.decorator_list
+        imported: set[str] = set()
+        assigned = {a.arg for a in parameters}
+        declared: set[str] = set()
+        todo = list(function.body) if isinstance(function.body, list) else [function.body]
+        while todo:
+            node = todo.pop()
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                imported.update((a.asname or a.name).partition(".")[0] for a in node.names)
+            elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+                assigned.add(node.id)
+            elif isinstance(node, ast.Global | ast.Nonlocal):
+                declared.update(node.names)
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                assigned.add(node.name)
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+                todo.extend(ast.iter_child_nodes(node))
+        outside = {id(n) for tree in evaluated_outside for n in ast.walk(tree)}
+        return cls(frozenset(imported - declared), frozenset(assigned - declared), frozenset(outside))
+
+
 class _Scanner(ast.NodeVisitor):
     """Collects one file's findings. Names bound by import statements are tracked per file, not per scope."""
 
@@ -606,13 +648,27 @@ class _Scanner(ast.NodeVisitor):
         self.package = package
         self.scan = scan
         self.bound: dict[str, str] = {}
+        self.imported_modules: set[str] = set()
         """Local name -> the dotted module or object it was imported as (`F` -> `torch.nn.functional`)."""
+        self.modules: set[str] = set()
+        """Names an import binds to a module (`torch`, `F`, `os`, `from torch import nn`)."""
+        self.scopes: list[_Scope] = []
+        """The functions around the node visited, innermost last."""
         self.callees: set[int] = set()
+        self.read_from: set[int] = set()
+        """Names an attribute is read from or that a type test is given: uses of a module, not values."""
         self.in_main_block = False
 
     def visit(self, node: ast.AST) -> Any:
-        visited = super().visit(node)
-        reason = reflective_access(node)
+        scope = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
+        if scope:
+            self.scopes.append(_Scope.of(node))
+        try:
+            visited = super().visit(node)
+        finally:
+            if scope:
+                self.scopes.pop()
+        reason = reflective_access(node, self.bound.keys())
         if reason is not None:
             self.add(node, "reflection", reason)
         return visited
@@ -633,6 +689,7 @@ class _Scanner(ast.NodeVisitor):
         for child in ast.walk(node):
             if isinstance(child, ast.Import | ast.ImportFrom):
                 self._bind(child)
+        self.modules = {name for name, dotted in self.bound.items() if self._is_module(dotted)}
         self.generic_visit(node)
 
     def _bind(self, node: ast.Import | ast.ImportFrom) -> None:
@@ -647,6 +704,19 @@ class _Scanner(ast.NodeVisitor):
             for alias in node.names:
                 if alias.name != "*":
                     self.bound[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        if isinstance(node, ast.Import):
+            self.imported_modules.update(self.bound[a.asname or a.name.partition(".")[0]] for a in node.names)
+
+    def _is_module(self, dotted: str) -> bool:
+        """Whether an imported `dotted` name is a module: what `import` binds, a package file, or a
+        module attribute of torch or of an already imported standard module (`from os import path`);
+        nothing is imported to find out but torch."""
+        top, _, _ = dotted.partition(".")
+        if dotted in self.imported_modules:
+            return True
+        if top in self.local_tops or top in self.path_tops:
+            return dotted.rpartition(".")[2] in self.path_tops
+        return _is_library_module(dotted)
 
     def add(self, node: ast.AST, rule: str, message: str) -> None:
         line = getattr(node, "lineno", 0)
@@ -760,6 +830,17 @@ class _Scanner(ast.NodeVisitor):
 
     def visit_Name(self, node: ast.Name) -> None:
         self._check_taken_as_value(node, self.bound.get(node.id, node.id))
+        if (
+            self._is_module_name(node)
+            and isinstance(node.ctx, ast.Load)
+            and id(node) not in self.callees
+            and id(node) not in self.read_from
+        ):
+            self.add(
+                node,
+                "reflection",
+                f"`{node.id}` is passed as a value: the rule checks cannot follow what is read from it",
+            )
 
     def _check_taken_as_value(self, node: ast.expr, dotted: str | None) -> None:
         if id(node) in self.callees or not isinstance(node.ctx, ast.Load) or dotted is None:
@@ -770,7 +851,23 @@ class _Scanner(ast.NodeVisitor):
         elif dotted in VALUE_BUILTINS:
             self.add(node, "reflection", f"`{dotted}` taken as a value hides its calls from the rule check")
 
+    def _is_module_name(self, node: ast.Name) -> bool:
+        """Whether `node` reads a module an import bound: the innermost function that binds the name
+        decides (`loss = step()` is a local, not `import loss` elsewhere in the file); a name a function
+        binds other than by import holds a value that came from somewhere the scan sees, so a module
+        there was flagged where it was taken as a value. Defaults and decorators are read outside."""
+        if node.id not in self.modules:
+            return False
+        scopes = self.scopes[:-1] if self.scopes and id(node) in self.scopes[-1].outside else self.scopes
+        for scope in reversed(scopes):
+            if node.id in scope.imported:
+                return True
+            if node.id in scope.assigned:
+                return False
+        return True
+
     def visit_Attribute(self, node: ast.Attribute) -> None:
+        self.read_from.add(id(node.value))
         if isinstance(node.value, ast.Name):
             self._check_taken_as_value(node, f"{self.bound.get(node.value.id, node.value.id)}.{node.attr}")
         dotted = self._torch_path(node)
@@ -797,6 +894,10 @@ class _Scanner(ast.NodeVisitor):
     def visit_Call(self, node: ast.Call) -> None:
         callee = self._callee(node.func)
         first = node.args[0] if node.args else None
+        if callee in TYPE_TESTS:
+            self.read_from.update(id(argument) for argument in node.args)
+        elif callee in NAME_FUNCTIONS or callee == "vars":  # judged by reflective_access and _check_getattr
+            self.read_from.update(id(argument) for argument in node.args[:1])
         if callee in IMPORT_FUNCTIONS:
             self._check_dynamic_import(node, callee, first)
         elif callee in ATTRIBUTE_GETTERS:
@@ -873,15 +974,19 @@ class _Scanner(ast.NodeVisitor):
         self.generic_visit(node)
 
 
-def reflective_access(node: ast.AST) -> str | None:
+def reflective_access(node: ast.AST, imported: Collection[str] = ()) -> str | None:
     """Why `node` reaches code, modules or frames by reflection (see `REFLECTIVE_ATTRIBUTES`), or None.
 
-    Judged on the node alone, whatever its names are bound to: `getattr(self, name)` over a block's own
-    parameters, the usual use of a computed name, stays allowed; `self.__dict__` too.
+    Judged on the node and on which names are `imported` (bound by an import statement): a computed
+    `getattr`/`setattr`/`delattr`/`hasattr`, `vars(x)` and `x.__dict__` are reflection on an imported
+    name or a chain rooted at one (`getattr(F, name)`, `vars(torch)`, `os.__dict__`) and allowed on
+    anything else (`getattr(layer, name, None)` over "weight" and "bias", `dict(vars(block))`,
+    `block.__dict__.update(state)`, as 2022 code does): a module cannot reach such a variable, since the
+    scanner flags a module name taken as a value (`_Scanner.visit_Name`).
     """
     if isinstance(node, ast.Attribute):
-        on_self = isinstance(node.value, ast.Name) and node.value.id == "self"
-        if node.attr in REFLECTIVE_ATTRIBUTES and not (on_self and node.attr == "__dict__"):
+        on_import = _root_name(node.value) in imported
+        if node.attr in REFLECTIVE_ATTRIBUTES and (on_import or node.attr != "__dict__"):
             return f"`.{node.attr}` reaches code, modules or frames by reflection"
         if isinstance(node.value, ast.Name) and node.value.id == "sys" and node.attr in REFLECTIVE_SYS_NAMES:
             return f"`sys.{node.attr}` reaches modules or frames by reflection"
@@ -911,8 +1016,8 @@ def reflective_access(node: ast.AST) -> str | None:
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
         return None
     first = node.args[0] if node.args else None
-    on_self = isinstance(first, ast.Name) and first.id in ("self", "cls")
-    if node.func.id in REFLECTIVE_BUILTINS and not (node.func.id == "vars" and on_self):
+    on_import = first is None or _root_name(first) in imported
+    if node.func.id in REFLECTIVE_BUILTINS and (node.func.id != "vars" or on_import):
         return f"`{node.func.id}()` reads a namespace by reflection"
     if node.func.id in NAME_FUNCTIONS and len(node.args) > 1:
         name = node.args[1]
@@ -923,9 +1028,15 @@ def reflective_access(node: ast.AST) -> str | None:
                 if attribute in REFLECTIVE_ATTRIBUTES
                 else None
             )
-        if node.func.id in COMPUTED_NAME_FUNCTIONS and not on_self:
-            return f"`{node.func.id}(...)` with a name computed at run time, on anything but self"
+        if on_import:
+            return f"`{node.func.id}(...)` with a name computed at run time, on an imported name"
     return None
+
+
+def _root_name(node: ast.expr) -> str | None:
+    """The plain name an attribute chain starts at (`os` for `os.path.sep`), None for any other root."""
+    chain = _attribute_chain(node)
+    return None if chain is None else chain[0]
 
 
 _ALLOWED_TEXTS = {
@@ -944,6 +1055,19 @@ def _runs_a_program(callee: str | None) -> bool:
 def _lenient_module(module: str) -> bool:
     """`lenient` allows `import torch` and `import torch.nn.functional` (their uses are checked)."""
     return module in ("torch", "torch.nn", "torch.nn.functional", "torch.cuda")
+
+
+@functools.cache
+def _is_library_module(dotted: str) -> bool:
+    """Whether `dotted` (`torch.nn`, `os.path`) names a module, read from its parent when that is torch
+    or already imported (importing anything else to find out could run it: `antigravity`)."""
+    parent, _, name = dotted.rpartition(".")
+    if not parent or not (parent.partition(".")[0] == "torch" or parent in sys.modules):
+        return False
+    try:
+        return isinstance(getattr(importlib.import_module(parent), name, None), types.ModuleType)
+    except Exception:  # a module that fails to import binds nothing a scan can use
+        return False
 
 
 def _is_main_test(test: ast.expr) -> bool:
