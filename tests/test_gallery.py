@@ -301,6 +301,9 @@ CASES: dict[str, Case] = {
     "module-as-value": Case("attack_module_as_value", (RULES,), {
         "rules.static": fails(Outcome.FORBIDDEN, "model.py:27: `torch` is passed as a value"),
     }),
+    "fake-main-block": Case("attack_fake_main", (RULES,), {
+        "rules.static": fails(Outcome.FORBIDDEN, "model.py:10: stores to `__name__`"),
+    }),
     "code-from-a-text-file": Case("attack_code_from_data", (RULES, RUNTIME), {
         "rules.static": fails(Outcome.FORBIDDEN, "model.py:13: `runpy.run_path(...)` loads code"),
         "rules.runtime": fails(Outcome.FORBIDDEN, "reaches torch.nn.functional.conv2d"),

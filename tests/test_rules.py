@@ -448,6 +448,28 @@ def test_main_block_findings_do_not_count(tmp_path: Path) -> None:
     }
 
 
+@pytest.mark.parametrize(
+    "store",
+    [
+        "_n, __name__ = __name__, '__main__'",
+        "__name__ = '__main__'",
+        "__name__ += ''",
+        "globals()['__name__'] = '__main__'",
+        "import sys\nsetattr(sys.modules[_n], '__name__', '__main__')",
+        "import Miniproject_2.model as me\nme.__name__ = '__main__'",
+        "from os import sep as __name__",
+        "for __name__ in ['__main__']: pass",
+    ],
+)
+def test_a_store_to_dunder_name_counts_and_so_does_the_main_block(tmp_path: Path, store: str) -> None:
+    """A file that binds `__name__` may run its `__main__` block on import (review 3, finding 2)."""
+    source = f"_n = __name__\n{store}\nif __name__ == '__main__':\n    import subprocess\n"
+    package = write_package(tmp_path, {"model.py": source})
+    counted = {f.message for f in scan_package(package, "lenient").counted}
+    assert any("stores to `__name__`" in message for message in counted)
+    assert any("`import subprocess`" in message for message in counted)
+
+
 def test_finding_carries_the_source_line(tmp_path: Path) -> None:
     package = write_package(tmp_path, {"model.py": "x = 1\n    \nimport numpy as np  # for speed\n"})
     [finding] = scan_package(package).findings

@@ -56,9 +56,11 @@ annotation computes nothing.
 
 Code that importing `Miniproject_2.model` never runs is still checked, but its findings do not count
 (`counted: false`): files that `model.py` and `__init__.py` do not import (directly or through other
-files of the package), and `if __name__ == "__main__":` blocks. A student's `others/test_conv.py`
-comparing against `torch.nn` is not part of the submitted framework. When counted code imports something
-by a computed name, which files it reaches is unknown, and every finding in a file counts.
+files of the package), and `if __name__ == "__main__":` blocks of a file that never stores to `__name__`
+(a store is itself a `reflection` finding: it makes a module pass for `__main__`). A student's
+`others/test_conv.py` comparing against `torch.nn` is not part of the submitted framework. When counted
+code imports something by a computed name, which files it reaches is unknown, and every finding in a file
+counts.
 """
 
 from __future__ import annotations
@@ -658,6 +660,9 @@ class _Scanner(ast.NodeVisitor):
         self.read_from: set[int] = set()
         """Names an attribute is read from or that a type test is given: uses of a module, not values."""
         self.in_main_block = False
+        self.binds_name = False
+        """Whether the file stores to `__name__`: then an `if __name__ == "__main__":` block may run on
+        import, and its findings count."""
 
     def visit(self, node: ast.AST) -> Any:
         scope = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
@@ -674,7 +679,7 @@ class _Scanner(ast.NodeVisitor):
         return visited
 
     def visit_If(self, node: ast.If) -> None:
-        if not _is_main_test(node.test) or self.in_main_block:
+        if not _is_main_test(node.test) or self.in_main_block or self.binds_name:
             self.generic_visit(node)
             return
         self.visit(node.test)
@@ -690,7 +695,32 @@ class _Scanner(ast.NodeVisitor):
             if isinstance(child, ast.Import | ast.ImportFrom):
                 self._bind(child)
         self.modules = {name for name, dotted in self.bound.items() if self._is_module(dotted)}
+        for child in ast.walk(node):
+            if self._stores_name(child):
+                self.binds_name = True
+                self.add(child, "reflection", "stores to `__name__`, which makes the module pass for another")
         self.generic_visit(node)
+
+    def _stores_name(self, node: ast.AST) -> bool:
+        """Whether `node` binds `__name__`: as a name (assigned, a tuple or loop target, augmented,
+        imported as, defined, caught as), through `globals()[...]`, `setattr(..., "__name__", ...)`,
+        `vars(...)["__name__"]`, or as an attribute of a module (`conv.__name__ = ...`)."""
+        name = "__name__"
+        if isinstance(node, ast.Name):
+            return node.id == name and not isinstance(node.ctx, ast.Load)
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            return any((a.asname or a.name) == name for a in node.names)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.ExceptHandler):
+            return node.name == name
+        if isinstance(node, ast.MatchAs | ast.MatchStar):
+            return node.name == name
+        if isinstance(node, ast.Subscript) and not isinstance(node.ctx, ast.Load):
+            return _is_constant_text(node.slice, name)
+        if isinstance(node, ast.Attribute) and not isinstance(node.ctx, ast.Load):
+            return node.attr == name and _root_name(node.value) in self.modules
+        if isinstance(node, ast.Call) and self._callee(node.func) in ("setattr", "delattr"):
+            return len(node.args) > 1 and _is_constant_text(node.args[1], name)
+        return False
 
     def _bind(self, node: ast.Import | ast.ImportFrom) -> None:
         if isinstance(node, ast.Import):
@@ -1076,6 +1106,10 @@ def _is_main_test(test: ast.expr) -> bool:
         return False
     sides = {ast.dump(test.left), ast.dump(test.comparators[0])}
     return sides == {ast.dump(ast.Name("__name__", ast.Load())), ast.dump(ast.Constant("__main__"))}
+
+
+def _is_constant_text(node: ast.expr, text: str) -> bool:
+    return isinstance(node, ast.Constant) and node.value == text
 
 
 def _is_constant(node: ast.expr | None, value: object) -> bool:
