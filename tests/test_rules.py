@@ -733,3 +733,75 @@ def test_the_2022_whole_network_pickle_is_no_finding() -> None:
     """A student's own classes in a pickle are the package's code, which the scan reads as source."""
     result = check_static_rules(SUBMISSIONS / "verdict_pickled_network" / "Miniproject_2", "lenient")
     assert result.outcome is Outcome.PASS, result.message
+
+
+class _Resolved:
+    """Unpickles as `resolver(dotted)`: a stdlib function that imports a name given as data."""
+
+    def __init__(self, resolver: object, dotted: str) -> None:
+        self.resolver, self.dotted = resolver, dotted
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return self.resolver, (self.dotted,)
+
+
+@pytest.mark.parametrize("resolver", ["logging.config._resolve", "pydoc.safeimport"])
+def test_a_pickled_stdlib_name_resolver_is_flagged(tmp_path: Path, resolver: str) -> None:
+    """Names outside torch are an allow-list (review 3, finding 3): a deny-list missed stdlib helpers that
+    import a dotted name (`logging.config._resolve("torch.nn.functional.conv2d")`)."""
+    import importlib
+    import pickle
+
+    module, _, name = resolver.rpartition(".")
+    value = _Resolved(getattr(importlib.import_module(module), name), "torch.nn.functional.conv2d")
+    package = write_package(tmp_path, {"__init__.py": "", "model.py": "from torch import empty\n"})
+    (package / "others" / "cache.pkl").parent.mkdir(parents=True, exist_ok=True)
+    (package / "others" / "cache.pkl").write_bytes(pickle.dumps({"conv": value}, protocol=2))
+    result = check_static_rules(package, "lenient")
+    assert result.outcome is Outcome.FORBIDDEN
+    assert f"`{resolver}` is pickled" in result.message
+
+
+@pytest.mark.parametrize(("protocol", "zipped"), [(2, True), (2, False), (4, False), (5, False)])
+def test_a_whole_model_with_rng_states_dates_and_devices_is_no_finding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, protocol: int, zipped: bool
+) -> None:
+    """The reviewer's "held" pickle: `torch.save(model)` of the package's own class holding torch's and
+    numpy's and random's generator states, a device, a dtype, a date, a path and ordered dicts."""
+    import collections
+    import datetime
+    import random
+    import sys
+    import types
+
+    import numpy
+    import torch
+
+    own = types.ModuleType("Miniproject_2.model")
+
+    class Model:
+        pass
+
+    Model.__module__, Model.__qualname__ = own.__name__, "Model"
+    own.Model = Model
+    monkeypatch.setitem(sys.modules, own.__name__, own)
+    model = Model()
+    model.__dict__.update(
+        rng=torch.get_rng_state(),
+        numpy_rng=numpy.random.get_state(),
+        random_state=random.getstate(),
+        device=torch.device("cpu"),
+        dtype=torch.float32,
+        saved=datetime.datetime.now(tz=datetime.timezone.utc),
+        took=datetime.timedelta(seconds=3),
+        path=Path("bestmodel.pth"),
+        state=collections.OrderedDict(weight=torch.ones(2, 2)),
+        history=collections.defaultdict(list, loss=[0.5]),
+        scores=numpy.arange(3.0),
+    )
+    package = write_package(tmp_path, {"__init__.py": "", "model.py": "from torch import empty\n"})
+    torch.save(
+        model, package / "bestmodel.pth", pickle_protocol=protocol, _use_new_zipfile_serialization=zipped
+    )
+    result = check_static_rules(package, "lenient")
+    assert result.outcome is Outcome.PASS, result.details["findings"]

@@ -176,12 +176,28 @@ PICKLED_REFLECTION = frozenset(
 )  # fmt: skip
 """Callables a pickle may name that reach any name or make code: `builtins.getattr(torch, "relu")`,
 `types.FunctionType(marshal.loads(b"..."), {})`."""
-PICKLED_CODE_MODULES = frozenset(
-    {"sys", "os", "posix", "nt", "subprocess", "pickle", "_pickle", "marshal", "importlib", "zipimport",
-     "ctypes", "_ctypes", "gc", "inspect", "code", "codeop", "timeit", "cProfile", "profile", "pdb", "trace"}
+PICKLED_DATA_GLOBALS = frozenset(
+    {
+        f"{builtins}.{name}"
+        for builtins in ("builtins", "__builtin__")
+        for name in ("list", "dict", "tuple", "set", "frozenset", "bytearray", "bytes", "str", "int", "float",
+                     "complex", "bool", "slice", "range", "object")
+    }
+    | {"collections.OrderedDict", "collections.defaultdict", "collections.Counter", "collections.deque",
+       "datetime.datetime", "datetime.date", "datetime.time", "datetime.timedelta", "datetime.timezone",
+       "decimal.Decimal", "fractions.Fraction", "pathlib.Path", "pathlib.PosixPath", "pathlib.WindowsPath",
+       "pathlib.PurePath", "pathlib.PurePosixPath", "pathlib.PureWindowsPath", "copyreg._reconstructor",
+       "copy_reg._reconstructor", "_codecs.encode"}
+    | {f"{numpy}.{name}"
+       for numpy in ("numpy.core.multiarray", "numpy._core.multiarray")
+       for name in ("_reconstruct", "scalar")}
+    | {f"numpy.{core}.numeric._frombuffer" for core in ("core", "_core")}  # protocol 5's arrays
+    | {"numpy.dtype", "numpy.ndarray"}
 )  # fmt: skip
-"""Modules of which a pickle may name nothing: each reaches modules, runs programs, or runs code given as
-data (`pickle.loads(b"...")`, `timeit.timeit("import torch...")`, `os.system`)."""
+"""Names outside torch a pickle may hold (an allow-list): containers, scalars, dates, paths, numpy arrays
+and what torch.save and protocol 2 write for them (`copyreg._reconstructor`, `_codecs.encode`). Anything
+else may be a callable that reaches names (`logging.config._resolve("torch.nn.functional.conv2d")`,
+`pkgutil.resolve_name`) or runs code given as data."""
 PICKLED_LOADERS = frozenset({"torch.storage._load_from_bytes"})
 """torch's way of pickling a tensor with the standard `pickle` (`torch.load` of a bytes constant): allowed,
 and the bytes are read like any other file (`MAX_NESTING`)."""
@@ -368,13 +384,14 @@ def pickled_references(package_dir: Path, profile: str = "strict") -> Iterator[F
     """The `pickled-reference` findings of every file of `package_dir` but its `.py` files: each pickle
     the file holds, in any protocol, at its start or in a zip or tar entry (torch.save's formats), and in
     the bytes constants of those pickles; and a TorchScript archive, which `torch.load` runs."""
+    own = _own_pickled_modules(package_dir)
     for path in sorted(package_dir.rglob("*")):
         relative = path.relative_to(package_dir)
         if path.suffix == ".py" or not path.is_file() or not SKIPPED_FOLDERS.isdisjoint(relative.parts):
             continue
         with path.open("rb") as file:
             for code, what, module, name in _pickled_globals(file, depth=0):
-                reason = _pickled_reason(module, name, profile)
+                reason = _pickled_reason(module, name, profile, own)
                 if reason is not None:
                     message = f"{what}: unpickling it {reason}"
                     yield Finding(
@@ -432,6 +449,9 @@ def _archive_entries(file: BinaryIO) -> Iterator[tuple[str, bytes]]:
                 yield info.name, member.read(PICKLE_BYTES)
 
 
+STRING_OPCODES = frozenset({"SHORT_BINUNICODE", "BINUNICODE", "UNICODE", "BINUNICODE8"})
+
+
 def _pickle_globals(data: bytes) -> Iterator[tuple[int, str | None, str, bytes]]:
     """(offset, module, name, b"") of each GLOBAL / STACK_GLOBAL opcode in the pickles one after the other
     in `data`, of any protocol (a STACK_GLOBAL's strings are followed through the memo), and (offset,
@@ -442,23 +462,25 @@ def _pickle_globals(data: bytes) -> Iterator[tuple[int, str | None, str, bytes]]
         if not stream.read(1):
             return
         stream.seek(-1, io.SEEK_CUR)
-        strings: list[str] = []
-        memo: dict[int, str] = {}
+        pushed: list[str | None] = [None, None]
+        """What the opcodes before pushed, a string or None for anything else: STACK_GLOBAL's operands."""
+        memo: dict[int, str | None] = {}
         try:
             for opcode, argument, offset in pickletools.genops(stream):
                 if opcode.name == "GLOBAL":
                     module, _, name = str(argument).partition(" ")
                     yield offset or 0, module, name, b""
-                elif opcode.name == "STACK_GLOBAL" and len(strings) >= 2:
-                    yield offset or 0, strings[-2], strings[-1], b""
-                elif opcode.name in ("SHORT_BINUNICODE", "BINUNICODE", "UNICODE", "BINUNICODE8"):
-                    strings.append(argument)
-                elif opcode.name in ("BINPUT", "LONG_BINPUT", "PUT") and strings:
-                    memo[int(argument)] = strings[-1]
-                elif opcode.name == "MEMOIZE" and strings:
-                    memo[len(memo)] = strings[-1]
-                elif opcode.name in ("BINGET", "LONG_BINGET", "GET") and int(argument) in memo:
-                    strings.append(memo[int(argument)])
+                elif opcode.name == "STACK_GLOBAL":
+                    module, name = pushed[-2:]
+                    yield offset or 0, module or "?", name or "?", b""  # "?": not resolved, not data
+                if opcode.name in ("BINPUT", "LONG_BINPUT", "PUT"):
+                    memo[int(argument)] = pushed[-1]
+                elif opcode.name == "MEMOIZE":
+                    memo[len(memo)] = pushed[-1]
+                elif opcode.name in ("BINGET", "LONG_BINGET", "GET"):
+                    pushed.append(memo.get(int(argument)))
+                elif opcode.name not in ("FRAME", "PROTO"):
+                    pushed.append(argument if opcode.name in STRING_OPCODES else None)
                 if isinstance(argument, bytes | bytearray) and len(argument) > 1:
                     yield offset or 0, None, "", bytes(argument)
                 elif isinstance(argument, str) and len(argument) > 1:
@@ -468,14 +490,15 @@ def _pickle_globals(data: bytes) -> Iterator[tuple[int, str | None, str, bytes]]
             return
 
 
-def _pickled_reason(module: str, name: str, profile: str) -> str | None:
+def _pickled_reason(module: str, name: str, profile: str, own: frozenset[str] = frozenset()) -> str | None:
     """Why unpickling a GLOBAL of `module` and `name` breaks a rule, or None.
 
     torch names are an allow-list: what torch's own weights-only unpickler accepts (storages, dtypes,
     devices, `_rebuild_*`: data, no computation) but `torch.nn.Parameter` (autograd), the loader of
-    `PICKLED_LOADERS`, and what the profile allows in source. Other names are a deny-list: reflection,
-    code made from data, the modules of `PICKLED_CODE_MODULES`, and the harness (whose recorder a
-    pickle's BUILD could rewrite). A dotted name is an attribute path
+    `PICKLED_LOADERS`, and what the profile allows in source. Other names are an allow-list too:
+    `PICKLED_DATA_GLOBALS` and the package's own modules (`own`: top names such as `Miniproject_2`,
+    `others`), whose code the scan reads as source; `PICKLED_REFLECTION` is named as such. A dotted name
+    is an attribute path
     (`Miniproject_2.model` `torch.nn.functional.conv2d`), which protocol 4 follows and the scan cannot.
     """
     dotted = f"{module}.{name}"
@@ -491,11 +514,26 @@ def _pickled_reason(module: str, name: str, profile: str) -> str | None:
         return f"builds or calls {dotted}, which the rules forbid"
     if dotted in PICKLED_REFLECTION:
         return f"calls {dotted}, reflection that reaches any name or makes code"
-    if module.partition(".")[0] == "harness":
-        return f"reaches {dotted}, the grader's own code"
-    if module.partition(".")[0] in PICKLED_CODE_MODULES:
-        return f"reaches {dotted}: {module} reaches modules or runs code given as data"
-    return None
+    if dotted in PICKLED_DATA_GLOBALS or module.partition(".")[0] in own:
+        return None
+    return f"builds or calls {dotted}, which is not data a submission's pickle may hold"
+
+
+def _own_pickled_modules(package_dir: Path) -> frozenset[str]:
+    """Top names under which a pickle's globals are the package's own code: `Miniproject_2`, and its
+    top-level files and folders that no installed or standard module shadows (`others`, not `logging`)."""
+    return frozenset(
+        name
+        for name in _local_top_names(package_dir)
+        if name == PACKAGE_NAME or (name not in sys.stdlib_module_names and _finds_no_module(name))
+    )
+
+
+def _finds_no_module(top: str) -> bool:
+    try:
+        return importlib.util.find_spec(top) is None
+    except (ImportError, ValueError):  # a module loaded without a spec: installed, in effect
+        return False
 
 
 @functools.cache
@@ -842,12 +880,7 @@ class _Scanner(ast.NodeVisitor):
         """Whether `import top` can only be a package file put on `sys.path`: one of that name exists
         and no installed module has it (appended folders come last, so an installed `numpy` would win
         over a package's `others/numpy.py`)."""
-        if top not in self.path_tops:
-            return False
-        try:
-            return importlib.util.find_spec(top) is None
-        except (ImportError, ValueError):  # a module loaded without a spec: installed, in effect
-            return False
+        return top in self.path_tops and _finds_no_module(top)
 
     # uses of torch names
 
