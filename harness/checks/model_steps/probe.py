@@ -25,7 +25,7 @@ from typing import Any
 import torch
 
 from harness.probes import stand_ins
-from harness.probes.capture import describe_exception, plain, submission_frame
+from harness.probes.capture import SpecialTensor, describe_exception, plain, submission_frame
 from harness.probes.rebinding import rebound
 
 PREDICT_BATCH = 100
@@ -107,10 +107,21 @@ def probe_predict(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
         for noisy in args["inputs"]:
             output, record = _attempt(model, lambda noisy=noisy: instance.predict(noisy.clone()))
             if record["ok"]:
-                is_tensor = isinstance(output, torch.Tensor)
-                record.update(output=plain(output) if is_tensor else None, returned=type(output).__name__)
+                record.update(_returned(output))
             cases.append(record)
     return {"init": init, "load": load, "cases": cases}
+
+
+def _returned(output: Any) -> dict[str, Any]:
+    """A `predict` case's `output` (its `plain` copy, when it is a plain tensor) and `returned`, the
+    kind it returned: its type's name, or for a tensor no judge reads its kind (`SpecialTensor`), so
+    that case alone fails ("returned a quantized tensor (torch.quint8)")."""
+    if not isinstance(output, torch.Tensor):
+        return {"output": None, "returned": type(output).__name__}
+    try:
+        return {"output": plain(output), "returned": type(output).__name__}
+    except SpecialTensor as special:
+        return {"output": None, "returned": special.kind}
 
 
 def probe_train(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:

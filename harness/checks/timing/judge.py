@@ -76,7 +76,7 @@ import torch
 
 from harness.checks.model_steps.probe import probe_predict_timing, probe_train_timing
 from harness.checks.model_steps.records import MALFORMED, Attempt, PredictTimingRecord, TrainTimingRecord
-from harness.checks.model_steps.runner import Step, child_failure, first_failed_step, run_steps
+from harness.checks.model_steps.runner import Step, child_failure, first_failed_step, judging, run_steps
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.rubric import Thresholds
 from harness.sandbox import ChildRun, Limits
@@ -276,6 +276,14 @@ class Timings:
     pairs: tuple[TimedPair, ...] = ()
     failed: ChildRun | None = None
     failed_steps: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def runs(self) -> list[ChildRun]:
+        """Every child of these timings, the timed pairs' and the one that stopped them."""
+        return [
+            *(run for pair in self.pairs for run in (pair.base, pair.full)),
+            *([self.failed] if self.failed else []),
+        ]
 
     def median_cost_s(self, on_gpu: bool) -> float | None:
         """The median seconds per pair (or image) over the rounds; None when nothing was timed."""
@@ -601,9 +609,20 @@ def run(ctx: CheckContext, plan: Plan = PLAN) -> list[CheckResult]:
         for subject in subjects:
             subject.time_round()
     reference = None if reference_dir is None else subjects[-1]
+    own = subjects[0]
     return [
-        judge_train_epoch(
-            subjects[0].train, reference and reference.train, ctx.rubric.thresholds, train_limits, load
+        *judging(
+            own.train.runs,
+            ["timing.train-epoch"],
+            Category.TIMING,
+            judge_train_epoch,
+            *(own.train, reference and reference.train, ctx.rubric.thresholds, train_limits, load),
         ),
-        judge_predict_speed(subjects[0].predict, reference and reference.predict, predict_limits),
+        *judging(
+            own.predict.runs,
+            ["timing.predict"],
+            Category.TIMING,
+            judge_predict_speed,
+            *(own.predict, reference and reference.predict, predict_limits),
+        ),
     ]
