@@ -69,11 +69,11 @@ def plain(x: Any) -> torch.Tensor:
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"expected a torch.Tensor, got {type(x).__name__}")
     with torch._C.DisableTorchFunctionSubclass():
-        stripped = torch.Tensor.as_subclass(x, torch.Tensor)
-        kind = special_tensor(stripped)
+        kind = _special_data(x)
         if kind is not None:
             raise SpecialTensor(kind)
-        return stripped.detach().to("cpu").clone(memory_format=torch.contiguous_format)
+        data = torch.Tensor.as_subclass(x, torch.Tensor).detach().to("cpu")
+        return data.clone(memory_format=torch.contiguous_format)
 
 
 class SpecialTensor(TypeError):
@@ -91,6 +91,12 @@ def special_tensor(x: torch.Tensor) -> str | None:
     else, in a judge's arithmetic on it in the parent."""
     if type(x) is not torch.Tensor:
         return f"tensor subclass ({type(x).__module__}.{type(x).__qualname__})"
+    return _special_data(x)
+
+
+def _special_data(x: torch.Tensor) -> str | None:
+    """`special_tensor`'s answer for what `x` holds, whatever its class: the child's `plain` strips a
+    subclass, never a kind of data."""
     if x.is_meta:
         return "meta tensor"
     if x.layout is not torch.strided:
