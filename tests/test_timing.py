@@ -57,7 +57,7 @@ def raised(error: str) -> dict:
 
 
 def train_record(train_s: float) -> dict:
-    return {"init": ok(0), "train": ok(train_s)}
+    return {"init": ok(0), "train": ok(train_s), "predict": ok(0)}
 
 
 def pair(
@@ -195,7 +195,7 @@ def test_a_train_whose_cost_does_not_grow_with_the_pairs_is_not_inconsistent():
 )
 def test_a_record_the_probe_never_writes_is_named_forged_not_a_harness_error(train):
     """Submission code can write the runner's result itself: whatever it writes is its FAIL."""
-    forged = timing.checked_record(child_run({"init": ok(0), "train": train}), "train", 1200)
+    forged = timing.checked_record(child_run({"init": ok(0), "train": train, "predict": None}), "train", 1200)
     failed = timing.Timings(failed=forged, failed_steps=timing.train_steps(1200))
     result = timing.judge_train_epoch(failed, None, Thresholds(), Limits())
     assert (result.outcome, result.fault) == (Outcome.FAIL, Fault.SUBMISSION)
@@ -212,12 +212,14 @@ def test_a_failed_reference_is_a_note_not_a_verdict():
 @pytest.mark.parametrize(
     ("record", "message"),
     [
-        ({"init": raised("TypeError: x (at model.py:4)"), "train": None},
+        ({"init": raised("TypeError: x (at model.py:4)"), "train": None, "predict": None},
          "Model() raised TypeError: x (at model.py:4)"),
-        ({"init": ok(0), "train": raised("ValueError: y")},
+        ({"init": ok(0), "train": raised("ValueError: y"), "predict": None},
          "train on 400 pairs raised ValueError: y"),
+        ({"init": ok(0), "train": ok(1.0), "predict": raised("RuntimeError: z")},
+         "predict on 1 image after train raised RuntimeError: z"),
     ],
-    ids=["init-raises", "train-raises"],
+    ids=["init-raises", "train-raises", "predict-after-train-raises"],
 )  # fmt: skip
 def test_train_epoch_names_the_step_that_raised(record, message):
     failed = timing.Timings(failed=child_run(record), failed_steps=timing.train_steps(400))

@@ -9,10 +9,12 @@ the difference between two children that differ only in the count of pairs or im
 timed call:
 
 - `timing.train-epoch`: each child imports model.py, builds `Model()` and makes one `train` call, a
-  first call on a fresh model as every graded `train` is: the *base* child on `W` pairs
-  (`BASE_PAIRS`), the *full* child on `W + N`. full CPU - base CPU is the CPU time of `N` pairs (the
-  import, `Model()` and a call's overhead cancel); / N x 50,000 pairs is the estimated epoch, compared
-  with the rubric's limit. `N` is a multiple of `BATCH_FRIENDLY_PAIRS`, sized from the first base
+  first call on a fresh model as every graded `train` is, then one `predict` of one validation image
+  (`AFTER_TRAIN_IMAGES`, the same in both children), so training a `train` defers to the model's next
+  use is counted: the *base* child on `W` pairs (`BASE_PAIRS`), the *full* child on `W + N`. The
+  full child's CPU less the base child's is the CPU time of `N` pairs (the import, `Model()`, the
+  predict and a call's overhead cancel); / N x 50,000 pairs is the estimated epoch, compared with the
+  rubric's limit. `N` is a multiple of `BATCH_FRIENDLY_PAIRS`, sized from the first base
   child's CPU time so that it costs about `TIMED_CPU_S` (`MIN_TIMED_PAIRS` to `MAX_TIMED_PAIRS`):
   enough pairs that the two children's fixed parts do not dominate, few enough that a slow submission
   does not time out.
@@ -41,8 +43,8 @@ machine load when timing began. Children run with 1 thread (`TIMING_THREADS`): t
 core's work, the statement's "on a CPU". The group runs alone, after every other check group (`alone`
 in `harness.checks.registry`).
 
-Consistency. The children still record their own seconds for their timed call; when the full child's
-less the base child's is less wall time than the kernel's CPU time for the timed pairs allows (CPU
+Consistency. The children still record their own seconds for their timed calls (a train child's
+`train` and the predict after it, `TIMED_STEPS`); when the full child's less the base child's is less wall time than the kernel's CPU time for the timed pairs allows (CPU
 time cannot exceed wall time x cores), or more than the parent saw the full child live, the timing is
 named *inconsistent* and gets no timing points (FAIL, the submission's fault): a slowed clock or a
 forged record shows as such, and a forged record's numbers never enter the estimate.
@@ -131,9 +133,14 @@ class Plan:
 PLAN = Plan()
 
 
+AFTER_TRAIN_IMAGES = 1
+"""Validation images each train timing child predicts after its `train` (both children the same)."""
+
+
 def train_steps(pairs: int) -> dict[str, str]:
     """A train timing child's steps (record key -> words); each stops the timing when it raises."""
-    return {"init": "Model()", "train": f"train on {pairs} pairs"}
+    after = f"predict on {AFTER_TRAIN_IMAGES} image after train"
+    return {"init": "Model()", "train": f"train on {pairs} pairs", "predict": after}
 
 
 def predict_steps(images: int) -> dict[str, str]:
@@ -150,10 +157,15 @@ def _attempts(record: TimingRecord, steps: Mapping[str, str]) -> list[tuple[Atte
     return [(getattr(record, key), words) for key, words in steps.items()]
 
 
+TIMED_STEPS = {"train": ("train", "predict"), "predict": ("predict",)}
+"""Per timed step, the calls of its child whose CPU time the kernel counts as the timed work: a train
+child's `train` and the predict after it (which runs what `train` deferred)."""
+
+
 def _own_seconds(record: TimingRecord, step: str) -> float:
-    """The child's own seconds for its `step` call, 0 when it made none."""
-    call = getattr(record, step)
-    return call.seconds if call is not None else 0.0
+    """The child's own seconds for its timed `step` calls (`TIMED_STEPS`), 0 for a call it did not make."""
+    calls = (getattr(record, name) for name in TIMED_STEPS[step])
+    return sum(call.seconds for call in calls if call is not None)
 
 
 @dataclass(frozen=True)
@@ -572,13 +584,14 @@ def run(ctx: CheckContext, plan: Plan = PLAN) -> list[CheckResult]:
     """
     train_input, train_target = train_pairs(ctx.train_path, plan.base_pairs + plan.max_timed_pairs, ctx.seed)
     noisy, _ = val_pairs(ctx.val_path, plan.predict_images)
+    after = noisy[:AFTER_TRAIN_IMAGES].clone()
     train_limits = replace(ctx.limits("timing.train-epoch"), threads=TIMING_THREADS)
     predict_limits = replace(ctx.limits("timing.predict"), threads=TIMING_THREADS)
     base_pairs = min(plan.base_pairs, len(train_input) // 2)
     train_plan = replace(plan, base_pairs=base_pairs)
 
     def train_step(pairs: int) -> Step:
-        args = {"input": train_input, "target": train_target, "pairs": pairs}
+        args = {"input": train_input, "target": train_target, "pairs": pairs, "after": after}
         return Step(probe_train_timing, args, train_limits)
 
     def predict_step(images: int) -> Step:
