@@ -114,32 +114,47 @@ def test_the_epoch_is_the_kernels_cpu_difference_of_the_two_children_per_pair():
     assert result.details["reference_note"] == "reference timing disabled"
 
 
-SUBMISSION = timings(pair(1, 4.2), pair(1, 7.4), pair(1, 4.2))
-REFERENCE_ROUNDS = timings(pair(1, 1.8), pair(1, 3.4), pair(1, 2.6))
-"""Per pair and round: the submission 4, 8 and 4 ms, the reference 1, 3 and 2 ms: per-round ratios 4,
-2.7 and 2 (median 2.7), where the ratio of the medians (4 / 2) would be 2."""
+SUBMISSION = timings(pair(1, 4.2), pair(1, 6.6), pair(1, 4.2))
+REFERENCE_ROUNDS = timings(pair(1, 2.6), pair(1, 3.4), pair(1, 3.0))
+"""Per pair and round: the submission 4, 7 and 4 ms, the reference 2, 3 and 2.5 ms: per-round ratios 2,
+2.3 and 1.6 (median 2, within `DISAGREEING_ROUNDS` of each other), where the ratio of the medians
+(4 / 2.5) would be 1.6."""
 
 
 def test_the_estimate_is_the_median_per_round_ratio_times_the_rubrics_reference_epoch():
-    """Ratio 2.7 x the rubric's pinned 75 s: 200 s, whatever the reference cost in this run (100 s)."""
+    """Ratio 2 x the rubric's pinned 75 s: 150 s, whatever the reference cost in this run (125 s)."""
     result = timing.judge_train_epoch(
         SUBMISSION, REFERENCE_ROUNDS, Thresholds(reference_epoch_cpu_s=75), Limits()
     )
-    assert result.details["reference_ratios"] == pytest.approx([4.0, 8 / 3, 2.0])
-    assert result.details["reference_ratio"] == pytest.approx(8 / 3)
-    assert result.details["epoch_s"] == pytest.approx(200.0)
+    assert result.details["reference_ratios"] == pytest.approx([2.0, 7 / 3, 1.6])
+    assert result.details["reference_ratio"] == pytest.approx(2.0)
+    assert result.details["epoch_s"] == pytest.approx(150.0)
     assert (result.details["reference_epoch_s"], result.details["reference_calibration"]) == (75, "rubric")
-    assert result.details["reference_measured_epoch_s"] == pytest.approx(100.0)
-    assert "2.7x the reference's time; reference = 1.2 min (rubric)" in result.message
+    assert result.details["reference_measured_epoch_s"] == pytest.approx(125.0)
+    assert "2x the reference's time; reference = 1.2 min (rubric)" in result.message
     assert "median of 3" in result.message
+
+
+def test_rounds_that_disagree_beyond_noise_give_the_largest_not_the_median():
+    """Per-round ratios 0.1 and 1 (a cost paid on one round's base count only): the estimate takes 1,
+    and says so; 1 and 1.8 are within noise: their median."""
+    cheap_round, honest_round = pair(1, 1.08), pair(1, 1.8)
+    result = timing.judge_train_epoch(
+        timings(cheap_round, honest_round), timings(pair(1, 1.8), pair(1, 1.8)), Thresholds(), Limits()
+    )
+    assert result.details["reference_ratios"] == pytest.approx([0.1, 1.0])
+    assert result.details["reference_ratio"] == pytest.approx(1.0) and result.details["rounds_disagree"]
+    assert "largest of 2 (the rounds disagree)" in result.message
+    assert timing.combined([1.0, 1.8]) == pytest.approx(1.4) and not timing.disagree([1.0, 1.8])
+    assert timing.disagree([0.0, 0.1]) and not timing.disagree([0.0, 0.0])
 
 
 def test_without_a_pinned_epoch_the_references_cost_in_this_run_calibrates():
     result = timing.judge_train_epoch(
         SUBMISSION, REFERENCE_ROUNDS, Thresholds(reference_epoch_cpu_s=0), Limits()
     )
-    assert result.details["epoch_s"] == pytest.approx(8 / 3 * 100.0)
-    assert "reference = 1.7 min (this run)" in result.message
+    assert result.details["epoch_s"] == pytest.approx(2 * 125.0)
+    assert "reference = 2.1 min (this run)" in result.message
 
 
 def test_without_a_reference_the_estimate_is_the_submissions_own_cost():
