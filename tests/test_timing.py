@@ -358,8 +358,8 @@ LOAD_PLAN = timing.Plan(
     predict_images=8,
     predict_base_images=4,
 )
-"""The load test's plan: three rounds of train on 40 pairs and on 840, beside the reference (about
-2.5 s of CPU time per timed call of the fixture, 1.2 s of the reference's)."""
+"""The load test's plan: three rounds of train on 40 pairs (80 in the second) and on 800 more, beside
+the reference (about 2.5 s of CPU time per timed call of the fixture, 1.2 s of the reference's)."""
 
 
 def interleaved_estimate(package: Path, workdir: Path, data: tuple[Path, Path]) -> dict:
@@ -380,7 +380,7 @@ def test_the_estimate_under_two_busy_processes_stays_within_20_percent_of_the_id
     way; a train whose code meets it differently (a pure-Python loop against the reference's torch
     kernels) moved its ratio by up to 25 % here (README, "Timing method")."""
     package = reference_variant("model_twice_as_slow", tmp_path / "fixture")
-    data = write_course_data(tmp_path / "data", train=840, val=8)
+    data = write_course_data(tmp_path / "data", train=880, val=8)
     idle = interleaved_estimate(package, tmp_path / "idle", data)
     spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
     try:
