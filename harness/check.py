@@ -8,8 +8,9 @@ slowest groups first; the `alone` groups (timing) run after them, one unit at a 
 cannot be imported, raises, or returns something other than check results costs only its own checks,
 which become ERROR results with fault SETUP (a harness problem to re-run, not the student's), so the
 report is always complete. What a child sends is meant never to get that far: model-step records are
-checked at the boundary (`harness.checks.model_steps.records`), and the blocks and `rules.runtime`
-judges turn a value that breaks them into the submission's error (`runner.fault_of`).
+checked at the boundary (`harness.checks.model_steps.records`), and the api, psnr, timing, blocks and
+`rules.runtime` judges turn a value that breaks them into the submission's error (`runner.judging`,
+`runner.fault_of`).
 Once every group has run, `rules.runtime` is judged again with what the recorder saw in the graded
 children (`harness.checks.runtime_rules.judge.judge_graded`). Points come from the rubric alone, in this
 process.

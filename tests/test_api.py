@@ -81,7 +81,7 @@ def raised(error: str) -> PredictCase:
         (raised("RuntimeError: boom (at model.py:3)"),
          "predict(2x3x5x7 uint8) raised RuntimeError: boom (at model.py:3)"),
         (returned(None, "list"),
-         "predict(2x3x5x7 uint8) returned a list, not a tensor"),
+         "predict(2x3x5x7 uint8) returned a list, not a plain tensor"),
     ],
     ids=["right", "all-black-is-0-255", "wrong-shape", "uint8", "nan", "unit-range", "over-255", "raised",
          "not-a-tensor"],

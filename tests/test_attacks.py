@@ -132,6 +132,40 @@ def test_a_train_that_works_only_on_its_first_call_is_timed_like_the_reference(t
     assert train.details["reference_ratio"] > 0.5, train.message
 
 
+# hostile review 3, finding 4: each train timing child predicts once after its train (the same in both
+# children), so training a lazy train defers to the next predict is timed
+def test_a_train_that_defers_its_work_to_predict_is_timed_like_the_reference(tmp_path):
+    """attack_lazy_train is the reference with a train that only stores its arguments and a predict
+    that trains first: timed beside the reference, its ratio to it is about 1 (the train call alone
+    gave about 0)."""
+    package = reference_variant("attack_lazy_train", tmp_path / "attack_lazy_train")
+    train_path, val_path = write_course_data(tmp_path / "data", train=800, val=16)
+    submission = resolve_submission(package.parent, tmp_path / "work")
+    ctx = CheckContext(submission, train_path, val_path, RUBRIC, 0, REFERENCE)
+    plan = timing.Plan(rounds=1, min_timed_pairs=400, max_timed_pairs=400, predict_images=8)
+    train, _ = timing.run(ctx, plan)
+    assert train.outcome is Outcome.PASS and train.details["counts"] == [400, 800], train.message
+    assert train.details["reference_ratio"] > 0.5, train.message
+
+
+# hostile review 3, finding 5: the rounds' base counts differ (400, 800), and rounds that disagree beyond
+# noise give the larger estimate, so a cost paid only on the 400-pair count is not subtracted away
+def test_a_cost_paid_only_on_the_base_count_does_not_hide_the_timed_pairs(tmp_path):
+    """attack_base_count_cost is the reference with a train that spins as long again on 400 pairs: its
+    first round (400 against 800 pairs) costs about 0, its second (800 against 1200) about the
+    reference's; the rounds disagree and the estimate takes the second, about 1x the reference."""
+    package = reference_variant("attack_base_count_cost", tmp_path / "attack_base_count_cost")
+    train_path, val_path = write_course_data(tmp_path / "data", train=1200, val=16)
+    submission = resolve_submission(package.parent, tmp_path / "work")
+    ctx = CheckContext(submission, train_path, val_path, RUBRIC, 0, REFERENCE)
+    plan = timing.Plan(rounds=2, min_timed_pairs=400, max_timed_pairs=400, predict_images=8)
+    train, _ = timing.run(ctx, plan)
+    assert train.outcome is Outcome.PASS, train.message
+    assert train.details["round_counts"] == [[400, 800], [800, 1200]], train.details
+    assert train.details["rounds_disagree"] and "largest of 2 (the rounds disagree)" in train.message
+    assert train.details["reference_ratio"] > 0.5, train.message
+
+
 # item 2: reflective_access (static); every thread traced, frames found by their module globals,
 # a step that fails only while recorded (run-time)
 def test_torch_reached_by_reflection_threads_and_relabelled_code_is_forbidden(data, tmp_path):

@@ -223,6 +223,12 @@ CASES: dict[str, Case] = {
         "api.predict-odd-sizes": Expect(Outcome.PASS, fault=Fault.NONE),
         "api.predict-float": fails(Outcome.FAIL, "returned a uint8 tensor, not a float tensor"),
     }),
+    "predict-quantized": Case("attack_quantized_predict", (API, PSNR), {
+        "api.predict": fails(Outcome.FAIL, "predict(1x3x512x512 uint8) returned a quantized tensor",
+                             "(torch.quint8), not a plain tensor"),
+        "api.train": Expect(Outcome.PASS, fault=Fault.NONE),
+        "psnr.pretrained": fails(Outcome.ERROR, "quantized tensor (torch.quint8)"),
+    }),
     "predict-crops-odd-sizes": Case("verdict_predict_crops", (API,), {
         "api.predict": Expect(Outcome.PASS, fault=Fault.NONE),
         "api.predict-odd-sizes": fails(Outcome.FAIL, "predict(3x3x33x47 uint8) returned shape 3x3x32x46"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from dataclasses import replace
 
 import pytest
@@ -19,8 +20,9 @@ from harness.checks.model_steps.records import (
     parse_record,
     parse_steps,
 )
-from harness.checks.model_steps.runner import Step, checked_step, child_failure
-from harness.results import Category, Fault, Outcome
+from harness.checks.model_steps.runner import Step, checked_step, child_failure, judging
+from harness.probes.capture import PLAIN_DTYPES, SpecialTensor, plain, unsupported_data
+from harness.results import Category, CheckResult, Fault, Outcome
 from harness.sandbox import ChildRun, Limits
 
 
@@ -134,3 +136,67 @@ def test_a_malformed_step_is_the_submissions_error_not_a_harness_crash():
     assert result.message == "predict: probe returned malformed data: init is None, expected dict"
     parsed = checked_step(replace(run, value=PREDICT), "probe_predict")
     assert (parsed.status, parsed.value) == ("ok", parse_record("probe_predict", PREDICT))
+
+
+SPECIAL_TENSORS = {
+    "quantized": (
+        lambda: torch.quantize_per_tensor(torch.zeros(2), 1.0, 0, torch.quint8),
+        "quantized tensor (torch.quint8)",
+    ),
+    "complex": (lambda: torch.zeros(2, dtype=torch.complex64), "complex tensor (torch.complex64)"),
+    "meta": (lambda: torch.zeros(2, device="meta"), "meta tensor"),
+    "sparse": (lambda: torch.zeros(2).to_sparse(), "non-dense tensor (torch.sparse_coo)"),
+    "odd-dtype": (lambda: torch.zeros(2, dtype=torch.uint16), "tensor of dtype torch.uint16"),
+    "subclass": (
+        lambda: torch.nn.Parameter(torch.zeros(2)),
+        "tensor subclass (torch.nn.parameter.Parameter)",
+    ),
+}
+
+
+@pytest.mark.parametrize(("make", "kind"), SPECIAL_TENSORS.values(), ids=SPECIAL_TENSORS.keys())
+def test_a_tensor_no_judge_can_read_is_refused_by_name_on_both_sides(make, kind):
+    """The parse of a Tensor field, the parent's check of a child's result and the child's copy all
+    refuse a tensor that is not plain, naming its kind (a quantized one once broke api's judge)."""
+    forged = {**PREDICT, "cases": [{**step(), "output": make(), "returned": "Tensor"}]}
+    assert problem("probe_predict", forged) == f"cases[0].output is a {kind}, expected a plain Tensor"
+    if kind.startswith("tensor subclass"):  # refused by its class; the child's copy strips it
+        assert unsupported_data(forged) == "value['cases'][0]['output'] (a torch.nn.parameter.Parameter)"
+        assert type(plain(make())) is torch.Tensor
+    else:
+        assert unsupported_data(forged) == f"value['cases'][0]['output'] (a {kind})"
+        with pytest.raises(SpecialTensor, match=re.escape(kind)):
+            plain(make())
+
+
+def test_plain_tensors_of_every_allowed_dtype_parse():
+    for dtype in PLAIN_DTYPES:
+        value = {
+            **PREDICT,
+            "cases": [{**step(), "output": torch.zeros(2, dtype=dtype), "returned": "Tensor"}],
+        }
+        assert parse_record("probe_predict", value).cases[0].output.dtype is dtype
+        assert unsupported_data(value) is None
+
+
+def test_a_judge_that_raises_on_a_released_childs_value_is_the_submissions_error_naming_it():
+    """`judging`: the submission's ERROR for each of the checks, naming the judge and the error; SETUP
+    only when a child was never released (the sandbox's failure)."""
+    run = ChildRun("ok", {}, "", "", "", "", 1.0, True)
+
+    def judge_broken(record: dict) -> list:
+        return [record["missing"]]
+
+    results = judging([run], ["api.predict", "api.predict-float"], Category.API, judge_broken, {})
+    assert [(r.id, r.outcome, r.fault) for r in results] == [
+        ("api.predict", Outcome.ERROR, Fault.SUBMISSION),
+        ("api.predict-float", Outcome.ERROR, Fault.SUBMISSION),
+    ]
+    assert results[0].message.startswith(
+        "judge_broken could not judge what the child sent: KeyError: 'missing'"
+    )
+    unreleased = replace(run, released=False)
+    (held,) = judging([run, unreleased], ["api.train"], Category.API, judge_broken, {})
+    assert held.fault is Fault.SETUP
+    passed = CheckResult("api.train", Category.API, Outcome.PASS, "fine")
+    assert judging([run], ["api.train"], Category.API, lambda: passed) == [passed]

@@ -18,6 +18,10 @@ from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any, NewType, TypeVar, Union, get_args, get_origin, get_type_hints
 
+from torch import Tensor
+
+from harness.probes.capture import special_tensor
+
 Seconds = NewType("Seconds", float)
 """A finite, non-negative number of seconds (an int is taken as a float)."""
 
@@ -56,8 +60,9 @@ def _at(path: str, key: Any) -> str:
 @cache
 def _parser(hint: Any) -> Parser:
     """The parser of a field typed `hint`: a record dataclass, `X | None`, `tuple[X, ...]` (from a
-    list), `Mapping[str, X]`, `Seconds`, `float` (an int too), `Any`, or a plain type (`bool`, `str`,
-    `int`, `Tensor`). Another hint raises `TypeError` (at import, see `check_record_types`)."""
+    list), `Mapping[str, X]`, `Seconds`, `float` (an int too), `Any`, `Tensor` (a plain one only, see
+    `_tensor`), or a plain type (`bool`, `str`, `int`). Another hint raises `TypeError` (at import,
+    see `check_record_types`)."""
     origin, args = get_origin(hint), get_args(hint)
     if dataclasses.is_dataclass(hint):
         return _record_parser(hint)
@@ -76,6 +81,8 @@ def _parser(hint: Any) -> Parser:
         return _number
     if hint is Any:
         return lambda value, path: value
+    if hint is Tensor:
+        return _tensor
     if isinstance(hint, type):
         return lambda value, path: _instance(value, path, hint)
     raise TypeError(f"parsing: no parser for a field typed {hint!r}")
@@ -83,6 +90,16 @@ def _parser(hint: Any) -> Parser:
 
 def _instance(value: Any, path: str, kind: type) -> Any:
     _expect(value, path, kind)
+    return value
+
+
+def _tensor(value: Any, path: str) -> Tensor:
+    """`value` when it is a plain tensor (`special_tensor`: an exact, dense `Tensor` of a real or bool
+    dtype): a judge's arithmetic on a quantized, complex or meta tensor raises, in the parent."""
+    _expect(value, path, Tensor)
+    special = special_tensor(value)
+    if special is not None:
+        raise MalformedRecord(f"{path or 'the value'} is a {special}, expected a plain Tensor")
     return value
 
 

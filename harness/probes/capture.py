@@ -42,28 +42,81 @@ characters), private use, lone surrogates, and the line and paragraph separators
 HIDDEN_RANGES = ((0xE0000, 0xE007F),)
 """Code points hidden whatever their category (the tag block, unassigned ones included)."""
 KEPT = frozenset("\t\n")
+PLAIN_DTYPES = frozenset(
+    {
+        torch.bool,
+        torch.uint8,
+        torch.int8,
+        torch.int16,
+        torch.int32,
+        torch.int64,
+        torch.float16,
+        torch.bfloat16,
+        torch.float32,
+        torch.float64,
+    }
+)
+"""The dtypes a plain tensor may have: real numbers and bools whose arithmetic (`.double()`, `.min()`,
+comparisons) every judge relies on; quantized, complex, bit and float8 tensors are refused."""
 
 
 def plain(x: Any) -> torch.Tensor:
     """A detached, contiguous CPU copy of `x` as an exact `torch.Tensor` (subclasses are stripped).
 
     Raises TypeError when `x` is not a tensor, so a probe reports "returned a list" instead of
-    silently converting it.
+    silently converting it; raises `SpecialTensor` when it is a tensor of a kind no judge reads.
     """
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"expected a torch.Tensor, got {type(x).__name__}")
     with torch._C.DisableTorchFunctionSubclass():
+        kind = _special_data(x)
+        if kind is not None:
+            raise SpecialTensor(kind)
         data = torch.Tensor.as_subclass(x, torch.Tensor).detach().to("cpu")
         return data.clone(memory_format=torch.contiguous_format)
+
+
+class SpecialTensor(TypeError):
+    """A tensor `plain` does not copy; `kind` says what it is (`special_tensor`)."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"expected a plain tensor, got a {kind}")
+        self.kind = kind
+
+
+def special_tensor(x: torch.Tensor) -> str | None:
+    """What kind of tensor `x` is when it is not a plain one, in words without an article ("quantized
+    tensor (torch.quint8)"), or None when it is: an exact `torch.Tensor`, dense and strided, not meta, not
+    quantized, not complex, of a dtype of `PLAIN_DTYPES`. Anything else would raise, or mean something
+    else, in a judge's arithmetic on it in the parent."""
+    if type(x) is not torch.Tensor:
+        return f"tensor subclass ({type(x).__module__}.{type(x).__qualname__})"
+    return _special_data(x)
+
+
+def _special_data(x: torch.Tensor) -> str | None:
+    """`special_tensor`'s answer for what `x` holds, whatever its class: the child's `plain` strips a
+    subclass, never a kind of data."""
+    if x.is_meta:
+        return "meta tensor"
+    if x.layout is not torch.strided:
+        return f"non-dense tensor ({x.layout})"
+    if x.is_quantized:
+        return f"quantized tensor ({x.dtype})"
+    if x.is_complex():
+        return f"complex tensor ({x.dtype})"
+    if x.dtype not in PLAIN_DTYPES:
+        return f"tensor of dtype {x.dtype}"
+    return None
 
 
 def unsupported_data(value: Any, where: str = "value") -> str | None:
     """The first part of `value` that is not plain data, as a readable path, or None when all of it is.
 
-    Plain data: dict (str or int keys), list, tuple, str, int, float, bool, None and exact
-    `torch.Tensor`s, at most `MAX_NESTING` levels deep and `MAX_ITEMS` items in all. Types are compared
-    exactly (`type(v) is int`), never with `isinstance` or `==`, so a subclass with overridden methods
-    is refused.
+    Plain data: dict (str or int keys), list, tuple, str, int, float, bool, None and plain tensors
+    (`special_tensor` says which are not), at most `MAX_NESTING` levels deep and `MAX_ITEMS` items in
+    all. Types are compared exactly (`type(v) is int`), never with `isinstance` or `==`, so a subclass
+    with overridden methods is refused.
     """
     budget = [MAX_ITEMS]
     return _unsupported(value, where, 0, budget)
@@ -79,7 +132,8 @@ def _unsupported(value: Any, where: str, depth: int, budget: list[int]) -> str |
     if kind in PLAIN_SCALARS:
         return None
     if kind is torch.Tensor:
-        return None if value.layout is torch.strided and not value.is_meta else f"{where} (special tensor)"
+        special = special_tensor(value)
+        return None if special is None else f"{where} (a {special})"
     if kind in (list, tuple):
         for index, item in enumerate(value):
             found = _unsupported(item, f"{where}[{index}]", depth + 1, budget)

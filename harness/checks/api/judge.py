@@ -33,6 +33,7 @@ from harness.checks.model_steps.runner import (
     Step,
     child_failure,
     is_refused_result,
+    judging,
     load_error_message,
     malformed,
     run_steps,
@@ -110,11 +111,9 @@ def run(ctx: CheckContext) -> list[CheckResult]:
         doing = "importing model.py, Model() and load_pretrained_model()"
         results = [child_failure(i, Category.API, surface, doing, steps[0].limits) for i in SURFACE_CHECKS]
     else:
-        results = [
-            judge_import_names(surface.value.names, surface.duration_s, surface.value.stand_ins),
-            judge_model_init(surface.value),
-            judge_load_pretrained(surface.value),
-        ]
+        results = judging(
+            [surface], SURFACE_CHECKS, Category.API, judge_surface, surface.value, surface.duration_s
+        )
         if not surface.value.init.ok:
             return [
                 *results,
@@ -123,13 +122,30 @@ def run(ctx: CheckContext) -> list[CheckResult]:
     if predict.status == "ok" and predict.value.init.ok and len(predict.value.cases) != len(inputs):
         predict = malformed(predict, f"{len(predict.value.cases)} predict cases for {len(inputs)} inputs")
     if predict.status == "ok":
-        results += judge_predict_checks(inputs, predict.value, predict.duration_s)
+        results += judging(
+            [predict],
+            PREDICT_CHECKS,
+            Category.API,
+            judge_predict_checks,
+            inputs,
+            predict.value,
+            predict.duration_s,
+        )
     else:
         sizes = " and ".join(_shape(noisy.shape) for noisy in inputs)
         doing = f"predict on {sizes}"
         results += [child_failure(i, Category.API, predict, doing, steps[1].limits) for i in PREDICT_CHECKS]
     if train.status == "ok":
-        results.append(judge_train(train.value, pairs, len(train_input), train.duration_s))
+        results += judging(
+            [train],
+            ["api.train"],
+            Category.API,
+            judge_train,
+            train.value,
+            pairs,
+            len(train_input),
+            train.duration_s,
+        )
     else:
         doing = f"train on {pairs} pairs"
         results.append(child_failure("api.train", Category.API, train, doing, steps[2].limits))
@@ -142,6 +158,15 @@ def _no_model(surface: SurfaceRecord) -> str:
 
 def _skipped(check_id: str, why: str) -> CheckResult:
     return CheckResult(check_id, Category.API, Outcome.SKIPPED, f"not run: {why}", fault=Fault.SUBMISSION)
+
+
+def judge_surface(surface: SurfaceRecord, duration_s: float = 0.0) -> list[CheckResult]:
+    """The three checks of `probe_surface`'s record (`SURFACE_CHECKS`), in that order."""
+    return [
+        judge_import_names(surface.names, duration_s, surface.stand_ins),
+        judge_model_init(surface),
+        judge_load_pretrained(surface),
+    ]
 
 
 def judge_import_names(
@@ -278,7 +303,7 @@ def predict_problem(
         return f"{call} raised {case.error}{used}"
     output = case.output
     if output is None:
-        return f"{call} returned {_article(case.returned)}, not a tensor"
+        return f"{call} returned {_article(case.returned)}, not a plain tensor"
     if require_float:
         dtype = str(output.dtype).removeprefix("torch.")
         return (

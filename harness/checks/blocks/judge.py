@@ -36,7 +36,7 @@ from harness.checks.blocks.verdicts import (
     judge_optimizer,
     judge_safely,
 )
-from harness.checks.model_steps.runner import error_line, fault_of
+from harness.checks.model_steps.runner import error_line, fault_of, judging
 from harness.checks.registry import probe_spec
 from harness.context import CheckContext, GroupWork
 from harness.results import Category, CheckResult, Fault, Outcome
@@ -145,16 +145,11 @@ def check_block(kind: BlockKind, ctx: CheckContext) -> CheckResult:
 
 def _judged(kind: BlockKind, trials: Sequence[grids.Trial], child: ChildRun, elapsed_s: float) -> CheckResult:
     """`judge_block`; when it raises on what the child sent, an ERROR whose fault is `fault_of` the
-    child: a released child's value is the submission's to forge, so a judge it breaks costs the
-    submission, and the message names the error and the harness's line for whoever reads it."""
-    try:
-        return judge_block(kind, trials, child, elapsed_s)
-    except Exception as exc:  # what the child sent broke the judge (forged, or a bug of ours)
-        message = f"{kind.class_name}: the child's record could not be judged: {error_line(exc)}"
-        details = {"child_status": child.status, "child_error": child.error}
-        return CheckResult(
-            kind.check_id, Category.BLOCKS, Outcome.ERROR, message, details, fault=fault_of(child)
-        )
+    child (`runner.judging`, which the model-level judges share)."""
+    (result,) = judging(
+        [child], [kind.check_id], Category.BLOCKS, judge_block, kind, trials, child, elapsed_s
+    )
+    return result
 
 
 def judge_block(

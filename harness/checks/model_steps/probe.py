@@ -25,7 +25,7 @@ from typing import Any
 import torch
 
 from harness.probes import stand_ins
-from harness.probes.capture import describe_exception, plain, submission_frame
+from harness.probes.capture import SpecialTensor, describe_exception, plain, submission_frame
 from harness.probes.rebinding import rebound
 
 PREDICT_BATCH = 100
@@ -107,10 +107,21 @@ def probe_predict(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
         for noisy in args["inputs"]:
             output, record = _attempt(model, lambda noisy=noisy: instance.predict(noisy.clone()))
             if record["ok"]:
-                is_tensor = isinstance(output, torch.Tensor)
-                record.update(output=plain(output) if is_tensor else None, returned=type(output).__name__)
+                record.update(_returned(output))
             cases.append(record)
     return {"init": init, "load": load, "cases": cases}
+
+
+def _returned(output: Any) -> dict[str, Any]:
+    """A `predict` case's `output` (its `plain` copy, when it is a plain tensor) and `returned`, the
+    kind it returned: its type's name, or for a tensor no judge reads its kind (`SpecialTensor`), so
+    that case alone fails ("returned a quantized tensor (torch.quint8)")."""
+    if not isinstance(output, torch.Tensor):
+        return {"output": None, "returned": type(output).__name__}
+    try:
+        return {"output": plain(output), "returned": type(output).__name__}
+    except SpecialTensor as special:
+        return {"output": None, "returned": special.kind}
 
 
 def probe_train(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
@@ -140,19 +151,23 @@ def probe_train(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def probe_train_timing(model: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
-    """`Model()` and one `train` epoch on the first `args["pairs"]` pairs (none when it is 0): the work
-    whose CPU time the parent takes from the kernel. `harness.checks.timing.judge` times two such
-    children that differ only in the count, so the child's one `train` call is a first call, as every
-    graded call of `train` is.
+    """`Model()`, one `train` epoch on the first `args["pairs"]` pairs (none when it is 0), then one
+    `predict` of `args["after"]` (a small batch of validation images): the work whose CPU time the
+    parent takes from the kernel. `harness.checks.timing.judge` times two such children that differ
+    only in the count, so the child's one `train` call is a first call, as every graded call of `train`
+    is; the predict after it is the same in both children (its cost cancels), so training that `train`
+    defers to the model's next use is counted too.
 
     The seconds recorded are the child's own clock, which submission code can slow or patch: the
     parent only checks them against what the kernel counted, never times with them.
     """
     inputs, targets, pairs = args["input"], args["target"], args["pairs"]
     instance, init, _ = _new_model(model, pretrained=False)
-    record: dict[str, Any] = {"init": init, "train": None}
+    record: dict[str, Any] = {"init": init, "train": None, "predict": None}
     if init["ok"] and pairs:
         _, record["train"] = _attempt(model, lambda: instance.train(inputs[:pairs], targets[:pairs], 1))
+        if record["train"]["ok"]:
+            _, record["predict"] = _attempt(model, lambda: plain(instance.predict(args["after"])))
     return record
 
 

@@ -102,11 +102,15 @@ class TrainRecord:
 
 @dataclass(frozen=True)
 class TrainTimingRecord:
-    """`probe_train_timing`: `Model()` and the one timed `train` call (None when `Model()` failed or
-    no pairs were asked)."""
+    """`probe_train_timing`: `Model()`, the one timed `train` call (None when `Model()` failed or
+    no pairs were asked) and the small `predict` after it (None unless `train` returned)."""
 
     init: Attempt
     train: Attempt | None
+    predict: Attempt | None
+
+    def __post_init__(self) -> None:
+        _followed(self, [("train", "predict")])
 
 
 @dataclass(frozen=True)

@@ -202,6 +202,33 @@ def error_line(exc: Exception) -> str:
     return f"{type(exc).__name__}: {first_line}{where}"
 
 
+def judging(
+    runs: Sequence[ChildRun],
+    check_ids: Sequence[str],
+    category: Category,
+    judge: Callable[..., CheckResult | list[CheckResult]],
+    *args: Any,
+) -> list[CheckResult]:
+    """`judge(*args)`'s results (one result is made a list); when it raises on what `runs` sent, one
+    ERROR per check of `check_ids` instead, whose fault is the runs' (`fault_of`; SETUP when any of
+    them was never released): a released child's value is the submission's to forge, so a judge it
+    breaks costs the submission, not a re-run of the group, and the message names the judge, the
+    error and the harness's line, so a bug of ours still shows."""
+    try:
+        judged = judge(*args)
+    except Exception as exc:  # what the child sent broke the judge (forged, or a bug of ours)
+        name = getattr(judge, "__name__", type(judge).__name__)
+        message = f"{name} could not judge what the child sent: {error_line(exc)}"
+        released = runs and all(fault_of(run) is Fault.SUBMISSION for run in runs)
+        fault = Fault.SUBMISSION if released else Fault.SETUP
+        details = {**(child_details(runs[0]) if runs else {}), "judge": name, "exception": type(exc).__name__}
+        return [
+            CheckResult(check_id, category, Outcome.ERROR, message, details, fault=fault)
+            for check_id in check_ids
+        ]
+    return [judged] if isinstance(judged, CheckResult) else judged
+
+
 def child_failure(
     check_id: str, category: Category, run: ChildRun, doing: str, limits: Limits
 ) -> CheckResult:

@@ -41,6 +41,7 @@ from harness.checks.model_steps.runner import (
     Step,
     child_failure,
     first_failed_step,
+    judging,
     load_error_message,
     run_steps,
     step_failure,
@@ -376,7 +377,13 @@ def run(ctx: CheckContext) -> list[CheckResult]:
     ctx.note_recordings("psnr", (pretrained, training))
     thresholds = ctx.rubric.thresholds
     reference_db, why_none = _reference_psnr(ctx, pretrained, steps[0], clean, thresholds.psnr_metric)
-    judged = judge_pretrained_run(pretrained, noisy, clean, thresholds, steps[0].limits, reference_db)
+    (judged,) = judging(
+        [pretrained],
+        ["psnr.pretrained"],
+        Category.PSNR,
+        judge_pretrained_run,
+        *(pretrained, noisy, clean, thresholds, steps[0].limits, reference_db),
+    )
     if why_none and judged.details.get("scaled"):
         judged = replace(
             judged,
@@ -393,8 +400,12 @@ def run(ctx: CheckContext) -> list[CheckResult]:
         )
     return [
         judged,
-        judge_training_run(
-            training, noisy, clean, len(train_input), thresholds, steps[1].limits, _output(pretrained)
+        *judging(
+            [training],
+            ["psnr.training-improves"],
+            Category.PSNR,
+            judge_training_run,
+            *(training, noisy, clean, len(train_input), thresholds, steps[1].limits, _output(pretrained)),
         ),
     ]
 

@@ -9,10 +9,12 @@ the difference between two children that differ only in the count of pairs or im
 timed call:
 
 - `timing.train-epoch`: each child imports model.py, builds `Model()` and makes one `train` call, a
-  first call on a fresh model as every graded `train` is: the *base* child on `W` pairs
-  (`BASE_PAIRS`), the *full* child on `W + N`. full CPU - base CPU is the CPU time of `N` pairs (the
-  import, `Model()` and a call's overhead cancel); / N x 50,000 pairs is the estimated epoch, compared
-  with the rubric's limit. `N` is a multiple of `BATCH_FRIENDLY_PAIRS`, sized from the first base
+  first call on a fresh model as every graded `train` is, then one `predict` of one validation image
+  (`AFTER_TRAIN_IMAGES`, the same in both children), so training a `train` defers to the model's next
+  use is counted: the *base* child on `W` pairs (`BASE_PAIRS`), the *full* child on `W + N`. The
+  full child's CPU less the base child's is the CPU time of `N` pairs (the import, `Model()`, the
+  predict and a call's overhead cancel); / N x 50,000 pairs is the estimated epoch, compared with the
+  rubric's limit. `N` is a multiple of `BATCH_FRIENDLY_PAIRS`, sized from the first base
   child's CPU time so that it costs about `TIMED_CPU_S` (`MIN_TIMED_PAIRS` to `MAX_TIMED_PAIRS`):
   enough pairs that the two children's fixed parts do not dominate, few enough that a slow submission
   does not time out.
@@ -23,8 +25,12 @@ timed call:
 
 Interleaving, the ratio and the calibration. The submission's pairs of children and the reference's
 alternate (S, R, S, R: `ROUNDS` rounds; `OWN_ROUNDS` when the submission is the reference, its own
-reference at ratio 1), so a round's two pairs run seconds apart on the same machine; the ratio is the
-median over rounds of the submission's cost per pair over the reference's in the same round. On a
+reference at ratio 1), so a round's two pairs run seconds apart on the same machine; the base child
+trains on `W` pairs in the first round and every other one, on `2W` in the rounds between (the full
+child on the base's count + `N`), where the data allow. The ratio is the median over rounds of the
+submission's cost per pair over the reference's in the same round, or the largest round when two
+rounds differ by more than `DISAGREEING_ROUNDS` x (beyond the noise seen here): a cost that depends on
+which base count a round used is taken at its most. On a
 CPU, the estimate is that ratio x the rubric's `reference_epoch_cpu_s` (the reference's epoch measured
 once on a stated machine; the report says "2x the reference's time; reference = 1.2 min (rubric)"),
 so the grading machine's load reaches the estimate only through the ratio. The reference's cost in this
@@ -41,26 +47,30 @@ machine load when timing began. Children run with 1 thread (`TIMING_THREADS`): t
 core's work, the statement's "on a CPU". The group runs alone, after every other check group (`alone`
 in `harness.checks.registry`).
 
-Consistency. The children still record their own seconds for their timed call; when the full child's
-less the base child's is less wall time than the kernel's CPU time for the timed pairs allows (CPU
-time cannot exceed wall time x cores), or more than the parent saw the full child live, the timing is
+Consistency. The children still record their own seconds for their timed calls (a train child's
+`train` and the predict after it, `TIMED_STEPS`); when the full child's less the base child's is less
+wall time than the kernel's CPU time for the timed pairs allows (CPU time cannot exceed wall time x
+cores), or more than the parent saw the full child live, the timing is
 named *inconsistent* and gets no timing points (FAIL, the submission's fault): a slowed clock or a
 forged record shows as such, and a forged record's numbers never enter the estimate.
 
-What a submission could still do. The two children differ only in the count they are given, which a
-`train` reads from its own arguments: the counts are not secret (`W` = 400, `W + N` a multiple of 400
-up to 2,400) and cannot be, since a submission that crashes on counts its batch size does not divide
-must not be timed on them. A call that costs much less CPU on more pairs than on fewer is named
-inconsistent (it does less work when given more), but a `train` that on every count but the graded
-ones (400 and `psnr.training-improves`' 2,000) does what it does on 400 pairs costs the same in both
-children and is timed at about 0 s: that is not told apart from a `train` whose cost does not grow with
-the count, nor is a `train` that is cheap on the counts it is timed on and slow on 50,000 pairs (no
+What a submission could still do. The children differ only in the count they are given, which a
+`train` reads from its own arguments: the counts are not secret (`W` = 400 or 800, `W + N` with `N` a
+multiple of 400 up to 2,000) and cannot be, since a submission that crashes on counts its batch size
+does not divide must not be timed on them. Training a `train` leaves for later is timed, since each
+train child predicts once after it. A call that costs much less CPU on more pairs than on fewer is
+named inconsistent (it does less work when given more), and a cost paid on one base count only (400,
+say) makes the rounds disagree and is taken at its most. But a `train` that pays the same extra cost on
+both base counts and on no full count, or pads every count up to 2,800 pairs to the same cost, is
+timed at less than it costs: that is not told apart from a `train` whose cost does not grow with the
+count, nor is a `train` that is cheap on the counts it is timed on and slow on 50,000 pairs (no
 estimate short of a whole epoch can tell them apart). The same holds for `predict` and its image
 counts. Once a call begins, the kernel counts what it really costs; time spent sleeping or blocked is
 not CPU time and is not counted.
 
-The tests check the arithmetic and the verdicts on hand-made child runs, the slowed clock end to end,
-and the load test, which compares two estimates of the same test.
+The tests check the arithmetic and the verdicts on hand-made child runs, the slowed clock, the lazy
+`train` and the cost on the base count end to end (`tests/test_attacks.py`), and the load test, which
+compares two estimates of the same test.
 """
 
 from __future__ import annotations
@@ -76,7 +86,7 @@ import torch
 
 from harness.checks.model_steps.probe import probe_predict_timing, probe_train_timing
 from harness.checks.model_steps.records import MALFORMED, Attempt, PredictTimingRecord, TrainTimingRecord
-from harness.checks.model_steps.runner import Step, child_failure, first_failed_step, run_steps
+from harness.checks.model_steps.runner import Step, child_failure, first_failed_step, judging, run_steps
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.rubric import Thresholds
 from harness.sandbox import ChildRun, Limits
@@ -102,6 +112,12 @@ the data has fewer."""
 PREDICT_BASE_IMAGES = 100
 """Validation images the base predict child predicts (one batch; at most half of the full child's): the
 timed images are the difference."""
+DISAGREEING_ROUNDS = 2.0
+"""Two rounds whose per-pair costs (or ratios to the reference) differ by more than this factor disagree
+beyond what noise explains here (the reference-like load test's per-round ratios stay within 7 %; a
+pure-Python loop's ratio moved 1.9x between the extremes of four loaded runs, not two rounds of one):
+the estimate then takes the largest round, not the median. The rounds' base counts differ (`W`, `2W`),
+so a cost paid only on one public count shows as such a disagreement."""
 TIMING_THREADS = 1
 RESOLUTION_S = 0.05
 """A timed predict under this many CPU seconds is not told apart from the variation of the two children's
@@ -131,9 +147,14 @@ class Plan:
 PLAN = Plan()
 
 
+AFTER_TRAIN_IMAGES = 1
+"""Validation images each train timing child predicts after its `train` (both children the same)."""
+
+
 def train_steps(pairs: int) -> dict[str, str]:
     """A train timing child's steps (record key -> words); each stops the timing when it raises."""
-    return {"init": "Model()", "train": f"train on {pairs} pairs"}
+    after = f"predict on {AFTER_TRAIN_IMAGES} image after train"
+    return {"init": "Model()", "train": f"train on {pairs} pairs", "predict": after}
 
 
 def predict_steps(images: int) -> dict[str, str]:
@@ -150,10 +171,15 @@ def _attempts(record: TimingRecord, steps: Mapping[str, str]) -> list[tuple[Atte
     return [(getattr(record, key), words) for key, words in steps.items()]
 
 
+TIMED_STEPS = {"train": ("train", "predict"), "predict": ("predict",)}
+"""Per timed step, the calls of its child whose CPU time the kernel counts as the timed work: a train
+child's `train` and the predict after it (which runs what `train` deferred)."""
+
+
 def _own_seconds(record: TimingRecord, step: str) -> float:
-    """The child's own seconds for its `step` call, 0 when it made none."""
-    call = getattr(record, step)
-    return call.seconds if call is not None else 0.0
+    """The child's own seconds for its timed `step` calls (`TIMED_STEPS`), 0 for a call it did not make."""
+    calls = (getattr(record, name) for name in TIMED_STEPS[step])
+    return sum(call.seconds for call in calls if call is not None)
 
 
 @dataclass(frozen=True)
@@ -268,6 +294,18 @@ def load_note(load: Mapping[str, float]) -> str:
     return f"machine load {load['load_1min']:.1f} on {load['cores']:.0f} cores"
 
 
+def disagree(values: list[float]) -> bool:
+    """Whether two of the rounds' `values` differ by more than `DISAGREEING_ROUNDS` x (a round of 0
+    disagrees with any round above 0)."""
+    return bool(values) and max(values) > DISAGREEING_ROUNDS * min(values)
+
+
+def combined(values: list[float]) -> float:
+    """The rounds' `values` as one: their median, or their largest when the rounds `disagree` (the
+    conservative reading of a cost that depends on which public count a round used)."""
+    return max(values) if disagree(values) else statistics.median(values)
+
+
 @dataclass(frozen=True)
 class Timings:
     """One package's timed pairs, or the child run that stopped its timing (`failed`) and the words
@@ -277,9 +315,17 @@ class Timings:
     failed: ChildRun | None = None
     failed_steps: Mapping[str, str] = field(default_factory=dict)
 
+    @property
+    def runs(self) -> list[ChildRun]:
+        """Every child of these timings, the timed pairs' and the one that stopped them."""
+        return [
+            *(run for pair in self.pairs for run in (pair.base, pair.full)),
+            *([self.failed] if self.failed else []),
+        ]
+
     def median_cost_s(self, on_gpu: bool) -> float | None:
-        """The median seconds per pair (or image) over the rounds; None when nothing was timed."""
-        return statistics.median(pair.cost_s(on_gpu) for pair in self.pairs) if self.pairs else None
+        """The seconds per pair (or image) over the rounds (`combined`); None when nothing was timed."""
+        return combined(costs(self, on_gpu)) if self.pairs else None
 
     def ratios(self, reference: Timings | None, on_gpu: bool) -> list[float]:
         """Per round, this package's cost per pair (or image) over the reference's in the same round
@@ -295,10 +341,15 @@ class Timings:
         ]
 
     def ratio(self, reference: Timings | None, on_gpu: bool) -> float | None:
-        """The median of the per-round `ratios`: how many times the reference's time this package takes;
+        """The per-round `ratios`, `combined`: how many times the reference's time this package takes;
         None without a timed reference."""
         ratios = self.ratios(reference, on_gpu)
-        return statistics.median(ratios) if ratios else None
+        return combined(ratios) if ratios else None
+
+
+def costs(timings: Timings, on_gpu: bool) -> list[float]:
+    """Per round, the package's seconds per pair (or image)."""
+    return [pair.cost_s(on_gpu) for pair in timings.pairs]
 
 
 def _reference_note(reference: Timings | None) -> str:
@@ -358,6 +409,7 @@ def _pair_details(timings: Timings, on_gpu: bool) -> dict[str, Any]:
     return {
         "rounds": len(timings.pairs),
         "counts": list(timings.pairs[0].counts) if timings.pairs else [],
+        "round_counts": [list(pair.counts) for pair in timings.pairs],
         "measure": "wall time (GPU)" if on_gpu else "kernel CPU time",
         "cpu_source": sorted({run.cpu_source for pair in timings.pairs for run in (pair.base, pair.full)}),
         "cpu_s": [pair.cpu_s for pair in timings.pairs],
@@ -397,7 +449,11 @@ def judge_train_epoch(
     outcome, message = judge_epoch(epoch_s, limit_s, ratio, calibration)
     fewer, more = timings.pairs[0].counts
     measure = "wall" if on_gpu else "CPU"
-    message += f"; {measure} time of train on {more} pairs less on {fewer}, median of {len(timings.pairs)}"
+    rounds = timings.ratios(reference, on_gpu) if ratio is not None else costs(timings, on_gpu)
+    taken = (
+        f"largest of {len(rounds)} (the rounds disagree)" if disagree(rounds) else f"median of {len(rounds)}"
+    )
+    message += f"; {measure} time of train on {more} pairs less on {fewer}, {taken}"
     if load is not None:
         message += f"; {load_note(load)}"
     details = {
@@ -407,6 +463,7 @@ def judge_train_epoch(
         "device": "gpu" if on_gpu else "cpu",
         "threads": limits.threads,
         "timed_pairs": more - fewer,
+        "rounds_disagree": disagree(rounds),
         **_pair_details(timings, on_gpu),
         "reference_epoch_s": calibration[0] if calibration else None,
         "reference_calibration": calibration[1] if calibration else None,
@@ -502,9 +559,10 @@ class _Subject:
     """One package's timing children, one round at a time (`time_round`).
 
     Each child makes one timed call after `Model()` (and, for predict, `load_pretrained_model()`): a
-    round is a base child training on `W` pairs and a full child training on `W + N`; the first round
-    adds two predict children, on fewer and on more validation images. `N` is picked from the first
-    base child (`full_pairs`). A failure stops the timing it belongs to."""
+    round is a base child training on `W` pairs (`2W` in every other round, `_train_base`) and a full
+    child training on `N` more; the first round adds two predict children, on fewer and on more
+    validation images. `N` is picked from the first base child (`timed_count`). A failure stops the
+    timing it belongs to."""
 
     def __init__(
         self,
@@ -512,13 +570,14 @@ class _Subject:
         train_step: Callable[[int], Step],
         predict_step: Callable[[int], Step],
         base_pairs: int,
-        full_pairs: Callable[[ChildRun], int],
+        timed_count: Callable[[ChildRun], int],
+        available: int,
         predict_counts: tuple[int, int],
         seed: int,
     ) -> None:
         self._package_dir, self._train_step, self._predict_step = package_dir, train_step, predict_step
-        self._base_pairs, self._full_pairs, self._predict_counts = base_pairs, full_pairs, predict_counts
-        self._seed = seed
+        self._base_pairs, self._timed_count, self._predict_counts = base_pairs, timed_count, predict_counts
+        self._available, self._seed = available, seed
         self._pairs = 0
         self.train = Timings()
         self.predict = Timings()
@@ -547,16 +606,32 @@ class _Subject:
             return replace(timings, failed=full, failed_steps=words(count))
         return replace(timings, pairs=(*timings.pairs, TimedPair(base, full, (base_count, count), step)))
 
-    def _full_train_pairs(self, base: ChildRun) -> int:
-        """The full train child's pairs, picked from the first base child and kept for every round."""
-        self._pairs = self._pairs or self._full_pairs(base)
+    def _timed_train_pairs(self, base: ChildRun) -> int:
+        """`N`, the full train child's pairs beyond its base child's: picked from the first base child and
+        kept for every round."""
+        self._pairs = self._pairs or self._timed_count(base)
         return self._pairs
+
+    def _train_base(self) -> int:
+        """This round's base pairs: `W` in the first round and every other one, `2W` in the rounds between
+        when the data hold `2W + N` pairs, so a cost paid only on one public count is not in every
+        round's difference (`DISAGREEING_ROUNDS`)."""
+        doubled = 2 * self._base_pairs
+        if len(self.train.pairs) % 2 and doubled + self._pairs <= self._available:
+            return doubled
+        return self._base_pairs
 
     def time_round(self) -> None:
         """One more pair of train children, and in the first round the pair of predict children."""
         if self.train.failed is None:
+            base = self._train_base()
             self.train = self._timed(
-                self.train, self._train_step, "train", train_steps, self._base_pairs, self._full_train_pairs
+                self.train,
+                self._train_step,
+                "train",
+                train_steps,
+                base,
+                lambda first: base + self._timed_train_pairs(first),
             )
         if not self.predict.pairs and self.predict.failed is None:
             fewer, more = self._predict_counts
@@ -570,22 +645,24 @@ def run(ctx: CheckContext, plan: Plan = PLAN) -> list[CheckResult]:
     (S, R, S, R, ...), one child at a time: timings taken concurrently would disturb each other.
     When the submission is the reference itself, it is its own reference.
     """
-    train_input, train_target = train_pairs(ctx.train_path, plan.base_pairs + plan.max_timed_pairs, ctx.seed)
+    pairs = 2 * plan.base_pairs + plan.max_timed_pairs  # a doubled base in every other round
+    train_input, train_target = train_pairs(ctx.train_path, pairs, ctx.seed)
     noisy, _ = val_pairs(ctx.val_path, plan.predict_images)
+    after = noisy[:AFTER_TRAIN_IMAGES].clone()
     train_limits = replace(ctx.limits("timing.train-epoch"), threads=TIMING_THREADS)
     predict_limits = replace(ctx.limits("timing.predict"), threads=TIMING_THREADS)
     base_pairs = min(plan.base_pairs, len(train_input) // 2)
     train_plan = replace(plan, base_pairs=base_pairs)
 
     def train_step(pairs: int) -> Step:
-        args = {"input": train_input, "target": train_target, "pairs": pairs}
+        args = {"input": train_input, "target": train_target, "pairs": pairs, "after": after}
         return Step(probe_train_timing, args, train_limits)
 
     def predict_step(images: int) -> Step:
         return Step(probe_predict_timing, {"input": noisy, "images": images}, predict_limits)
 
-    def full_pairs(base: ChildRun) -> int:
-        return base_pairs + timed_pairs(base, train_plan, len(train_input) - base_pairs)
+    def timed_count(base: ChildRun) -> int:
+        return timed_pairs(base, train_plan, len(train_input) - base_pairs)
 
     packages = [ctx.submission.package_dir]
     reference_dir = None if ctx.reference_dir is None else Path(ctx.reference_dir)
@@ -593,7 +670,16 @@ def run(ctx: CheckContext, plan: Plan = PLAN) -> list[CheckResult]:
         packages.append(reference_dir)
     predict_counts = (min(plan.predict_base_images, len(noisy) // 2), len(noisy))
     subjects = [
-        _Subject(package, train_step, predict_step, base_pairs, full_pairs, predict_counts, ctx.seed)
+        _Subject(
+            package,
+            train_step,
+            predict_step,
+            base_pairs,
+            timed_count,
+            len(train_input),
+            predict_counts,
+            ctx.seed,
+        )
         for package in packages
     ]
     load = machine_load()
@@ -601,9 +687,20 @@ def run(ctx: CheckContext, plan: Plan = PLAN) -> list[CheckResult]:
         for subject in subjects:
             subject.time_round()
     reference = None if reference_dir is None else subjects[-1]
+    own = subjects[0]
     return [
-        judge_train_epoch(
-            subjects[0].train, reference and reference.train, ctx.rubric.thresholds, train_limits, load
+        *judging(
+            own.train.runs,
+            ["timing.train-epoch"],
+            Category.TIMING,
+            judge_train_epoch,
+            *(own.train, reference and reference.train, ctx.rubric.thresholds, train_limits, load),
         ),
-        judge_predict_speed(subjects[0].predict, reference and reference.predict, predict_limits),
+        *judging(
+            own.predict.runs,
+            ["timing.predict"],
+            Category.TIMING,
+            judge_predict_speed,
+            *(own.predict, reference and reference.predict, predict_limits),
+        ),
     ]
