@@ -136,6 +136,7 @@ def test_a_class_is_graded_as_harness_check_grades_each_submission(workspace: Pa
     summary = render_summary(uninterrupted)
     assert f"{len(GRADED)} submissions" in summary and "rule broken: rules.static" in summary
     assert "not graded: empty folder: nothing was uploaded" in summary
+    assert "points (of up to 10): " in summary  # layout and rules only (a skipped folder name: 9)
 
 
 def grade_command(workspace: Path, out: Path) -> list[str]:

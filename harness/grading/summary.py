@@ -10,7 +10,8 @@ override in a Moodle name reaches the terminal only as the characters it shows.
 from __future__ import annotations
 
 import statistics
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from tabulate import tabulate
 
@@ -47,7 +48,7 @@ def render_summary(result: ClassResult) -> str:
         "",
         tabulate(counts, headers=("outcome", "submissions"), tablefmt="simple"),
         "",
-        _quartiles([r.report["summary"]["points"] for r in graded if r.key not in rerun], result.max_points),
+        _quartiles([r.report["summary"] for r in graded if r.key not in rerun], result.max_points),
     ]
     look_at = [*(_concerns(record, record.key in rerun) for record in graded), *_not_graded(result)]
     rows = [row for row in look_at if row is not None]
@@ -58,14 +59,19 @@ def render_summary(result: ClassResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _quartiles(points: list[float], max_points: float) -> str:
-    if not points:
+def _quartiles(summaries: list[Mapping[str, Any]], rubric_max: float) -> str:
+    """Points over the graded submissions, out of what their reports were graded on: the rubric's
+    maximum, or less when check groups were left out (their checks count 0 of 0)."""
+    if not summaries:
         return "points: none graded"
+    points = [summary["points"] for summary in summaries]
+    maxima = {summary.get("max_points", rubric_max) for summary in summaries}
+    out_of = f"{maxima.pop():g}" if len(maxima) == 1 else f"up to {max(maxima):g}"
     if len(points) == 1:
-        return f"points: {points[0]:g} of {max_points:g}"
+        return f"points: {points[0]:g} of {out_of}"
     q1, median, q3 = statistics.quantiles(points, n=4, method="inclusive")
     return (
-        f"points (of {max_points:g}): min {min(points):g} · Q1 {q1:g} · median {median:g} · Q3 {q3:g} "
+        f"points (of {out_of}): min {min(points):g} · Q1 {q1:g} · median {median:g} · Q3 {q3:g} "
         f"· max {max(points):g}"
     )
 
