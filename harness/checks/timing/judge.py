@@ -86,7 +86,14 @@ import torch
 
 from harness.checks.model_steps.probe import probe_predict_timing, probe_train_timing
 from harness.checks.model_steps.records import MALFORMED, Attempt, PredictTimingRecord, TrainTimingRecord
-from harness.checks.model_steps.runner import Step, child_failure, first_failed_step, judging, run_steps
+from harness.checks.model_steps.runner import (
+    Step,
+    child_failure,
+    first_failed_step,
+    judging,
+    malformed,
+    run_steps,
+)
 from harness.results import Category, CheckResult, Fault, Outcome
 from harness.rubric import Thresholds
 from harness.sandbox import ChildRun, Limits
@@ -535,7 +542,7 @@ def checked_record(run: ChildRun, step: str, count: int) -> ChildRun:
     (`runner.checked_step`), lacks the `step` call it was asked for (`count` is not 0) though `Model()`
     returned: not what the probe writes."""
     missing = run.status == "ok" and count and run.value.init.ok and getattr(run.value, step) is None
-    return replace(run, status=MALFORMED, value=None, error=f"no {step} step") if missing else run
+    return malformed(run, f"no {step} step") if missing else run
 
 
 def _stopped(run: ChildRun, steps: Mapping[str, str]) -> bool:
