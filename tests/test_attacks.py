@@ -129,7 +129,7 @@ def test_a_train_that_works_only_on_its_first_call_is_timed_like_the_reference(t
     plan = timing.Plan(rounds=1, min_timed_pairs=400, max_timed_pairs=400, predict_images=8)
     train, _ = timing.run(ctx, plan)
     assert train.outcome is Outcome.PASS and train.details["counts"] == [400, 800], train.message
-    assert train.details["reference_ratio"] > 0.5, train.message
+    assert train.details["reference_ratio"] > 0.25, train.message  # 0.41 seen once; the hole: 0.0
 
 
 # hostile review 3, finding 4: each train timing child predicts once after its train (the same in both
